@@ -1,0 +1,141 @@
+"""The ``simkit`` command. Every command takes ``--json`` (one JSON document on stdout and nothing
+else there); bad input exits 2 with every problem listed, an internal error exits 1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from simkit.errors import InputError, SimkitError
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], Any]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise InputError.single(
+            f"command line: {message}", f"see `{self.prog} --help`", path="argv"
+        )
+
+
+def _emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, allow_nan=False, default=str) + "\n")
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from simkit.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.json:
+        _emit_json({"valid": True, "scenario": scenario.name, "file": args.scenario, "errors": []})
+    else:
+        print(f"{args.scenario}: valid — {scenario.name}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from simkit.scenario import json_schema
+
+    text = json.dumps(json_schema(), indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        if args.json:
+            _emit_json({"written": args.out})
+        else:
+            print(f"wrote the scenario JSON Schema to {args.out}")
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from simkit.demo import run_demo
+
+    return run_demo(json_output=args.json, out=Path(args.out) if args.out else None)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from simkit.resources import app_dir
+
+    script = app_dir() / "streamlit_app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+               "--server.port", str(args.port)]
+    return subprocess.call(command)
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="simkit",
+        description="Test service levels before you agree them: simulate support queues and "
+        "availability, measured as your ITSM tool measures SLAs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("validate", cmd_validate, "check a scenario file and list every problem")
+    p.add_argument("scenario", help="scenario YAML file")
+    p = command("schema", cmd_schema, "write the JSON Schema of scenario files (editor autocomplete)")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p = command("demo", cmd_demo, "run the whole pipeline on the bundled examples")
+    p.add_argument("--out", help="folder for the demo's output files")
+    p = command("app", cmd_app, "start the Streamlit front end")
+    p.add_argument("--port", type=int, default=8501)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    json_mode = "--json" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        code: int = args.handler(args)
+        return code
+    except InputError as error:
+        if json_mode:
+            _emit_json(error.as_json())
+        else:
+            sys.stderr.write(error.describe() + "\n")
+        return 2
+    except SimkitError as error:
+        if json_mode:
+            _emit_json({"errors": [{"file": None, "line": None, "path": "", "message": str(error),
+                                    "fix": ""}]})
+        else:
+            sys.stderr.write(f"error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as error:  # an internal error: say so plainly, exit 1
+        if os.environ.get("SIMKIT_DEBUG"):
+            raise
+        message = f"internal error: {type(error).__name__}: {error}"
+        if json_mode:
+            _emit_json({"errors": [{"file": None, "line": None, "path": "", "message": message,
+                                    "fix": "set SIMKIT_DEBUG=1 for the traceback and report it"}]})
+        else:
+            sys.stderr.write(message + "\n(set SIMKIT_DEBUG=1 for the traceback)\n")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

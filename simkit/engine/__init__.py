@@ -1,0 +1,1 @@
+"""The simpy models — the only package that imports simpy."""

@@ -1,0 +1,385 @@
+"""Frozen pydantic models for every key of the scenario format (see docs/scenario-format.md).
+
+The models check each value on its own (types, units, ranges, day and time patterns); the
+cross-references between sections (entry teams, routing targets, calendars, priorities …) are
+checked in :mod:`simkit.scenario.checks` so that every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from simkit.errors import SpecError
+from simkit.scenario.types import (
+    Duration,
+    Fraction,
+    Growth,
+    LocalDate,
+    Name,
+    PositiveDuration,
+    SpecDistribution,
+    spec_error,
+)
+from simkit.timespec import parse_clock_range, parse_days, parse_weekly_pattern
+
+__all__ = [
+    "AvailabilitySpec",
+    "CalendarHours",
+    "Change",
+    "ChangeOutages",
+    "Component",
+    "Corporate",
+    "Credit",
+    "Customer",
+    "Demand",
+    "HolidaySpec",
+    "MaintenanceWindow",
+    "PauseSpec",
+    "PriorityLevel",
+    "PriorityTargets",
+    "Reopen",
+    "ScenarioModel",
+    "Service",
+    "ServiceLevelTarget",
+    "SmallSample",
+    "Team",
+    "TeamRepair",
+    "TeamTargets",
+    "Window",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, populate_by_name=True
+    )
+
+
+class SmallSample(_Model):
+    """Contract rule for thin periods: fewer than ``below`` tickets meet the target with at most
+    ``max_breaches`` breaches."""
+
+    below: int = Field(gt=0)
+    max_breaches: int = Field(ge=0)
+
+
+class ServiceLevelTarget(_Model):
+    """``{within: 4h, calendar: office, goal: 95%}``: ``goal`` of tickets within ``within``
+    business hours of ``calendar``."""
+
+    within: PositiveDuration
+    calendar: Name = "24x7"
+    goal: Fraction
+    small_sample: SmallSample | None = None
+
+
+class PriorityTargets(_Model):
+    """The response and resolution targets of one priority."""
+
+    respond: ServiceLevelTarget | None = None
+    resolve: ServiceLevelTarget | None = None
+
+
+class PriorityLevel(PriorityTargets):
+    """A priority of a service: its share of the tickets and its targets."""
+
+    share: Fraction
+
+
+class HolidaySpec(_Model):
+    """Public holidays of a country (and subdivision) from the ``holidays`` library, plus dates."""
+
+    country: Name | None = None
+    subdivision: Name | None = None
+    dates: tuple[LocalDate, ...] = ()
+
+
+def _check_day_range(key: str) -> str:
+    try:
+        parse_days(key)
+    except SpecError as error:
+        raise spec_error(error) from None
+    return key
+
+
+def _check_clock(value: Any) -> Any:
+    try:
+        for text in value if isinstance(value, list | tuple) else [value]:
+            parse_clock_range(text)
+    except SpecError as error:
+        raise spec_error(error) from None
+    return value
+
+
+class CalendarHours(_Model):
+    """Weekly open hours in local time, holidays and an optional own time zone."""
+
+    hours: dict[Annotated[str, Field(min_length=1)], str | tuple[str, ...]]
+    holidays: HolidaySpec | tuple[LocalDate, ...] | None = None
+    timezone: str | None = None
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if not value:
+            raise spec_error(SpecError("a calendar needs open hours", 'e.g. hours: {mon-fri: "08:00-18:00"}'))
+        for key, clock in value.items():
+            _check_day_range(str(key))
+            _check_clock(clock)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return _check_timezone(value) if value is not None else None
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise spec_error(
+            SpecError(f"{value!r} is not a time zone", "use an IANA name such as Europe/London or UTC")
+        ) from None
+    return value
+
+
+ProfileMatrix = tuple[tuple[float, ...], ...]
+
+
+class ProfileFile(_Model):
+    file: str
+
+
+class Demand(_Model):
+    """Tickets per week, their spread over the week (profile) and growth per year."""
+
+    per_week: float = Field(ge=0)
+    profile: Name | ProfileMatrix | ProfileFile = "flat"
+    growth: Growth = 0.0
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value: Any) -> Any:
+        if isinstance(value, tuple):
+            if len(value) != 7 or any(len(row) != 24 for row in value):
+                raise spec_error(
+                    SpecError(
+                        "a profile matrix needs 7 rows (mon…sun) of 24 hourly weights",
+                        "give 7 lists of 24 non-negative numbers, or 'flat', or a calendar name",
+                    )
+                )
+            if any(w < 0 for row in value for w in row) or not any(w > 0 for row in value for w in row):
+                raise spec_error(
+                    SpecError("profile weights must be non-negative and not all zero", "")
+                )
+        return value
+
+
+class Reopen(_Model):
+    probability: Fraction
+    after: SpecDistribution
+
+
+class Credit(_Model):
+    below: Fraction
+    credit: Fraction
+
+
+class MaintenanceWindow(_Model):
+    """A dated maintenance window in local time: ``{from: 2027-02-06 22:00, until: …}``."""
+
+    from_: str = Field(alias="from")
+    until: str
+
+
+class AvailabilitySpec(_Model):
+    target: Fraction
+    calendar: Name = "24x7"
+    depends_on: tuple[Name, ...] = Field(min_length=1)
+    maintenance: str | tuple[str | MaintenanceWindow, ...] | None = None
+    exclude_maintenance: bool = True
+    credits: tuple[Credit, ...] = ()
+    monthly_fee: float | None = Field(default=None, ge=0)
+
+    @field_validator("maintenance")
+    @classmethod
+    def _maintenance(cls, value: Any) -> Any:
+        items = [value] if isinstance(value, str) else list(value or ())
+        for item in items:
+            if isinstance(item, str):
+                try:
+                    parse_weekly_pattern(item)
+                except SpecError as error:
+                    raise spec_error(error) from None
+        return value
+
+
+class Service(_Model):
+    entry: Name
+    demand: Demand
+    priorities: dict[Name, PriorityLevel] = Field(min_length=1)
+    reopen: Reopen | None = None
+    availability: AvailabilitySpec | None = None
+    description: str | None = None
+
+
+class PauseSpec(_Model):
+    duration: SpecDistribution
+
+
+class TeamTargets(_Model):
+    """OLA (team) or UC (supplier) targets, per visit: respond = assigned → started,
+    resolve = assigned → finished."""
+
+    respond: ServiceLevelTarget | None = None
+    resolve: ServiceLevelTarget | None = None
+
+
+class Team(_Model):
+    """A resolver team (``kind: team``, with a roster) or a supplier (``kind: supplier``, no
+    roster: every ticket starts at once and its handling runs in the supplier's calendar hours)."""
+
+    kind: Literal["team", "supplier"] = "team"
+    roster: dict[str, Annotated[int, Field(ge=0)]] | None = None
+    shrinkage: Fraction = 0.0
+    cost_per_agent_hour: float | None = Field(default=None, ge=0)
+    handle: dict[Name, SpecDistribution] = Field(min_length=1)
+    next: dict[Name, Fraction] | None = None
+    pause: PauseSpec | None = None
+    patience: SpecDistribution | None = None
+    preempt: tuple[Name, ...] = ()
+    calendar: Name | None = None
+    ola: TeamTargets | None = None
+    uc: TeamTargets | None = None
+    description: str | None = None
+
+    @field_validator("roster", mode="before")
+    @classmethod
+    def _roster(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in value:
+                try:
+                    parse_weekly_pattern(key)
+                except SpecError as error:
+                    raise spec_error(error) from None
+        return value
+
+    @field_validator("shrinkage")
+    @classmethod
+    def _shrinkage(cls, value: float) -> float:
+        if value >= 1:
+            raise spec_error(SpecError("shrinkage must be below 100%", "e.g. shrinkage: 30%"))
+        return value
+
+
+class Customer(_Model):
+    """A customer of the customer-based SLA structure: its share of each service's tickets and
+    its own targets per priority."""
+
+    services: dict[Name, Fraction] = Field(min_length=1)
+    priorities: dict[Name, PriorityTargets] = {}
+
+
+class Corporate(_Model):
+    """The corporate level of a multi-level SLA: targets over every ticket of every service."""
+
+    priorities: dict[Name, PriorityTargets] = Field(min_length=1)
+
+
+class TeamRepair(_Model):
+    """Repair through a team's queue: an incident of ``priority`` opened at ``team``."""
+
+    team: Name
+    priority: Name
+
+
+class ChangeOutages(_Model):
+    """Change-induced outages: ``per_month`` changes, each failing with ``failure_rate``."""
+
+    per_month: float = Field(ge=0)
+    failure_rate: Fraction
+    outage: SpecDistribution
+
+
+class Component(_Model):
+    count: int = Field(default=1, ge=1)
+    needed: int = Field(default=1, ge=1)
+    fails: SpecDistribution
+    repair: TeamRepair | SpecDistribution
+    restore: Duration | None = None
+    changes: ChangeOutages | None = None
+
+    @field_validator("repair", mode="before")
+    @classmethod
+    def _repair(cls, value: Any) -> Any:
+        if isinstance(value, dict) and ("team" in value or "priority" in value):
+            return TeamRepair.model_validate(value)
+        return value
+
+    @model_validator(mode="after")
+    def _needed(self) -> Component:
+        if self.needed > self.count:
+            raise spec_error(
+                SpecError(
+                    f"needed ({self.needed}) exceeds count ({self.count})",
+                    "needed is how many of the count units must be up; make it at most count",
+                )
+            )
+        return self
+
+
+class Window(_Model):
+    """``from`` (inclusive) – ``until`` (exclusive), local dates."""
+
+    from_: LocalDate = Field(alias="from")
+    until: LocalDate
+
+    @model_validator(mode="after")
+    def _order(self) -> Window:
+        if self.until <= self.from_:
+            raise spec_error(
+                SpecError("a window's until must be after its from", "until is exclusive: the day after the last day")
+            )
+        return self
+
+
+class Change(_Model):
+    """A named overlay: an RFC 7396 merge patch, optionally only inside ``window``."""
+
+    patch: dict[str, Any]
+    window: Window | None = None
+    description: str | None = None
+
+
+class ScenarioModel(_Model):
+    """The whole scenario file."""
+
+    name: Name
+    description: str | None = None
+    start: LocalDate
+    timezone: str = "UTC"
+    horizon: PositiveDuration
+    warmup: Duration = 336.0
+    drain: Duration = 336.0
+    replications: int = Field(default=20, ge=1, le=100_000)
+    seed: int = Field(default=0, ge=0)
+    period: Literal["week", "month", "quarter"] = "month"
+    priority_order: tuple[Name, ...] | None = None
+    calendars: dict[Name, Literal["always"] | CalendarHours] = {}
+    services: dict[Name, Service] = Field(min_length=1)
+    teams: dict[Name, Team] = Field(min_length=1)
+    customers: dict[Name, Customer] = {}
+    corporate: Corporate | None = None
+    components: dict[Name, Component] = {}
+    changes: dict[Name, Change] = {}
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _check_timezone(value)

@@ -1,0 +1,38 @@
+"""Change overlays: RFC 7396 JSON Merge Patch on the scenario's data."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["merge_patch", "set_path"]
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """Apply ``patch`` to ``target`` as RFC 7396 defines: mappings merge key by key, ``None``
+    deletes a key, anything else replaces the whole value. Neither argument is modified."""
+    if not isinstance(patch, Mapping):
+        return copy.deepcopy(patch)
+    result: dict[Any, Any] = dict(copy.deepcopy(target)) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def set_path(data: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of ``data`` with the dotted ``path`` (``teams.apps.roster``) set to ``value``.
+
+    Used by ``--set path=value`` and by the app's sliders; expressed as a merge patch so that it
+    follows exactly the same rules as named changes.
+    """
+    keys = [k for k in path.split(".") if k]
+    if not keys:
+        raise ValueError("empty path")
+    patch: Any = value
+    for key in reversed(keys):
+        patch = {key: patch}
+    return dict(merge_patch(data, patch))

@@ -1,0 +1,476 @@
+"""The :class:`Scenario`: a validated, frozen scenario with its source, calendars and changes."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import PrivateAttr, ValidationError
+
+from simkit.errors import InputError, Problem, SpecError
+from simkit.scenario.checks import BUILTIN_CALENDARS, cross_check, natural_key
+from simkit.scenario.models import (
+    AvailabilitySpec,
+    CalendarHours,
+    Change,
+    Component,
+    Customer,
+    Demand,
+    ScenarioModel,
+    Service,
+    ServiceLevelTarget,
+    Team,
+    Window,
+)
+from simkit.scenario.overlay import merge_patch
+from simkit.scenario.yamlsource import Lines, parse_yaml
+
+if TYPE_CHECKING:
+    from simkit.calendar import Calendar
+
+__all__ = ["Overlay", "Scenario", "load_scenario", "parse_scenario", "scenario_problems"]
+
+MAX_SCENARIO_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A windowed change in force: ``scenario`` holds inside ``window``, the baseline outside."""
+
+    name: str
+    window: Window
+    scenario: Scenario
+
+
+class Scenario(ScenarioModel):
+    """A validated scenario. Build it with :func:`load_scenario` or :func:`parse_scenario`."""
+
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _file: str | None = PrivateAttr(default=None)
+    _base_dir: Path | None = PrivateAttr(default=None)
+    _allow_files: bool = PrivateAttr(default=True)
+    _overlays: tuple[Overlay, ...] = PrivateAttr(default=())
+    _applied: tuple[str, ...] = PrivateAttr(default=())
+
+    # -- provenance -------------------------------------------------------------------------
+    @property
+    def source(self) -> str | None:
+        """The file the scenario came from (``None`` for an upload or a built value)."""
+        return self._file
+
+    @property
+    def base_dir(self) -> Path | None:
+        """Files the scenario names resolve relative to this folder."""
+        return self._base_dir
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """A deep copy of the scenario data as written (with permanent changes merged in)."""
+        return copy.deepcopy(self._raw)
+
+    @property
+    def overlays(self) -> tuple[Overlay, ...]:
+        """Windowed changes in force, in the order they were applied."""
+        return self._overlays
+
+    @property
+    def applied_changes(self) -> tuple[str, ...]:
+        """Names of the changes applied to the scenario as loaded."""
+        return self._applied
+
+    # -- derived values ---------------------------------------------------------------------
+    @property
+    def priorities(self) -> tuple[str, ...]:
+        """Every priority, highest rank first: ``priority_order``, else natural sort of names."""
+        if self.priority_order is not None:
+            return tuple(self.priority_order)
+        names = {p for s in self.services.values() for p in s.priorities}
+        return tuple(sorted(names, key=natural_key))
+
+    def calendar(self, name: str) -> Calendar:
+        """The business calendar ``name`` (``24x7``/``always`` exist unless redefined)."""
+        return _build_calendar(self, name)
+
+    @property
+    def calendar_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self.calendars, *BUILTIN_CALENDARS]))
+
+    # -- changes ----------------------------------------------------------------------------
+    def apply(self, *names: str) -> Scenario:
+        """The scenario with the named changes applied: a permanent change is merged in; a
+        windowed one holds inside its window only (see :attr:`overlays`)."""
+        scenario = self
+        for name in names:
+            if name not in self.changes:
+                known = ", ".join(self.changes) or "none defined"
+                close = difflib.get_close_matches(name, list(self.changes), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise InputError.single(
+                    f"there is no change named {name!r}",
+                    f"{hint}changes in this scenario: {known}",
+                    file=self._file,
+                    path=f"changes.{name}",
+                )
+            change = self.changes[name]
+            scenario = scenario.with_patch(change.patch, window=change.window, name=name)
+        return scenario
+
+    def with_patch(
+        self, patch: Mapping[str, Any], *, window: Window | None = None, name: str = "custom"
+    ) -> Scenario:
+        """The scenario with a merge patch applied, permanently or inside ``window``."""
+        patched_raw = merge_patch(self._raw, patch)
+        label = f"change {name!r}"
+        patched = _validated(
+            patched_raw,
+            file=self._file,
+            base_dir=self._base_dir,
+            allow_files=self._allow_files,
+            lines=None,
+            context=label,
+        )
+        if window is None:
+            patched._overlays = tuple(
+                Overlay(o.name, o.window, o.scenario.with_patch(patch, name=name))
+                for o in self._overlays
+            )
+            patched._applied = (*self._applied, name)
+            return patched
+        result = self.model_copy()
+        result._raw = self._raw
+        result._file, result._base_dir = self._file, self._base_dir
+        result._allow_files = self._allow_files
+        result._overlays = (*self._overlays, Overlay(name, window, patched))
+        result._applied = (*self._applied, name)
+        return result
+
+    def to_yaml(self) -> str:
+        """The scenario as YAML (permanent changes merged in; windowed ones stay under changes)."""
+        return yaml.safe_dump(_plain(self._raw), sort_keys=False, allow_unicode=True)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar_cached(spec_key: str, timezone: str) -> Calendar:
+    import json
+
+    from simkit.calendar import Calendar
+
+    spec = json.loads(spec_key)
+    return Calendar.from_spec(spec, timezone)
+
+
+def _calendar_spec(scenario: ScenarioModel, name: str) -> Any:
+    if name in scenario.calendars:
+        spec = scenario.calendars[name]
+        if isinstance(spec, CalendarHours):
+            return spec.model_dump(mode="json", exclude_none=True)
+        return spec
+    if name in BUILTIN_CALENDARS:
+        return "always"
+    raise KeyError(name)
+
+
+def _build_calendar(scenario: ScenarioModel, name: str) -> Calendar:
+    import json
+
+    try:
+        spec = _calendar_spec(scenario, name)
+    except KeyError:
+        raise InputError.single(
+            f"calendar {name!r} is not defined", f"define it under calendars: ({', '.join(scenario.calendars)})"
+        ) from None
+    calendar = _calendar_cached(json.dumps(spec, sort_keys=True, default=str), scenario.timezone)
+    return calendar
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+_KNOWN_KEYS = sorted(
+    {
+        (field.alias or key)
+        for model in (
+            ScenarioModel, Service, Team, Demand, Component, Customer, Change,
+            AvailabilitySpec, CalendarHours, ServiceLevelTarget, Window,
+        )
+        for key, field in model.model_fields.items()
+    }
+    | {"share", "respond", "resolve", "country", "subdivision", "dates", "duration", "probability",
+       "after", "below", "credit", "max_breaches", "team", "priority", "per_month", "failure_rate",
+       "outage", "file", "from", "until", "target", "depends_on", "maintenance", "exclude_maintenance",
+       "credits", "monthly_fee"}
+)
+
+
+def _clean_path(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
+    """Drop pydantic's union/validator tags from ``loc`` by following the data itself."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, Mapping) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, Mapping) and isinstance(part, str) and part.isidentifier() and (
+            part[0].islower() or part == "from_"
+        ) and not part.startswith(("function", "tuple", "dict", "list", "literal", "str", "int",
+                                   "float", "bool", "union", "nullable", "lax")):
+            path.append("from" if part == "from_" else part)
+            node = None
+    return tuple(path)
+
+
+def _describe(error: Mapping[str, Any], path: tuple[str | int, ...]) -> tuple[str, str]:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    key = str(path[-1]) if path else ""
+    if kind == "simkit_spec":
+        return str(ctx.get("message", error["msg"])), str(ctx.get("fix", ""))
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1, cutoff=0.7)
+        fix = f"did you mean {close[0]!r}?" if close else "remove it (see docs/scenario-format.md)"
+        return f"unknown key {key!r}", fix
+    if kind == "missing":
+        return f"missing required key {key!r}", f"add {key}: (see docs/scenario-format.md)"
+    if kind in ("string_type",) and isinstance(value, bool):
+        return (
+            f"read as {str(value).lower()}: YAML reads yes/no/on/off unquoted as true/false",
+            "quote it",
+        )
+    if kind in ("string_type",) and isinstance(value, int | float):
+        return (
+            f"read as the number {value} (YAML reads unquoted 12:30 as a number)",
+            "quote it",
+        )
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"expected a whole number, got {value!r}", "write a whole number such as 4"
+    if kind in ("float_parsing", "float_type"):
+        return f"expected a number, got {value!r}", "write a number such as 450"
+    if kind in ("greater_than", "greater_than_equal", "less_than_equal", "less_than"):
+        return error["msg"].replace("Input should be", "must be"), "change the value"
+    if kind == "literal_error":
+        return f"{value!r} is not allowed here", error["msg"].replace("Input should be", "use")
+    if kind == "too_short":
+        return "must not be empty", "add at least one entry"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping (key: value lines), got {type(value).__name__}", (
+            "indent the entries under this key"
+        )
+    if kind in ("tuple_type", "list_type"):
+        return f"expected a list, got {type(value).__name__}", "write [a, b] or '- a' lines"
+    if kind == "bool_type" or kind == "bool_parsing":
+        return f"expected true or false, got {value!r}", "write true or false"
+    return error["msg"], ""
+
+
+_BRANCH_NOISE = (
+    "dict_type", "tuple_type", "list_type", "string_type", "model_type", "literal_error",
+    "model_attributes_type", "float_type", "int_type", "bool_type",
+)
+
+
+def _pick(errors: list[dict[str, Any]], data: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """One problem per path: pydantic reports one error per union branch; keep the best."""
+    best: dict[tuple[str | int, ...], tuple[int, dict[str, Any]]] = {}
+    for error in errors:
+        path = _clean_path(error["loc"], data)
+        score = (
+            3 if error["type"] == "simkit_spec"
+            else 2 if error["type"] in ("extra_forbidden", "missing")
+            else 0 if error["type"] in ("dict_type", "tuple_type", "list_type", "model_type",
+                                        "literal_error", "string_type", "float_type")
+            else 1
+        )
+        score = score * 100 + len(error["loc"])
+        if path not in best or score > best[path][0]:
+            best[path] = (score, error)
+    # a branch-type error at a parent is noise when a child has a precise error
+    paths = list(best)
+    out = []
+    for path, (_, error) in best.items():
+        if error["type"] in _BRANCH_NOISE and any(
+            p != path and p[: len(path)] == path for p in paths
+        ):
+            continue
+        message, fix = _describe(error, path)
+        out.append((path, message, fix))
+    return out
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def scenario_problems(
+    data: Any,
+    *,
+    file: str | None = None,
+    lines: Lines | None = None,
+    base_dir: Path | None = None,
+    allow_files: bool = True,
+    context: str | None = None,
+    path_prefix: tuple[str | int, ...] = (),
+) -> tuple[list[Problem], Scenario | None]:
+    """Every problem in ``data`` and, when there are none, the validated :class:`Scenario`."""
+    found: list[tuple[tuple[str | int, ...], str, str]] = []
+    scenario: Scenario | None = None
+    if not isinstance(data, Mapping):
+        found.append(((), "a scenario file must be a mapping of keys (name:, start:, services: …)",
+                      "see scenarios/ for examples"))
+    else:
+        try:
+            scenario = Scenario.model_validate(
+                data, context={"base_dir": base_dir, "allow_files": allow_files}
+            )
+        except ValidationError as error:
+            found.extend(_pick([dict(e) for e in error.errors()], data))
+        found.extend(cross_check(data))
+        if scenario is not None:
+            for name in scenario.calendars:
+                try:
+                    scenario.calendar(name)
+                except SpecError as error:
+                    found.append((("calendars", name), error.message, error.fix))
+                except InputError:
+                    raise
+    problems = []
+    seen = set()
+    for path, message, fix in found:
+        full = (*path_prefix, *path)
+        if context:
+            message = f"{context}: {message}"
+        key = (full, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        line = lines.line(full) if lines is not None else None
+        problems.append(Problem(file=file, line=line, path=_dotted(path), message=message, fix=fix))
+    if problems:
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        return problems, None
+    assert scenario is not None
+    return problems, scenario
+
+
+def _validated(
+    data: Any,
+    *,
+    file: str | None,
+    base_dir: Path | None,
+    allow_files: bool,
+    lines: Lines | None,
+    context: str | None = None,
+) -> Scenario:
+    problems, scenario = scenario_problems(
+        data, file=file, lines=lines, base_dir=base_dir, allow_files=allow_files, context=context
+    )
+    if scenario is None:
+        raise InputError(problems)
+    scenario._raw = copy.deepcopy(dict(data))
+    scenario._file, scenario._base_dir, scenario._allow_files = file, base_dir, allow_files
+    return scenario
+
+
+def parse_scenario(
+    text: str | bytes,
+    *,
+    file: str | None = None,
+    base_dir: Path | None = None,
+    allow_files: bool = True,
+) -> Scenario:
+    """Validate scenario YAML text; raise :class:`InputError` listing every problem.
+
+    ``allow_files=False`` refuses any file the scenario names (for uploads to a shared server).
+    """
+    if isinstance(text, bytes):
+        if len(text) > MAX_SCENARIO_BYTES:
+            raise InputError.single(
+                f"the scenario is {len(text):,} bytes, more than the {MAX_SCENARIO_BYTES:,} allowed",
+                "a scenario is a short YAML file; put large data in calibration files",
+                file=file,
+            )
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError.single(
+                "the scenario is not UTF-8 text", "save the file as UTF-8 YAML", file=file
+            ) from None
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise InputError.single(
+            f"the scenario is {len(text):,} characters, more than the {MAX_SCENARIO_BYTES:,} allowed",
+            "a scenario is a short YAML file",
+            file=file,
+        )
+    data, lines = parse_yaml(text, file=file)
+    problems, scenario = scenario_problems(
+        data, file=file, lines=lines, base_dir=base_dir, allow_files=allow_files
+    )
+    if scenario is not None:
+        problems.extend(_change_problems(scenario, data, file=file, lines=lines))
+    if problems or scenario is None:
+        raise InputError(problems)
+    scenario._raw = copy.deepcopy(data)
+    scenario._file, scenario._base_dir, scenario._allow_files = file, base_dir, allow_files
+    return scenario
+
+
+def _change_problems(
+    scenario: Scenario, data: Mapping[str, Any], *, file: str | None, lines: Lines
+) -> list[Problem]:
+    """Each change, applied, must give a valid scenario: report its problems at the patch."""
+    problems: list[Problem] = []
+    base = {k: v for k, v in data.items()}
+    for name, change in scenario.changes.items():
+        patched = merge_patch(base, change.patch)
+        inner, _ = scenario_problems(
+            patched, file=file, lines=None, base_dir=scenario.base_dir, context=f"after change {name!r}"
+        )
+        for problem in inner:
+            where = ("changes", name, "patch", *problem.path.split("."))
+            problems.append(
+                Problem(
+                    file=file,
+                    line=lines.line(where),
+                    path=f"changes.{name}.patch → {problem.path}",
+                    message=problem.message,
+                    fix=problem.fix,
+                )
+            )
+    return problems
+
+
+def load_scenario(path: str | Path, *, allow_files: bool = True) -> Scenario:
+    """Load and validate a scenario file; raise :class:`InputError` listing every problem."""
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise InputError.single(f"no such file: {name}", "check the path", file=name)
+    if path.is_dir():
+        raise InputError.single(f"{name} is a folder, not a scenario file", "name a .yaml file", file=name)
+    data = path.read_bytes()
+    return parse_scenario(data, file=name, base_dir=path.resolve().parent, allow_files=allow_files)
+
+
+def local_midnight_utc(day: dt.date, timezone: str) -> dt.datetime:
+    """The UTC instant of local midnight at the start of ``day``."""
+    import zoneinfo
+
+    local = dt.datetime.combine(day, dt.time(0), tzinfo=zoneinfo.ZoneInfo(timezone))
+    return local.astimezone(dt.UTC)

@@ -1,0 +1,391 @@
+"""Scenario format: examples validate, every broken file gets a precise message, the loader never
+raises anything but InputError."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simkit.errors import InputError
+from simkit.resources import example_scenarios
+from simkit.scenario import json_schema, load_scenario, merge_patch, parse_scenario
+
+BASE: dict[str, Any] = {
+    "name": "Minimal desk",
+    "start": "2027-01-04",
+    "timezone": "Europe/London",
+    "horizon": "4w",
+    "calendars": {
+        "office": {"hours": {"mon-fri": "08:00-18:00"}, "holidays": {"country": "GB", "subdivision": "ENG"}}
+    },
+    "services": {
+        "payroll": {
+            "entry": "desk",
+            "demand": {"per_week": 100, "profile": "office"},
+            "priorities": {
+                "P1": {"share": "10%", "resolve": {"within": "4h", "goal": "95%"}},
+                "P2": {"share": "90%", "resolve": {"within": "30h", "calendar": "office", "goal": "90%"}},
+            },
+        }
+    },
+    "teams": {
+        "desk": {
+            "roster": {"mon-fri 08:00-18:00": 3},
+            "handle": {"default": {"exponential": {"mean": "20m"}}},
+            "next": {"resolved": "80%", "apps": "20%"},
+        },
+        "apps": {"roster": {"mon-fri 08:00-18:00": 2}, "handle": {"default": {"gamma": {"mean": "2h", "cv": 1}}}},
+    },
+}
+
+
+def load_text(text: str) -> Any:
+    return parse_scenario(text, file="broken.yaml")
+
+
+def problems_of(data: Any) -> list[Any]:
+    text = yaml.safe_dump(data, sort_keys=False) if not isinstance(data, str) else data
+    with pytest.raises(InputError) as caught:
+        load_text(text)
+    return list(caught.value.problems)
+
+
+def patched(patch: dict[str, Any]) -> dict[str, Any]:
+    return merge_patch(BASE, patch)
+
+
+def test_minimal_base_is_valid() -> None:
+    """The base of the broken-file cases is itself valid."""
+    scenario = load_text(yaml.safe_dump(BASE))
+    assert scenario.priorities == ("P1", "P2")
+    assert scenario.warmup == 336.0 and scenario.replications == 20 and scenario.seed == 0
+    assert scenario.period == "month"
+
+
+@pytest.mark.parametrize("path", example_scenarios(), ids=lambda p: p.name)
+def test_every_example_validates(path: Path) -> None:
+    """Every example in scenarios/ validates as shipped, changes included."""
+    scenario = load_scenario(path)
+    assert scenario.services and scenario.teams
+    for name in scenario.changes:
+        assert scenario.apply(name).applied_changes == (name,)
+
+
+def test_examples_cover_the_issue() -> None:
+    """The three examples: a corporate desk baseline, a proposed new service (SLR), an OLA/UC chain."""
+    names = {p.stem for p in example_scenarios()}
+    assert {"corporate_service_desk", "new_service_slr", "ola_uc_chain"} <= names
+    desk = load_scenario(next(p for p in example_scenarios() if p.stem == "corporate_service_desk"))
+    assert len(desk.priorities) == 4
+    assert any(t.kind == "supplier" for t in desk.teams.values())
+    assert desk.customers and desk.corporate and desk.components
+    assert any(c.window for c in desk.changes.values()) and any(not c.window for c in desk.changes.values())
+
+
+# -- defaults and units ----------------------------------------------------------------------------
+
+
+def test_durations_and_percentages() -> None:
+    """3d is 72 h, 2w is 336 h, 95% and 0.95 are the same goal."""
+    scenario = load_text(yaml.safe_dump(patched({"horizon": "3d", "warmup": "2w"})))
+    assert scenario.horizon == 72.0 and scenario.warmup == 336.0
+    other = load_text(yaml.safe_dump(patched({"services": {"payroll": {"priorities": {"P1": {"resolve": {"goal": 0.95}}}}}})))
+    first = load_text(yaml.safe_dump(BASE))
+    assert (
+        other.services["payroll"].priorities["P1"].resolve.goal  # type: ignore[union-attr]
+        == first.services["payroll"].priorities["P1"].resolve.goal  # type: ignore[union-attr]
+        == 0.95
+    )
+    assert first.services["payroll"].priorities["P1"].resolve.calendar == "24x7"  # type: ignore[union-attr]
+
+
+def test_models_are_frozen() -> None:
+    """A scenario cannot be changed in place; changes go through apply/with_patch."""
+    scenario = load_text(yaml.safe_dump(BASE))
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
+        scenario.name = "x"  # type: ignore[misc]
+
+
+# -- broken files: each gives the precise message --------------------------------------------------
+
+BROKEN: list[tuple[str, Any, str, str, str]] = [
+    # (id, data or patch, expected path, message fragment, fix fragment)
+    ("bare-95", {"services": {"payroll": {"priorities": {"P1": {"resolve": {"goal": 95}}}}}},
+     "services.payroll.priorities.P1.resolve.goal", "ambiguous", "95%"),
+    ("typo-key", {"servces": {}}, "servces", "unknown key 'servces'", "did you mean 'services'"),
+    ("missing-entry", {"services": {"payroll": {"entry": None}}}, "services.payroll.entry",
+     "missing required key 'entry'", "add entry"),
+    ("entry-undefined", {"services": {"payroll": {"entry": "helpdesk"}}}, "services.payroll.entry",
+     "entry team 'helpdesk' is not defined", "desk"),
+    ("next-undefined", {"teams": {"desk": {"next": {"resolved": "80%", "apps": None, "dba": "20%"}}}},
+     "teams.desk.next.dba", "routing target 'dba'", "resolved, pause or one of"),
+    ("calendar-undefined", {"services": {"payroll": {"priorities": {"P2": {"resolve": {"calendar": "offce"}}}}}},
+     "services.payroll.priorities.P2.resolve.calendar", "calendar 'offce' is not defined", "office"),
+    ("shares-sum", {"services": {"payroll": {"priorities": {"P2": {"share": "80%"}}}}},
+     "services.payroll.priorities", "add up to 90%", "sum to 100%"),
+    ("routing-sum", {"teams": {"desk": {"next": {"resolved": "90%"}}}}, "teams.desk.next",
+     "routing adds up to 110%", "sum to 100%"),
+    ("never-resolved", {"teams": {"desk": {"next": {"resolved": "0%", "apps": "100%"}},
+                                  "apps": {"next": {"desk": "100%"}}}},
+     "teams.apps.next", "can never be resolved", "share to resolved"),
+    ("supplier-roster", {"teams": {"apps": {"kind": "supplier"}}}, "teams.apps.roster",
+     "a supplier has no roster", "remove roster"),
+    ("bad-duration", {"horizon": "4 weeks"}, "horizon", "unknown time unit 'weeks'", "s, m, h, d"),
+    ("unknown-family", {"teams": {"apps": {"handle": {"default": {"lognorm": {"mean": "2h", "cv": 1}}}}}},
+     "teams.apps.handle.default", "lognorm", "lognormal"),
+    ("bad-timezone", {"timezone": "Europe/Londres"}, "timezone", "not a time zone", "IANA"),
+    ("bad-day", {"teams": {"apps": {"roster": {"mon-fry 08:00-18:00": 2, "mon-fri 08:00-18:00": None}}}},
+     "teams.apps.roster", "'fry'", "mon-fri"),
+    ("customer-priority", {"customers": {"fin": {"services": {"payroll": "50%"},
+                                                 "priorities": {"P9": {"resolve": {"within": "1h", "goal": "90%"}}}}}},
+     "customers.fin.priorities.P9", "priority 'P9'", "P1"),
+    ("component-undefined", {"services": {"payroll": {"availability": {"target": "99.9%", "depends_on": ["web"]}}}},
+     "services.payroll.availability.depends_on.0", "component 'web' is not defined", "components"),
+    ("repair-team", {"components": {"web": {"fails": {"exponential": {"mean": "1000h"}},
+                                            "repair": {"team": "dba", "priority": "P1"}}}},
+     "components.web.repair.team", "repair team 'dba'", "desk"),
+    ("needed-gt-count", {"components": {"web": {"count": 2, "needed": 3, "fails": {"exponential": {"mean": "1000h"}},
+                                                "repair": {"fixed": {"value": "1h"}}}}},
+     "components.web", "needed (3) exceeds count (2)", "at most count"),
+    ("window-order", {"changes": {"x": {"window": {"from": "2027-02-01", "until": "2027-01-01"}, "patch": {}}}},
+     "changes.x.window", "until must be after", "exclusive"),
+    ("patch-breaks", {"changes": {"x": {"patch": {"teams": {"desk": {"next": {"resolved": "50%"}}}}}}},
+     "changes.x.patch → teams.desk.next", "after change 'x': routing adds up to 70%", "sum to 100%"),
+    ("preempt-unknown", {"teams": {"apps": {"preempt": ["P0"]}}}, "teams.apps.preempt.0", "priority 'P0'", "P1"),
+    ("handle-missing", {"teams": {"apps": {"handle": {"default": None, "P1": {"exponential": {"mean": "1h"}}}}}},
+     "teams.apps.handle", "no handling time for ['P2']", "handle.default"),
+    ("pause-without-duration", {"teams": {"desk": {"next": {"resolved": "75%", "pause": "5%"}}}},
+     "teams.desk.next.pause", "no pause duration", "pause: {duration"),
+    ("priority-order", {"priority_order": ["P1"]}, "priority_order", "does not rank ['P2']", "every priority"),
+    ("shrinkage-100", {"teams": {"desk": {"shrinkage": "100%"}}}, "teams.desk.shrinkage", "below 100%", "30%"),
+    ("period-literal", {"period": "monthly"}, "period", "'monthly' is not allowed", "'month'"),
+    ("holiday-country", {"calendars": {"office": {"holidays": {"country": "XX"}}}}, "calendars.office",
+     "XX", ""),
+    ("negative-volume", {"services": {"payroll": {"demand": {"per_week": -5}}}},
+     "services.payroll.demand.per_week", "must be greater than or equal to 0", "change the value"),
+]
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=[c[0] for c in BROKEN])
+def test_broken_file_gives_precise_message(case: tuple[str, Any, str, str, str]) -> None:
+    """Each broken file names the field path, what is wrong and the fix, with the file's line."""
+    _, patch, path, message, fix = case
+    problems = problems_of(patched(patch))
+    match = [p for p in problems if p.path == path]
+    assert match, f"no problem at {path}; got {[(p.path, p.message) for p in problems]}"
+    assert any(message in p.message for p in match), [p.message for p in match]
+    assert any(fix in p.fix for p in match), [p.fix for p in match]
+    assert all(p.file == "broken.yaml" for p in problems)
+    assert all(p.line is not None and p.line >= 1 for p in problems)
+
+
+def test_yaml_trap_country_no() -> None:
+    """``country: NO`` is read by YAML as false: the message says so and says to quote it."""
+    text = yaml.safe_dump(BASE).replace("country: GB", "country: NO")
+    problems = problems_of(text)
+    (problem,) = [p for p in problems if p.path == "calendars.office.holidays.country"]
+    assert "false" in problem.message and "quote it" in problem.fix
+    assert problem.line == text.splitlines().index(
+        next(line for line in text.splitlines() if "country: NO" in line)
+    ) + 1
+
+
+def test_yaml_trap_unquoted_clock() -> None:
+    """An unquoted ``12:30-18:00`` is fine, but ``12:30`` alone is read as the number 750:
+    "quote it"."""
+    text = yaml.safe_dump(BASE).replace("mon-fri: 08:00-18:00", "sat: 12:30")
+    text = text.replace("mon-fri: '08:00-18:00'", "sat: 12:30")
+    problems = problems_of(text)
+    assert any("quote it" in p.fix and p.path.startswith("calendars.office") for p in problems), problems
+
+
+def test_yaml_syntax_error_has_line() -> None:
+    """A YAML syntax error names its line and never raises a yaml exception."""
+    text = "name: x\nservices:\n  a: [1, 2\nteams: {}\n"
+    problems = problems_of(text)
+    assert problems[0].line is not None and "YAML syntax error" in problems[0].message
+
+
+def test_not_a_mapping() -> None:
+    problems = problems_of("- just\n- a list\n")
+    assert "mapping" in problems[0].message
+
+
+def test_all_problems_reported_at_once() -> None:
+    """Three independent mistakes give three problems in one run."""
+    data = patched({"horizon": "13 weeks", "period": "fortnight",
+                    "services": {"payroll": {"entry": "nobody"}}})
+    paths = {p.path for p in problems_of(data)}
+    assert {"horizon", "period", "services.payroll.entry"} <= paths
+
+
+def test_changes_apply_as_merge_patch() -> None:
+    """A permanent change merges in; null deletes a key; a windowed change stays an overlay."""
+    data = copy.deepcopy(BASE)
+    data["changes"] = {
+        "grow": {"patch": {"teams": {"apps": {"roster": {"mon-fri 08:00-18:00": None, "mon-fri 07:00-19:00": 3}}}}},
+        "peak": {"window": {"from": "2027-01-11", "until": "2027-01-18"},
+                 "patch": {"services": {"payroll": {"demand": {"per_week": 200}}}}},
+    }
+    scenario = load_text(yaml.safe_dump(data))
+    grown = scenario.apply("grow")
+    assert grown.teams["apps"].roster == {"mon-fri 07:00-19:00": 3}
+    assert scenario.teams["apps"].roster == {"mon-fri 08:00-18:00": 2}
+    peak = scenario.apply("peak")
+    assert peak.services["payroll"].demand.per_week == 100
+    (overlay,) = peak.overlays
+    assert overlay.scenario.services["payroll"].demand.per_week == 200
+    assert str(overlay.window.from_) == "2027-01-11"
+    both = scenario.apply("peak", "grow")
+    assert both.teams["apps"].roster == {"mon-fri 07:00-19:00": 3}
+    assert both.overlays[0].scenario.teams["apps"].roster == {"mon-fri 07:00-19:00": 3}
+    with pytest.raises(InputError, match="no change named 'gro'"):
+        scenario.apply("gro")
+
+
+def test_merge_patch_rfc7396() -> None:
+    """The RFC 7396 examples: objects merge, null deletes, arrays replace."""
+    target = {"a": "b", "c": {"d": "e", "f": "g"}, "l": [1, 2]}
+    patch = {"a": "z", "c": {"f": None}, "l": [3]}
+    assert merge_patch(target, patch) == {"a": "z", "c": {"d": "e"}, "l": [3]}
+    assert target == {"a": "b", "c": {"d": "e", "f": "g"}, "l": [1, 2]}
+
+
+def test_calendar_of_scenario() -> None:
+    """scenario.calendar(name) gives the business calendar; 24x7 exists without being defined."""
+    scenario = load_text(yaml.safe_dump(BASE))
+    assert scenario.calendar("24x7").is_always
+    assert scenario.calendar("office").timezone == "Europe/London"
+
+
+def test_uploads_may_not_name_files(tmp_path: Path) -> None:
+    """With allow_files=False (uploads), a scenario naming a file is refused with a message."""
+    data = patched({"teams": {"apps": {"handle": {"default": {"empirical": {"file": "/etc/passwd"}}}}}})
+    with pytest.raises(InputError) as caught:
+        parse_scenario(yaml.safe_dump(data), file="upload.yaml", allow_files=False)
+    assert any(p.path == "teams.apps.handle.default" for p in caught.value.problems)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        load_scenario(tmp_path / "nope.yaml")
+    with pytest.raises(InputError, match="folder"):
+        load_scenario(tmp_path)
+
+
+def test_json_schema_is_valid_json() -> None:
+    """simkit schema writes a JSON Schema whose top level lists the scenario keys."""
+    schema = json_schema()
+    json.dumps(schema)
+    assert {"name", "start", "services", "teams", "changes"} <= set(schema["properties"])  # type: ignore[arg-type]
+
+
+def test_to_yaml_round_trip() -> None:
+    scenario = load_text(yaml.safe_dump(BASE)).apply()
+    again = load_text(scenario.to_yaml())
+    assert again.model_dump() == scenario.model_dump()
+
+
+# -- fuzz ------------------------------------------------------------------------------------------
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+    st.text(max_size=12), st.sampled_from(["95", "95%", "4h", "2w", "mon-fri 08:00-18:00", "08:00-18:00",
+                                            "always", "office", "P1", "resolved", "desk", "-1h", "1e400h"]),
+)
+values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8) | st.sampled_from(
+        ["services", "teams", "roster", "handle", "next", "priorities", "share", "resolve", "exponential",
+         "mean", "calendar", "window", "patch", "from", "until"]), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def _mutate(data: Any, path: list[Any], value: Any) -> Any:
+    data = copy.deepcopy(data)
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    if value is _DELETE:
+        node.pop(path[-1], None)
+    else:
+        node[path[-1]] = value
+    return data
+
+
+_DELETE = object()
+
+
+def _paths(data: Any, prefix: list[Any]) -> list[list[Any]]:
+    out = [prefix] if prefix else []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.extend(_paths(value, [*prefix, key]))
+    return out
+
+
+ALL_PATHS = _paths(BASE, [])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(ALL_PATHS), st.one_of(values, st.just(_DELETE)))
+def test_fuzz_mutated_scenarios_only_raise_input_error(path: list[Any], value: Any) -> None:
+    """Any mutation of a valid scenario either validates or raises InputError — nothing else."""
+    data = _mutate(BASE, path, value)
+    try:
+        text = yaml.safe_dump(data)
+    except yaml.YAMLError:
+        return
+    try:
+        load_text(text)
+    except InputError as error:
+        assert error.problems
+        for problem in error.problems:
+            assert problem.message
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(values, st.binary(max_size=200).map(lambda b: b.decode("latin-1"))))
+def test_fuzz_arbitrary_documents_only_raise_input_error(document: Any) -> None:
+    """Arbitrary YAML documents and arbitrary text give InputError or a scenario, never a crash."""
+    text = document if isinstance(document, str) else yaml.safe_dump(document)
+    try:
+        load_text(text)
+    except InputError as error:
+        assert error.problems
+
+
+def test_cli_validate_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`simkit validate --json` prints the errors document and exits 2; valid files exit 0."""
+    from simkit.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(patched({"horizon": "x", "services": {"payroll": {"entry": "nobody"}}})))
+    assert main(["validate", str(bad), "--json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert {e["path"] for e in document["errors"]} >= {"horizon", "services.payroll.entry"}
+    assert set(document["errors"][0]) == {"file", "line", "path", "message", "fix"}
+    for path in example_scenarios():
+        assert main(["validate", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "horizon" in err and "Traceback" not in err
+
+
+def test_cli_bad_flag_is_input_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from simkit.cli import main
+
+    assert main(["validate", "--json", "--bogus", "x.yaml"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert "bogus" in document["errors"][0]["message"]
+
+
