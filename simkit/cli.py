@@ -59,6 +59,34 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from simkit.cli_common import executor_from, progress_bar, scenario_from
+    from simkit.report.text import print_simulation
+    from simkit.runner import simulate
+
+    scenario = scenario_from(args)
+    with executor_from(args) as executor, progress_bar("simulating", not args.json) as progress:
+        results = simulate(
+            scenario,
+            replications=args.replications,
+            seed=args.seed,
+            executor=executor,
+            progress=progress,
+            max_visits=args.max_visits,
+        )
+    document = results.summary()
+    if args.out:
+        written = results.write(args.out)
+        document = {**document, "written": [str(p) for p in written]}
+    if args.json:
+        _emit_json(document)
+    else:
+        print_simulation(document)
+        if args.out:
+            print(f"tables written to {args.out}/")
+    return 0 if results.succeeded else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from simkit.demo import run_demo
 
@@ -69,8 +97,17 @@ def cmd_app(args: argparse.Namespace) -> int:
     from simkit.resources import app_dir
 
     script = app_dir() / "streamlit_app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-               "--server.port", str(args.port)]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(args.port),
+    ]
     return subprocess.call(command)
 
 
@@ -93,8 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("validate", cmd_validate, "check a scenario file and list every problem")
     p.add_argument("scenario", help="scenario YAML file")
-    p = command("schema", cmd_schema, "write the JSON Schema of scenario files (editor autocomplete)")
+    p = command(
+        "schema", cmd_schema, "write the JSON Schema of scenario files (editor autocomplete)"
+    )
     p.add_argument("--out", help="file to write (default: standard output)")
+    p = command("simulate", cmd_simulate, "simulate a scenario and measure its SLAs, OLAs and UCs")
+    from simkit.cli_common import add_run_options
+
+    add_run_options(p)
+    p.add_argument("--out", help="folder for tickets/visits/pauses/outages Parquet files")
     p = command("demo", cmd_demo, "run the whole pipeline on the bundled examples")
     p.add_argument("--out", help="folder for the demo's output files")
     p = command("app", cmd_app, "start the Streamlit front end")
@@ -117,8 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except SimkitError as error:
         if json_mode:
-            _emit_json({"errors": [{"file": None, "line": None, "path": "", "message": str(error),
-                                    "fix": ""}]})
+            _emit_json(
+                {
+                    "errors": [
+                        {"file": None, "line": None, "path": "", "message": str(error), "fix": ""}
+                    ]
+                }
+            )
         else:
             sys.stderr.write(f"error: {error}\n")
         return 2
@@ -130,8 +179,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         message = f"internal error: {type(error).__name__}: {error}"
         if json_mode:
-            _emit_json({"errors": [{"file": None, "line": None, "path": "", "message": message,
-                                    "fix": "set SIMKIT_DEBUG=1 for the traceback and report it"}]})
+            _emit_json(
+                {
+                    "errors": [
+                        {
+                            "file": None,
+                            "line": None,
+                            "path": "",
+                            "message": message,
+                            "fix": "set SIMKIT_DEBUG=1 for the traceback and report it",
+                        }
+                    ]
+                }
+            )
         else:
             sys.stderr.write(message + "\n(set SIMKIT_DEBUG=1 for the traceback)\n")
         return 1

@@ -16,6 +16,7 @@ __all__ = [
     "DAY_NAMES",
     "MINUTES_PER_WEEK",
     "WeeklyInterval",
+    "merge_intervals",
     "parse_clock_range",
     "parse_days",
     "parse_weekly_pattern",
@@ -29,12 +30,19 @@ WeeklyInterval = tuple[int, int]
 """``(start, end)`` in minutes of the week, ``0 <= start < end <= MINUTES_PER_WEEK``."""
 
 _ALIASES = {
-    "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
-    "friday": "fri", "saturday": "sat", "sunday": "sun",
+    "monday": "mon",
+    "tuesday": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
 }
 _GROUPS = {"weekdays": "mon-fri", "weekends": "sat-sun", "weekend": "sat-sun", "daily": "mon-sun"}
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
-_DAY_FIX = "write days as mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri or lists like mon,wed"
+_DAY_FIX = (
+    "write days as mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri or lists like mon,wed"
+)
 
 
 def _day_index(name: str, whole: str) -> int:
@@ -66,7 +74,10 @@ def parse_days(text: object) -> tuple[int, ...]:
 def _clock_minutes(text: str, whole: str, *, end: bool) -> int:
     match = _CLOCK.match(text)
     if match is None:
-        raise SpecError(f"{text.strip()!r} in {whole!r} is not a time of day", "write times as HH:MM, e.g. 08:00")
+        raise SpecError(
+            f"{text.strip()!r} in {whole!r} is not a time of day",
+            "write times as HH:MM, e.g. 08:00",
+        )
     hours, minutes = int(match.group(1)), int(match.group(2))
     limit = 24 if end else 23
     if hours > limit or minutes > 59 or (hours == 24 and minutes):
@@ -83,7 +94,9 @@ def parse_clock_range(text: object) -> tuple[int, int]:
             'quote it, e.g. "08:00-18:00"',
         )
     if not isinstance(text, str) or text.count("-") != 1:
-        raise SpecError(f"expected a time range such as '08:00-18:00', got {text!r}", 'write "HH:MM-HH:MM"')
+        raise SpecError(
+            f"expected a time range such as '08:00-18:00', got {text!r}", 'write "HH:MM-HH:MM"'
+        )
     first, _, last = text.partition("-")
     start = _clock_minutes(first, text, end=False)
     stop = _clock_minutes(last, text, end=True)

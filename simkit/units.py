@@ -78,16 +78,21 @@ def parse_fraction(value: object) -> float:
             try:
                 number = float(text[:-1])
             except ValueError:
-                raise SpecError(f"{value!r} is not a percentage", "write e.g. 95% or 0.95") from None
+                raise SpecError(
+                    f"{value!r} is not a percentage", "write e.g. 95% or 0.95"
+                ) from None
             fraction = number / 100.0
         else:
             try:
                 fraction = float(text)
             except ValueError:
-                raise SpecError(f"{value!r} is not a percentage", "write e.g. 95% or 0.95") from None
+                raise SpecError(
+                    f"{value!r} is not a percentage", "write e.g. 95% or 0.95"
+                ) from None
             if fraction > 1:
                 raise SpecError(
-                    f"{value!r} is ambiguous as a percentage", f"write {text}% or {fraction / 100:g}"
+                    f"{value!r} is ambiguous as a percentage",
+                    f"write {text}% or {fraction / 100:g}",
                 )
     elif isinstance(value, int | float):
         fraction = float(value)
@@ -96,7 +101,9 @@ def parse_fraction(value: object) -> float:
                 f"{value!r} is ambiguous as a percentage", f"write {value}% or {fraction / 100:g}"
             )
     else:
-        raise SpecError(f"expected a percentage, got {type(value).__name__}", "write e.g. 95% or 0.95")
+        raise SpecError(
+            f"expected a percentage, got {type(value).__name__}", "write e.g. 95% or 0.95"
+        )
     if not math.isfinite(fraction) or fraction < 0 or fraction > 1:
         raise SpecError(f"a percentage must lie between 0% and 100%, got {value!r}", "")
     return fraction
@@ -106,10 +113,15 @@ def format_duration(hours: float) -> str:
     """The shortest readable duration string for a number of hours (inverse of parse_duration)."""
     if hours == 0:
         return "0h"
-    for unit, size in (("w", 168.0), ("d", 24.0), ("h", 1.0), ("m", 1 / 60)):
+    for unit, size in (("w", 168.0), ("d", 24.0)):
         value = hours / size
-        if value >= 1 and abs(value - round(value, 3)) < 1e-9:
-            return f"{round(value, 3):g}{unit}"
+        if value >= 1 and abs(value - round(value)) < 1e-9:
+            return f"{round(value)}{unit}"
+    if hours >= 1:
+        return f"{round(hours, 3):g}h"
+    minutes = hours * 60
+    if abs(minutes - round(minutes, 3)) < 1e-9:
+        return f"{round(minutes, 3):g}m"
     return f"{hours * 60:.6g}m" if hours < 1 else f"{hours:.6g}h"
 
 

@@ -159,10 +159,16 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
                     "a team needs a roster (agents on duty by time of week)",
                     'add e.g. roster: {"mon-fri 08:00-18:00": 4}, or kind: supplier',
                 )
-            elif isinstance(roster, Mapping) and roster and all(
-                isinstance(v, int) and v == 0 for v in roster.values()
+            elif (
+                isinstance(roster, Mapping)
+                and roster
+                and all(isinstance(v, int) and v == 0 for v in roster.values())
             ):
-                yield ((*base, "roster"), "the roster has no agents at any time", "give at least one line agents")
+                yield (
+                    (*base, "roster"),
+                    "the roster has no agents at any time",
+                    "give at least one line agents",
+                )
             if "calendar" in team:
                 yield (
                     (*base, "calendar"),
@@ -173,7 +179,11 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
                 yield ((*base, "uc"), "a team's agreement is an OLA, not a UC", "rename uc to ola")
         if kind == "supplier":
             if "ola" in team:
-                yield ((*base, "ola"), "a supplier's agreement is a UC, not an OLA", "rename ola to uc")
+                yield (
+                    (*base, "ola"),
+                    "a supplier's agreement is a UC, not an OLA",
+                    "rename ola to uc",
+                )
             for key in ("shrinkage", "preempt", "patience", "cost_per_agent_hour"):
                 if key in team:
                     yield (
@@ -261,12 +271,16 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
     for cname, component in components.items():
         repair = _mapping(_mapping(component).get("repair"))
         if "team" in repair:
-            base = ("components", cname, "repair")
+            where: tuple[str | int, ...] = ("components", cname, "repair")
             team = repair.get("team")
             if isinstance(team, str) and team not in team_names:
-                yield ((*base, "team"), f"repair team {team!r} is not defined", f"use one of {sorted(team_names)}")
+                yield (
+                    (*where, "team"),
+                    f"repair team {team!r} is not defined",
+                    f"use one of {sorted(team_names)}",
+                )
             if isinstance(repair.get("priority"), str):
-                yield from priority_ref((*base, "priority"), repair["priority"])
+                yield from priority_ref((*where, "priority"), repair["priority"])
 
 
 def _reachability(teams: Mapping[Any, Any]) -> Iterator[Issue]:

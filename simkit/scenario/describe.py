@@ -14,7 +14,9 @@ __all__ = ["describe_scenario", "roster_agent_hours", "target_text"]
 
 def target_text(target: ServiceLevelTarget) -> str:
     """``'95% within 4h (24x7)'``."""
-    return f"{format_percent(target.goal)} within {format_duration(target.within)} ({target.calendar})"
+    return (
+        f"{format_percent(target.goal)} within {format_duration(target.within)} ({target.calendar})"
+    )
 
 
 def roster_agent_hours(roster: dict[str, int]) -> float:
@@ -89,7 +91,10 @@ def describe_scenario(scenario: Scenario) -> dict[str, Any]:
                 "peak_agents": _peak_agents(roster) if roster else None,
                 "shrinkage": team.shrinkage,
                 "calendar": team.calendar if team.kind == "supplier" else None,
-                "handle": {p: d.describe() if hasattr(d, "describe") else str(d) for p, d in team.handle.items()},
+                "handle": {
+                    p: d.describe() if hasattr(d, "describe") else str(d)
+                    for p, d in team.handle.items()
+                },
                 "next": dict(team.next) if team.next else {"resolved": 1.0},
                 "agreement": _agreement(team.ola if team.kind == "team" else team.uc),
             }
@@ -114,7 +119,10 @@ def describe_scenario(scenario: Scenario) -> dict[str, Any]:
             name: {
                 "description": change.description,
                 "window": (
-                    {"from": change.window.from_.isoformat(), "until": change.window.until.isoformat()}
+                    {
+                        "from": change.window.from_.isoformat(),
+                        "until": change.window.until.isoformat(),
+                    }
                     if change.window
                     else None
                 ),

@@ -127,7 +127,9 @@ class CalendarHours(_Model):
         if not isinstance(value, dict):
             return value
         if not value:
-            raise spec_error(SpecError("a calendar needs open hours", 'e.g. hours: {mon-fri: "08:00-18:00"}'))
+            raise spec_error(
+                SpecError("a calendar needs open hours", 'e.g. hours: {mon-fri: "08:00-18:00"}')
+            )
         for key, clock in value.items():
             _check_day_range(str(key))
             _check_clock(clock)
@@ -144,7 +146,9 @@ def _check_timezone(value: str) -> str:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
         raise spec_error(
-            SpecError(f"{value!r} is not a time zone", "use an IANA name such as Europe/London or UTC")
+            SpecError(
+                f"{value!r} is not a time zone", "use an IANA name such as Europe/London or UTC"
+            )
         ) from None
     return value
 
@@ -174,7 +178,9 @@ class Demand(_Model):
                         "give 7 lists of 24 non-negative numbers, or 'flat', or a calendar name",
                     )
                 )
-            if any(w < 0 for row in value for w in row) or not any(w > 0 for row in value for w in row):
+            if any(w < 0 for row in value for w in row) or not any(
+                w > 0 for row in value for w in row
+            ):
                 raise spec_error(
                     SpecError("profile weights must be non-negative and not all zero", "")
                 )
@@ -344,7 +350,10 @@ class Window(_Model):
     def _order(self) -> Window:
         if self.until <= self.from_:
             raise spec_error(
-                SpecError("a window's until must be after its from", "until is exclusive: the day after the last day")
+                SpecError(
+                    "a window's until must be after its from",
+                    "until is exclusive: the day after the last day",
+                )
             )
         return self
 

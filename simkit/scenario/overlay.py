@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["merge_patch", "set_path"]
+__all__ = ["merge_patch", "patch_for", "set_path"]
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -29,10 +29,15 @@ def set_path(data: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
     Used by ``--set path=value`` and by the app's sliders; expressed as a merge patch so that it
     follows exactly the same rules as named changes.
     """
+    return dict(merge_patch(data, patch_for(path, value)))
+
+
+def patch_for(path: str, value: Any) -> dict[str, Any]:
+    """The merge patch that sets the dotted ``path`` to ``value``."""
     keys = [k for k in path.split(".") if k]
     if not keys:
         raise ValueError("empty path")
     patch: Any = value
     for key in reversed(keys):
         patch = {key: patch}
-    return dict(merge_patch(data, patch))
+    return dict(patch)

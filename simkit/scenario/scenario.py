@@ -47,6 +47,7 @@ class Overlay:
     name: str
     window: Window
     scenario: Scenario
+    patch: Mapping[str, Any]
 
 
 class Scenario(ScenarioModel):
@@ -138,7 +139,7 @@ class Scenario(ScenarioModel):
         )
         if window is None:
             patched._overlays = tuple(
-                Overlay(o.name, o.window, o.scenario.with_patch(patch, name=name))
+                Overlay(o.name, o.window, o.scenario.with_patch(patch, name=name), o.patch)
                 for o in self._overlays
             )
             patched._applied = (*self._applied, name)
@@ -147,7 +148,7 @@ class Scenario(ScenarioModel):
         result._raw = self._raw
         result._file, result._base_dir = self._file, self._base_dir
         result._allow_files = self._allow_files
-        result._overlays = (*self._overlays, Overlay(name, window, patched))
+        result._overlays = (*self._overlays, Overlay(name, window, patched, patch))
         result._applied = (*self._applied, name)
         return result
 
@@ -192,7 +193,8 @@ def _build_calendar(scenario: ScenarioModel, name: str) -> Calendar:
         spec = _calendar_spec(scenario, name)
     except KeyError:
         raise InputError.single(
-            f"calendar {name!r} is not defined", f"define it under calendars: ({', '.join(scenario.calendars)})"
+            f"calendar {name!r} is not defined",
+            f"define it under calendars: ({', '.join(scenario.calendars)})",
         ) from None
     calendar = _calendar_cached(json.dumps(spec, sort_keys=True, default=str), scenario.timezone)
     return calendar
@@ -204,15 +206,48 @@ _KNOWN_KEYS = sorted(
     {
         (field.alias or key)
         for model in (
-            ScenarioModel, Service, Team, Demand, Component, Customer, Change,
-            AvailabilitySpec, CalendarHours, ServiceLevelTarget, Window,
+            ScenarioModel,
+            Service,
+            Team,
+            Demand,
+            Component,
+            Customer,
+            Change,
+            AvailabilitySpec,
+            CalendarHours,
+            ServiceLevelTarget,
+            Window,
         )
         for key, field in model.model_fields.items()
     }
-    | {"share", "respond", "resolve", "country", "subdivision", "dates", "duration", "probability",
-       "after", "below", "credit", "max_breaches", "team", "priority", "per_month", "failure_rate",
-       "outage", "file", "from", "until", "target", "depends_on", "maintenance", "exclude_maintenance",
-       "credits", "monthly_fee"}
+    | {
+        "share",
+        "respond",
+        "resolve",
+        "country",
+        "subdivision",
+        "dates",
+        "duration",
+        "probability",
+        "after",
+        "below",
+        "credit",
+        "max_breaches",
+        "team",
+        "priority",
+        "per_month",
+        "failure_rate",
+        "outage",
+        "file",
+        "from",
+        "until",
+        "target",
+        "depends_on",
+        "maintenance",
+        "exclude_maintenance",
+        "credits",
+        "monthly_fee",
+    }
 )
 
 
@@ -227,10 +262,28 @@ def _clean_path(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
         elif isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
-        elif isinstance(node, Mapping) and isinstance(part, str) and part.isidentifier() and (
-            part[0].islower() or part == "from_"
-        ) and not part.startswith(("function", "tuple", "dict", "list", "literal", "str", "int",
-                                   "float", "bool", "union", "nullable", "lax")):
+        elif (
+            isinstance(node, Mapping)
+            and isinstance(part, str)
+            and part.isidentifier()
+            and (part[0].islower() or part == "from_")
+            and not part.startswith(
+                (
+                    "function",
+                    "tuple",
+                    "dict",
+                    "list",
+                    "literal",
+                    "str",
+                    "int",
+                    "float",
+                    "bool",
+                    "union",
+                    "nullable",
+                    "lax",
+                )
+            )
+        ):
             path.append("from" if part == "from_" else part)
             node = None
     return tuple(path)
@@ -281,8 +334,16 @@ def _describe(error: Mapping[str, Any], path: tuple[str | int, ...]) -> tuple[st
 
 
 _BRANCH_NOISE = (
-    "dict_type", "tuple_type", "list_type", "string_type", "model_type", "literal_error",
-    "model_attributes_type", "float_type", "int_type", "bool_type",
+    "dict_type",
+    "tuple_type",
+    "list_type",
+    "string_type",
+    "model_type",
+    "literal_error",
+    "model_attributes_type",
+    "float_type",
+    "int_type",
+    "bool_type",
 )
 
 
@@ -292,10 +353,21 @@ def _pick(errors: list[dict[str, Any]], data: Any) -> list[tuple[tuple[str | int
     for error in errors:
         path = _clean_path(error["loc"], data)
         score = (
-            3 if error["type"] == "simkit_spec"
-            else 2 if error["type"] in ("extra_forbidden", "missing")
-            else 0 if error["type"] in ("dict_type", "tuple_type", "list_type", "model_type",
-                                        "literal_error", "string_type", "float_type")
+            3
+            if error["type"] == "simkit_spec"
+            else 2
+            if error["type"] in ("extra_forbidden", "missing")
+            else 0
+            if error["type"]
+            in (
+                "dict_type",
+                "tuple_type",
+                "list_type",
+                "model_type",
+                "literal_error",
+                "string_type",
+                "float_type",
+            )
             else 1
         )
         score = score * 100 + len(error["loc"])
@@ -332,8 +404,13 @@ def scenario_problems(
     found: list[tuple[tuple[str | int, ...], str, str]] = []
     scenario: Scenario | None = None
     if not isinstance(data, Mapping):
-        found.append(((), "a scenario file must be a mapping of keys (name:, start:, services: …)",
-                      "see scenarios/ for examples"))
+        found.append(
+            (
+                (),
+                "a scenario file must be a mapping of keys (name:, start:, services: …)",
+                "see scenarios/ for examples",
+            )
+        )
     else:
         try:
             scenario = Scenario.model_validate(
@@ -440,7 +517,11 @@ def _change_problems(
     for name, change in scenario.changes.items():
         patched = merge_patch(base, change.patch)
         inner, _ = scenario_problems(
-            patched, file=file, lines=None, base_dir=scenario.base_dir, context=f"after change {name!r}"
+            patched,
+            file=file,
+            lines=None,
+            base_dir=scenario.base_dir,
+            context=f"after change {name!r}",
         )
         for problem in inner:
             where = ("changes", name, "patch", *problem.path.split("."))
@@ -463,7 +544,9 @@ def load_scenario(path: str | Path, *, allow_files: bool = True) -> Scenario:
     if not path.exists():
         raise InputError.single(f"no such file: {name}", "check the path", file=name)
     if path.is_dir():
-        raise InputError.single(f"{name} is a folder, not a scenario file", "name a .yaml file", file=name)
+        raise InputError.single(
+            f"{name} is a folder, not a scenario file", "name a .yaml file", file=name
+        )
     data = path.read_bytes()
     return parse_scenario(data, file=name, base_dir=path.resolve().parent, allow_files=allow_files)
 

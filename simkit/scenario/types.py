@@ -31,7 +31,9 @@ __all__ = [
 
 
 def spec_error(error: SpecError) -> PydanticCustomError:
-    return PydanticCustomError("simkit_spec", "{message}", {"message": error.message, "fix": error.fix})
+    return PydanticCustomError(
+        "simkit_spec", "{message}", {"message": error.message, "fix": error.fix}
+    )
 
 
 def spec_validator(parse: Callable[[Any], Any]) -> BeforeValidator:
@@ -80,7 +82,9 @@ def _parse_growth(value: Any) -> float:
 Growth = Annotated[
     float,
     spec_validator(_parse_growth),
-    WithJsonSchema({"type": ["string", "number"], "description": "Growth per year: '5%' or '-3%'."}),
+    WithJsonSchema(
+        {"type": ["string", "number"], "description": "Growth per year: '5%' or '-3%'."}
+    ),
 ]
 
 

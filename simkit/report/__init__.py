@@ -1,0 +1,1 @@
+"""Reports: readable tables for the terminal, the negotiation brief and the service review pack."""

@@ -1,0 +1,90 @@
+"""Readable terminal tables of the simulate document (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from simkit.units import format_duration
+
+__all__ = ["fmt_interval", "fmt_pct", "print_simulation", "sla_label"]
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def fmt_interval(interval: dict[str, Any] | None, digits: int = 1) -> str:
+    """``'93.1% [91.8–94.3]'``; without an interval, the mean alone."""
+    if not interval or interval.get("mean") is None:
+        return "—"
+    mean = fmt_pct(interval["mean"], digits)
+    if interval.get("lo") is None or interval.get("hi") is None:
+        return mean
+    return f"{mean} [{interval['lo'] * 100:.{digits}f}–{interval['hi'] * 100:.{digits}f}]"
+
+
+def _hours(value: float | None) -> str:
+    return "—" if value is None else format_duration(round(value, 2))
+
+
+def sla_label(row: dict[str, Any]) -> str:
+    """``'payroll P1 resolve'``, ``'finance: payroll P1 resolve'``, ``'corporate P1 resolve'``."""
+    if row["level"] == "corporate":
+        return f"corporate {row['priority']} {row['metric']}"
+    prefix = f"{row['customer']}: " if row["level"] == "customer" else ""
+    return f"{prefix}{row['service']} {row['priority']} {row['metric']}"
+
+
+def print_simulation(document: dict[str, Any], console: Console | None = None) -> None:
+    """Print the SLA, OLA/UC and team tables of a simulate document."""
+    console = console or Console()
+    n = document["replications"]
+    console.print(
+        f"[bold]{document['scenario']}[/bold] — {n} replications, seed {document['seed']}"
+        + (f", changes: {', '.join(document['changes'])}" if document.get("changes") else "")
+    )
+    console.print("compliance and P(period meets goal): mean [95% interval]")
+    table = Table(title="Service level targets (SLA)")
+    for column in ("SLA", "target", "tickets", "compliance", "P(period met)", "p90"):
+        table.add_column(column, justify="right" if column == "tickets" else "left")
+    for row in document["sla"]:
+        table.add_row(
+            sla_label(row),
+            f"{_hours(row['within_h'])} {row['calendar']} @{fmt_pct(row['goal'], 0)}",
+            f"{row['tickets']:.0f}",
+            fmt_interval(row["compliance"]),
+            fmt_interval(row["p_period_met"], 0),
+            _hours(row["quantiles_h"].get("90")),
+        )
+    console.print(table)
+    if document.get("ola"):
+        table = Table(title="Operational level agreements (OLA) and underpinning contracts (UC)")
+        for column in ("agreement", "target", "visits", "compliance", "P(period met)"):
+            table.add_column(column, justify="right" if column == "visits" else "left")
+        for row in document["ola"]:
+            table.add_row(
+                f"{row['team']} {row['kind'].upper()} {row['metric']}",
+                f"{_hours(row['within_h'])} {row['calendar']} @{fmt_pct(row['goal'], 0)}",
+                f"{row['tickets']:.0f}",
+                fmt_interval(row["compliance"]),
+                fmt_interval(row["p_period_met"], 0),
+            )
+        console.print(table)
+    table = Table(title="Teams")
+    for column in ("team", "utilisation", "mean wait", "90% wait", "abandoned"):
+        table.add_column(column)
+    for row in document["teams"]:
+        wait = row.get("wait_h") or {}
+        table.add_row(
+            row["team"],
+            fmt_pct(row.get("utilization")),
+            _hours(wait.get("mean")),
+            _hours(wait.get("90")),
+            fmt_pct(row.get("abandoned")),
+        )
+    console.print(table)
+    for failure in document.get("failures", []):
+        console.print(f"[red]replication {failure['replication']} failed: {failure['error']}[/red]")
