@@ -1,0 +1,224 @@
+"""The SLA clock: business time on a target's calendar, stopped inside pauses.
+
+The clock of an item (a ticket, or a visit to a team) runs from its ``begin`` instant on the open
+time of a calendar, minus the business time of the item's pauses — each pause converted on the
+same calendar, so a pause over a weekend costs only its business part. Everything here is
+vectorised over items and pauses: pauses are attached to items by sorting, and the few scans
+that must run within an item's pauses step over *positions* (first pause of every item, then the
+second, …), never over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "TOLERANCE_H",
+    "BusinessClock",
+    "ItemPauses",
+    "attach_pauses",
+    "breach_instants",
+    "instants",
+    "match_items",
+    "net_hours",
+]
+
+TOLERANCE_H = 1e-9
+"""Clock readings within this many hours (about 4 µs) of a target count as on the target."""
+
+_NAT = np.datetime64("NaT", "us")
+
+
+class BusinessClock(Protocol):
+    """What the measurement needs from a calendar (see :class:`simkit.calendar.Calendar`)."""
+
+    def elapsed(self, start: np.ndarray, end: np.ndarray) -> np.ndarray: ...
+
+    def add(self, start: np.ndarray, hours: np.ndarray) -> np.ndarray: ...
+
+
+def instants(column: pa.Array | pa.ChunkedArray, name: str = "column") -> np.ndarray:
+    """A timestamp column as ``datetime64[us]`` UTC instants, ``NaT`` where null.
+
+    Raises
+    ------
+    TypeError
+        When the column does not hold timestamps.
+    """
+    if not pa.types.is_timestamp(column.type):
+        raise TypeError(f"{name} must be a timestamp column, got {column.type}")
+    values = column.to_numpy(zero_copy_only=False)
+    return np.asarray(values).astype("datetime64[us]")
+
+
+@dataclass(frozen=True)
+class ItemPauses:
+    """The pauses of a set of items, sorted by item then start, and non-overlapping.
+
+    ``owner[i]`` is the index of the item pause *i* belongs to; ``start``/``end`` are
+    ``datetime64[us]`` with ``start <= end`` (a pause still running ends at the observation
+    instant).
+    """
+
+    owner: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+    @classmethod
+    def none(cls) -> ItemPauses:
+        return cls(
+            np.empty(0, np.int64),
+            np.empty(0, "datetime64[us]"),
+            np.empty(0, "datetime64[us]"),
+        )
+
+    def subset(self, keep: np.ndarray) -> ItemPauses:
+        """The pauses of the items where ``keep`` (a boolean mask over items) is true,
+        renumbered to index the kept items."""
+        new_index = np.cumsum(keep) - 1
+        rows = keep[self.owner]
+        return ItemPauses(new_index[self.owner[rows]], self.start[rows], self.end[rows])
+
+
+def _scan_previous(
+    owner: np.ndarray,
+    values: np.ndarray,
+    combine: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    initial: object,
+) -> np.ndarray:
+    """For rows sorted by ``owner``: ``combine`` folded over the previous rows of the same owner
+    (``initial`` for an owner's first row). Steps over positions within owners, so the cost is
+    one numpy call per position of the longest run, and O(rows) in total."""
+    out = np.empty_like(values)
+    n = owner.size
+    if n == 0:
+        return out
+    first = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+    sizes = np.diff(np.concatenate((first, [n])))
+    order = np.argsort(-sizes, kind="stable")
+    first, sizes = first[order], sizes[order]
+    out[first] = initial
+    descending = -sizes
+    for k in range(1, int(sizes[0])):
+        rows = first[: np.searchsorted(descending, -k, side="left")] + k
+        out[rows] = combine(out[rows - 1], values[rows - 1])
+    return out
+
+
+def match_items(
+    item_replication: np.ndarray,
+    item_id: np.ndarray,
+    replication: np.ndarray,
+    ticket_id: np.ndarray,
+) -> np.ndarray:
+    """Index of the item with the same ``(replication, ticket_id)`` for every row, −1 if none.
+    Items must be unique on that key."""
+    n = item_id.size
+    if n == 0:
+        return np.full(ticket_id.size, -1, dtype=np.int64)
+    ids, id_rank = np.unique(np.concatenate((item_id, ticket_id)), return_inverse=True)
+    _, rep_rank = np.unique(np.concatenate((item_replication, replication)), return_inverse=True)
+    key = rep_rank.astype(np.int64) * ids.size + id_rank
+    item_key, row_key = key[:n], key[n:]
+    order = np.argsort(item_key, kind="stable")
+    sorted_key = item_key[order]
+    position = np.minimum(np.searchsorted(sorted_key, row_key), n - 1)
+    found = sorted_key[position] == row_key
+    return np.where(found, order[position], -1).astype(np.int64)
+
+
+def attach_pauses(
+    item_replication: np.ndarray,
+    item_id: np.ndarray,
+    pauses: pa.Table | None,
+    observed_until: np.datetime64,
+) -> ItemPauses:
+    """Join ``pauses`` rows (``replication, ticket_id, start, end``) to items by
+    ``(replication, ticket_id)``.
+
+    Pauses of other items are dropped; pauses starting at or after ``observed_until`` have not
+    happened yet; a pause without end (still paused) or ending later ends at ``observed_until``.
+    Overlapping pauses of one item are merged, so no stopped time is subtracted twice.
+    """
+    if pauses is None or pauses.num_rows == 0 or item_id.size == 0:
+        return ItemPauses.none()
+    now = observed_until.astype("datetime64[us]")
+    start = instants(pauses["start"], "pauses.start")
+    end = instants(pauses["end"], "pauses.end")
+    owner = match_items(
+        item_replication,
+        item_id,
+        pauses["replication"].to_numpy(zero_copy_only=False),
+        pauses["ticket_id"].to_numpy(zero_copy_only=False),
+    )
+    keep = (owner >= 0) & ~np.isnat(start) & (start < now)
+    owner, start, end = owner[keep], start[keep], end[keep]
+    end = np.where(np.isnat(end) | (end > now), now, end)
+    order = np.lexsort((start, owner))
+    owner, start, end = owner[order], start[order], end[order]
+    end_us = end.view(np.int64)
+    latest_before = _scan_previous(owner, end_us, np.maximum, np.iinfo(np.int64).min)
+    start = np.maximum(start.view(np.int64), latest_before).view("datetime64[us]")
+    end = np.maximum(end, start)
+    return ItemPauses(owner.astype(np.int64), start, end)
+
+
+def _clip(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    clipped: np.ndarray = np.minimum(np.maximum(values, low), high)
+    return clipped
+
+
+def net_hours(
+    calendar: BusinessClock,
+    begin: np.ndarray,
+    stop: np.ndarray,
+    pauses: ItemPauses,
+) -> np.ndarray:
+    """Business hours from ``begin`` to ``stop`` of each item minus the business hours of its
+    pauses inside that span, on ``calendar``. ``stop`` must not be before ``begin``."""
+    total = np.asarray(calendar.elapsed(begin, stop), dtype=np.float64)
+    if pauses.owner.size == 0:
+        return total
+    low, high = begin[pauses.owner], stop[pauses.owner]
+    start = _clip(pauses.start, low, high)
+    end = _clip(pauses.end, start, high)
+    stopped = np.asarray(calendar.elapsed(start, end), dtype=np.float64)
+    return np.maximum(total - np.bincount(pauses.owner, stopped, minlength=begin.size), 0.0)
+
+
+def breach_instants(
+    calendar: BusinessClock,
+    begin: np.ndarray,
+    within_h: float,
+    pauses: ItemPauses,
+) -> np.ndarray:
+    """The instant at which each item's clock reaches ``within_h`` business hours.
+
+    Exact, without iteration: between pauses the clock is ``F(t) − F(begin) − stopped so far``,
+    constant inside a pause. The clock reaches the target before pause *i* when its reading at
+    the start of pause *i* is at least ``within_h``; the breach instant is then
+    ``F⁻¹(F(begin) + within_h + business time of the earlier pauses)``, or with every pause
+    counted when no pause comes after the target is reached.
+    """
+    target = np.full(begin.size, within_h, dtype=np.float64)
+    if pauses.owner.size:
+        owner = pauses.owner
+        start = np.maximum(pauses.start, begin[owner])
+        end = np.maximum(pauses.end, start)
+        stopped = np.asarray(calendar.elapsed(start, end), dtype=np.float64)
+        stopped_before = _scan_previous(owner, stopped, np.add, 0.0)
+        reading = np.asarray(calendar.elapsed(begin[owner], start), dtype=np.float64)
+        reading -= stopped_before
+        extra = np.bincount(owner, stopped, minlength=begin.size)
+        reached = np.flatnonzero(reading >= within_h)
+        first_owner, first_row = np.unique(owner[reached], return_index=True)
+        extra[first_owner] = stopped_before[reached[first_row]]
+        target += extra
+    return np.asarray(calendar.add(begin, target)).astype("datetime64[us]")

@@ -1,0 +1,354 @@
+"""Figures over replications: the ``sla``, ``ola``, ``teams`` and ``periods`` rows of a run or a
+history, exactly as the ``simulate --json`` contract names them.
+
+Definitions (DESIGN, "Figures over replications"):
+
+- ``compliance`` is met / measured within each replication over the whole horizon; ``mean`` is the
+  mean over replications with a t-based 95% interval (``lo``/``hi`` null with fewer than two
+  replications). A replication in which a target measured no ticket has no compliance and is left
+  out of the mean.
+- ``p_period_met`` is the share of (replication, *full* period) pairs meeting the goal, with a
+  Wilson 95% interval. A period with fewer than ``small_sample.below`` measured tickets meets the
+  target when it has at most ``small_sample.max_breaches`` breaches; a period with no measured
+  ticket meets it under a small-sample rule and is left out otherwise (its compliance is undefined).
+- ``tickets`` and ``open`` are means per replication; ``mean_h`` is the mean of the finite measured
+  times; ``quantiles_h`` are pooled over replications with
+  ``numpy.quantile(method="inverted_cdf")``, an item breached while open counting as +∞ — an
+  infinite quantile is reported as ``null``.
+
+Every number is a plain Python ``float``/``int``/``bool`` or ``None`` (never NaN), ready for
+``json.dumps(..., allow_nan=False)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from simkit.measure.clock import instants
+from simkit.measure.periods import Period, period_table
+from simkit.measure.sla import (
+    BREACHED,
+    MET,
+    OPEN,
+    STATUSES,
+    ola_outcomes,
+    sla_outcomes,
+    ticket_pauses,
+)
+from simkit.measure.targets import MeasureSpec, OlaTarget, SlaTarget, SmallSample
+from simkit.stats import mean_interval, wilson_interval
+
+__all__ = ["QUANTILES", "TargetFigures", "period_meets", "summarize", "target_figures"]
+
+QUANTILES = ("50", "80", "90", "95")
+_QUANTILE_LEVELS = np.array([0.5, 0.8, 0.9, 0.95])
+_FRACTION = (0.0, 1.0)
+_GOAL_TOLERANCE = 1e-12
+
+Row = dict[str, Any]
+
+
+def _number(value: float | np.floating[Any] | None) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if np.isfinite(number) else None
+
+
+def period_meets(
+    measured: np.ndarray,
+    met: np.ndarray,
+    goal: float,
+    small_sample: SmallSample | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each period met its target, by the contract's rule.
+
+    Parameters
+    ----------
+    measured, met
+        Measured and met ticket counts per period (any shape, same shape).
+    goal
+        The share that must be met.
+    small_sample
+        The contract's rule for thin periods, if any.
+
+    Returns
+    -------
+    meets, defined
+        Boolean arrays: ``defined`` is false for a period without measured tickets and without a
+        small-sample rule (its compliance is undefined), and ``meets`` is false there.
+    """
+    measured = np.asarray(measured, dtype=np.int64)
+    met = np.asarray(met, dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        meets = met / np.maximum(measured, 1) >= goal - _GOAL_TOLERANCE
+    defined = measured > 0
+    if small_sample is not None:
+        thin = measured < small_sample.below
+        meets = np.where(thin, measured - met <= small_sample.max_breaches, meets)
+        defined |= thin
+    return meets & defined, defined
+
+
+@dataclass(frozen=True, eq=False)
+class TargetFigures:
+    """One target's outcomes counted by replication and period.
+
+    ``measured`` and ``met`` have shape ``(replications, len(periods))``; open items have no
+    period and are counted per replication in ``open_per_replication``; ``times`` holds the
+    measured times pooled over replications (+∞ for items breached while open).
+    """
+
+    periods: tuple[Period, ...]
+    measured: np.ndarray
+    met: np.ndarray
+    open_per_replication: np.ndarray
+    times: np.ndarray
+
+
+def target_figures(outcomes: pa.Table, spec: MeasureSpec) -> TargetFigures:
+    """Count an outcome table (from :func:`sla_outcomes` / :func:`ola_outcomes`) by replication
+    and period of :func:`period_table`.
+
+    Raises
+    ------
+    ValueError
+        When a replication id lies outside ``0 … spec.replications − 1``.
+    """
+    periods = tuple(period_table(spec))
+    replications = spec.replications
+    replication = np.asarray(outcomes["replication"].to_numpy(zero_copy_only=False), np.int64)
+    if replication.size and (replication.min() < 0 or replication.max() >= replications):
+        raise ValueError(
+            f"replication ids must be 0 … {replications - 1} (spec.replications = "
+            f"{replications}), found {replication.min()} … {replication.max()}"
+        )
+    codes = pc.index_in(outcomes["status"], value_set=pa.array(STATUSES))
+    status = np.asarray(pc.fill_null(codes, OPEN).to_numpy(zero_copy_only=False), np.int64)
+    labels = pa.array([p.label for p in periods], pa.string())
+    index = pc.fill_null(pc.index_in(outcomes["period"], value_set=labels), -1)
+    period = np.asarray(index.to_numpy(zero_copy_only=False), np.int64)
+    measured_rows = (status != OPEN) & (period >= 0)
+    cells = replications * len(periods)
+    key = replication * len(periods) + period
+    measured = np.bincount(key[measured_rows], minlength=cells).reshape(replications, -1)
+    met = np.bincount(key[measured_rows & (status == MET)], minlength=cells).reshape(
+        replications, -1
+    )
+    open_items = np.bincount(replication[status == OPEN], minlength=replications)
+    time_h = np.asarray(outcomes["time_h"].to_numpy(zero_copy_only=False), np.float64)
+    times = time_h[(status == MET) | (status == BREACHED)]
+    return TargetFigures(periods, measured, met, open_items, times)
+
+
+def _quantiles(times: np.ndarray) -> dict[str, float | None]:
+    if times.size == 0:
+        return dict.fromkeys(QUANTILES)
+    values = np.quantile(times, _QUANTILE_LEVELS, method="inverted_cdf")
+    return {key: _number(v) for key, v in zip(QUANTILES, values, strict=True)}
+
+
+def _compliance(measured: np.ndarray, met: np.ndarray) -> dict[str, float | None]:
+    """Mean and interval over the replications (rows) that measured at least one item."""
+    counted = measured > 0
+    shares = met[counted] / measured[counted]
+    return mean_interval(shares, bounds=_FRACTION).as_dict()
+
+
+def _common_figures(
+    figures: TargetFigures, goal: float, small_sample: SmallSample | None, replications: int
+) -> Row:
+    measured = figures.measured.sum(axis=1)
+    full = np.array([p.full for p in figures.periods], dtype=bool)
+    meets, defined = period_meets(
+        figures.measured[:, full], figures.met[:, full], goal, small_sample
+    )
+    finite = figures.times[np.isfinite(figures.times)]
+    return {
+        "tickets": float(measured.sum() / replications),
+        "open": float(figures.open_per_replication.sum() / replications),
+        "compliance": _compliance(measured, figures.met.sum(axis=1)),
+        "p_period_met": wilson_interval(int(meets.sum()), int(defined.sum())).as_dict(),
+        "mean_h": _number(finite.mean()) if finite.size else None,
+        "quantiles_h": _quantiles(figures.times),
+    }
+
+
+def _sla_row(target: SlaTarget, figures: TargetFigures, replications: int) -> Row:
+    return {
+        "level": target.level,
+        "service": target.service,
+        "customer": target.customer,
+        "priority": target.priority,
+        "metric": target.metric,
+        "within_h": float(target.within_h),
+        "calendar": target.calendar_name,
+        "goal": float(target.goal),
+        **_common_figures(figures, target.goal, target.small_sample, replications),
+    }
+
+
+def _ola_row(target: OlaTarget, figures: TargetFigures, replications: int) -> Row:
+    return {
+        "team": target.team,
+        "kind": target.kind,
+        "priority": target.priority,
+        "metric": target.metric,
+        "within_h": float(target.within_h),
+        "calendar": target.calendar_name,
+        "goal": float(target.goal),
+        **_common_figures(figures, target.goal, target.small_sample, replications),
+    }
+
+
+def _period_rows(target: SlaTarget, figures: TargetFigures, spec: MeasureSpec) -> list[Row]:
+    """One row per period that overlaps the measured span or holds a measured ticket."""
+    meets, defined = period_meets(figures.measured, figures.met, target.goal, target.small_sample)
+    rows: list[Row] = []
+    for p, period in enumerate(figures.periods):
+        measured = figures.measured[:, p]
+        if period.start >= spec.horizon_end and not measured.any():
+            continue
+        judged = int(defined[:, p].sum())
+        rows.append(
+            {
+                "period": period.label,
+                "level": target.level,
+                "service": target.service,
+                "customer": target.customer,
+                "priority": target.priority,
+                "metric": target.metric,
+                "compliance": _compliance(measured, figures.met[:, p]),
+                "p_met": float(meets[:, p].sum() / judged) if judged else None,
+                "tickets": float(measured.sum() / spec.replications),
+                "full": period.full,
+            }
+        )
+    return rows
+
+
+def _team_rows(visits: pa.Table, team_stats: pa.Table | None, spec: MeasureSpec) -> list[Row]:
+    assigned = instants(visits["assigned_at"], "visits.assigned_at")
+    inside = ~np.isnat(assigned) & (assigned >= spec.start) & (assigned < spec.horizon_end)
+    window = visits.filter(pa.array(inside))
+    started = instants(window["started_at"], "visits.started_at")
+    wait_h = (started - assigned[inside]) / np.timedelta64(3_600_000_000, "us")
+    abandoned = np.asarray(
+        pc.fill_null(pc.equal(window["outcome"], "abandoned"), False).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    visit_team = np.asarray(window["team"].to_numpy(zero_copy_only=False), dtype=object)
+    names = set(visit_team.tolist())
+    if team_stats is not None:
+        names |= set(team_stats["team"].to_pylist())
+    names.discard(None)
+    utilization = _utilization(team_stats, spec.replications)
+    rows: list[Row] = []
+    for team in sorted(names):
+        mine = visit_team == team
+        waits = wait_h[mine & ~np.isnan(wait_h)]
+        count = int(mine.sum())
+        rows.append(
+            {
+                "team": team,
+                "utilization": utilization.get(team),
+                "wait_h": {
+                    "mean": _number(waits.mean()) if waits.size else None,
+                    "90": _number(np.quantile(waits, 0.9, method="inverted_cdf"))
+                    if waits.size
+                    else None,
+                },
+                "abandoned": float(abandoned[mine].sum() / count) if count else None,
+            }
+        )
+    return rows
+
+
+def _utilization(team_stats: pa.Table | None, replications: int) -> dict[str, float | None]:
+    """busy / available per replication, mean over replications; ``None`` without an available
+    time (suppliers) or without team statistics."""
+    if team_stats is None or team_stats.num_rows == 0:
+        return {}
+    result: dict[str, float | None] = {}
+    team = np.asarray(team_stats["team"].to_numpy(zero_copy_only=False), dtype=object)
+    busy = np.asarray(team_stats["busy_h"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    available = np.asarray(
+        pc.fill_null(team_stats["available_h"].cast(pa.float64()), 0.0).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=np.float64,
+    )
+    for name in set(team.tolist()) - {None}:
+        mine = (team == name) & (available > 0)
+        result[name] = _number(np.mean(busy[mine] / available[mine])) if mine.any() else None
+    return result
+
+
+def summarize(
+    tickets: pa.Table,
+    visits: pa.Table | None,
+    pauses: pa.Table | None,
+    team_stats: pa.Table | None,
+    spec: MeasureSpec,
+) -> dict[str, list[Row]]:
+    """Every SLA, OLA/UC, team and period figure of a run or a history.
+
+    Parameters
+    ----------
+    tickets, visits, pauses
+        The tables of the run (all replications) or of the history (replication 0). ``visits``
+        may be ``None`` for a history without assignment records when there are no OLA/UC
+        targets; there are then no team rows.
+    team_stats
+        Per team and replication ``busy_h`` and ``available_h`` over the measured window (from
+        the simulation); ``None`` for history, whose utilisation is then ``null``.
+    spec
+        Measured span and targets.
+
+    Returns
+    -------
+    dict
+        ``{"sla": [...], "ola": [...], "teams": [...], "periods": [...]}`` with the rows of the
+        ``simulate --json`` contract (OLA rows carry ``priority`` too, ``null`` for every
+        priority; period rows carry ``full``). See the module docstring for the definitions.
+
+    Notes
+    -----
+    A replication in which a target measured no ticket has no compliance: it is excluded from
+    the mean (and interval) of ``compliance``, while ``tickets`` and ``open`` still average over
+    every replication. A quantile that falls on a ticket breached while open is +∞ and is
+    reported as ``None`` (JSON ``null``), as is every figure without data.
+
+    Raises
+    ------
+    ValueError
+        When a replication id lies outside ``0 … spec.replications − 1``, or OLA/UC targets are
+        given without visits.
+    """
+    replications = spec.replications
+    sla_rows: list[Row] = []
+    period_rows: list[Row] = []
+    attached = ticket_pauses(tickets, pauses, spec) if spec.sla else None
+    for target in spec.sla:
+        figures = target_figures(sla_outcomes(tickets, attached, target, spec), spec)
+        sla_rows.append(_sla_row(target, figures, replications))
+        period_rows.extend(_period_rows(target, figures, spec))
+    if visits is None and spec.ola:
+        raise ValueError("OLA/UC targets are measured on visits: pass the visits table")
+    ola_rows = []
+    for ola_target in spec.ola if visits is not None else ():
+        outcomes = ola_outcomes(visits, ola_target, spec, tickets)
+        ola_rows.append(_ola_row(ola_target, target_figures(outcomes, spec), replications))
+    return {
+        "sla": sla_rows,
+        "ola": ola_rows,
+        "teams": _team_rows(visits, team_stats, spec) if visits is not None else [],
+        "periods": period_rows,
+    }
