@@ -23,7 +23,10 @@ BASE: dict[str, Any] = {
     "timezone": "Europe/London",
     "horizon": "4w",
     "calendars": {
-        "office": {"hours": {"mon-fri": "08:00-18:00"}, "holidays": {"country": "GB", "subdivision": "ENG"}}
+        "office": {
+            "hours": {"mon-fri": "08:00-18:00"},
+            "holidays": {"country": "GB", "subdivision": "ENG"},
+        }
     },
     "services": {
         "payroll": {
@@ -31,7 +34,10 @@ BASE: dict[str, Any] = {
             "demand": {"per_week": 100, "profile": "office"},
             "priorities": {
                 "P1": {"share": "10%", "resolve": {"within": "4h", "goal": "95%"}},
-                "P2": {"share": "90%", "resolve": {"within": "30h", "calendar": "office", "goal": "90%"}},
+                "P2": {
+                    "share": "90%",
+                    "resolve": {"within": "30h", "calendar": "office", "goal": "90%"},
+                },
             },
         }
     },
@@ -41,7 +47,10 @@ BASE: dict[str, Any] = {
             "handle": {"default": {"exponential": {"mean": "20m"}}},
             "next": {"resolved": "80%", "apps": "20%"},
         },
-        "apps": {"roster": {"mon-fri 08:00-18:00": 2}, "handle": {"default": {"gamma": {"mean": "2h", "cv": 1}}}},
+        "apps": {
+            "roster": {"mon-fri 08:00-18:00": 2},
+            "handle": {"default": {"gamma": {"mean": "2h", "cv": 1}}},
+        },
     },
 }
 
@@ -86,7 +95,9 @@ def test_examples_cover_the_issue() -> None:
     assert len(desk.priorities) == 4
     assert any(t.kind == "supplier" for t in desk.teams.values())
     assert desk.customers and desk.corporate and desk.components
-    assert any(c.window for c in desk.changes.values()) and any(not c.window for c in desk.changes.values())
+    assert any(c.window for c in desk.changes.values()) and any(
+        not c.window for c in desk.changes.values()
+    )
 
 
 # -- defaults and units ----------------------------------------------------------------------------
@@ -96,7 +107,11 @@ def test_durations_and_percentages() -> None:
     """3d is 72 h, 2w is 336 h, 95% and 0.95 are the same goal."""
     scenario = load_text(yaml.safe_dump(patched({"horizon": "3d", "warmup": "2w"})))
     assert scenario.horizon == 72.0 and scenario.warmup == 336.0
-    other = load_text(yaml.safe_dump(patched({"services": {"payroll": {"priorities": {"P1": {"resolve": {"goal": 0.95}}}}}})))
+    other = load_text(
+        yaml.safe_dump(
+            patched({"services": {"payroll": {"priorities": {"P1": {"resolve": {"goal": 0.95}}}}}})
+        )
+    )
     first = load_text(yaml.safe_dump(BASE))
     assert (
         other.services["payroll"].priorities["P1"].resolve.goal  # type: ignore[union-attr]
@@ -117,59 +132,206 @@ def test_models_are_frozen() -> None:
 
 BROKEN: list[tuple[str, Any, str, str, str]] = [
     # (id, data or patch, expected path, message fragment, fix fragment)
-    ("bare-95", {"services": {"payroll": {"priorities": {"P1": {"resolve": {"goal": 95}}}}}},
-     "services.payroll.priorities.P1.resolve.goal", "ambiguous", "95%"),
+    (
+        "bare-95",
+        {"services": {"payroll": {"priorities": {"P1": {"resolve": {"goal": 95}}}}}},
+        "services.payroll.priorities.P1.resolve.goal",
+        "ambiguous",
+        "95%",
+    ),
     ("typo-key", {"servces": {}}, "servces", "unknown key 'servces'", "did you mean 'services'"),
-    ("missing-entry", {"services": {"payroll": {"entry": None}}}, "services.payroll.entry",
-     "missing required key 'entry'", "add entry"),
-    ("entry-undefined", {"services": {"payroll": {"entry": "helpdesk"}}}, "services.payroll.entry",
-     "entry team 'helpdesk' is not defined", "desk"),
-    ("next-undefined", {"teams": {"desk": {"next": {"resolved": "80%", "apps": None, "dba": "20%"}}}},
-     "teams.desk.next.dba", "routing target 'dba'", "resolved, pause or one of"),
-    ("calendar-undefined", {"services": {"payroll": {"priorities": {"P2": {"resolve": {"calendar": "offce"}}}}}},
-     "services.payroll.priorities.P2.resolve.calendar", "calendar 'offce' is not defined", "office"),
-    ("shares-sum", {"services": {"payroll": {"priorities": {"P2": {"share": "80%"}}}}},
-     "services.payroll.priorities", "add up to 90%", "sum to 100%"),
-    ("routing-sum", {"teams": {"desk": {"next": {"resolved": "90%"}}}}, "teams.desk.next",
-     "routing adds up to 110%", "sum to 100%"),
-    ("never-resolved", {"teams": {"desk": {"next": {"resolved": "0%", "apps": "100%"}},
-                                  "apps": {"next": {"desk": "100%"}}}},
-     "teams.apps.next", "can never be resolved", "share to resolved"),
-    ("supplier-roster", {"teams": {"apps": {"kind": "supplier"}}}, "teams.apps.roster",
-     "a supplier has no roster", "remove roster"),
+    (
+        "missing-entry",
+        {"services": {"payroll": {"entry": None}}},
+        "services.payroll.entry",
+        "missing required key 'entry'",
+        "add entry",
+    ),
+    (
+        "entry-undefined",
+        {"services": {"payroll": {"entry": "helpdesk"}}},
+        "services.payroll.entry",
+        "entry team 'helpdesk' is not defined",
+        "desk",
+    ),
+    (
+        "next-undefined",
+        {"teams": {"desk": {"next": {"resolved": "80%", "apps": None, "dba": "20%"}}}},
+        "teams.desk.next.dba",
+        "routing target 'dba'",
+        "resolved, pause or one of",
+    ),
+    (
+        "calendar-undefined",
+        {"services": {"payroll": {"priorities": {"P2": {"resolve": {"calendar": "offce"}}}}}},
+        "services.payroll.priorities.P2.resolve.calendar",
+        "calendar 'offce' is not defined",
+        "office",
+    ),
+    (
+        "shares-sum",
+        {"services": {"payroll": {"priorities": {"P2": {"share": "80%"}}}}},
+        "services.payroll.priorities",
+        "add up to 90%",
+        "sum to 100%",
+    ),
+    (
+        "routing-sum",
+        {"teams": {"desk": {"next": {"resolved": "90%"}}}},
+        "teams.desk.next",
+        "routing adds up to 110%",
+        "sum to 100%",
+    ),
+    (
+        "never-resolved",
+        {
+            "teams": {
+                "desk": {"next": {"resolved": "0%", "apps": "100%"}},
+                "apps": {"next": {"desk": "100%"}},
+            }
+        },
+        "teams.apps.next",
+        "can never be resolved",
+        "share to resolved",
+    ),
+    (
+        "supplier-roster",
+        {"teams": {"apps": {"kind": "supplier"}}},
+        "teams.apps.roster",
+        "a supplier has no roster",
+        "remove roster",
+    ),
     ("bad-duration", {"horizon": "4 weeks"}, "horizon", "unknown time unit 'weeks'", "s, m, h, d"),
-    ("unknown-family", {"teams": {"apps": {"handle": {"default": {"lognorm": {"mean": "2h", "cv": 1}}}}}},
-     "teams.apps.handle.default", "lognorm", "lognormal"),
+    (
+        "unknown-family",
+        {"teams": {"apps": {"handle": {"default": {"lognorm": {"mean": "2h", "cv": 1}}}}}},
+        "teams.apps.handle.default",
+        "lognorm",
+        "lognormal",
+    ),
     ("bad-timezone", {"timezone": "Europe/Londres"}, "timezone", "not a time zone", "IANA"),
-    ("bad-day", {"teams": {"apps": {"roster": {"mon-fry 08:00-18:00": 2, "mon-fri 08:00-18:00": None}}}},
-     "teams.apps.roster", "'fry'", "mon-fri"),
-    ("customer-priority", {"customers": {"fin": {"services": {"payroll": "50%"},
-                                                 "priorities": {"P9": {"resolve": {"within": "1h", "goal": "90%"}}}}}},
-     "customers.fin.priorities.P9", "priority 'P9'", "P1"),
-    ("component-undefined", {"services": {"payroll": {"availability": {"target": "99.9%", "depends_on": ["web"]}}}},
-     "services.payroll.availability.depends_on.0", "component 'web' is not defined", "components"),
-    ("repair-team", {"components": {"web": {"fails": {"exponential": {"mean": "1000h"}},
-                                            "repair": {"team": "dba", "priority": "P1"}}}},
-     "components.web.repair.team", "repair team 'dba'", "desk"),
-    ("needed-gt-count", {"components": {"web": {"count": 2, "needed": 3, "fails": {"exponential": {"mean": "1000h"}},
-                                                "repair": {"fixed": {"value": "1h"}}}}},
-     "components.web", "needed (3) exceeds count (2)", "at most count"),
-    ("window-order", {"changes": {"x": {"window": {"from": "2027-02-01", "until": "2027-01-01"}, "patch": {}}}},
-     "changes.x.window", "until must be after", "exclusive"),
-    ("patch-breaks", {"changes": {"x": {"patch": {"teams": {"desk": {"next": {"resolved": "50%"}}}}}}},
-     "changes.x.patch → teams.desk.next", "after change 'x': routing adds up to 70%", "sum to 100%"),
-    ("preempt-unknown", {"teams": {"apps": {"preempt": ["P0"]}}}, "teams.apps.preempt.0", "priority 'P0'", "P1"),
-    ("handle-missing", {"teams": {"apps": {"handle": {"default": None, "P1": {"exponential": {"mean": "1h"}}}}}},
-     "teams.apps.handle", "no handling time for ['P2']", "handle.default"),
-    ("pause-without-duration", {"teams": {"desk": {"next": {"resolved": "75%", "pause": "5%"}}}},
-     "teams.desk.next.pause", "no pause duration", "pause: {duration"),
-    ("priority-order", {"priority_order": ["P1"]}, "priority_order", "does not rank ['P2']", "every priority"),
-    ("shrinkage-100", {"teams": {"desk": {"shrinkage": "100%"}}}, "teams.desk.shrinkage", "below 100%", "30%"),
+    (
+        "bad-day",
+        {"teams": {"apps": {"roster": {"mon-fry 08:00-18:00": 2, "mon-fri 08:00-18:00": None}}}},
+        "teams.apps.roster",
+        "'fry'",
+        "mon-fri",
+    ),
+    (
+        "customer-priority",
+        {
+            "customers": {
+                "fin": {
+                    "services": {"payroll": "50%"},
+                    "priorities": {"P9": {"resolve": {"within": "1h", "goal": "90%"}}},
+                }
+            }
+        },
+        "customers.fin.priorities.P9",
+        "priority 'P9'",
+        "P1",
+    ),
+    (
+        "component-undefined",
+        {"services": {"payroll": {"availability": {"target": "99.9%", "depends_on": ["web"]}}}},
+        "services.payroll.availability.depends_on.0",
+        "component 'web' is not defined",
+        "components",
+    ),
+    (
+        "repair-team",
+        {
+            "components": {
+                "web": {
+                    "fails": {"exponential": {"mean": "1000h"}},
+                    "repair": {"team": "dba", "priority": "P1"},
+                }
+            }
+        },
+        "components.web.repair.team",
+        "repair team 'dba'",
+        "desk",
+    ),
+    (
+        "needed-gt-count",
+        {
+            "components": {
+                "web": {
+                    "count": 2,
+                    "needed": 3,
+                    "fails": {"exponential": {"mean": "1000h"}},
+                    "repair": {"fixed": {"value": "1h"}},
+                }
+            }
+        },
+        "components.web",
+        "needed (3) exceeds count (2)",
+        "at most count",
+    ),
+    (
+        "window-order",
+        {"changes": {"x": {"window": {"from": "2027-02-01", "until": "2027-01-01"}, "patch": {}}}},
+        "changes.x.window",
+        "until must be after",
+        "exclusive",
+    ),
+    (
+        "patch-breaks",
+        {"changes": {"x": {"patch": {"teams": {"desk": {"next": {"resolved": "50%"}}}}}}},
+        "changes.x.patch → teams.desk.next",
+        "after change 'x': routing adds up to 70%",
+        "sum to 100%",
+    ),
+    (
+        "preempt-unknown",
+        {"teams": {"apps": {"preempt": ["P0"]}}},
+        "teams.apps.preempt.0",
+        "priority 'P0'",
+        "P1",
+    ),
+    (
+        "handle-missing",
+        {"teams": {"apps": {"handle": {"default": None, "P1": {"exponential": {"mean": "1h"}}}}}},
+        "teams.apps.handle",
+        "no handling time for ['P2']",
+        "handle.default",
+    ),
+    (
+        "pause-without-duration",
+        {"teams": {"desk": {"next": {"resolved": "75%", "pause": "5%"}}}},
+        "teams.desk.next.pause",
+        "no pause duration",
+        "pause: {duration",
+    ),
+    (
+        "priority-order",
+        {"priority_order": ["P1"]},
+        "priority_order",
+        "does not rank ['P2']",
+        "every priority",
+    ),
+    (
+        "shrinkage-100",
+        {"teams": {"desk": {"shrinkage": "100%"}}},
+        "teams.desk.shrinkage",
+        "below 100%",
+        "30%",
+    ),
     ("period-literal", {"period": "monthly"}, "period", "'monthly' is not allowed", "'month'"),
-    ("holiday-country", {"calendars": {"office": {"holidays": {"country": "XX"}}}}, "calendars.office",
-     "XX", ""),
-    ("negative-volume", {"services": {"payroll": {"demand": {"per_week": -5}}}},
-     "services.payroll.demand.per_week", "must be greater than or equal to 0", "change the value"),
+    (
+        "holiday-country",
+        {"calendars": {"office": {"holidays": {"country": "XX"}}}},
+        "calendars.office",
+        "XX",
+        "",
+    ),
+    (
+        "negative-volume",
+        {"services": {"payroll": {"demand": {"per_week": -5}}}},
+        "services.payroll.demand.per_week",
+        "must be greater than or equal to 0",
+        "change the value",
+    ),
 ]
 
 
@@ -192,9 +354,13 @@ def test_yaml_trap_country_no() -> None:
     problems = problems_of(text)
     (problem,) = [p for p in problems if p.path == "calendars.office.holidays.country"]
     assert "false" in problem.message and "quote it" in problem.fix
-    assert problem.line == text.splitlines().index(
-        next(line for line in text.splitlines() if "country: NO" in line)
-    ) + 1
+    assert (
+        problem.line
+        == text.splitlines().index(
+            next(line for line in text.splitlines() if "country: NO" in line)
+        )
+        + 1
+    )
 
 
 def test_yaml_trap_unquoted_clock() -> None:
@@ -203,7 +369,107 @@ def test_yaml_trap_unquoted_clock() -> None:
     text = yaml.safe_dump(BASE).replace("mon-fri: 08:00-18:00", "sat: 12:30")
     text = text.replace("mon-fri: '08:00-18:00'", "sat: 12:30")
     problems = problems_of(text)
-    assert any("quote it" in p.fix and p.path.startswith("calendars.office") for p in problems), problems
+    assert any("quote it" in p.fix and p.path.startswith("calendars.office") for p in problems), (
+        problems
+    )
+
+
+def test_yaml_trap_base60_duration() -> None:
+    """``within: 1:30`` would silently be 90 hours: it is refused with "quote it"."""
+    text = yaml.safe_dump(BASE).replace("within: 4h", "within: 1:30")
+    problems = problems_of(text)
+    (problem,) = [p for p in problems if "base-60" in p.message]
+    assert problem.path == "services.payroll.priorities.P1.resolve.within"
+    assert "quote it" in problem.fix and problem.line is not None
+
+
+def test_duplicate_key_is_reported() -> None:
+    """A roster line written twice would silently lose the first: it is reported with both lines."""
+    text = yaml.safe_dump(BASE).replace(
+        "      mon-fri 08:00-18:00: 3\n",
+        "      mon-fri 08:00-18:00: 3\n      mon-fri 08:00-18:00: 4\n",
+    )
+    problems = problems_of(text)
+    assert any(
+        "written twice" in p.message and p.path == "teams.desk.roster.mon-fri 08:00-18:00"
+        for p in problems
+    )
+
+
+def test_impossible_date_is_input_error() -> None:
+    """``start: 2027-02-30`` is an input error with its line, not a crash."""
+    text = yaml.safe_dump(BASE).replace("start: '2027-01-04'", "start: 2027-02-30")
+    problems = problems_of(text)
+    assert problems[0].path == "start" and "not a real date" in problems[0].message
+
+
+def test_numeric_subdivision_quote_it() -> None:
+    """``subdivision: 02`` loses its leading zero as a number: "quote it"."""
+    text = yaml.safe_dump(BASE).replace("subdivision: ENG", "subdivision: 02")
+    problems = problems_of(text)
+    (problem,) = [p for p in problems if p.path.endswith("subdivision")]
+    assert "quote it" in problem.fix
+
+
+def test_more_broken_values() -> None:
+    """Dated maintenance windows, empty rosters, negative growth and windowed target changes."""
+    data = patched(
+        {
+            "services": {
+                "payroll": {
+                    "demand": {"growth": -5},
+                    "availability": {
+                        "target": "99%",
+                        "depends_on": ["db"],
+                        "maintenance": [{"from": "banana", "until": "later"}],
+                    },
+                }
+            },
+            "components": {
+                "db": {
+                    "fails": {"exponential": {"mean": "1000h"}},
+                    "repair": {"fixed": {"value": "1h"}},
+                }
+            },
+            "teams": {"apps": {"roster": {"mon-fri 08:00-18:00": None}}},
+        }
+    )
+    data["teams"]["apps"]["roster"] = {}
+    data["changes"] = {
+        "tight": {
+            "window": {"from": "2027-01-11", "until": "2027-01-18"},
+            "patch": {
+                "services": {"payroll": {"priorities": {"P1": {"resolve": {"within": "2h"}}}}}
+            },
+        }
+    }
+    problems = {p.path: p for p in problems_of(data)}
+    assert "-5" in problems["services.payroll.demand.growth"].message
+    assert any(path.startswith("services.payroll.availability.maintenance") for path in problems)
+    assert "no agents" in problems["teams.apps.roster"].message
+    assert (
+        "cannot change inside a window"
+        in problems["changes.tight.patch.services.payroll.priorities.P1.resolve"].message
+    )
+
+
+def test_profile_file(tmp_path: Path) -> None:
+    """A profile file is read at validation, relative to the scenario; missing or misshapen
+    files are problems; uploads may name none."""
+    data = patched({"services": {"payroll": {"demand": {"profile": {"file": "weights.csv"}}}}})
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="cannot read the profile file"):
+        load_scenario(path)
+    (tmp_path / "weights.csv").write_text("\n".join(",".join(["1"] * 24) for _ in range(6)))
+    with pytest.raises(InputError, match="7 rows"):
+        load_scenario(path)
+    (tmp_path / "weights.csv").write_text("\n".join(",".join([str(d + 1)] * 24) for d in range(7)))
+    scenario = load_scenario(path)
+    profile = scenario.services["payroll"].demand.profile
+    assert isinstance(profile, tuple) and profile[6][0] == 7.0
+    with pytest.raises(InputError, match="may not name files"):
+        parse_scenario(yaml.safe_dump(data), file="upload.yaml", allow_files=False)
 
 
 def test_yaml_syntax_error_has_line() -> None:
@@ -220,8 +486,9 @@ def test_not_a_mapping() -> None:
 
 def test_all_problems_reported_at_once() -> None:
     """Three independent mistakes give three problems in one run."""
-    data = patched({"horizon": "13 weeks", "period": "fortnight",
-                    "services": {"payroll": {"entry": "nobody"}}})
+    data = patched(
+        {"horizon": "13 weeks", "period": "fortnight", "services": {"payroll": {"entry": "nobody"}}}
+    )
     paths = {p.path for p in problems_of(data)}
     assert {"horizon", "period", "services.payroll.entry"} <= paths
 
@@ -230,9 +497,17 @@ def test_changes_apply_as_merge_patch() -> None:
     """A permanent change merges in; null deletes a key; a windowed change stays an overlay."""
     data = copy.deepcopy(BASE)
     data["changes"] = {
-        "grow": {"patch": {"teams": {"apps": {"roster": {"mon-fri 08:00-18:00": None, "mon-fri 07:00-19:00": 3}}}}},
-        "peak": {"window": {"from": "2027-01-11", "until": "2027-01-18"},
-                 "patch": {"services": {"payroll": {"demand": {"per_week": 200}}}}},
+        "grow": {
+            "patch": {
+                "teams": {
+                    "apps": {"roster": {"mon-fri 08:00-18:00": None, "mon-fri 07:00-19:00": 3}}
+                }
+            }
+        },
+        "peak": {
+            "window": {"from": "2027-01-11", "until": "2027-01-18"},
+            "patch": {"services": {"payroll": {"demand": {"per_week": 200}}}},
+        },
     }
     scenario = load_text(yaml.safe_dump(data))
     grown = scenario.apply("grow")
@@ -267,7 +542,9 @@ def test_calendar_of_scenario() -> None:
 
 def test_uploads_may_not_name_files(tmp_path: Path) -> None:
     """With allow_files=False (uploads), a scenario naming a file is refused with a message."""
-    data = patched({"teams": {"apps": {"handle": {"default": {"empirical": {"file": "/etc/passwd"}}}}}})
+    data = patched(
+        {"teams": {"apps": {"handle": {"default": {"empirical": {"file": "/etc/passwd"}}}}}}
+    )
     with pytest.raises(InputError) as caught:
         parse_scenario(yaml.safe_dump(data), file="upload.yaml", allow_files=False)
     assert any(p.path == "teams.apps.handle.default" for p in caught.value.problems)
@@ -296,15 +573,58 @@ def test_to_yaml_round_trip() -> None:
 # -- fuzz ------------------------------------------------------------------------------------------
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
-    st.text(max_size=12), st.sampled_from(["95", "95%", "4h", "2w", "mon-fri 08:00-18:00", "08:00-18:00",
-                                            "always", "office", "P1", "resolved", "desk", "-1h", "1e400h"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "95",
+            "95%",
+            "4h",
+            "2w",
+            "mon-fri 08:00-18:00",
+            "08:00-18:00",
+            "always",
+            "office",
+            "P1",
+            "resolved",
+            "desk",
+            "-1h",
+            "1e400h",
+        ]
+    ),
 )
 values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8) | st.sampled_from(
-        ["services", "teams", "roster", "handle", "next", "priorities", "share", "resolve", "exponential",
-         "mean", "calendar", "window", "patch", "from", "until"]), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=8)
+            | st.sampled_from(
+                [
+                    "services",
+                    "teams",
+                    "roster",
+                    "handle",
+                    "next",
+                    "priorities",
+                    "share",
+                    "resolve",
+                    "exponential",
+                    "mean",
+                    "calendar",
+                    "window",
+                    "patch",
+                    "from",
+                    "until",
+                ]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 
@@ -363,12 +683,16 @@ def test_fuzz_arbitrary_documents_only_raise_input_error(document: Any) -> None:
         assert error.problems
 
 
-def test_cli_validate_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_validate_reports_every_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`simkit validate --json` prints the errors document and exits 2; valid files exit 0."""
     from simkit.cli import main
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(patched({"horizon": "x", "services": {"payroll": {"entry": "nobody"}}})))
+    bad.write_text(
+        yaml.safe_dump(patched({"horizon": "x", "services": {"payroll": {"entry": "nobody"}}}))
+    )
     assert main(["validate", str(bad), "--json"]) == 2
     document = json.loads(capsys.readouterr().out)
     assert {e["path"] for e in document["errors"]} >= {"horizon", "services.payroll.entry"}
@@ -387,5 +711,3 @@ def test_cli_bad_flag_is_input_error(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["validate", "--json", "--bogus", "x.yaml"]) == 2
     document = json.loads(capsys.readouterr().out)
     assert "bogus" in document["errors"][0]["message"]
-
-

@@ -9,7 +9,7 @@ from typing import Any
 from simkit.errors import SpecError
 from simkit.units import parse_fraction
 
-__all__ = ["BUILTIN_CALENDARS", "cross_check", "natural_key"]
+__all__ = ["BUILTIN_CALENDARS", "cross_check", "natural_key", "window_patch_problems"]
 
 BUILTIN_CALENDARS = ("24x7", "always")
 SUM_TOLERANCE = 0.005
@@ -159,10 +159,8 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
                     "a team needs a roster (agents on duty by time of week)",
                     'add e.g. roster: {"mon-fri 08:00-18:00": 4}, or kind: supplier',
                 )
-            elif (
-                isinstance(roster, Mapping)
-                and roster
-                and all(isinstance(v, int) and v == 0 for v in roster.values())
+            elif isinstance(roster, Mapping) and all(
+                isinstance(v, int) and v == 0 for v in roster.values()
             ):
                 yield (
                     (*base, "roster"),
@@ -267,6 +265,13 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
         yield from priority_ref(("corporate", "priorities", str(pname)), str(pname))
         yield from targets(("corporate", "priorities", pname), level)
 
+    # changes with a window may not touch what holds for the whole run
+    for cname, change in _mapping(data.get("changes")).items():
+        change = _mapping(change)
+        if change.get("window") is not None:
+            for path, message, fix in window_patch_problems(change.get("patch")):
+                yield (("changes", cname, "patch", *path), message, fix)
+
     # components
     for cname, component in components.items():
         repair = _mapping(_mapping(component).get("repair"))
@@ -281,6 +286,56 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
                 )
             if isinstance(repair.get("priority"), str):
                 yield from priority_ref((*where, "priority"), repair["priority"])
+
+
+# Keys a windowed change may not touch: they define what is measured and over which span, which
+# holds for the whole run. Make such a change permanent instead.
+_WHOLE_RUN_KEYS = {
+    "name",
+    "start",
+    "timezone",
+    "horizon",
+    "warmup",
+    "drain",
+    "replications",
+    "seed",
+    "period",
+    "priority_order",
+    "customers",
+    "corporate",
+    "changes",
+}
+
+
+def window_patch_problems(patch: Any) -> list[Issue]:
+    """Parts of a windowed change's patch that cannot change inside a window."""
+    out: list[Issue] = []
+    fix = "make the change permanent (drop its window), or keep targets out of it"
+    for key in _mapping(patch):
+        if key in _WHOLE_RUN_KEYS:
+            out.append(((str(key),), f"{key} cannot change inside a window", fix))
+    for sname, service in _mapping(_mapping(patch).get("services")).items():
+        for pname, level in _mapping(_mapping(service).get("priorities")).items():
+            for metric in ("respond", "resolve"):
+                if metric in _mapping(level):
+                    out.append(
+                        (
+                            ("services", sname, "priorities", pname, metric),
+                            "service level targets cannot change inside a window",
+                            fix,
+                        )
+                    )
+    for tname, team in _mapping(_mapping(patch).get("teams")).items():
+        for agreement in ("ola", "uc"):
+            if agreement in _mapping(team):
+                out.append(
+                    (
+                        ("teams", tname, agreement),
+                        f"{agreement.upper()} targets cannot change inside a window",
+                        fix,
+                    )
+                )
+    return out
 
 
 def _reachability(teams: Mapping[Any, Any]) -> Iterator[Issue]:

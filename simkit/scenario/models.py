@@ -7,13 +7,16 @@ checked in :mod:`simkit.scenario.checks` so that every problem is reported at on
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from simkit.errors import SpecError
 from simkit.scenario.types import (
+    Code,
     Duration,
     Fraction,
     Growth,
@@ -92,9 +95,24 @@ class PriorityLevel(PriorityTargets):
 class HolidaySpec(_Model):
     """Public holidays of a country (and subdivision) from the ``holidays`` library, plus dates."""
 
-    country: Name | None = None
-    subdivision: Name | None = None
+    country: Code | None = None
+    subdivision: Code | None = None
     dates: tuple[LocalDate, ...] = ()
+
+
+def parse_local_datetime(value: Any) -> dt.datetime:
+    """``"2027-02-06 22:00"`` (local time) → a naive datetime."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip()).replace(tzinfo=None)
+        except ValueError:
+            pass
+    raise SpecError(
+        f"{value!r} is not a local date and time",
+        'write "YYYY-MM-DD HH:MM", e.g. "2027-02-06 22:00"',
+    )
 
 
 def _check_day_range(key: str) -> str:
@@ -161,7 +179,11 @@ class ProfileFile(_Model):
 
 
 class Demand(_Model):
-    """Tickets per week, their spread over the week (profile) and growth per year."""
+    """Tickets per week, their spread over the week (profile) and growth per year.
+
+    A profile ``{file: weights.csv}`` is read when the scenario is validated (relative to the
+    scenario file) and held as its 7x24 matrix; scenarios that arrive as uploads may name no file.
+    """
 
     per_week: float = Field(ge=0)
     profile: Name | ProfileMatrix | ProfileFile = "flat"
@@ -169,7 +191,17 @@ class Demand(_Model):
 
     @field_validator("profile")
     @classmethod
-    def _profile(cls, value: Any) -> Any:
+    def _profile(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, ProfileFile):
+            context = info.context or {}
+            if not context.get("allow_files", True) or context.get("base_dir") is None:
+                raise spec_error(
+                    SpecError(
+                        "this scenario may not name files (it arrived as an upload)",
+                        "give the profile as a 7x24 matrix in the scenario",
+                    )
+                )
+            value = read_profile_csv(Path(context["base_dir"]) / value.file)
         if isinstance(value, tuple):
             if len(value) != 7 or any(len(row) != 24 for row in value):
                 raise spec_error(
@@ -187,6 +219,38 @@ class Demand(_Model):
         return value
 
 
+def read_profile_csv(path: Path) -> ProfileMatrix:
+    """A 7x24 weights file: one row per weekday (mon…sun), 24 comma-separated hourly weights; a
+    header row and a leading label column are allowed."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = [r for r in csv.reader(handle) if r and any(c.strip() for c in r)]
+    except OSError as error:
+        raise spec_error(
+            SpecError(
+                f"cannot read the profile file {path.name}: {error.strerror}",
+                "check the path (relative to the scenario file)",
+            )
+        ) from None
+    numeric: list[tuple[float, ...]] = []
+    for row in rows:
+        try:
+            numeric.append(tuple(float(c) for c in row[-24:]))
+        except ValueError:
+            continue  # a header row
+    if len(numeric) != 7 or any(len(r) != 24 for r in numeric):
+        raise spec_error(
+            SpecError(
+                f"the profile file {path.name} needs 7 rows (mon…sun) of 24 hourly weights, "
+                f"found {len(numeric)} numeric rows",
+                "write one row per weekday with 24 comma-separated numbers",
+            )
+        )
+    return tuple(numeric)
+
+
 class Reopen(_Model):
     probability: Fraction
     after: SpecDistribution
@@ -202,6 +266,24 @@ class MaintenanceWindow(_Model):
 
     from_: str = Field(alias="from")
     until: str
+
+    @model_validator(mode="after")
+    def _window(self) -> MaintenanceWindow:
+        begin, end = parse_local_datetime(self.from_), parse_local_datetime(self.until)
+        if end <= begin:
+            raise spec_error(
+                SpecError("a maintenance window must end after it starts", "check from and until")
+            )
+        return self
+
+    @field_validator("from_", "until", mode="before")
+    @classmethod
+    def _instant(cls, value: Any) -> Any:
+        try:
+            parse_local_datetime(value)
+        except SpecError as error:
+            raise spec_error(error) from None
+        return str(value)
 
 
 class AvailabilitySpec(_Model):

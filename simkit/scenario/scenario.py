@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import difflib
 import functools
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,11 @@ import yaml
 from pydantic import PrivateAttr, ValidationError
 
 from simkit.errors import InputError, Problem, SpecError
-from simkit.scenario.checks import BUILTIN_CALENDARS, cross_check, natural_key
+from simkit.scenario.checks import (
+    BUILTIN_CALENDARS,
+    cross_check,
+    natural_key,
+)
 from simkit.scenario.models import (
     AvailabilitySpec,
     CalendarHours,
@@ -386,6 +391,35 @@ def _pick(errors: list[dict[str, Any]], data: Any) -> list[tuple[tuple[str | int
     return out
 
 
+def _calendar_problems(
+    data: Mapping[str, Any], flagged: set[tuple[str | int, ...]]
+) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """Build each calendar whose fields passed validation: unknown holiday countries or
+    subdivisions only show up there, and are reported with everything else."""
+    from simkit.calendar import Calendar
+
+    timezone = data.get("timezone", "UTC")
+    try:
+        zoneinfo.ZoneInfo(str(timezone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        timezone = "UTC"  # the bad zone is reported once, at timezone
+    out: list[tuple[tuple[str | int, ...], str, str]] = []
+    calendars = data.get("calendars")
+    if not isinstance(calendars, Mapping):
+        return out
+    for name, spec in calendars.items():
+        path = ("calendars", name)
+        if any(p[: len(path)] == path for p in flagged):
+            continue
+        try:
+            Calendar.from_spec(spec, timezone if isinstance(timezone, str) else "UTC")
+        except SpecError as error:
+            out.append((path, error.message, error.fix))
+        except Exception:
+            continue
+    return out
+
+
 def _dotted(path: Sequence[str | int]) -> str:
     return ".".join(str(p) for p in path)
 
@@ -419,14 +453,7 @@ def scenario_problems(
         except ValidationError as error:
             found.extend(_pick([dict(e) for e in error.errors()], data))
         found.extend(cross_check(data))
-        if scenario is not None:
-            for name in scenario.calendars:
-                try:
-                    scenario.calendar(name)
-                except SpecError as error:
-                    found.append((("calendars", name), error.message, error.fix))
-                except InputError:
-                    raise
+        found.extend(_calendar_problems(data, {path for path, _, _ in found}))
     problems = []
     seen = set()
     for path, message, fix in found:
@@ -495,11 +522,13 @@ def parse_scenario(
             "a scenario is a short YAML file",
             file=file,
         )
-    data, lines = parse_yaml(text, file=file)
+    data, lines, traps = parse_yaml(text, file=file)
     problems, scenario = scenario_problems(
         data, file=file, lines=lines, base_dir=base_dir, allow_files=allow_files
     )
-    if scenario is not None:
+    if traps:
+        problems = sorted([*traps, *problems], key=lambda p: (p.line is None, p.line or 0))
+    if scenario is not None and not traps:
         problems.extend(_change_problems(scenario, data, file=file, lines=lines))
     if problems or scenario is None:
         raise InputError(problems)

@@ -19,6 +19,7 @@ from simkit.errors import SpecError
 from simkit.units import parse_duration, parse_fraction
 
 __all__ = [
+    "Code",
     "Duration",
     "Fraction",
     "Growth",
@@ -48,7 +49,13 @@ def spec_validator(parse: Callable[[Any], Any]) -> BeforeValidator:
 
 _DURATION_SCHEMA = {
     "anyOf": [
-        {"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+\s*(s|m|min|h|d|w)\s*$"},
+        {
+            "type": "string",
+            "pattern": (
+                r"^\s*[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?\s*"
+                r"([sS]|[sS][eE][cC]|[mM]|[mM][iI][nN]|[hH]|[hH][rR]|[dD]|[wW])\s*$"
+            ),
+        },
         {"type": "number", "minimum": 0},
     ],
     "description": "A duration: '30m', '4h', '1.5h', '3d' (= 72 h), '2w', or a number of hours.",
@@ -72,11 +79,17 @@ Fraction = Annotated[float, spec_validator(parse_fraction), WithJsonSchema(_FRAC
 
 def _parse_growth(value: Any) -> float:
     """Growth per year may be negative: ``-5%``; otherwise as a percentage."""
-    if isinstance(value, str) and value.strip().startswith("-"):
-        return -parse_fraction(value.strip()[1:])
-    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-        return -parse_fraction(-value)
-    return parse_fraction(value)
+    try:
+        if isinstance(value, str) and value.strip().startswith("-"):
+            return -parse_fraction(value.strip()[1:])
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            return -parse_fraction(-value)
+        return parse_fraction(value)
+    except SpecError:
+        raise SpecError(
+            f"{value!r} is not a growth rate",
+            "write a yearly percentage such as 5% or -3%, or 0.05",
+        ) from None
 
 
 Growth = Annotated[
@@ -123,6 +136,30 @@ def _parse_name(value: Any) -> str:
 
 
 Name = Annotated[str, spec_validator(_parse_name), WithJsonSchema({"type": "string"})]
+
+
+def _parse_code(value: Any) -> str:
+    """A code such as a country (``NO``) or subdivision (``02``): YAML turns unquoted ones into
+    booleans or numbers, which lose the code."""
+    if isinstance(value, bool):
+        raise SpecError(
+            f"this code was read as {str(value).lower()} (YAML reads NO, yes, on, off unquoted as "
+            "true/false)",
+            'quote it, e.g. country: "NO"',
+        )
+    if isinstance(value, int | float):
+        raise SpecError(
+            f"this code was read as the number {value} (leading zeros and letters are lost)",
+            'quote it, e.g. subdivision: "02"',
+        )
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError(
+            f"expected a code such as GB or ENG, got {value!r}", "write the code in quotes"
+        )
+    return value
+
+
+Code = Annotated[str, spec_validator(_parse_code), WithJsonSchema({"type": "string"})]
 
 
 def _parse_distribution(value: Any, info: ValidationInfo) -> distributions.Distribution:

@@ -1,17 +1,25 @@
-"""YAML through ``yaml.safe_load``, remembering the line of every key so that problems point at
-the line a user has to change."""
+"""YAML through PyYAML's safe loader, remembering the line of every key so that problems point at
+the line a user has to change, and catching YAML's traps before they turn into wrong numbers:
+``1:30`` read as the base-60 number 90, a key written twice (the first silently lost), and dates
+that do not exist (``2027-02-30``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 import yaml
 
-from simkit.errors import InputError
+from simkit.errors import InputError, Problem
 
 __all__ = ["Lines", "parse_yaml"]
 
 Path_ = tuple[str | int, ...]
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
 class Lines:
@@ -30,25 +38,82 @@ class Lines:
         return self._table.get((), None)
 
 
-def _walk(node: yaml.Node, path: Path_, table: dict[Path_, int]) -> None:
-    table.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            child = (*path, key)
-            table[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, table)
-            table[child] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*path, index), table)
+def _dotted(path: Path_) -> str:
+    return ".".join(str(p) for p in path)
 
 
-def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines]:
-    """Parse ``text`` with the safe loader; a YAML syntax error becomes an :class:`InputError`
-    with its line."""
+def _valid_timestamp(text: str) -> bool:
     try:
-        data = yaml.safe_load(text)
+        if _DATE_ONLY.match(text):
+            dt.date.fromisoformat("-".join(f"{int(p):02d}" for p in text.split("-")))
+        else:
+            yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError):
+        return False
+    return True
+
+
+class _Walk:
+    def __init__(self, file: str | None) -> None:
+        self.file = file
+        self.table: dict[Path_, int] = {}
+        self.problems: list[Problem] = []
+        self.fatal = False
+
+    def problem(self, path: Path_, line: int, message: str, fix: str) -> None:
+        self.problems.append(Problem(self.file, line, _dotted(path), message, fix))
+
+    def walk(self, node: yaml.Node, path: Path_) -> None:
+        line = node.start_mark.line + 1
+        self.table.setdefault(path, line)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = (
+                    key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+                )
+                key_line = key_node.start_mark.line + 1
+                child = (*path, key)
+                if key in seen:
+                    self.problem(
+                        child,
+                        key_line,
+                        f"the key {key!r} is written twice (also on line {seen[key]})",
+                        "YAML keeps only the last one: remove or merge the duplicate",
+                    )
+                seen[key] = key_line
+                self.walk(value_node, child)
+                self.table[child] = key_line
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.walk(item, (*path, index))
+        elif isinstance(node, yaml.ScalarNode) and node.style is None:
+            if node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in node.value:
+                self.problem(
+                    path,
+                    line,
+                    f"{node.value} is read by YAML as a base-60 number, not as a time",
+                    f'quote it ("{node.value}"); write durations as 1.5h or 90m',
+                )
+            elif node.tag == _TIMESTAMP_TAG and not _valid_timestamp(node.value):
+                self.fatal = True
+                self.problem(
+                    path,
+                    line,
+                    f"{node.value} is not a real date",
+                    "write an existing date as YYYY-MM-DD, e.g. 2027-01-04",
+                )
+
+
+def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines, list[Problem]]:
+    """Parse ``text`` with the safe loader. Returns the data, the line table and the traps found.
+
+    Raises
+    ------
+    InputError
+        On a YAML syntax error (with its line) or a date that does not exist.
+    """
+    try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -62,7 +127,15 @@ def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines]:
         ) from None
     except yaml.YAMLError as error:
         raise InputError.single(f"YAML error: {error}", "", file=file) from None
-    table: dict[Path_, int] = {}
+    walk = _Walk(file)
     if node is not None:
-        _walk(node, (), table)
-    return data, Lines(table)
+        walk.walk(node, ())
+    if walk.fatal:
+        raise InputError(walk.problems)
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
+        raise InputError.single(
+            f"YAML error: {error}", "check the values on that line", file=file
+        ) from None
+    return data, Lines(walk.table), walk.problems
