@@ -4,6 +4,7 @@ else there); bad input exits 2 with every problem listed, an internal error exit
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import subprocess
@@ -12,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from simkit.cli_common import emit_json
+from simkit.commands import MODULES
 from simkit.errors import InputError, SimkitError
 
 __all__ = ["main"]
@@ -26,8 +29,7 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
-def _emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, allow_nan=False, default=str) + "\n")
+_emit_json = emit_json
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -143,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder for the demo's output files")
     p = command("app", cmd_app, "start the Streamlit front end")
     p.add_argument("--port", type=int, default=8501)
+    for name in MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name == name:
+                continue  # a command not in this build
+            raise
+        module.register(command)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -18,10 +19,16 @@ from simkit.scenario.overlay import patch_for
 
 __all__ = [
     "add_run_options",
+    "emit_json",
     "executor_from",
     "progress_bar",
     "scenario_from",
 ]
+
+
+def emit_json(document: Any) -> None:
+    """Print one JSON document on standard output (no NaN: missing values are null)."""
+    sys.stdout.write(json.dumps(document, indent=2, allow_nan=False, default=str) + "\n")
 
 
 def add_run_options(parser: argparse.ArgumentParser, *, changes: bool = True) -> None:

@@ -16,8 +16,15 @@ from simkit.units import format_percent
 __all__ = ["run_demo"]
 
 
+DEMO_REPLICATIONS = 5
+
+
 def run_demo(*, json_output: bool = False, out: Path | None = None) -> int:
-    """Validate and summarise every example scenario. Returns the exit code."""
+    """Validate, summarise and simulate every example scenario (a few replications each).
+    Returns the exit code."""
+    from simkit.report.text import print_simulation
+    from simkit.runner import simulate
+
     documents: list[dict[str, Any]] = []
     failed = 0
     for path in example_scenarios():
@@ -30,9 +37,14 @@ def run_demo(*, json_output: bool = False, out: Path | None = None) -> int:
                 print(error.describe(), file=sys.stderr)
             continue
         summary = describe_scenario(scenario)
-        documents.append(summary)
+        results = simulate(scenario, replications=DEMO_REPLICATIONS)
+        simulated = results.summary()
+        documents.append({**summary, "simulation": simulated})
         if not json_output:
             _print_summary(summary)
+            print_simulation(simulated)
+        if out is not None:
+            results.write(out / path.stem)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "scenarios.json").write_text(json.dumps(documents, indent=2, default=str))
@@ -48,7 +60,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"periods: {summary['period']}, {summary['replications']} replications, seed {summary['seed']}"
     )
     for service in summary["services"]:
-        print(f"   service {service['service']}: {service['per_week']:g} tickets/week → {service['entry']}")
+        print(
+            f"   service {service['service']}: {service['per_week']:g} tickets/week → {service['entry']}"
+        )
         for row in service["priorities"]:
             targets = "; ".join(
                 f"{m} {row[m]}" for m in ("respond", "resolve") if row[m] is not None

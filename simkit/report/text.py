@@ -27,7 +27,18 @@ def fmt_interval(interval: dict[str, Any] | None, digits: int = 1) -> str:
 
 
 def _hours(value: float | None) -> str:
-    return "—" if value is None else format_duration(round(value, 2))
+    """A duration for people: ``'6.6m'``, ``'2.4h'``, ``'130h'`` (business hours stay hours)."""
+    if value is None:
+        return "—"
+    if value < 1:
+        minutes = value * 60
+        return f"{minutes:.1f}m" if minutes < 10 else f"{minutes:.0f}m"
+    return f"{value:.1f}h" if value < 100 else f"{value:.0f}h"
+
+
+def _target(row: dict[str, Any]) -> str:
+    """The target as written: ``'4h 24x7 @95%'``."""
+    return f"{format_duration(row['within_h'])} {row['calendar']} @{fmt_pct(row['goal'], 0)}"
 
 
 def sla_label(row: dict[str, Any]) -> str:
@@ -53,7 +64,7 @@ def print_simulation(document: dict[str, Any], console: Console | None = None) -
     for row in document["sla"]:
         table.add_row(
             sla_label(row),
-            f"{_hours(row['within_h'])} {row['calendar']} @{fmt_pct(row['goal'], 0)}",
+            _target(row),
             f"{row['tickets']:.0f}",
             fmt_interval(row["compliance"]),
             fmt_interval(row["p_period_met"], 0),
@@ -67,7 +78,7 @@ def print_simulation(document: dict[str, Any], console: Console | None = None) -
         for row in document["ola"]:
             table.add_row(
                 f"{row['team']} {row['kind'].upper()} {row['metric']}",
-                f"{_hours(row['within_h'])} {row['calendar']} @{fmt_pct(row['goal'], 0)}",
+                _target(row),
                 f"{row['tickets']:.0f}",
                 fmt_interval(row["compliance"]),
                 fmt_interval(row["p_period_met"], 0),

@@ -1,0 +1,1 @@
+"""Analyses on simulated and historical tables: targets, staffing, OLA/UC, quick estimates."""

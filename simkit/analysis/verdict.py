@@ -1,0 +1,40 @@
+"""Verdicts on a proposed target, shared by every analysis (DESIGN.md, "Achievable target").
+
+A target is ``achievable`` at confidence *c* when the lower bound of P(period meets goal) is at
+least *c*, ``not achievable`` when its upper bound is below *c*, and ``at risk`` otherwise — the
+interval, not the point estimate, decides, so a verdict never claims more than the replications
+support.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["ACHIEVABLE", "AT_RISK", "NOT_ACHIEVABLE", "Verdict", "verdict", "verdict_words"]
+
+ACHIEVABLE = "achievable"
+AT_RISK = "at risk"
+NOT_ACHIEVABLE = "not achievable"
+Verdict = Literal["achievable", "at risk", "not achievable"]
+
+
+def verdict(p_lo: float | None, p_hi: float | None, confidence: float) -> Verdict:
+    """The verdict from the interval ``[p_lo, p_hi]`` of P(period meets goal).
+
+    Without an interval (no full period measured) the verdict is ``at risk``: nothing supports a
+    promise either way.
+    """
+    if p_lo is not None and p_lo >= confidence:
+        return "achievable"
+    if p_hi is not None and p_hi < confidence:
+        return "not achievable"
+    return "at risk"
+
+
+def verdict_words(v: Verdict, p_mean: float | None, confidence: float, period: str = "month") -> str:
+    """A sentence for a customer: ``'achievable: met in about 9 months out of 10 (we need 8)'``."""
+    if p_mean is None:
+        return f"{v}: no full {period} was measured"
+    out_of_ten = round(p_mean * 10)
+    need = round(confidence * 10)
+    return f"{v}: met in about {out_of_ten} {period}s out of 10 (we need {need})"

@@ -1,0 +1,332 @@
+"""The support-queue simulation: one replication of a :class:`SupportModel` → Arrow tables.
+
+Arrivals, priorities and customers are sampled up front, in bulk, per service; teams and
+suppliers (:mod:`simkit.engine._queues`) then work the tickets on one simpy clock, recording
+visits and pauses as columns (:mod:`simkit.engine._ledger`) that become the ``tickets``,
+``visits``, ``pauses`` and ``team_stats`` tables of the design contract at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from simpy.events import Event
+
+from simkit.engine._queues import Desk, Due, Floor, Supplier, Team
+from simkit.engine._tables import (
+    PAUSES_SCHEMA,
+    TEAM_STATS_SCHEMA,
+    TICKETS_SCHEMA,
+    VISITS_SCHEMA,
+    TicketColumns,
+    pauses_table,
+    team_stats_table,
+    tickets_and_visits,
+)
+from simkit.engine.model import SupportModel
+from simkit.streams import Streams
+
+__all__ = [
+    "PAUSES_SCHEMA",
+    "TEAM_STATS_SCHEMA",
+    "TICKETS_SCHEMA",
+    "VISITS_SCHEMA",
+    "SupportRecords",
+    "simulate_support",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class SupportRecords:
+    """The tables of one replication of a support model (schemas: ``*_SCHEMA``)."""
+
+    tickets: pa.Table
+    visits: pa.Table
+    pauses: pa.Table
+    team_stats: pa.Table
+
+
+def simulate_support(model: SupportModel, streams: Streams, replication: int = 0) -> SupportRecords:
+    """Simulate one replication of ``model`` from ``model.origin`` until ``model.end``.
+
+    Parameters
+    ----------
+    model
+        The compiled support model.
+    streams
+        The replication's random streams; the same streams give identical tables.
+    replication
+        Written into the ``replication`` column of every table.
+
+    Returns
+    -------
+    SupportRecords
+        Every ticket opened during the run (warm-up included), every visit, every pause, and each
+        team's busy and rostered agent-hours inside ``[model.start, model.horizon_end)``.
+    """
+    return SupportRun(model, streams, replication).run()
+
+
+@dataclass(frozen=True, eq=False)
+class _Arrivals:
+    """Tickets known before the run starts, sorted by the instant they open."""
+
+    times: np.ndarray
+    desk: np.ndarray
+    service: np.ndarray
+    customer: np.ndarray
+    rank: np.ndarray
+    single_handling: np.ndarray
+
+    @staticmethod
+    def concat(parts: Sequence[_Arrivals]) -> _Arrivals:
+        times = np.concatenate([p.times for p in parts])
+        order = np.argsort(times, kind="stable")
+
+        def pick(column: str) -> np.ndarray:
+            return np.concatenate([getattr(p, column) for p in parts])[order]
+
+        return _Arrivals(
+            times=times[order],
+            desk=pick("desk"),
+            service=pick("service"),
+            customer=pick("customer"),
+            rank=pick("rank"),
+            single_handling=pick("single_handling"),
+        )
+
+
+def _categorical(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Category indices for uniforms ``u`` under probabilities ``probs``."""
+    cumulative = np.cumsum(np.asarray(probs, dtype=np.float64))
+    picked = np.searchsorted(cumulative / cumulative[-1], u, side="right")
+    return np.minimum(picked, cumulative.size - 1)
+
+
+def _service_arrivals(
+    model: SupportModel, s: int, desk: int, customer_offset: int, streams: Streams
+) -> _Arrivals:
+    """Non-homogeneous Poisson arrivals of service ``s`` over ``[0, model.end)``."""
+    service = model.services[s]
+    rates = np.asarray(service.hourly_rate, dtype=np.float64)
+    arrivals = streams(f"arrivals/{service.name}")
+    counts = arrivals.poisson(rates)
+    hours = np.repeat(np.arange(rates.size, dtype=np.float64), counts)
+    times = np.sort(hours + arrivals.random(hours.size))
+    times = times[times < model.end]
+    n = times.size
+    mix = streams(f"mix/{service.name}")
+    priority_u = mix.random(n)
+    customer_u = mix.random(n)
+    regime = np.searchsorted(model.regime_starts, times, side="right") - 1
+    rank = np.zeros(n, dtype=np.int64)
+    customer = np.zeros(n, dtype=np.int64)
+    for k in np.unique(regime):
+        here = regime == k
+        params = service.params[int(k)]
+        rank[here] = _categorical(priority_u[here], params.priority_probs)
+        if service.customers:
+            customer[here] = _categorical(customer_u[here], params.customer_probs)
+    return _Arrivals(
+        times=times,
+        desk=np.full(n, desk, dtype=np.int64),
+        service=np.full(n, s, dtype=np.int64),
+        customer=customer + customer_offset if service.customers else np.zeros(n, np.int64),
+        rank=rank,
+        single_handling=np.zeros(n, dtype=bool),
+    )
+
+
+class SupportRun:
+    """One replication of a support model; engine-internal (use :func:`simulate_support`).
+
+    Besides the services' own demand it takes tickets generated elsewhere (component-failure
+    incidents): :meth:`add_tickets` before :meth:`run`, or :meth:`open_ticket` from inside the run.
+    """
+
+    def __init__(self, model: SupportModel, streams: Streams, replication: int = 0) -> None:
+        self.model = model
+        self.streams = streams
+        self.replication = replication
+        self.floor = Floor(model, streams)
+        n_priorities = len(model.priorities)
+        self.desks: list[Desk] = [
+            Supplier(self.floor, i, team)
+            if team.kind == "supplier"
+            else Team(self.floor, i, team, n_priorities)
+            for i, team in enumerate(model.teams)
+        ]
+        for desk in self.desks:
+            desk.compile(model, self.desks, streams)
+        self._desk_by_name = {d.name: d for d in self.desks}
+        self.service_names: list[str] = [s.name for s in model.services]
+        self.customer_names: list[str] = [""]
+        self._customer_offsets: list[int] = []
+        for service in model.services:
+            self._customer_offsets.append(len(self.customer_names))
+            self.customer_names.extend(service.customers)
+        self._extra: list[_Arrivals] = []
+        self._late_opened: list[float] = []
+        self._late_service: list[int] = []
+        self._arrival_times: list[float] = []
+        self._arrival_desks: list[Callable[[int, int, float], None]] = []
+        """The ``assign`` of each arrival's entry desk."""
+        self._arrive_callbacks: list[Callable[[Event], None]] = [self._arrive]
+        self._running = False
+
+    def _label(self, label: str) -> int:
+        if label not in self.service_names:
+            self.service_names.append(label)
+        return self.service_names.index(label)
+
+    def _rank(self, priority: str) -> int:
+        if priority not in self.model.priorities:
+            raise ValueError(
+                f'unknown priority "{priority}"; the model has {self.model.priorities}'
+            )
+        return self.model.priorities.index(priority)
+
+    def _entry(self, team: str | None, label: str) -> Desk:
+        if team is None:
+            entries = [s.entry for s in self.model.services if s.name == label]
+            if not entries:
+                raise ValueError(f'"{label}" is not a service of the model: name the team')
+            team = entries[0]
+        if team not in self._desk_by_name:
+            raise ValueError(f'unknown team "{team}"')
+        return self._desk_by_name[team]
+
+    def add_tickets(
+        self,
+        times: np.ndarray,
+        priority: str,
+        label: str,
+        team: str | None = None,
+        single_handling: bool = False,
+    ) -> None:
+        """Tickets opening at run hours ``times`` in ``team``'s queue (default: the entry team of
+        the service named ``label``). With ``single_handling`` each is resolved after one handling;
+        otherwise it is routed (and, for a service's ticket, reopened) like any other."""
+        at = np.sort(np.asarray(times, dtype=np.float64))
+        at = at[at < self.model.end]
+        n = at.size
+        self._extra.append(
+            _Arrivals(
+                times=at,
+                desk=np.full(n, self._entry(team, label).index, dtype=np.int64),
+                service=np.full(n, self._label(label), dtype=np.int64),
+                customer=np.zeros(n, dtype=np.int64),
+                rank=np.full(n, self._rank(priority), dtype=np.int64),
+                single_handling=np.full(n, single_handling),
+            )
+        )
+
+    def open_ticket(
+        self,
+        now: float,
+        team: str,
+        priority: str,
+        label: str,
+        on_resolved: Callable[[int, float], None] | None = None,
+    ) -> int:
+        """During the run (from a clock callback at ``now``): open a single-handling ticket in
+        ``team``'s queue; ``on_resolved(ticket, instant)`` is called when it is resolved."""
+        if not self._running:
+            raise RuntimeError("open_ticket is for use during run(); use add_tickets before it.")
+        desk, rank, service = self._entry(team, label), self._rank(priority), self._label(label)
+        floor = self.floor
+        ticket = len(floor.ticket_rank)
+        floor.ticket_rank.append(rank)
+        floor.ticket_service.append(service)
+        floor.single_handling.add(ticket)
+        self._late_opened.append(now)
+        self._late_service.append(service)
+        if on_resolved is not None:
+            floor.on_resolved[ticket] = on_resolved
+            floor.follows_resolution = True
+        desk.join(ticket, now)
+        return ticket
+
+    def _arrive(self, event: Event) -> None:
+        """Admit arrival ``i`` and every later one due before the next scheduled event."""
+        i: int = event.subject  # type: ignore[attr-defined]
+        times = self._arrival_times
+        assign = self._arrival_desks
+        agenda = self.floor.clock.agenda
+        n = len(times)
+        assign[i](i, i, times[i])
+        i += 1
+        while i < n:
+            t = times[i]
+            if t >= agenda[0][0]:
+                self.floor.clock.at(Due(self._arrive_callbacks, i), t)
+                return
+            assign[i](i, i, t)
+            i += 1
+
+    def run(self) -> SupportRecords:
+        """Simulate until ``model.end`` and build the tables."""
+        model = self.model
+        floor = self.floor
+        parts = [
+            _service_arrivals(
+                model,
+                s,
+                self._desk_by_name[service.entry].index,
+                self._customer_offsets[s],
+                self.streams,
+            )
+            for s, service in enumerate(model.services)
+        ]
+        arrivals = _Arrivals.concat(parts + self._extra)
+        floor.ticket_rank.extend(arrivals.rank.tolist())
+        floor.ticket_service.extend(arrivals.service.tolist())
+        floor.single_handling.update(np.flatnonzero(arrivals.single_handling).tolist())
+        floor.ledger.reserve_first_visits(arrivals.desk, arrivals.times)
+        self._arrival_times = arrivals.times.tolist()
+        assigners = np.empty(len(self.desks), dtype=object)
+        assigners[:] = [d.assign for d in self.desks]
+        self._arrival_desks = assigners[arrivals.desk].tolist()
+        if self._arrival_times:
+            floor.clock.at(Due(self._arrive_callbacks, 0), self._arrival_times[0])
+        for desk in self.desks:
+            if isinstance(desk, Team):
+                desk.open()
+        self._running = True
+        floor.clock.run(until=model.end)
+        self._running = False
+        for desk in self.desks:
+            desk.close(model.end)
+        return self._records(arrivals)
+
+    def _records(self, arrivals: _Arrivals) -> SupportRecords:
+        model = self.model
+        floor = self.floor
+        late = len(self._late_opened)
+        tickets = TicketColumns(
+            opened=np.concatenate([arrivals.times, np.asarray(self._late_opened, np.float64)]),
+            service=np.concatenate([arrivals.service, np.asarray(self._late_service, np.int64)]),
+            customer=np.concatenate([arrivals.customer, np.zeros(late, np.int64)]),
+            rank=np.asarray(floor.ticket_rank, dtype=np.int64),
+            service_names=self.service_names,
+            customer_names=self.customer_names,
+            priorities=model.priorities,
+        )
+        ticket_table, visit_table = tickets_and_visits(
+            floor.ledger, tickets, self.desks, floor.reopened, model.origin, self.replication
+        )
+        return SupportRecords(
+            tickets=ticket_table,
+            visits=visit_table,
+            pauses=pauses_table(floor.ledger, model.origin, self.replication),
+            team_stats=team_stats_table(
+                floor.ledger,
+                self.desks,
+                (float(model.start), float(model.horizon_end)),
+                float(model.end),
+                self.replication,
+            ),
+        )

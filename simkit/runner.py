@@ -1,0 +1,244 @@
+"""Replications, seeds, executors, progress and the :class:`Results` of a run.
+
+One ``SeedSequence(seed)`` per run, spawned per replication; replication *k* gets the same
+numbers whatever the executor, worker count or completion order. The function shipped to workers
+(:func:`run_replication`) lives here and returns Arrow tables, never simpy objects. A replication
+that fails is recorded as data (:attr:`Results.failures`), not raised.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from simkit.engine.compile import RunClock, compile_support, expected_visits
+from simkit.engine.support import SupportRecords, simulate_support
+from simkit.errors import InputError
+from simkit.measure import summarize
+from simkit.scenario import Scenario
+from simkit.scenario.targets import measure_spec
+from simkit.streams import Streams, replication_seeds
+
+__all__ = [
+    "DEFAULT_MAX_VISITS",
+    "Progress",
+    "ReplicationFailure",
+    "Results",
+    "run_replication",
+    "simulate",
+]
+
+DEFAULT_MAX_VISITS = 5_000_000
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` after each replication finishes."""
+
+
+@dataclass(frozen=True)
+class ReplicationFailure:
+    replication: int
+    error: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ReplicationOutcome:
+    replication: int
+    records: SupportRecords | None
+    failure: ReplicationFailure | None
+
+
+def run_replication(
+    scenario: Scenario, seed: int, replication: int, replications: int
+) -> ReplicationOutcome:
+    """One replication of ``scenario``: compile with its streams, simulate, return the tables."""
+    try:
+        sequence = replication_seeds(seed, replications)[replication]
+        streams = Streams(sequence)
+        model = compile_support(scenario, streams)
+        records = simulate_support(model, streams, replication)
+        return ReplicationOutcome(replication, records, None)
+    except Exception as error:  # recorded as data: one bad replication must not lose the run
+        return ReplicationOutcome(
+            replication,
+            None,
+            ReplicationFailure(
+                replication, f"{type(error).__name__}: {error}", traceback.format_exc()
+            ),
+        )
+
+
+@dataclass
+class Results:
+    """The tables of a run and the figures over its replications (:meth:`summary`)."""
+
+    scenario: Scenario
+    replications: int
+    seed: int
+    tickets: pa.Table
+    visits: pa.Table
+    pauses: pa.Table
+    team_stats: pa.Table
+    failures: tuple[ReplicationFailure, ...] = ()
+    _summary: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def succeeded(self) -> int:
+        return self.replications - len(self.failures)
+
+    def measure_spec(self) -> Any:
+        clock = RunClock(self.scenario)
+        return measure_spec(
+            self.scenario,
+            start=clock.instant(clock.start),
+            horizon_end=clock.instant(clock.horizon_end),
+            observed_until=clock.instant(clock.end),
+            replications=self.succeeded,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The document ``simkit simulate --json`` prints (DESIGN.md's contract)."""
+        if self._summary is None:
+            tables = [self.tickets, self.visits, self.pauses, self.team_stats]
+            if self.failures:
+                tables = [_renumber(t, self.failures) for t in tables]
+            if self.succeeded:
+                tickets, visits, pauses, team_stats = tables
+                figures = summarize(tickets, visits, pauses, team_stats, self.measure_spec())
+            else:
+                figures = {"sla": [], "ola": [], "teams": [], "periods": []}
+            self._summary = {
+                "scenario": self.scenario.name,
+                "replications": self.succeeded,
+                "seed": self.seed,
+                "changes": list(self.scenario.applied_changes),
+                **figures,
+                "availability": figures.get("availability", []),
+                "failures": [
+                    {"replication": f.replication, "error": f.error} for f in self.failures
+                ],
+            }
+        return self._summary
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """Write the tables as Parquet files into ``folder``."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        outages = _empty_outages()
+        for name, table in (
+            ("tickets", self.tickets),
+            ("visits", self.visits),
+            ("pauses", self.pauses),
+            ("outages", outages),
+        ):
+            path = out / f"{name}.parquet"
+            pq.write_table(table, path)
+            written.append(path)
+        return written
+
+
+def _empty_outages() -> pa.Table:
+    ts = pa.timestamp("us", tz="UTC")
+    return pa.table(
+        {
+            "service": pa.array([], pa.string()),
+            "component": pa.array([], pa.string()),
+            "start": pa.array([], ts),
+            "end": pa.array([], ts),
+            "planned": pa.array([], pa.bool_()),
+            "cause": pa.array([], pa.string()),
+            "replication": pa.array([], pa.int32()),
+        }
+    )
+
+
+def _renumber(table: pa.Table, failures: Sequence[ReplicationFailure]) -> pa.Table:
+    """Replication ids made contiguous over the successful replications, for measurement."""
+    if table is None or "replication" not in table.column_names:
+        return table
+    failed = np.array(sorted(f.replication for f in failures))
+    ids = table.column("replication").to_numpy()
+    new = ids - np.searchsorted(failed, ids, side="left")
+    index = table.column_names.index("replication")
+    return table.set_column(index, "replication", pa.array(new.astype(np.int32)))
+
+
+def check_size(scenario: Scenario, max_visits: int = DEFAULT_MAX_VISITS) -> float:
+    """Refuse a scenario expecting more than ``max_visits`` visits per replication."""
+    model = compile_support(scenario, Streams(replication_seeds(scenario.seed, 1)[0]))
+    estimate = expected_visits(model)
+    if not math.isfinite(estimate) or estimate > max_visits:
+        shown = (
+            "an unbounded number of" if not math.isfinite(estimate) else f"about {estimate:,.0f}"
+        )
+        raise InputError.single(
+            f"this scenario expects {shown} visits per replication, more than the limit of "
+            f"{max_visits:,}",
+            "shorten the horizon or lower the volume, or raise the bound with --max-visits N",
+            file=scenario.source,
+            path="horizon",
+        )
+    return estimate
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    max_visits: int = DEFAULT_MAX_VISITS,
+) -> Results:
+    """Run ``scenario``'s replications (serially, or on any ``concurrent.futures.Executor``)
+    and return the tables and figures. Same seed → same numbers whatever the executor."""
+    n = scenario.replications if replications is None else int(replications)
+    if n < 1:
+        raise InputError.single(
+            "replications must be at least 1", "e.g. --replications 20", path="replications"
+        )
+    s = scenario.seed if seed is None else int(seed)
+    check_size(scenario, max_visits)
+    outcomes: list[ReplicationOutcome] = []
+    if executor is None:
+        for k in range(n):
+            outcomes.append(run_replication(scenario, s, k, n))
+            if progress is not None:
+                progress(k + 1, n)
+    else:
+        futures: list[Future[ReplicationOutcome]] = [
+            executor.submit(run_replication, scenario, s, k, n) for k in range(n)
+        ]
+        for done, future in enumerate(as_completed(futures), start=1):
+            outcomes.append(future.result())
+            if progress is not None:
+                progress(done, n)
+    outcomes.sort(key=lambda o: o.replication)
+    records = [o.records for o in outcomes if o.records is not None]
+    failures = tuple(o.failure for o in outcomes if o.failure is not None)
+
+    def concat(name: str) -> pa.Table:
+        tables = [getattr(r, name) for r in records]
+        if not tables:
+            return pa.table({})
+        return pa.concat_tables(tables)
+
+    return Results(
+        scenario=scenario,
+        replications=n,
+        seed=s,
+        tickets=concat("tickets"),
+        visits=concat("visits"),
+        pauses=concat("pauses"),
+        team_stats=concat("team_stats"),
+        failures=failures,
+    )

@@ -1,0 +1,242 @@
+"""Runner: seeds, executors, failures as data, the size guard, the simulate contract."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from simkit.errors import InputError
+from simkit.resources import example_scenarios
+from simkit.runner import simulate
+from simkit.scenario import Scenario, load_scenario, parse_scenario
+
+SMALL = {
+    "name": "Small desk",
+    "start": "2027-01-04",
+    "timezone": "Europe/London",
+    "horizon": "4w",
+    "warmup": "1w",
+    "drain": "1w",
+    "replications": 3,
+    "seed": 7,
+    "calendars": {"office": {"hours": {"mon-fri": "08:00-18:00"}}},
+    "services": {
+        "svc": {
+            "entry": "desk",
+            "demand": {"per_week": 60, "profile": "office"},
+            "priorities": {
+                "P1": {
+                    "share": "20%",
+                    "respond": {"within": "30m", "calendar": "office", "goal": "90%"},
+                    "resolve": {"within": "4h", "calendar": "office", "goal": "90%"},
+                },
+                "P2": {
+                    "share": "80%",
+                    "resolve": {"within": "16h", "calendar": "office", "goal": "90%"},
+                },
+            },
+        }
+    },
+    "teams": {
+        "desk": {
+            "roster": {"mon-fri 08:00-18:00": 2},
+            "handle": {"default": {"exponential": {"mean": "20m"}}},
+            "next": {"resolved": "70%", "l2": "20%", "pause": "10%"},
+            "pause": {"duration": {"exponential": {"mean": "4h"}}},
+            "ola": {"respond": {"within": "1h", "calendar": "office", "goal": "90%"}},
+        },
+        "l2": {
+            "roster": {"mon-fri 09:00-17:00": 1},
+            "handle": {"default": {"exponential": {"mean": "1h"}}},
+            "ola": {"resolve": {"within": "8h", "calendar": "office", "goal": "90%"}},
+        },
+    },
+}
+
+
+def small(**overrides: Any) -> Scenario:
+    data = {**SMALL, **overrides}
+    return parse_scenario(yaml.safe_dump(data), file="small.yaml")
+
+
+def test_same_seed_same_numbers_serial_and_processes() -> None:
+    """Same seed → identical summaries, serially and on a 2-process pool."""
+    scenario = small()
+    serial = simulate(scenario).summary()
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = simulate(scenario, executor=pool).summary()
+    assert json.dumps(serial, sort_keys=True) == json.dumps(pooled, sort_keys=True)
+    other = simulate(scenario, seed=8).summary()
+    assert json.dumps(other["sla"]) != json.dumps(serial["sla"])
+
+
+def test_replication_k_independent_of_count() -> None:
+    """Replication k draws the same numbers whether 2 or 3 replications are run."""
+    scenario = small()
+    two = simulate(scenario, replications=2)
+    three = simulate(scenario, replications=3)
+    first_two = three.tickets.filter(three.tickets.column("replication").to_numpy() < 2)
+    assert first_two.equals(two.tickets)
+
+
+@pytest.mark.distributed
+def test_dask_local_cluster_identical() -> None:
+    """A Dask LocalCluster executor gives the same summary as the serial run."""
+    distributed = pytest.importorskip("distributed")
+    scenario = small()
+    serial = simulate(scenario).summary()
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        clustered = simulate(scenario, executor=client.get_executor()).summary()
+    assert json.dumps(serial, sort_keys=True) == json.dumps(clustered, sort_keys=True)
+
+
+def test_failed_replication_is_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replication that raises is recorded in failures; the others are still measured."""
+    import simkit.runner as runner
+
+    real = runner.simulate_support
+
+    def flaky(model: Any, streams: Any, replication: int = 0) -> Any:
+        if replication == 1:
+            raise RuntimeError("boom")
+        return real(model, streams, replication)
+
+    monkeypatch.setattr(runner, "simulate_support", flaky)
+    results = simulate(small())
+    assert [f.replication for f in results.failures] == [1]
+    document = results.summary()
+    assert document["replications"] == 2
+    assert document["failures"][0]["error"] == "RuntimeError: boom"
+    assert all(row["tickets"] > 0 for row in document["sla"])
+
+
+def test_progress_callback() -> None:
+    calls: list[tuple[int, int]] = []
+    simulate(small(), replications=2, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 2), (2, 2)]
+
+
+def test_visit_guard() -> None:
+    """A scenario expecting more visits than the bound is refused before it runs, with the fix."""
+    big = small(horizon="52w")
+    with pytest.raises(InputError) as caught:
+        simulate(big, max_visits=1000)
+    problem = caught.value.problems[0]
+    assert "visits per replication" in problem.message and "--max-visits" in problem.fix
+
+
+def test_summary_contract_keys() -> None:
+    """The simulate document has DESIGN.md's top-level keys and row fields."""
+    document = simulate(small(), replications=2).summary()
+    assert {
+        "scenario",
+        "replications",
+        "seed",
+        "sla",
+        "ola",
+        "teams",
+        "availability",
+        "periods",
+    } <= set(document)
+    sla = document["sla"][0]
+    assert {
+        "level",
+        "service",
+        "customer",
+        "priority",
+        "metric",
+        "within_h",
+        "calendar",
+        "goal",
+        "tickets",
+        "open",
+        "compliance",
+        "p_period_met",
+        "mean_h",
+        "quantiles_h",
+    } <= set(sla)
+    assert set(sla["quantiles_h"]) == {"50", "80", "90", "95"}
+    assert {"mean", "lo", "hi"} == set(sla["compliance"])
+    ola = document["ola"][0]
+    assert {
+        "team",
+        "kind",
+        "metric",
+        "within_h",
+        "calendar",
+        "goal",
+        "tickets",
+        "open",
+        "compliance",
+        "p_period_met",
+        "mean_h",
+        "quantiles_h",
+    } <= set(ola)
+    team = document["teams"][0]
+    assert {"team", "utilization", "wait_h", "abandoned"} <= set(team)
+    period = document["periods"][0]
+    assert {
+        "period",
+        "level",
+        "service",
+        "customer",
+        "priority",
+        "metric",
+        "compliance",
+        "p_met",
+        "tickets",
+    } <= set(period)
+    json.dumps(document, allow_nan=False)
+
+
+def test_cli_simulate_json_and_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`simkit simulate --json --out DIR` prints the contract and writes the four Parquet tables."""
+    from simkit.cli import main
+
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    code = main(
+        ["simulate", str(path), "--json", "--replications", "2", "--out", str(tmp_path / "out")]
+    )
+    assert code == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["replications"] == 2 and document["scenario"] == "Small desk"
+    for name in ("tickets", "visits", "pauses", "outages"):
+        assert pq.read_table(tmp_path / "out" / f"{name}.parquet").num_columns > 0
+
+
+def test_cli_simulate_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad flags and bad --set values exit 2 with the errors document."""
+    from simkit.cli import main
+
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    assert main(["simulate", str(path), "--json", "--set", "teams.desk.shrinkage=150%"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["errors"][0]["path"].endswith("shrinkage")
+    assert main(["simulate", str(path), "--json", "--change", "nope"]) == 2
+    assert "no change named" in json.loads(capsys.readouterr().out)["errors"][0]["message"]
+    assert main(["simulate", str(path), "--json", "--replications", "x"]) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", example_scenarios(), ids=lambda p: p.name)
+def test_every_example_simulates(path: Path) -> None:
+    """Every example runs as shipped (fewer replications) with every change applied."""
+    scenario = load_scenario(path)
+    document = simulate(scenario, replications=2).summary()
+    assert document["sla"] and not document["failures"]
+    for name in scenario.changes:
+        changed = simulate(scenario.apply(name), replications=2).summary()
+        assert not changed["failures"], (name, changed["failures"])
