@@ -18,14 +18,22 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from simkit.engine.availability import (
+    OUTAGES_SCHEMA,
+    AvailabilityRun,
+    compile_availability,
+    incident_label,
+)
 from simkit.engine.compile import RunClock, compile_support, expected_visits
-from simkit.engine.support import SupportRecords, simulate_support
+from simkit.engine.support import SupportRecords, SupportRun, simulate_support
 from simkit.errors import InputError
 from simkit.measure import summarize
+from simkit.measure.availability import availability_rows
 from simkit.scenario import Scenario
-from simkit.scenario.targets import measure_spec
+from simkit.scenario.targets import availability_targets, measure_spec
 from simkit.streams import Streams, replication_seeds
 
 __all__ = [
@@ -53,6 +61,7 @@ class ReplicationFailure:
 class ReplicationOutcome:
     replication: int
     records: SupportRecords | None
+    outages: pa.Table | None
     failure: ReplicationFailure | None
 
 
@@ -64,11 +73,20 @@ def run_replication(
         sequence = replication_seeds(seed, replications)[replication]
         streams = Streams(sequence)
         model = compile_support(scenario, streams)
-        records = simulate_support(model, streams, replication)
-        return ReplicationOutcome(replication, records, None)
+        availability = compile_availability(scenario)
+        if availability.empty:
+            records = simulate_support(model, streams, replication)
+            outages = OUTAGES_SCHEMA.empty_table()
+        else:
+            run = SupportRun(model, streams, replication)
+            outage_run = AvailabilityRun(availability, run, streams)
+            records = run.run()
+            outages = outage_run.outages(replication)
+        return ReplicationOutcome(replication, records, outages, None)
     except Exception as error:  # recorded as data: one bad replication must not lose the run
         return ReplicationOutcome(
             replication,
+            None,
             None,
             ReplicationFailure(
                 replication, f"{type(error).__name__}: {error}", traceback.format_exc()
@@ -87,6 +105,7 @@ class Results:
     visits: pa.Table
     pauses: pa.Table
     team_stats: pa.Table
+    outages: pa.Table = field(default_factory=OUTAGES_SCHEMA.empty_table)
     failures: tuple[ReplicationFailure, ...] = ()
     _summary: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -107,58 +126,61 @@ class Results:
     def summary(self) -> dict[str, Any]:
         """The document ``simkit simulate --json`` prints (DESIGN.md's contract)."""
         if self._summary is None:
-            tables = [self.tickets, self.visits, self.pauses, self.team_stats]
+            tables = [
+                self.service_tickets(),
+                self.visits,
+                self.pauses,
+                self.team_stats,
+                self.outages,
+            ]
             if self.failures:
                 tables = [_renumber(t, self.failures) for t in tables]
+            figures: dict[str, Any] = {"sla": [], "ola": [], "teams": [], "periods": []}
+            availability: list[dict[str, Any]] = []
             if self.succeeded:
-                tickets, visits, pauses, team_stats = tables
-                figures = summarize(tickets, visits, pauses, team_stats, self.measure_spec())
-            else:
-                figures = {"sla": [], "ola": [], "teams": [], "periods": []}
+                tickets, visits, pauses, team_stats, outages = tables
+                spec = self.measure_spec()
+                figures = summarize(tickets, visits, pauses, team_stats, spec)
+                targets = availability_targets(self.scenario)
+                if targets:
+                    availability = availability_rows(outages, targets, spec)
             self._summary = {
                 "scenario": self.scenario.name,
                 "replications": self.succeeded,
                 "seed": self.seed,
                 "changes": list(self.scenario.applied_changes),
                 **figures,
-                "availability": figures.get("availability", []),
+                "availability": availability,
                 "failures": [
                     {"replication": f.replication, "error": f.error} for f in self.failures
                 ],
             }
         return self._summary
 
+    def service_tickets(self) -> pa.Table:
+        """The tickets of the services: without the repair incidents of components, which load
+        the teams and count in their OLAs but not in any service's SLA."""
+        if self.tickets.num_rows == 0 or not self.scenario.components:
+            return self.tickets
+        labels = pa.array([incident_label(name) for name in self.scenario.components])
+        incident = pc.is_in(self.tickets.column("service"), value_set=labels)
+        return self.tickets.filter(pc.invert(pc.fill_null(incident, False)))
+
     def write(self, folder: str | Path) -> list[Path]:
         """Write the tables as Parquet files into ``folder``."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        outages = _empty_outages()
         for name, table in (
             ("tickets", self.tickets),
             ("visits", self.visits),
             ("pauses", self.pauses),
-            ("outages", outages),
+            ("outages", self.outages),
         ):
             path = out / f"{name}.parquet"
             pq.write_table(table, path)
             written.append(path)
         return written
-
-
-def _empty_outages() -> pa.Table:
-    ts = pa.timestamp("us", tz="UTC")
-    return pa.table(
-        {
-            "service": pa.array([], pa.string()),
-            "component": pa.array([], pa.string()),
-            "start": pa.array([], ts),
-            "end": pa.array([], ts),
-            "planned": pa.array([], pa.bool_()),
-            "cause": pa.array([], pa.string()),
-            "replication": pa.array([], pa.int32()),
-        }
-    )
 
 
 def _renumber(table: pa.Table, failures: Sequence[ReplicationFailure]) -> pa.Table:
@@ -232,8 +254,10 @@ def simulate(
             return pa.table({})
         return pa.concat_tables(tables)
 
+    outages = [o.outages for o in outcomes if o.outages is not None]
     return Results(
         scenario=scenario,
+        outages=pa.concat_tables(outages) if outages else OUTAGES_SCHEMA.empty_table(),
         replications=n,
         seed=s,
         tickets=concat("tickets"),

@@ -81,7 +81,7 @@ def parse_fraction(value: object) -> float:
                 raise SpecError(
                     f"{value!r} is not a percentage", "write e.g. 95% or 0.95"
                 ) from None
-            fraction = number / 100.0
+            fraction = round(number / 100.0, 12)
         else:
             try:
                 fraction = float(text)

@@ -6,6 +6,14 @@ visit of one target, :func:`summarize` the figures over replications that every 
 :func:`period_table` / :func:`period_of` the reporting periods.
 """
 
+from simkit.measure.availability import (
+    AVAILABILITY_OUTCOME_SCHEMA,
+    BANDS,
+    AvailabilityTarget,
+    availability_outcomes,
+    availability_period_rows,
+    availability_rows,
+)
 from simkit.measure.periods import Period, period_of, period_table
 from simkit.measure.sla import (
     OLA_OUTCOME_SCHEMA,
@@ -18,15 +26,21 @@ from simkit.measure.summary import QUANTILES, TargetFigures, period_meets, summa
 from simkit.measure.targets import MeasureSpec, OlaTarget, SlaTarget, SmallSample
 
 __all__ = [
+    "AVAILABILITY_OUTCOME_SCHEMA",
+    "BANDS",
     "OLA_OUTCOME_SCHEMA",
     "QUANTILES",
     "SLA_OUTCOME_SCHEMA",
+    "AvailabilityTarget",
     "MeasureSpec",
     "OlaTarget",
     "Period",
     "SlaTarget",
     "SmallSample",
     "TargetFigures",
+    "availability_outcomes",
+    "availability_period_rows",
+    "availability_rows",
     "ola_outcomes",
     "period_meets",
     "period_of",

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from simkit.measure import MeasureSpec, OlaTarget, SlaTarget, SmallSample
+from simkit.measure.availability import AvailabilityTarget
 from simkit.scenario.models import PriorityTargets, ServiceLevelTarget
 from simkit.scenario.scenario import Scenario
 
-__all__ = ["measure_spec", "ola_targets", "sla_targets"]
+__all__ = ["availability_targets", "measure_spec", "ola_targets", "sla_targets"]
 
 
 def _small(target: ServiceLevelTarget) -> SmallSample | None:
@@ -111,3 +112,34 @@ def measure_spec(
         ola=ola_targets(scenario),
         replications=replications,
     )
+
+
+def availability_targets(scenario: Scenario) -> tuple[AvailabilityTarget, ...]:
+    """Every service's availability target, with its maintenance windows over the run."""
+    from simkit.engine.availability import maintenance_hours
+    from simkit.engine.compile import RunClock
+
+    clock = RunClock(scenario)
+    out = []
+    for name, service in scenario.services.items():
+        spec = service.availability
+        if spec is None:
+            continue
+        hours = maintenance_hours(spec.maintenance, clock)
+        windows = None
+        if len(hours):
+            micros = np.round(hours * 3_600_000_000).astype(np.int64)
+            windows = clock.origin + micros.astype("timedelta64[us]")
+        out.append(
+            AvailabilityTarget(
+                service=name,
+                target=spec.target,
+                calendar_name=spec.calendar,
+                calendar=scenario.calendar(spec.calendar),
+                exclude_maintenance=spec.exclude_maintenance,
+                maintenance=windows,
+                credits=tuple((c.below, c.credit) for c in spec.credits),
+                monthly_fee=spec.monthly_fee,
+            )
+        )
+    return tuple(out)
