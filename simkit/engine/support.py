@@ -112,15 +112,16 @@ def _service_arrivals(
     """Non-homogeneous Poisson arrivals of service ``s`` over ``[0, model.end)``."""
     service = model.services[s]
     rates = np.asarray(service.hourly_rate, dtype=np.float64)
-    arrivals = streams(f"arrivals/{service.name}")
-    counts = arrivals.poisson(rates)
+    # Separate streams for counts, positions within the hour, priorities and customers: each
+    # ticket's draws then depend only on the tickets before it, so a change that starts later
+    # (a windowed overlay) leaves every earlier ticket exactly as it was.
+    counts = streams(f"arrivals/{service.name}").poisson(rates)
     hours = np.repeat(np.arange(rates.size, dtype=np.float64), counts)
-    times = np.sort(hours + arrivals.random(hours.size))
+    times = np.sort(hours + streams(f"arrivals/{service.name}/within-hour").random(hours.size))
     times = times[times < model.end]
     n = times.size
-    mix = streams(f"mix/{service.name}")
-    priority_u = mix.random(n)
-    customer_u = mix.random(n)
+    priority_u = streams(f"mix/{service.name}").random(n)
+    customer_u = streams(f"mix/{service.name}/customer").random(n)
     regime = np.searchsorted(model.regime_starts, times, side="right") - 1
     rank = np.zeros(n, dtype=np.int64)
     customer = np.zeros(n, dtype=np.int64)
