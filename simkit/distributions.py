@@ -737,6 +737,11 @@ def _empirical(
                 f"empirical values must be a list of durations, got {_show(raw)}",
                 "e.g. values: [10m, 25m, 2h]",
             )
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in raw)
+        if numeric and raw:
+            array = np.asarray(raw, dtype=np.float64)
+            if np.isfinite(array).all() and (array >= 0).all():
+                return Empirical(tuple(array.tolist()))  # plain hours: no per-value parsing
         values = tuple(_duration("empirical", f"values[{i}]", v) for i, v in enumerate(raw))
         return Empirical(values)
     raw_file = params["file"]
