@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zoneinfo
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,6 +60,13 @@ class RunClock:
         )
         self.start = scenario.warmup
         self.horizon_end = scenario.warmup + scenario.horizon
+        days = scenario.horizon / 24
+        if abs(days - round(days)) < 1e-9:
+            # a horizon in whole days (13w, 90d) ends at local midnight, across clock changes too
+            last = dt.datetime.combine(
+                scenario.start + dt.timedelta(days=round(days)), dt.time(0), tzinfo=zone
+            )
+            self.horizon_end = self.hours_of(last)
         self.end = self.horizon_end + scenario.drain
 
     def instant(self, hours: float) -> np.datetime64:
@@ -388,8 +397,47 @@ def _service_params(
 # -- the model ---------------------------------------------------------------------------------------
 
 
-def compile_support(scenario: Scenario, streams: Streams) -> SupportModel:
-    """The support model of ``scenario`` for one replication (``streams`` round the rosters)."""
+@dataclass(frozen=True, eq=False)
+class _RosteredTeam:
+    """A team before shrinkage is rounded: rostered agents over the run, shrinkage per regime."""
+
+    name: str
+    rostered: tuple[np.ndarray, np.ndarray]
+    shrinkage: tuple[float, ...]
+    params: tuple[TeamParams, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """The part of a support model that is the same in every replication."""
+
+    clock: RunClock
+    starts: np.ndarray
+    priorities: tuple[str, ...]
+    teams: tuple[TeamModel | _RosteredTeam, ...]
+    services: tuple[ServiceModel, ...]
+
+
+_PREPARED: OrderedDict[int, tuple[Scenario, _Prepared]] = OrderedDict()
+_PREPARED_SIZE = 16
+
+
+def _prepare(scenario: Scenario) -> _Prepared:
+    """Rosters, work intervals, arrival rates and parameters of ``scenario`` — computed once per
+    scenario object (scenarios are immutable) and reused by every replication in this process."""
+    key = id(scenario)
+    cached = _PREPARED.get(key)
+    if cached is not None and cached[0] is scenario:
+        _PREPARED.move_to_end(key)
+        return cached[1]
+    prepared = _prepare_uncached(scenario)
+    _PREPARED[key] = (scenario, prepared)
+    while len(_PREPARED) > _PREPARED_SIZE:
+        _PREPARED.popitem(last=False)
+    return prepared
+
+
+def _prepare_uncached(scenario: Scenario) -> _Prepared:
     clock = RunClock(scenario)
     starts, regimes = _regimes(scenario, clock)
     priorities = list(scenario.priorities)
@@ -403,7 +451,7 @@ def compile_support(scenario: Scenario, streams: Streams) -> SupportModel:
         team_names.extend(t for t in regime.teams if t not in team_names)
         service_names.extend(s for s in regime.services if s not in service_names)
 
-    teams = []
+    teams: list[TeamModel | _RosteredTeam] = []
     for name in team_names:
         fallback = next(r.teams[name] for r in regimes if name in r.teams)
         params = tuple(_team_params(r.teams.get(name), priorities, fallback) for r in regimes)
@@ -424,14 +472,11 @@ def compile_support(scenario: Scenario, streams: Streams) -> SupportModel:
             team = r.teams.get(name)
             roster = (team.roster or {}) if team is not None else {}
             pieces.append(_weekly_to_run(clock, *_weekly_level(roster)))
-        rostered = _splice(starts, clock.end, pieces)
-        shrinkage = [(r.teams.get(name) or fallback).shrinkage for r in regimes]
         teams.append(
-            TeamModel(
+            _RosteredTeam(
                 name=name,
-                kind="team",
-                roster=_effective_roster(name, rostered, shrinkage, starts, clock, streams),
-                work_intervals=None,
+                rostered=_splice(starts, clock.end, pieces),
+                shrinkage=tuple((r.teams.get(name) or fallback).shrinkage for r in regimes),
                 params=params,
             )
         )
@@ -457,15 +502,41 @@ def compile_support(scenario: Scenario, streams: Streams) -> SupportModel:
                 ),
             )
         )
+    return _Prepared(
+        clock=clock,
+        starts=starts,
+        priorities=tuple(priorities),
+        teams=tuple(teams),
+        services=tuple(services),
+    )
+
+
+def compile_support(scenario: Scenario, streams: Streams) -> SupportModel:
+    """The support model of ``scenario`` for one replication (``streams`` round the rosters)."""
+    prepared = _prepare(scenario)
+    clock = prepared.clock
+    teams = []
+    for team in prepared.teams:
+        if isinstance(team, TeamModel):
+            teams.append(team)
+            continue
+        roster = _effective_roster(
+            team.name, team.rostered, team.shrinkage, prepared.starts, clock, streams
+        )
+        teams.append(
+            TeamModel(
+                name=team.name, kind="team", roster=roster, work_intervals=None, params=team.params
+            )
+        )
     return SupportModel(
         origin=clock.origin,
         start=clock.start,
         horizon_end=clock.horizon_end,
         end=clock.end,
-        priorities=tuple(priorities),
+        priorities=prepared.priorities,
         teams=tuple(teams),
-        services=tuple(services),
-        regime_starts=starts,
+        services=prepared.services,
+        regime_starts=prepared.starts,
     )
 
 

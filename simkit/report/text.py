@@ -97,5 +97,31 @@ def print_simulation(document: dict[str, Any], console: Console | None = None) -
             fmt_pct(row.get("abandoned")),
         )
     console.print(table)
+    if document.get("availability"):
+        table = Table(title="Availability (agreed service time)")
+        for column in (
+            "service",
+            "target",
+            "availability",
+            "P(period met)",
+            "outages/period",
+            "MTRS",
+            "expected credit",
+        ):
+            table.add_column(column)
+        for row in document["availability"]:
+            credit = row.get("expected_credit")
+            table.add_row(
+                row["service"],
+                fmt_pct(row["target"], 2),
+                fmt_interval(row["availability"], 3),
+                fmt_interval(row["p_period_met"], 0),
+                "—"
+                if row.get("outages_per_period") is None
+                else f"{row['outages_per_period']:.2f}",
+                _hours(row.get("mtrs_h")),
+                "—" if credit is None else f"{credit:,.0f}",
+            )
+        console.print(table)
     for failure in document.get("failures", []):
         console.print(f"[red]replication {failure['replication']} failed: {failure['error']}[/red]")
