@@ -1,0 +1,701 @@
+"""The service review: how the service levels of a scenario were actually met in a history.
+
+The history's tickets, visits and pauses go through :func:`simkit.measure.summarize` — the very
+code that measures simulations — with the scenario's SLA, OLA and UC targets, over the history's
+own span: from local midnight (scenario time zone) of the day the first ticket was opened to the
+export time. Reporting periods lying wholly inside are *full*; the partial ones at either end are
+reported but left out of P(period met).
+
+The history's names (services, priorities, customers, teams) are matched to the scenario's in
+this order: an explicit mapping (``--map team:"Group 56"=service_desk``); the same name; the same
+name ignoring case, spaces, dashes and underscores (``Service Desk`` = ``service_desk``); and, for
+services, the only service on each side. Several history names may map to one scenario name (two
+assignment groups forming one team). Whatever stays unmatched is reported: history names whose
+tickets no target measures, and scenario names that found no history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from simkit.errors import InputError
+from simkit.measure import summarize
+from simkit.measure.clock import instants
+from simkit.measure.sla import ola_outcomes, sla_outcomes, ticket_pauses
+from simkit.scenario.targets import measure_spec
+
+if TYPE_CHECKING:
+    from simkit.calibrate.history import History
+    from simkit.measure import MeasureSpec
+    from simkit.scenario import Scenario
+
+__all__ = [
+    "KINDS",
+    "NameMap",
+    "fmt_hours",
+    "fmt_pct",
+    "parse_map_option",
+    "review",
+    "review_html",
+    "review_text",
+    "target_label",
+    "verdict",
+]
+
+KINDS = ("service", "priority", "customer", "team")
+"""The kinds of names matched between history and scenario."""
+
+_US_PER_H = 3_600_000_000
+
+
+@dataclass(frozen=True)
+class NameMap:
+    """Explicit history → scenario names, per kind (``service``, ``priority``, ``customer``,
+    ``team``)."""
+
+    service: Mapping[str, str] = field(default_factory=dict)
+    priority: Mapping[str, str] = field(default_factory=dict)
+    customer: Mapping[str, str] = field(default_factory=dict)
+    team: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, kind: str) -> Mapping[str, str]:
+        found: Mapping[str, str] = getattr(self, kind)
+        return found
+
+
+def parse_map_option(items: Sequence[str]) -> NameMap:
+    """``KIND:HISTORY=SCENARIO`` options (``priority:S1=P1``, ``team:Group 56=service_desk``).
+
+    Raises
+    ------
+    simkit.errors.InputError
+        Naming every malformed option.
+    """
+    found: dict[str, dict[str, str]] = {k: {} for k in KINDS}
+    problems = []
+    for item in items:
+        kind, colon, rest = item.partition(":")
+        source, equals, target = rest.partition("=")
+        kind = kind.strip().lower()
+        if not colon or not equals or kind not in KINDS or not source.strip() or not target.strip():
+            problems.append(
+                InputError.single(
+                    f"--map {item!r} is not KIND:HISTORY=SCENARIO",
+                    f"KIND is one of {', '.join(KINDS)}; e.g. --map priority:S1=P1 or "
+                    "--map 'team:Group 56=service_desk'",
+                    path="--map",
+                ).problems[0]
+            )
+            continue
+        found[kind][source.strip()] = target.strip()
+    if problems:
+        raise InputError(problems)
+    return NameMap(**found)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-./]+", "", name).casefold()
+
+
+@dataclass(frozen=True)
+class _Matched:
+    mapping: dict[str, str]
+    how: dict[str, str]
+    unmatched_history: list[str]
+    unmatched_scenario: list[str]
+
+
+def _match(
+    kind: str, history: Sequence[str], scenario: Sequence[str], explicit: Mapping[str, str]
+) -> _Matched:
+    mapping: dict[str, str] = {}
+    how: dict[str, str] = {}
+    known = set(scenario)
+    bad = [f"{k}={v}" for k, v in explicit.items() if v not in known]
+    if bad:
+        raise InputError.single(
+            f"--map {kind}: {', '.join(bad)} names no {kind} of the scenario",
+            f"the scenario's {kind} names are: {', '.join(sorted(known)) or '(none)'}",
+            path="--map",
+        )
+    by_key = {_key(s): s for s in scenario}
+    for name in history:
+        if name in explicit:
+            mapping[name], how[name] = explicit[name], "mapped"
+        elif name in known:
+            mapping[name], how[name] = name, "same name"
+        elif _key(name) in by_key:
+            mapping[name], how[name] = by_key[_key(name)], "same name (case and spacing ignored)"
+    left_history = [h for h in history if h not in mapping]
+    left_scenario = [s for s in scenario if s not in set(mapping.values())]
+    if kind == "service" and len(left_history) == 1 and len(left_scenario) == 1:
+        only = left_history[0]
+        mapping[only], how[only] = left_scenario[0], "the only service on each side"
+        left_history, left_scenario = [], []
+    return _Matched(mapping, how, left_history, left_scenario)
+
+
+def _names(column: pa.ChunkedArray) -> list[str]:
+    return sorted(str(v) for v in pc.unique(column).to_pylist() if v is not None)
+
+
+def _renamed(column: pa.ChunkedArray, mapping: Mapping[str, str]) -> pa.Array:
+    """``column`` with its values renamed by ``mapping`` (others unchanged), vectorised."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    values = encoded.dictionary.to_pylist()
+    renamed = pa.array([mapping.get(v, v) for v in values], pa.string())
+    out: pa.Array = renamed.take(encoded.indices)
+    return out
+
+
+def _scenario_names(scenario: Scenario) -> dict[str, list[str]]:
+    priorities = list(scenario.priorities)
+    for customer in scenario.customers.values():
+        priorities.extend(p for p in customer.priorities if p not in priorities)
+    if scenario.corporate is not None:
+        priorities.extend(p for p in scenario.corporate.priorities if p not in priorities)
+    return {
+        "service": list(scenario.services),
+        "priority": priorities,
+        "customer": list(scenario.customers),
+        "team": list(scenario.teams),
+    }
+
+
+def _local_midnight(instant: np.datetime64, zone: str) -> np.datetime64:
+    micros = int(instant.astype("datetime64[us]").astype(np.int64))
+    utc = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
+    day = utc.astimezone(ZoneInfo(zone)).date()
+    return _day_start(day, zone)
+
+
+def _day_start(day: dt.date, zone: str) -> np.datetime64:
+    local = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(zone))
+    return np.datetime64(local.astimezone(dt.UTC).replace(tzinfo=None), "us")
+
+
+def _iso(instant: np.datetime64 | None, zone: str) -> str | None:
+    if instant is None or np.isnat(instant):
+        return None
+    micros = int(np.asarray(instant).astype("datetime64[us]").astype(np.int64))
+    utc = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
+    return utc.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes")
+
+
+def review(
+    history: History,
+    scenario: Scenario,
+    *,
+    names: NameMap | None = None,
+    start: dt.date | None = None,
+    until: dt.date | None = None,
+    breaches: int = 20,
+) -> dict[str, Any]:
+    """Measure a history against a scenario's SLA, OLA and UC targets.
+
+    Parameters
+    ----------
+    history
+        From :func:`simkit.calibrate.load_history`.
+    scenario
+        Its targets, calendars, time zone and reporting period are used.
+    names
+        Explicit history → scenario names (see the module docstring for the matching rules).
+    start, until
+        Local dates (scenario time zone) to measure from (inclusive) and until (exclusive)
+        instead of the whole history.
+    breaches
+        How many of the worst breaches to list.
+
+    Returns
+    -------
+    dict
+        The :func:`simkit.measure.summarize` document (``sla``, ``ola``, ``teams``,
+        ``periods``) plus ``scenario``, ``source``, ``profile``, ``span``, ``mapping``,
+        ``quality`` and ``breaches`` — the worst first, by time taken relative to the target;
+        ``stop_at`` is when the clock stopped, or for a ticket still open its breach instant.
+    """
+    names = names or NameMap()
+    wanted = _scenario_names(scenario)
+    tickets, visits = history.tickets, history.visits
+    mapping_doc: dict[str, Any] = {}
+    for kind in KINDS:
+        table, column = (visits, "team") if kind == "team" else (tickets, kind)
+        matched = _match(kind, _names(table[column]), wanted[kind], names.of(kind))
+        if table.num_rows:
+            index = table.schema.get_field_index(column)
+            table = table.set_column(index, column, _renamed(table[column], matched.mapping))
+        if kind == "team":
+            visits = table
+        else:
+            tickets = table
+        mapping_doc[kind] = {
+            "matched": [
+                {"history": h, "scenario": s, "how": matched.how[h]}
+                for h, s in matched.mapping.items()
+            ],
+            "unmatched_history": matched.unmatched_history,
+            "unmatched_scenario": matched.unmatched_scenario,
+        }
+    spec = _span(history, scenario, start, until)
+    document = summarize(tickets, visits, history.pauses, None, spec)
+    full = sum(1 for p in _period_labels(document, full=True))
+    partial = sum(1 for p in _period_labels(document, full=False))
+    return {
+        "scenario": scenario.name,
+        "source": history.source,
+        "profile": history.profile,
+        **document,
+        "span": {
+            "start": _iso(spec.start, spec.timezone),
+            "end": _iso(spec.horizon_end, spec.timezone),
+            "observed_until": _iso(history.observed_until, spec.timezone),
+            "first_opened": _iso(history.first_opened, spec.timezone),
+            "timezone": spec.timezone,
+            "period": spec.period,
+            "full_periods": full,
+            "partial_periods": partial,
+        },
+        "mapping": mapping_doc,
+        "quality": history.quality.as_dict(),
+        "breaches": _worst_breaches(tickets, visits, history, spec, breaches),
+    }
+
+
+def _period_labels(document: Mapping[str, Any], *, full: bool) -> list[str]:
+    return sorted({r["period"] for r in document["periods"] if bool(r.get("full")) == full})
+
+
+def _span(
+    history: History, scenario: Scenario, start: dt.date | None, until: dt.date | None
+) -> MeasureSpec:
+    zone = scenario.timezone
+    begin = _day_start(start, zone) if start else _local_midnight(history.first_opened, zone)
+    end = _day_start(until, zone) if until else history.observed_until + np.timedelta64(1, "us")
+    if not begin < end:
+        raise InputError.single(
+            f"the measured span is empty: it starts {_iso(begin, zone)} and ends {_iso(end, zone)}",
+            "check --from / --until against the history's dates "
+            f"({_iso(history.first_opened, zone)} … {_iso(history.observed_until, zone)})",
+            path="--from",
+        )
+    return measure_spec(
+        scenario,
+        start=begin,
+        horizon_end=end,
+        observed_until=history.observed_until,
+        replications=1,
+    )
+
+
+def _worst_breaches(
+    tickets: pa.Table, visits: pa.Table, history: History, spec: MeasureSpec, limit: int
+) -> list[dict[str, Any]]:
+    """The ``limit`` breaches with the largest time taken relative to the target."""
+    if limit <= 0:
+        return []
+    found: list[dict[str, Any]] = []
+    zone = spec.timezone
+    source_id = tickets["source_id"] if "source_id" in tickets.column_names else None
+    now = spec.observed_until
+    attached = ticket_pauses(tickets, history.pauses, spec) if spec.sla else None
+    candidates: list[tuple[float, dict[str, Any]]] = []
+    for target in spec.sla:
+        outcomes = sla_outcomes(tickets, attached, target, spec)
+        candidates.extend(
+            _breach_rows(
+                outcomes,
+                target.within_h,
+                target.calendar,
+                now,
+                limit,
+                {
+                    "kind": "sla",
+                    "level": target.level,
+                    "service": target.service,
+                    "customer": target.customer,
+                    "priority": target.priority,
+                    "team": None,
+                    "metric": target.metric,
+                    "within_h": float(target.within_h),
+                    "calendar": target.calendar_name,
+                },
+            )
+        )
+    for ola in spec.ola:
+        outcomes = ola_outcomes(visits, ola, spec, tickets)
+        candidates.extend(
+            _breach_rows(
+                outcomes,
+                ola.within_h,
+                ola.calendar,
+                now,
+                limit,
+                {
+                    "kind": ola.kind,
+                    "level": None,
+                    "service": None,
+                    "customer": None,
+                    "priority": ola.priority,
+                    "team": ola.team,
+                    "metric": ola.metric,
+                    "within_h": float(ola.within_h),
+                    "calendar": ola.calendar_name,
+                },
+            )
+        )
+    candidates.sort(key=lambda item: -item[0])
+    for _, row in candidates[:limit]:
+        ticket_id = row.pop("_ticket_id")
+        row["ticket_id"] = ticket_id
+        row["ticket"] = source_id[ticket_id].as_py() if source_id is not None else None
+        opened = tickets["opened_at"][ticket_id].value
+        row["opened_at"] = _iso(np.datetime64(opened, "us"), zone)
+        row["stop_at"] = _iso(row.pop("_stop"), zone)
+        found.append(row)
+    return found
+
+
+def _breach_rows(
+    outcomes: pa.Table,
+    within_h: float,
+    calendar: Any,
+    now: np.datetime64,
+    limit: int,
+    target: dict[str, Any],
+) -> list[tuple[float, dict[str, Any]]]:
+    breached = pc.equal(outcomes["status"], "breached")
+    rows = outcomes.filter(breached)
+    if rows.num_rows == 0:
+        return []
+    time_h = np.asarray(rows["time_h"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    stop = instants(rows["stop_at"], "stop_at")
+    still_open = ~np.isfinite(time_h)
+    if still_open.any():
+        late = np.asarray(calendar.elapsed(stop[still_open], np.full(still_open.sum(), now)))
+        time_h = time_h.copy()
+        time_h[still_open] = within_h + late
+    ratio = time_h / within_h
+    top = np.argsort(-ratio, kind="stable")[:limit]
+    ticket_ids = rows["ticket_id"].to_numpy(zero_copy_only=False)
+    periods = rows["period"].to_pylist()
+    out = []
+    for i in top:
+        out.append(
+            (
+                float(ratio[i]),
+                {
+                    **target,
+                    "_ticket_id": int(ticket_ids[i]),
+                    "time_h": float(time_h[i]),
+                    "over_h": float(time_h[i] - within_h),
+                    "times_target": float(ratio[i]),
+                    "open": bool(still_open[i]),
+                    "period": periods[i],
+                    "_stop": stop[i],
+                },
+            )
+        )
+    return out
+
+
+# -- presentation -----------------------------------------------------------------------------
+
+
+def fmt_pct(value: float | None) -> str:
+    """A fraction as a percentage with one decimal (``—`` when missing)."""
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def fmt_hours(value: float | None) -> str:
+    """Hours as minutes, hours or days, whichever reads best."""
+    if value is None:
+        return "—"
+    if value >= 48:
+        return f"{value / 24:.1f} d"
+    if value >= 1:
+        return f"{value:.1f} h"
+    return f"{value * 60:.0f} min"
+
+
+def target_label(row: Mapping[str, Any]) -> str:
+    """``service/customer priority metric`` (or ``team priority metric``) of a row."""
+    who = row.get("team") or "/".join(
+        str(x) for x in (row.get("service") or "all services", row.get("customer")) if x
+    )
+    priority = row.get("priority")
+    return f"{who} {priority or ''} {row['metric']}".replace("  ", " ").strip()
+
+
+def verdict(row: Mapping[str, Any]) -> str:
+    """``met`` / ``missed`` (measured compliance against the goal), ``no tickets``."""
+    mean = row["compliance"]["mean"]
+    if mean is None:
+        return "no tickets"
+    return "met" if mean >= row["goal"] - 1e-12 else "missed"
+
+
+def review_text(document: Mapping[str, Any]) -> str:
+    """The review as plain text tables (for terminals without colour, logs and tests)."""
+    span = document["span"]
+    lines = [
+        f"Service review — {document['scenario']}",
+        f"history {document['source']} (profile {document['profile']}), "
+        f"{span['start']} … {span['end']}, {span['period']}s in {span['timezone']}: "
+        f"{span['full_periods']} full and {span['partial_periods']} partial periods",
+        "",
+        "SLA targets",
+    ]
+    for row in document["sla"]:
+        lines.append(
+            f"  {target_label(row):<40} within {fmt_hours(row['within_h']):>8} "
+            f"goal {fmt_pct(row['goal']):>6}  tickets {row['tickets']:>7.0f}  "
+            f"compliance {fmt_pct(row['compliance']['mean']):>6}  "
+            f"periods met {fmt_pct(row['p_period_met']['mean']):>6}  {verdict(row)}"
+        )
+    if document["ola"]:
+        lines += ["", "OLA / UC targets"]
+        for row in document["ola"]:
+            lines.append(
+                f"  {target_label(row):<40} within {fmt_hours(row['within_h']):>8} "
+                f"goal {fmt_pct(row['goal']):>6}  visits {row['tickets']:>7.0f}  "
+                f"compliance {fmt_pct(row['compliance']['mean']):>6}  {verdict(row)}"
+            )
+    if document["breaches"]:
+        lines += ["", "Worst breaches"]
+        for b in document["breaches"]:
+            lines.append(
+                f"  {b['ticket']!s:<14} {target_label(b):<36} took {fmt_hours(b['time_h'])} "
+                f"({b['times_target']:.1f}× the {fmt_hours(b['within_h'])} target)"
+                + (" — still open" if b["open"] else "")
+            )
+    unmatched = [
+        f"{kind}: history {', '.join(m['unmatched_history'])}"
+        for kind, m in document["mapping"].items()
+        if m["unmatched_history"]
+    ]
+    if unmatched:
+        lines += ["", "Not measured (no matching scenario name; use --map):"]
+        lines += [f"  {u}" for u in unmatched]
+    quality = document["quality"]
+    lines += [
+        "",
+        f"Data quality: {quality['rows_read']:,} rows, {quality['tickets']:,} tickets; "
+        f"{quality['removed_rows']:,} rows and {quality['removed_tickets']:,} tickets removed",
+    ]
+    lines += [
+        f"  [{r['action']}] {r['title']}: {r['count']:,} {r['unit']}" for r in quality["rules"]
+    ]
+    return "\n".join(lines)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1f2933;max-width:72rem}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d9e2ec}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e7eb;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.met{color:#1b7f3b;font-weight:600}.missed{color:#b42318;font-weight:600}
+.note{color:#52606d;font-size:.85rem}.charts{display:flex;flex-wrap:wrap;gap:1rem}
+figure{margin:0}figcaption{font-size:.8rem;color:#334e68}
+"""
+
+
+def _chart(rows: Sequence[Mapping[str, Any]], goal: float) -> str:
+    """A small inline SVG: compliance per period as bars (green met, red missed, pale when the
+    period is partial), the goal as a dashed line."""
+    width, height, pad = 360, 130, 24
+    n = max(len(rows), 1)
+    step = (width - pad - 4) / n
+    bars = []
+    for i, row in enumerate(rows):
+        value = row["compliance"]["mean"]
+        if value is None:
+            continue
+        h = (height - pad - 6) * value
+        x = pad + i * step + 1
+        y = height - pad - h
+        met = value >= goal - 1e-12
+        colour = "#2f9e55" if met else "#d64545"
+        opacity = "1" if row.get("full") else "0.35"
+        title = html.escape(
+            f"{row['period']}: {100 * value:.1f}% of {row['tickets']:.0f}"
+            + ("" if row.get("full") else " (partial period)")
+        )
+        bars.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(step - 2, 1):.1f}" height="{h:.1f}" '
+            f'fill="{colour}" fill-opacity="{opacity}"><title>{title}</title></rect>'
+        )
+    goal_y = height - pad - (height - pad - 6) * goal
+    first = html.escape(str(rows[0]["period"])) if rows else ""
+    last = html.escape(str(rows[-1]["period"])) if rows else ""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" viewBox="0 0 {width} {height}">'
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width}" y2="{height - pad}" stroke="#9aa5b1"/>'
+        f'<text x="0" y="10" font-size="9" fill="#52606d">100%</text>'
+        f'<text x="0" y="{height - pad}" font-size="9" fill="#52606d">0%</text>'
+        + "".join(bars)
+        + f'<line x1="{pad}" y1="{goal_y:.1f}" x2="{width}" y2="{goal_y:.1f}" '
+        f'stroke="#243b53" stroke-dasharray="4 3"><title>goal {100 * goal:.1f}%</title></line>'
+        f'<text x="{pad}" y="{height - 8}" font-size="9" fill="#52606d">{first}</text>'
+        f'<text x="{width - 4}" y="{height - 8}" font-size="9" fill="#52606d" '
+        f'text-anchor="end">{last}</text></svg>'
+    )
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: set[int]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            text = str(value)
+            css = "n" if i in numeric else ""
+            if text in ("met", "missed"):
+                css = text
+            cells.append(f'<td class="{css}">{html.escape(text)}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def review_html(document: Mapping[str, Any]) -> str:
+    """The review as one self-contained HTML page (inline CSS and SVG, no scripts)."""
+    e = html.escape
+    span = document["span"]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Service review — {e(document['scenario'])}</title><style>{_CSS}</style></head>",
+        f"<body><h1>Service review — {e(document['scenario'])}</h1>",
+        f"<p class='note'>History {e(document['source'])} (profile {e(document['profile'])}), "
+        f"measured {e(str(span['start']))} to {e(str(span['end']))} in {e(span['timezone'])}, "
+        f"by {e(span['period'])}: {span['full_periods']} full and {span['partial_periods']} "
+        "partial periods (partial periods are shown pale and left out of “periods met”). "
+        "Measured with the same code that measures simulations.</p>",
+        "<h2>SLA targets</h2>",
+    ]
+    parts.append(
+        _table(
+            ["target", "within", "goal", "tickets", "open", "compliance", "periods met", ""],
+            [
+                [
+                    target_label(r),
+                    fmt_hours(r["within_h"]),
+                    fmt_pct(r["goal"]),
+                    f"{r['tickets']:.0f}",
+                    f"{r['open']:.0f}",
+                    fmt_pct(r["compliance"]["mean"]),
+                    fmt_pct(r["p_period_met"]["mean"]),
+                    verdict(r),
+                ]
+                for r in document["sla"]
+            ],
+            {3, 4, 5, 6},
+        )
+    )
+    charts = []
+    for r in document["sla"]:
+        rows = [
+            p
+            for p in document["periods"]
+            if p["level"] == r["level"]
+            and p["service"] == r["service"]
+            and p["customer"] == r["customer"]
+            and p["priority"] == r["priority"]
+            and p["metric"] == r["metric"]
+        ]
+        if any(p["compliance"]["mean"] is not None for p in rows):
+            charts.append(
+                f"<figure>{_chart(rows, r['goal'])}<figcaption>{e(target_label(r))} within "
+                f"{e(fmt_hours(r['within_h']))}, goal {e(fmt_pct(r['goal']))}</figcaption></figure>"
+            )
+    if charts:
+        parts += ["<h2>Compliance per period</h2>", f"<div class='charts'>{''.join(charts)}</div>"]
+    if document["ola"]:
+        parts.append("<h2>OLA and UC targets</h2>")
+        parts.append(
+            _table(
+                ["team", "kind", "metric", "within", "goal", "visits", "compliance", ""],
+                [
+                    [
+                        r["team"],
+                        r["kind"],
+                        r["metric"],
+                        fmt_hours(r["within_h"]),
+                        fmt_pct(r["goal"]),
+                        f"{r['tickets']:.0f}",
+                        fmt_pct(r["compliance"]["mean"]),
+                        verdict(r),
+                    ]
+                    for r in document["ola"]
+                ],
+                {5, 6},
+            )
+        )
+    if document["breaches"]:
+        parts.append("<h2>Worst breaches</h2>")
+        parts.append(
+            _table(
+                ["ticket", "target", "opened", "took", "target time", "×", "period", ""],
+                [
+                    [
+                        b["ticket"],
+                        target_label(b),
+                        b["opened_at"],
+                        fmt_hours(b["time_h"]),
+                        fmt_hours(b["within_h"]),
+                        f"{b['times_target']:.1f}",
+                        b["period"],
+                        "still open" if b["open"] else "",
+                    ]
+                    for b in document["breaches"]
+                ],
+                {3, 4, 5},
+            )
+        )
+    mapping_rows = []
+    for kind, m in document["mapping"].items():
+        mapping_rows += [[kind, x["history"], x["scenario"], x["how"]] for x in m["matched"]]
+        mapping_rows += [[kind, h, "—", "not measured"] for h in m["unmatched_history"]]
+        mapping_rows += [[kind, "—", s, "no history"] for s in m["unmatched_scenario"]]
+    parts += [
+        "<h2>Names: history → scenario</h2>",
+        _table(["kind", "history", "scenario", "how"], mapping_rows, set()),
+    ]
+    quality = document["quality"]
+    parts.append("<h2>Data quality</h2>")
+    parts.append(
+        f"<p class='note'>{quality['rows_read']:,} rows read, {quality['tickets']:,} tickets; "
+        f"{quality['removed_rows']:,} rows and {quality['removed_tickets']:,} tickets removed. "
+        + " ".join(e(n) + "." for n in quality["notes"])
+        + "</p>"
+    )
+    parts.append(
+        _table(
+            ["rule", "action", "count", "example"],
+            [
+                [
+                    r["title"],
+                    r["action"],
+                    f"{r['count']:,} {r['unit']}",
+                    "; ".join(
+                        ", ".join(f"{k} {v}" for k, v in x.items()) for x in r["examples"][:2]
+                    ),
+                ]
+                for r in quality["rules"]
+            ],
+            {2},
+        )
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)

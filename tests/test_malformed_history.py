@@ -1,0 +1,332 @@
+"""Malformed exports: every one fails with a clear InputError naming the file (and the row or
+column where known) — or loads cleanly with the issue counted in the quality report. Never a
+traceback."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zipfile
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from simkit.calibrate import load_history
+from simkit.calibrate.profiles import load_profile
+from simkit.cli import main
+from simkit.errors import InputError
+
+GOOD = (
+    "ticket,opened_at,resolved_at,priority,team\n"
+    "T1,2024-01-08 09:00,2024-01-08 11:00,P1,desk\n"
+    "T2,2024-01-08 10:00,2024-01-09 10:00,P2,apps\n"
+    "T3,2024-01-09 08:30,,P3,desk\n"
+)
+
+
+def write(tmp_path: Path, name: str, data: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def refused(path: Path, profile: object = "generic", **options: object) -> InputError:
+    with pytest.raises(InputError) as caught:
+        load_history(path, profile, **options)  # type: ignore[arg-type]
+    error = caught.value
+    assert error.problems, "an InputError lists its problems"
+    assert all(p.message for p in error.problems)
+    return error
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    """An empty file is refused as empty."""
+    error = refused(write(tmp_path, "empty.csv", b""))
+    assert "empty" in error.problems[0].message
+    assert error.problems[0].file.endswith("empty.csv")
+
+
+def test_header_only(tmp_path: Path) -> None:
+    """A header without rows is refused, saying so."""
+    error = refused(write(tmp_path, "header.csv", GOOD.splitlines()[0] + "\n"))
+    assert "header but no rows" in error.problems[0].message
+
+
+def test_binary_garbage(tmp_path: Path) -> None:
+    """Random bytes are refused as binary, not parsed."""
+    noise = bytes(range(256)) * 64
+    error = refused(write(tmp_path, "noise.csv", noise))
+    assert "binary" in error.problems[0].message
+
+
+def test_zip_archive_or_xlsx(tmp_path: Path) -> None:
+    """A zip archive (an .xlsx is one) is refused with the fix: save as CSV."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("tickets.csv", GOOD)
+    error = refused(write(tmp_path, "tickets.xlsx", buffer.getvalue()))
+    assert "zip" in error.problems[0].message and "CSV" in error.problems[0].fix
+
+
+def test_gzip_bomb_refused_while_streaming(tmp_path: Path) -> None:
+    """A gzip bomb — 1 GiB of CSV text packed into a few MB — is refused once the decompressed
+    size passes the limit, without being unpacked."""
+    block = b"T9,2024-01-08 09:00,2024-01-08 11:00,P1,desk\n" * (64 * 1024 * 1024 // 45)
+    member = gzip.compress(GOOD.encode() + block, compresslevel=9)
+    path = tmp_path / "bomb.csv.gz"
+    with open(path, "wb") as handle:
+        for _ in range(16):  # sixteen gzip members: about 1 GiB once decompressed
+            handle.write(member)
+    assert path.stat().st_size < 16 * 1024 * 1024
+    error = refused(path, max_bytes=8 * 1024 * 1024)
+    assert "too large" in error.problems[0].message
+    assert "decompressed" in error.problems[0].message
+
+
+def test_zeros_bomb_refused(tmp_path: Path) -> None:
+    """A gzip of zeros is refused after reading its first block (binary, not a CSV)."""
+    path = tmp_path / "zeros.gz"
+    with gzip.open(path, "wb", compresslevel=1) as handle:
+        chunk = bytes(1024 * 1024)
+        for _ in range(64):
+            handle.write(chunk)
+    error = refused(path, max_bytes=1024 * 1024)
+    assert "binary" in error.problems[0].message or "too large" in error.problems[0].message
+
+
+def test_uncompressed_over_the_limit(tmp_path: Path) -> None:
+    """A plain file larger than the limit is refused before reading, naming the limit."""
+    error = refused(write(tmp_path, "big.csv", GOOD * 50), max_bytes=100)
+    assert "too large" in error.problems[0].message and "100 bytes" in error.problems[0].message
+
+
+def test_truncated_gzip(tmp_path: Path) -> None:
+    """A gzip cut short is refused as truncated."""
+    packed = gzip.compress((GOOD * 2000).encode())
+    error = refused(write(tmp_path, "cut.csv.gz", packed[: len(packed) // 2]))
+    assert "truncated" in error.problems[0].message
+
+
+def test_wrong_delimiter(tmp_path: Path) -> None:
+    """A semicolon file read with a comma delimiter names the missing column and suggests the
+    right delimiter."""
+    path = write(tmp_path, "semi.csv", GOOD.replace(",", ";"))
+    profile = load_profile("generic").with_overrides(delimiter=",")
+    error = refused(path, profile)
+    problem = error.problems[0]
+    assert problem.path == "ticket" and problem.line == 1
+    assert "';'" in problem.fix
+
+
+def test_missing_required_column(tmp_path: Path) -> None:
+    """A flat export without an opened-at column names the field, the columns it has and how
+    to name it."""
+    text = "ticket,start time,resolved_at\nT1,2024-01-08 09:00,2024-01-08 10:00\n"
+    error = refused(write(tmp_path, "nocol.csv", text))
+    problem = error.problems[0]
+    assert problem.path == "opened_at"
+    assert "'start time'" in problem.message
+    assert "--column opened_at=" in problem.fix
+
+
+def test_missing_ticket_column(tmp_path: Path) -> None:
+    """Without the ticket number column the error lists what the export has."""
+    text = "Reference,opened_at\nR1,2024-01-08 09:00\n"
+    error = refused(write(tmp_path, "noticket.csv", text))
+    assert error.problems[0].path == "ticket"
+    assert "Reference" in error.problems[0].message
+
+
+def test_mixed_date_formats_reported(tmp_path: Path) -> None:
+    """Day-first and ISO dates in one column both load; the mix is reported with counts."""
+    text = (
+        "number,opened_at,resolved_at,priority\n"
+        "I1,2016-03-01 09:00:00,2016-03-01 10:00:00,1 - Critical\n"
+        "I2,2/3/2016 09:00,2/3/2016 12:00,2 - High\n"
+        "I3,2016-03-03 09:00:00,2016-03-03 10:00:00,2 - High\n"
+    )
+    history = load_history(write(tmp_path, "mixed.csv", text), "servicenow")
+    assert history.tickets.num_rows == 3
+    rule = history.quality.rule("mixed_date_formats")
+    assert rule is not None and rule.action == "info" and rule.count == 1
+    assert history.quality.count("mixed_date_formats") == 2  # opened_at and resolved_at
+    assert "iso" in rule.title and "%d/%m/%Y %H:%M" in rule.title
+
+
+def test_resolved_before_opened_removed(tmp_path: Path) -> None:
+    """A ticket resolved before it was opened is removed and counted with its number."""
+    text = GOOD + "T4,2024-01-10 12:00,2024-01-10 09:00,P1,desk\n"
+    history = load_history(write(tmp_path, "negative.csv", text), "generic")
+    assert history.tickets["source_id"].to_pylist() == ["T1", "T2", "T3"]
+    rule = history.quality.rule("negative_durations")
+    assert rule is not None and rule.count == 1 and rule.action == "removed"
+    assert rule.examples[0]["ticket"] == "T4" and rule.examples[0]["row"] == 4
+
+
+def test_duplicated_rows_removed(tmp_path: Path) -> None:
+    """Rows repeated exactly are removed (the first copy kept) and counted."""
+    lines = GOOD.splitlines()
+    text = "\n".join([*lines, lines[1], lines[2], lines[1]]) + "\n"
+    history = load_history(write(tmp_path, "dups.csv", text), "generic")
+    assert history.tickets.num_rows == 3
+    assert history.quality.count("duplicate_rows") == 3
+    assert history.quality.removed_rows == 3
+
+
+def test_question_marks_everywhere(tmp_path: Path) -> None:
+    """An export where every value is '?' has no usable rows: refused, saying which rules
+    removed them."""
+    text = "ticket,opened_at,resolved_at\n" + "?,?,?\n" * 5
+    error = refused(write(tmp_path, "unknown.csv", text))
+    assert "no usable rows" in error.problems[0].message
+    assert "ticket number" in error.problems[0].message
+
+
+def test_question_marks_in_some_values(tmp_path: Path) -> None:
+    """'?' in optional values is missing, not an error; a missing opening time removes the
+    row and is counted."""
+    text = GOOD + "T4,?,?,?,?\n"
+    history = load_history(write(tmp_path, "some.csv", text), "generic")
+    assert history.tickets.num_rows == 3
+    assert history.quality.count("missing_timestamps") == 1
+
+
+def test_unreadable_and_impossible_dates(tmp_path: Path) -> None:
+    """Values no format reads ('yesterday') and dates that do not exist (31 February) remove
+    their rows, with row, column and value in the examples."""
+    text = GOOD + "T4,yesterday,,P1,desk\nT5,2024-02-31 09:00,,P1,desk\n"
+    history = load_history(write(tmp_path, "dates.csv", text), "generic")
+    assert history.tickets.num_rows == 3
+    rule = history.quality.rule("unreadable_timestamps")
+    assert rule is not None and rule.count == 2
+    assert {e["value"] for e in rule.examples} == {"yesterday", "2024-02-31 09:00"}
+    assert {e["row"] for e in rule.examples} == {4, 5}
+    assert all(e["column"] == "opened_at" for e in rule.examples)
+
+
+def test_latin1_after_the_first_block(tmp_path: Path) -> None:
+    """Latin-1 bytes far into a file that starts as plain ASCII are read as Latin-1."""
+    rows = "".join(f"T{i},2024-01-08 09:00,2024-01-08 10:00,P1,desk\n" for i in range(5, 20000))
+    text = GOOD.encode() + rows.encode() + "T99,2024-01-08 09:00,,P1,Équipe\n".encode("latin-1")
+    history = load_history(write(tmp_path, "late.csv", text), "generic")
+    assert "Équipe" in history.visits["team"].to_pylist()
+    assert any("Latin-1" in n for n in history.quality.notes)
+
+
+def test_a_few_rows_with_too_many_fields(tmp_path: Path) -> None:
+    """A few rows with an unquoted delimiter are skipped and reported with their line."""
+    body = "".join(f"T{i},2024-01-08 09:00,2024-01-08 10:00,P1,desk\n" for i in range(10, 60))
+    text = GOOD + body + "T99,2024-01-08 09:00,2024-01-08 10:00,P1,desk, with comma\n"
+    history = load_history(write(tmp_path, "extra.csv", text), "generic")
+    rule = history.quality.rule("malformed_rows")
+    assert rule is not None and rule.count == 1
+    assert rule.examples[0]["row"] == 55  # the file's line: header, 3 + 50 rows, then it
+
+
+def test_many_rows_with_the_wrong_field_count(tmp_path: Path) -> None:
+    """When many rows have the wrong number of fields the file is refused, naming a line."""
+    text = GOOD + "T4,2024-01-08 09:00\n" * 5
+    error = refused(write(tmp_path, "short.csv", text))
+    assert error.problems[0].line == 5
+    assert "delimiter" in error.problems[0].fix
+
+
+def test_unknown_priorities_kept_and_reported(tmp_path: Path) -> None:
+    """Priorities the profile cannot map are kept as written and reported with their counts."""
+    text = (
+        "number,opened_at,priority\n"
+        "I1,2016-03-01 09:00:00,1 - Critical\n"
+        "I2,2016-03-01 10:00:00,Urgent\n"
+        "I3,2016-03-01 11:00:00,Urgent\n"
+    )
+    history = load_history(write(tmp_path, "prio.csv", text), "servicenow")
+    assert history.tickets["priority"].to_pylist() == ["P1", "Urgent", "Urgent"]
+    rule = history.quality.rule("unknown_priorities")
+    assert rule is not None and rule.count == 2 and rule.examples[0]["value"] == "Urgent"
+
+
+def test_truncated_xes(tmp_path: Path) -> None:
+    """An XES log cut in the middle is refused as not well-formed, with the line."""
+    text = (
+        '<?xml version="1.0"?>\n<log>\n<trace><string key="concept:name" value="A"/>\n'
+        '<event><date key="time:timestamp" value="2024-01-08T09:00:00+01:00"/>\n'
+    )
+    error = refused(write(tmp_path, "cut.xes", text), "bpic2013")
+    assert "XES" in error.problems[0].message and error.problems[0].line is not None
+
+
+def test_xml_that_is_not_xes(tmp_path: Path) -> None:
+    """XML whose root is not <log> is refused."""
+    text = '<?xml version="1.0"?>\n<tickets><ticket id="1"/></tickets>\n'
+    error = refused(write(tmp_path, "other.xml", text), "bpic2013")
+    assert "not <log>" in error.problems[0].message
+
+
+def test_xes_events_outside_traces_counted(tmp_path: Path) -> None:
+    """Events directly under <log> name no ticket: they are not read, and counted."""
+    text = (
+        '<?xml version="1.0"?>\n<log>\n'
+        '<event><string key="concept:name" value="stray"/></event>\n'
+        '<trace><string key="concept:name" value="A"/>\n'
+        '<event><string key="lifecycle:transition" value="In Progress"/>'
+        '<date key="time:timestamp" value="2024-01-08T09:00:00+01:00"/></event>\n'
+        "</trace>\n</log>\n"
+    )
+    history = load_history(write(tmp_path, "stray.xes", text), "bpic2013")
+    assert history.tickets["source_id"].to_pylist() == ["A"]
+    assert history.quality.count("events_outside_traces") == 1
+    assert history.quality.rows_read == 2
+
+
+def test_row_longer_than_a_read_block(tmp_path: Path) -> None:
+    """A value of several megabytes (a pasted log in a description) is read, not refused."""
+    text = "ticket,opened_at,note\nT1,2024-01-08 09:00," + "x" * (6 * 1024 * 1024) + "\n"
+    history = load_history(write(tmp_path, "long.csv", text), "generic")
+    assert history.tickets.num_rows == 1
+
+
+def test_dst_ambiguous_times_reported(tmp_path: Path) -> None:
+    """A local time that occurs twice when the clocks go back is read as the first and
+    reported."""
+    text = "ticket,opened_at,resolved_at\nT1,2023-10-29 02:30,2023-10-29 05:00\n"
+    history = load_history(write(tmp_path, "dst.csv", text), "generic", timezone="Europe/Berlin")
+    assert history.quality.count("dst_ambiguous_times") == 1
+
+
+def test_no_such_file_and_folder(tmp_path: Path) -> None:
+    """A missing file and a folder are refused by name."""
+    assert "no such file" in refused(tmp_path / "absent.csv").problems[0].message
+    assert "folder" in refused(tmp_path).problems[0].message
+
+
+def test_unsupported_date_format_code(tmp_path: Path) -> None:
+    """A date format with a code simkit does not read says which codes it reads."""
+    error = refused(write(tmp_path, "good.csv", GOOD), date_format="%Y-%m-%d %H:%M %Z")
+    assert "%Z" in error.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("noise.bin", bytes(range(256)) * 16, "binary"),
+        ("header.csv", b"ticket,opened_at\n", "no rows"),
+    ],
+)
+def test_command_line_reports_errors_as_json(
+    tmp_path: Path, root: Path, name: str, data: bytes, words: str
+) -> None:
+    """`simkit review --json` on a malformed export exits 2 with the errors document."""
+    path = write(tmp_path, name, data)
+    scenario = root / "scenarios" / "corporate_service_desk.yaml"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(
+            ["review", str(path), "--profile", "generic", "--scenario", str(scenario), "--json"]
+        )
+    assert code == 2
+    document = json.loads(out.getvalue())
+    assert words in document["errors"][0]["message"]
+    assert document["errors"][0]["file"].endswith(name)
