@@ -36,6 +36,7 @@ from simkit.scenario.targets import measure_spec
 
 if TYPE_CHECKING:
     from simkit.calibrate.history import History
+    from simkit.calibrate.outages import OutageHistory
     from simkit.measure import MeasureSpec
     from simkit.scenario import Scenario
 
@@ -200,6 +201,7 @@ def review(
     start: dt.date | None = None,
     until: dt.date | None = None,
     breaches: int = 20,
+    outages: OutageHistory | None = None,
 ) -> dict[str, Any]:
     """Measure a history against a scenario's SLA, OLA and UC targets.
 
@@ -216,6 +218,9 @@ def review(
         instead of the whole history.
     breaches
         How many of the worst breaches to list.
+    outages
+        An outage history (:func:`simkit.calibrate.outages.load_outages`): availability per
+        period is measured against the scenario's availability targets over the same span.
 
     Returns
     -------
@@ -269,6 +274,24 @@ def review(
         "mapping": mapping_doc,
         "quality": history.quality.as_dict(),
         "breaches": _worst_breaches(tickets, visits, history, spec, breaches),
+        **_availability(outages, scenario, spec),
+    }
+
+
+def _availability(
+    outages: OutageHistory | None, scenario: Scenario, spec: MeasureSpec
+) -> dict[str, Any]:
+    """Availability rows and per-period rows of an outage history, as for a simulation."""
+    if outages is None:
+        return {"availability": [], "availability_periods": []}
+    from simkit.measure.availability import availability_period_rows, availability_rows
+    from simkit.scenario.targets import availability_targets
+
+    targets = availability_targets(scenario, span=(spec.start, spec.horizon_end))
+    return {
+        "availability": availability_rows(outages.outages, targets, spec),
+        "availability_periods": availability_period_rows(outages.outages, targets, spec),
+        "outage_quality": outages.as_dict(),
     }
 
 

@@ -44,6 +44,14 @@ def register(command: Command) -> None:
     p.add_argument(
         "--breaches", type=int, default=20, help="how many of the worst breaches to list"
     )
+    p.add_argument(
+        "--outages",
+        help="outage history (CSV/Parquet: start, end, planned, service, …) to measure "
+        "availability per period against the scenario's availability targets",
+    )
+    p.add_argument(
+        "--outage-service", help="the service of every outage when the file has no service column"
+    )
 
 
 def add_history_options(p: argparse.ArgumentParser) -> None:
@@ -122,8 +130,25 @@ def run(args: argparse.Namespace) -> int:
     until = _date(args.until_date, "--until")
     scenario = load_scenario(args.scenario)
     history = history_from(args)
+    outages = None
+    if args.outages:
+        from simkit.calibrate.outages import load_outages
+
+        service = args.outage_service
+        if service is None:
+            with_targets = [n for n, s in scenario.services.items() if s.availability is not None]
+            service = with_targets[0] if len(with_targets) == 1 else None
+        outages = load_outages(
+            args.outages, timezone=args.timezone or scenario.timezone, service=service
+        )
     document = review(
-        history, scenario, names=names, start=start, until=until, breaches=args.breaches
+        history,
+        scenario,
+        names=names,
+        start=start,
+        until=until,
+        breaches=args.breaches,
+        outages=outages,
     )
     if args.out:
         Path(args.out).write_text(review_html(document), encoding="utf-8")
@@ -218,6 +243,23 @@ def print_review(document: Mapping[str, Any]) -> None:
                 f"[yellow]no history[/yellow] for scenario {kind} "
                 + ", ".join(m["unmatched_scenario"])
             )
+    if document.get("availability"):
+        from simkit.report.text import fmt_interval
+        from simkit.report.text import fmt_pct as pct
+
+        table = Table(title="Availability (agreed service time)", title_justify="left")
+        for name in ("service", "target", "availability", "periods met", "outages/period"):
+            table.add_column(name)
+        for r in document["availability"]:
+            per = r.get("outages_per_period")
+            table.add_row(
+                r["service"],
+                pct(r["target"], 2),
+                fmt_interval(r["availability"], 3),
+                fmt_interval(r["p_period_met"], 0),
+                "—" if per is None else f"{per:.2f}",
+            )
+        console.print(table)
     quality = document["quality"]
     console.print(
         f"data quality: {quality['rows_read']:,} rows, {quality['tickets']:,} tickets; "

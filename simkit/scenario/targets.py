@@ -114,11 +114,16 @@ def measure_spec(
     )
 
 
-def availability_targets(scenario: Scenario) -> tuple[AvailabilityTarget, ...]:
-    """Every service's availability target, with its maintenance windows over the run."""
+def availability_targets(
+    scenario: Scenario, *, span: tuple[np.datetime64, np.datetime64] | None = None
+) -> tuple[AvailabilityTarget, ...]:
+    """Every service's availability target, with its maintenance windows expanded over the
+    scenario's run — or over ``span`` (UTC instants), e.g. the span of an outage history."""
     from simkit.engine.availability import maintenance_hours
     from simkit.engine.compile import RunClock
 
+    if span is not None:
+        scenario = _covering(scenario, span)
     clock = RunClock(scenario)
     out = []
     for name, service in scenario.services.items():
@@ -143,3 +148,20 @@ def availability_targets(scenario: Scenario) -> tuple[AvailabilityTarget, ...]:
             )
         )
     return tuple(out)
+
+
+def _covering(scenario: Scenario, span: tuple[np.datetime64, np.datetime64]) -> Scenario:
+    """The scenario with its run moved to cover ``span`` (a day either side)."""
+    import datetime as dt
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(scenario.timezone)
+
+    def local_day(instant: np.datetime64) -> dt.date:
+        moment = instant.astype("datetime64[us]").astype(dt.datetime).replace(tzinfo=dt.UTC)
+        return moment.astimezone(zone).date()
+
+    first = local_day(span[0]) - dt.timedelta(days=1)
+    days = (local_day(span[1]) - first).days + 2
+    patch = {"start": first.isoformat(), "horizon": f"{days}d", "warmup": "0h", "drain": "0h"}
+    return scenario.with_patch(patch, name="measured span")
