@@ -11,7 +11,7 @@ from typing import Any
 from simkit.cli_common import emit_json
 from simkit.errors import InputError
 
-__all__ = ["add_history_options", "history_from", "print_review", "register"]
+__all__ = ["add_history_options", "date_option", "history_from", "print_review", "register"]
 
 Command = Callable[..., argparse.ArgumentParser]
 
@@ -82,7 +82,8 @@ def add_history_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _date(text: str | None, flag: str) -> dt.date | None:
+def date_option(text: str | None, flag: str) -> dt.date | None:
+    """The local date given with ``flag``, or ``None``."""
     if text is None:
         return None
     try:
@@ -126,8 +127,8 @@ def run(args: argparse.Namespace) -> int:
     from simkit.scenario import load_scenario
 
     names = parse_map_option(args.map)
-    start = _date(args.from_date, "--from")
-    until = _date(args.until_date, "--until")
+    start = date_option(args.from_date, "--from")
+    until = date_option(args.until_date, "--until")
     scenario = load_scenario(args.scenario)
     history = history_from(args)
     outages = None

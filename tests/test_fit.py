@@ -1,0 +1,433 @@
+"""Fitting a scenario from history (simkit.calibrate.fit): the fitted numbers recover a known
+truth within sampling error, and whatever the history cannot identify is reported, not guessed.
+
+The histories here are simulated by simkit itself (the tables the import side produces have the
+same schema), so the truth is known. Tolerances are derived from the sample sizes (4 standard
+errors); seeds are fixed only to make the tests repeatable.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from simkit.calibrate.fit import calibrate, history_between, history_span
+from simkit.calibrate.history import History
+from simkit.engine.compile import RunClock
+from simkit.runner import simulate
+from simkit.scenario import Scenario, parse_scenario
+
+SMALL = """
+name: fit test
+start: 2026-01-05
+timezone: Europe/London
+horizon: 8w
+warmup: 1w
+drain: 0h
+seed: 11
+replications: 8
+calendars:
+  office: {hours: {mon-fri: "08:00-18:00"}}
+services:
+  email:
+    entry: desk
+    demand: {per_week: 400, profile: office}
+    priorities:
+      P1: {share: 10%, resolve: {within: 4h, goal: 80%}}
+      P2: {share: 30%, resolve: {within: 8h, calendar: office, goal: 90%}}
+      P3: {share: 60%, respond: {within: 1h, calendar: office, goal: 90%},
+                       resolve: {within: 16h, calendar: office, goal: 90%}}
+teams:
+  desk:
+    roster: {"mon-fri 08:00-18:00": 4}
+    handle: {default: {lognormal: {mean: 20m, cv: 1.0}}, P1: {exponential: {mean: 45m}}}
+    next: {resolved: 70%, second: 25%, pause: 5%}
+    pause: {duration: {exponential: {mean: 6h}}}
+  second:
+    roster: {"mon-fri 09:00-17:00": 3}
+    handle: {default: {gamma: {mean: 1h, cv: 0.8}}}
+    next: {resolved: 90%, desk: 10%}
+"""
+
+
+def small_scenario(**patch: Any) -> Scenario:
+    scenario = parse_scenario(SMALL)
+    return scenario.with_patch(patch) if patch else scenario
+
+
+def simulated_history(scenario: Scenario, seed: int = 1) -> History:
+    """One replication of ``scenario`` as an export taken at the end of its horizon: tickets
+    opened in the measured span, events after its end unknown."""
+    results = simulate(scenario, replications=1, seed=seed)
+    clock = RunClock(scenario)
+    raw = History(
+        tickets=results.tickets,
+        visits=results.visits,
+        pauses=results.pauses,
+        observed_until=clock.instant(clock.end),
+        timezone=scenario.timezone,
+        source="simulated",
+        profile="none",
+        quality=None,  # type: ignore[arg-type]
+    )
+    return history_between(raw, clock.instant(clock.start), clock.instant(clock.horizon_end))
+
+
+@pytest.fixture(scope="module")
+def truth() -> Scenario:
+    return small_scenario()
+
+
+@pytest.fixture(scope="module")
+def history(truth: Scenario) -> History:
+    return simulated_history(truth)
+
+
+@pytest.fixture(scope="module")
+def fitted(history: History, truth: Scenario) -> Any:
+    return calibrate(history, scenario=truth)
+
+
+def _team(report: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(t for t in report["teams"] if t["team"] == name)
+
+
+def test_weekly_volume_and_priority_mix_recover_the_truth(fitted: Any, history: History) -> None:
+    """per_week lies within 4 Poisson standard errors of 400 and each priority share within 4
+    binomial standard errors of its true share."""
+    service = fitted.scenario.services["email"]
+    n = fitted.report["services"][0]["tickets_in_span"]
+    weeks = fitted.report["services"][0]["tickets_in_span"] / service.demand.per_week
+    assert abs(service.demand.per_week - 400) <= 4 * math.sqrt(400 * weeks) / weeks
+    for priority, share in {"P1": 0.10, "P2": 0.30, "P3": 0.60}.items():
+        se = math.sqrt(share * (1 - share) / n)
+        assert abs(service.priorities[priority].share - share) <= 4 * se + 0.001
+    assert service.entry == "desk"
+
+
+def test_profile_keeps_the_office_hours(history: History) -> None:
+    """Arrivals only in office hours give a 7×24 profile that is zero outside them and roughly
+    flat inside (each hour within 4 Poisson standard errors of the mean hour)."""
+    fitted = calibrate(history)
+    profile = np.asarray(fitted.scenario.services["email"].demand.profile)
+    inside = np.zeros((7, 24), dtype=bool)
+    inside[:5, 8:18] = True
+    assert profile[~inside].sum() == 0
+    weeks = 8
+    rate = profile[inside]
+    expected = rate.mean()
+    se = math.sqrt(expected / weeks)  # tickets per hour-slot rate over ~8 occurrences
+    assert np.all(np.abs(rate - expected) <= 4 * se + 0.05 * expected)
+
+
+def test_profile_is_a_calendar_when_arrivals_fill_it_evenly(fitted: Any) -> None:
+    """Given a scenario whose calendar 'office' holds every arrival at an even rate, the profile
+    is that calendar (so its holidays, if any, get no tickets), with the evidence in a comment."""
+    assert fitted.scenario.services["email"].demand.profile == "office"
+    assert "fell in its open hours" in fitted.report["services"][0]["profile_note"]
+    assert "profile: office" in fitted.yaml
+
+
+def test_routing_and_pause_probability_recover_the_truth(fitted: Any) -> None:
+    """Next-team shares of each team are within 4 binomial standard errors of the truth."""
+    for name, truth in {
+        "desk": {"resolved": 0.70, "second": 0.25, "pause": 0.05},
+        "second": {"resolved": 0.90, "desk": 0.10},
+    }.items():
+        routes = _team(fitted.report, name)["routes"]
+        n = sum(routes.values())
+        shares = fitted.scenario.teams[name].next
+        for route, p in truth.items():
+            se = math.sqrt(p * (1 - p) / n)
+            assert abs(shares[route] - p) <= 4 * se + 0.001, (name, route, shares[route], p)
+
+
+def test_handling_times_recover_the_truth(fitted: Any) -> None:
+    """Handling is measured from pick-up to hand-over: the fitted means lie within 4 standard
+    errors of the true means, and P1 (45 min against 20 min) gets its own entry."""
+    desk = fitted.scenario.teams["desk"]
+    second = fitted.scenario.teams["second"]
+    report = _team(fitted.report, "desk")
+    assert report["method"] == "measured handling"
+    n_default = report["handle"]["default"]["n"]
+    assert "P1" in desk.handle
+    n_p1 = report["handle"]["P1"]["n"]
+    # the default pools every priority: 10% P1 at 45m, 90% at 20m
+    pooled = 0.1 * 0.75 + 0.9 * (20 / 60)
+    spread = math.sqrt(0.1 * 0.75**2 * 2 + 0.9 * (20 / 60) ** 2 * 2 - pooled**2)
+    assert abs(desk.handle["default"].mean - pooled) <= 4 * spread / math.sqrt(n_default)
+    assert abs(desk.handle["P1"].mean - 0.75) <= 4 * 0.75 / math.sqrt(n_p1)
+    n_second = _team(fitted.report, "second")["handle"]["default"]["n"]
+    assert abs(second.handle["default"].mean - 1.0) <= 4 * 0.8 / math.sqrt(n_second)
+    assert abs(second.handle["default"].cv - 0.8) <= 0.15
+
+
+def test_pause_duration_recovers_the_truth(fitted: Any) -> None:
+    """The awaiting-user pause (exponential, mean 6 h) is fitted with censoring for pauses still
+    running at the export: its mean lies within 4 standard errors."""
+    pause = fitted.scenario.teams["desk"].pause
+    assert pause is not None
+    n = _team(fitted.report, "desk")["pause"]["n"]
+    assert abs(pause.duration.mean - 6.0) <= 4 * 6.0 / math.sqrt(n)
+
+
+def test_inferred_roster_gives_the_capacity(fitted: Any) -> None:
+    """Agents on duty read off the concurrency of work: weekday office hours get about the true
+    4 (desk) and 3 (second) agents, and the weekly agent-hours lie within 15% of the truth."""
+    for name, agents, hours in (("desk", 4, range(8, 18)), ("second", 3, range(9, 17))):
+        report = _team(fitted.report, name)
+        by_hour = np.asarray(report["agents_by_hour"])
+        busy_hours = by_hour[:5, list(hours)]
+        assert abs(busy_hours.mean() - agents) <= 0.15 * agents, (name, busy_hours.mean())
+        assert report["roster_source"] == "inferred"
+    assumptions = " ".join(fitted.report["assumptions"])
+    assert "roster inferred" in assumptions
+
+
+def test_targets_are_copied_and_the_yaml_says_where_numbers_came_from(fitted: Any) -> None:
+    """Targets of the given scenario are copied where names match, and the YAML carries
+    comments on its fitted numbers."""
+    level = fitted.scenario.services["email"].priorities["P3"]
+    assert level.resolve is not None and level.resolve.within == 16
+    assert level.respond is not None and level.respond.calendar == "office"
+    assert "tickets over" in fitted.yaml
+    assert "still open, censored" in fitted.yaml or "stretches" in fitted.yaml
+    assert fitted.yaml.count("#") > 20
+
+
+def test_backlog_is_reported_not_faked(fitted: Any, history: History) -> None:
+    """Tickets open at the export time are reported as an optional starting state, with the
+    note that the engine cannot start with a backlog."""
+    open_now = int(pc.sum(pc.is_null(history.tickets["resolved_at"])).as_py())
+    assert fitted.report["backlog"]["tickets"] == open_now
+    assert open_now > 0
+    assert "cannot start with a backlog" in fitted.report["backlog"]["note"]
+    assert "backlog" not in fitted.yaml.split("teams:")[1]
+
+
+def _without_pickups(history: History) -> History:
+    visits = history.visits
+    index = visits.column_names.index("started_at")
+    nulls = pa.nulls(visits.num_rows, visits.schema.field(index).type)
+    return History(
+        tickets=history.tickets,
+        visits=visits.set_column(index, visits.schema.field(index), nulls),
+        pauses=history.pauses,
+        observed_until=history.observed_until,
+        timezone=history.timezone,
+        source=history.source,
+        profile=history.profile,
+        quality=history.quality,
+    )
+
+
+def test_without_pickup_times_a_team_is_a_delay_station_and_says_so(history: History) -> None:
+    """With no started_at the handling time is not identifiable: the team becomes a delay
+    station (enough agents that nobody waits, handling = observed stay) and the report says so."""
+    fitted = calibrate(_without_pickups(history))
+    report = _team(fitted.report, "desk")
+    assert report["method"] == "delay station"
+    assert any("delay station" in a and "desk" in a for a in fitted.report["assumptions"])
+    stays = fitted.scenario.teams["desk"].handle["default"].mean
+    assert stays > 20 / 60  # waiting included
+    roster = fitted.scenario.teams["desk"].roster or {}
+    assert sum(roster.values()) >= 10
+
+
+def test_handling_fraction_with_given_agents(history: History) -> None:
+    """With a roster given and --handling-fraction, handling is that share of the stay, and the
+    assumption is written down."""
+    plain = calibrate(_without_pickups(history))
+    fitted = calibrate(_without_pickups(history), agents={"desk": 4}, handling_fraction=0.5)
+    report = _team(fitted.report, "desk")
+    assert report["method"] == "handling fraction"
+    assert fitted.scenario.teams["desk"].roster == {"mon-sun 00:00-24:00": 4}
+    ratio = (
+        fitted.scenario.teams["desk"].handle["default"].mean
+        / plain.scenario.teams["desk"].handle["default"].mean
+    )
+    assert ratio == pytest.approx(0.5, rel=0.02)
+    assert any("--handling-fraction" in a or "handling-" in a for a in fitted.report["assumptions"])
+
+
+def test_growth_is_detected_when_present() -> None:
+    """A volume growing 40% a year over 28 weeks is found significant, and the estimate's 95%
+    interval holds the truth."""
+    scenario = small_scenario(horizon="28w", services={"email": {"demand": {"growth": "40%"}}})
+    fitted = calibrate(simulated_history(scenario, seed=5))
+    growth = fitted.report["services"][0]["growth"]
+    assert growth["used"]
+    assert growth["lo"] <= 0.4 <= growth["hi"]
+    adopted = min(growth["estimate"], 1.0)  # a scenario's growth is at most 100% a year
+    assert fitted.scenario.services["email"].demand.growth == pytest.approx(adopted, abs=0.001)
+
+
+def test_no_growth_is_not_adopted(history: History) -> None:
+    """Without a trend in the data the test says so and growth stays 0%; over less than half a
+    year no trend is adopted at all (seasons would pass for growth)."""
+    fitted = calibrate(simulated_history(small_scenario(horizon="28w"), seed=6))
+    growth = fitted.report["services"][0]["growth"]
+    assert growth["tested"]
+    assert not growth["used"]
+    assert fitted.scenario.services["email"].demand.growth == 0
+    assert "no significant trend" in growth["note"]
+    short = calibrate(history).report["services"][0]["growth"]
+    assert not short["used"] and "fewer than 175" in short["note"]
+
+
+def test_holiday_effect_is_tested_and_reported() -> None:
+    """Demand on an English office calendar stops on bank holidays: with --holidays GB/ENG the
+    effect is significant (about −100%) and, as the arrivals fill their hours evenly, the
+    profile becomes a calendar of those hours closed on the holidays; without a holiday list the
+    quiet days are still pointed out."""
+    scenario = small_scenario(
+        start="2026-03-02",
+        horizon="12w",
+        calendars={
+            "office": {
+                "hours": {"mon-fri": "08:00-18:00"},
+                "holidays": {"country": "GB", "subdivision": "ENG"},
+            }
+        },
+    )
+    fitted = calibrate(simulated_history(scenario, seed=3), holidays="GB/ENG")
+    holidays = fitted.report["services"][0]["holidays"]
+    assert holidays["tested"] and holidays["significant"]
+    assert holidays["holidays_in_span"] >= 3  # Good Friday, Easter Monday, early May, late May
+    assert holidays["effect"] < -0.9
+    assert "stay quiet" in holidays["note"]
+    assert fitted.scenario.services["email"].demand.profile == "email arrivals"
+    arrivals = fitted.scenario.calendar("email arrivals")
+    assert arrivals.holiday_country == "GB" and arrivals.open_hours_per_week == 50
+    no_list = calibrate(simulated_history(scenario, seed=3))
+    quiet = no_list.report["services"][0]["holidays"]
+    assert "2026-04-03" in quiet.get("quiet_days", [])  # Good Friday flagged as a quiet day
+
+
+def test_history_between_forgets_later_events(history: History) -> None:
+    """Cutting a history at an instant keeps tickets opened before it and makes every later
+    event unknown, exactly as an export taken then would show it."""
+    start, _ = history_span(history)
+    cut = start + np.timedelta64(21, "D")
+    early = history_between(history, None, cut)
+    opened = early.tickets["opened_at"].to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    assert (opened < cut).all()
+    for table, column in (
+        (early.tickets, "resolved_at"),
+        (early.visits, "finished_at"),
+        (early.pauses, "end"),
+    ):
+        values = table[column].to_numpy(zero_copy_only=False).astype("datetime64[us]")
+        known = values[~np.isnat(values)]
+        assert (known < cut).all()
+    still_running = pc.equal(early.visits["outcome"], "open")
+    assert pc.all(pc.or_(pc.invert(still_running), pc.is_null(early.visits["finished_at"]))).as_py()
+    assert early.observed_until == cut
+
+
+def test_a_history_of_less_than_a_week_is_refused(history: History) -> None:
+    """Fitting needs at least a week of history; a shorter one fails with the fix."""
+    from simkit.errors import InputError
+
+    start, _ = history_span(history)
+    short = history_between(history, None, start + np.timedelta64(3, "D"))
+    with pytest.raises(InputError, match="at least a week"):
+        calibrate(short)
+
+
+def test_calibrate_command_writes_a_valid_scenario(tmp_path: Any, capsys: Any) -> None:
+    """`simkit calibrate` on the bundled sample (first quarter) writes a scenario that loads, and
+    with --json prints one document with the YAML and the report."""
+    import json
+
+    from simkit.calibrate.export import SAMPLE_FILE, sample_dir
+    from simkit.cli import main
+    from simkit.scenario import load_scenario
+
+    out = tmp_path / "fitted.yaml"
+    code = main(
+        [
+            "calibrate",
+            str(sample_dir() / SAMPLE_FILE),
+            "--profile",
+            "servicenow",
+            "--timezone",
+            "Europe/London",
+            "--until",
+            "2025-04-07",
+            "--scenario",
+            str(sample_dir() / "scenario.yaml"),
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert document["written"] == str(out)
+    assert document["report"]["span"]["until"].startswith("2025-04-06T23:00")
+    scenario = load_scenario(out)
+    assert set(scenario.services) == {"payroll", "workplace"}
+    assert scenario.services["payroll"].priorities["P1"].resolve is not None
+
+
+def test_calibrate_command_refuses_bad_input(capsys: Any) -> None:
+    """A bad --agents value or a missing file exits 2 with the error as JSON."""
+    import json
+
+    from simkit.calibrate.export import SAMPLE_FILE, sample_dir
+    from simkit.cli import main
+
+    sample = str(sample_dir() / SAMPLE_FILE)
+    code = main(["calibrate", sample, "--profile", "servicenow", "--agents", "desk", "--json"])
+    assert code == 2
+    assert "TEAM=N" in json.loads(capsys.readouterr().out)["errors"][0]["message"]
+    code = main(["calibrate", "no-such-file.csv", "--profile", "servicenow", "--json"])
+    assert code == 2
+    assert json.loads(capsys.readouterr().out)["errors"]
+
+
+def test_a_history_without_assignments_is_one_delay_station(history: History) -> None:
+    """With only opened/resolved per ticket, the whole resolution is one stay at one team,
+    modelled as a delay station — and the report says that is what it did."""
+    bare = History(
+        tickets=history.tickets,
+        visits=history.visits.slice(0, 0),
+        pauses=history.pauses.slice(0, 0),
+        observed_until=history.observed_until,
+        timezone=history.timezone,
+        source=history.source,
+        profile=history.profile,
+        quality=history.quality,
+    )
+    fitted = calibrate(bare)
+    assert set(fitted.scenario.teams) == {"resolver"}
+    assert fitted.scenario.services["email"].entry == "resolver"
+    assert _team(fitted.report, "resolver")["method"] == "delay station"
+    assert any("no assignment records" in a for a in fitted.report["assumptions"])
+
+
+def test_a_supplier_s_time_is_fitted_in_its_calendar_hours() -> None:
+    """A supplier named in the given scenario (office hours only) keeps its kind and calendar,
+    and its handling is measured in that calendar's open hours: the fitted mean lies within 4
+    standard errors of the true 4 business hours although the wall-clock stays are far longer."""
+    scenario = small_scenario(
+        teams={
+            "desk": {"next": {"resolved": "60%", "second": "25%", "vendor": "10%", "pause": "5%"}},
+            "vendor": {
+                "kind": "supplier",
+                "calendar": "office",
+                "handle": {"default": {"lognormal": {"mean": "4h", "cv": 0.5}}},
+            },
+        }
+    )
+    fitted = calibrate(simulated_history(scenario, seed=8), scenario=scenario)
+    vendor = fitted.scenario.teams["vendor"]
+    assert vendor.kind == "supplier" and vendor.calendar == "office"
+    n = _team(fitted.report, "vendor")["handle"]["default"]["n"]
+    assert abs(vendor.handle["default"].mean - 4.0) <= 4 * 4.0 * 0.5 / math.sqrt(n)
