@@ -1,14 +1,42 @@
-"""Shared helpers of the app pages: scenario choice and upload, kept per session."""
+"""Shared helpers of the app pages: the session's scenario, the run cache, messages, downloads.
+
+Per session (``st.session_state``): the chosen example or the uploaded scenario and the slider
+values. Across sessions only content-keyed results: a run is cached under the hash of its
+scenario's YAML, replications and seed (:func:`simkit.app_model.run_key`), so the same
+scenario gives the same numbers to everyone and no session can reach another's upload. Nothing
+a user sends is unpickled or evaluated: uploads are parsed as YAML text with file references
+refused (``allow_files=False``).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any, TypeVar
+
 import streamlit as st
 
+from simkit.app_model import DEFAULT_REPLICATIONS, MAX_REPLICATIONS, run_key, simulate_run
 from simkit.errors import InputError
 from simkit.resources import example_scenarios
+from simkit.runner import Results
 from simkit.scenario import Scenario, load_scenario, parse_scenario
 
 MAX_UPLOAD_BYTES = 1_000_000
+"""Largest scenario upload accepted (the uploader's own limit is 1 MB too)."""
+RUN_ENTRIES = 6
+"""Simulation runs (their tables: tens of MB each) kept in memory for every session to reuse."""
+FIGURE_ENTRIES = 64
+"""Derived documents and chart rows (small) kept likewise."""
+
+T = TypeVar("T")
+
+
+# -- the session's scenario -----------------------------------------------------------------------
 
 
 @st.cache_resource(show_spinner=False)
@@ -16,40 +44,298 @@ def _example(path: str) -> Scenario:
     return load_scenario(path)
 
 
+def _examples() -> dict[str, str]:
+    return {p.stem.replace("_", " "): str(p) for p in example_scenarios()}
+
+
+def read_upload(name: str, data: bytes) -> Scenario:
+    """An uploaded scenario, parsed as YAML text; any file it names is refused.
+
+    Raises
+    ------
+    InputError
+        For an over-size, non-UTF-8, malformed or invalid scenario, or one naming a file.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError.single(
+            f"{name} is {len(data):,} bytes; a scenario upload may have at most "
+            f"{MAX_UPLOAD_BYTES:,}",
+            "a scenario is a short YAML file — check that this is the right file",
+            file=name,
+        )
+    return parse_scenario(data, file=name, allow_files=False)
+
+
+CALIBRATED = "calibrated from history"
+
+
+def use_calibrated(scenario: Scenario) -> None:
+    """Make a calibrated scenario this session's scenario (a button's callback)."""
+    st.session_state["calibrated_scenario"] = scenario
+    st.session_state["example_choice"] = CALIBRATED
+
+
 def scenario_picker() -> None:
-    """Sidebar: choose a bundled example or upload a scenario; the choice is per session."""
-    examples = {p.stem.replace("_", " "): str(p) for p in example_scenarios()}
+    """Sidebar: a bundled example, the scenario calibrated on the Calibrate page, or an
+    uploaded scenario; the choice is this session's only."""
+    examples: dict[str, str | None] = dict(_examples())
+    calibrated: Scenario | None = st.session_state.get("calibrated_scenario")
+    if calibrated is not None:
+        examples[CALIBRATED] = None
     with st.sidebar:
         st.header("Scenario")
-        choice = st.selectbox("Example", list(examples), key="example_choice")
+        choice = st.selectbox("Start from", list(examples), key="example_choice")
         upload = st.file_uploader(
-            "…or upload a scenario (YAML)", type=["yaml", "yml"], key="upload"
+            "…or upload a scenario (YAML)",
+            type=["yaml", "yml"],
+            key="upload",
+            max_upload_size=1,
+            help="Uploaded scenarios may not name files (profiles or empirical values in CSV); "
+            "write the values into the scenario instead.",
         )
-    st.session_state.pop("scenario_error", None)
+    st.session_state["scenario_error"] = None
     if upload is not None:
-        data = upload.getvalue()
-        if len(data) > MAX_UPLOAD_BYTES:
-            st.session_state["scenario_error"] = (
-                f"{upload.name} is {len(data):,} bytes; scenarios are limited to "
-                f"{MAX_UPLOAD_BYTES:,} bytes."
-            )
-            st.session_state["scenario"] = None
-            return
         try:
-            st.session_state["scenario"] = parse_scenario(data, file=upload.name, allow_files=False)
+            st.session_state["scenario"] = read_upload(upload.name, upload.getvalue())
+            st.session_state["scenario_origin"] = f"uploaded: {upload.name}"
         except InputError as error:
-            st.session_state["scenario_error"] = error.describe()
+            st.session_state["scenario_error"] = (upload.name, error)
             st.session_state["scenario"] = None
         return
-    st.session_state["scenario"] = _example(examples[choice])
+    path = examples.get(choice)
+    if path is None and calibrated is not None:
+        st.session_state["scenario"] = calibrated
+        st.session_state["scenario_origin"] = CALIBRATED
+        return
+    st.session_state["scenario"] = _example(path or next(iter(_examples().values())))
+    st.session_state["scenario_origin"] = f"example: {choice}"
+
+
+def show_problems(error: InputError, title: str) -> None:
+    """Every problem of ``error`` as one message in the page (never a traceback)."""
+    lines = [f"**{title}**", ""]
+    for problem in error.problems:
+        where = f"`{problem.path}`: " if problem.path else ""
+        line = f" (line {problem.line})" if problem.line else ""
+        fix = f" — *fix:* {problem.fix}" if problem.fix else ""
+        lines.append(f"- {where}{problem.message}{line}{fix}")
+    st.error("\n".join(lines))
 
 
 def current_scenario() -> Scenario | None:
     """The session's scenario, or ``None`` after showing why there is none."""
     error = st.session_state.get("scenario_error")
     if error:
-        st.error("The uploaded scenario cannot be used:")
-        st.code(error, language=None)
+        name, problems = error
+        show_problems(problems, f"The uploaded scenario {name} cannot be used:")
+        st.info("Fix the file and upload it again, or remove it to go back to the examples.")
         return None
     scenario: Scenario | None = st.session_state.get("scenario")
     return scenario
+
+
+def scenario_id(scenario: Scenario) -> str:
+    """A short id of the scenario's content, to keep widget values per scenario."""
+    return hashlib.sha256(scenario.to_yaml().encode("utf-8")).hexdigest()[:10]
+
+
+def remember_edit(scenario: Scenario, edited: Scenario, patch: dict[str, Any]) -> None:
+    """Keep the Scenario page's what-if for the other pages of this session."""
+    if patch:
+        st.session_state["edited_scenario"] = (scenario_id(scenario), edited, patch)
+    else:
+        st.session_state.pop("edited_scenario", None)
+
+
+def working_scenario() -> Scenario | None:
+    """The session's scenario for an analysis page: as chosen, or with the Scenario page's
+    what-if changes when the user keeps them (a toggle, shown when there are any)."""
+    scenario = current_scenario()
+    if scenario is None:
+        return None
+    edit = st.session_state.get("edited_scenario")
+    if edit is None or edit[0] != scenario_id(scenario):
+        st.caption(f"Scenario: **{scenario.name}** ({st.session_state.get('scenario_origin')})")
+        return scenario
+    _, edited, patch = edit
+    key = "use_what_if"
+    use = st.toggle(
+        "Use the what-if changes made on the Scenario page",
+        key=kept(key, True),
+        help="The merge patch: " + ", ".join(_leaves(patch)),
+    )
+    remember(key, use)
+    st.caption(
+        f"Scenario: **{scenario.name}** ({st.session_state.get('scenario_origin')})"
+        + (" with the what-if changes" if use else "")
+    )
+    return edited if use else scenario
+
+
+def _leaves(patch: Any, prefix: str = "") -> list[str]:
+    if not isinstance(patch, dict):
+        return [f"{prefix} = {patch}"]
+    out: list[str] = []
+    for key, value in patch.items():
+        out += _leaves(value, f"{prefix}.{key}" if prefix else str(key))
+    return out
+
+
+def default_replications() -> int:
+    """Replications of a run until the user changes them: ``SIMKIT_APP_REPLICATIONS`` or
+    :data:`simkit.app_model.DEFAULT_REPLICATIONS`."""
+    setting = os.environ.get("SIMKIT_APP_REPLICATIONS", "")
+    if setting.isdigit() and 2 <= int(setting) <= MAX_REPLICATIONS:
+        return int(setting)
+    return DEFAULT_REPLICATIONS
+
+
+def replications_control(prefix: str, scenario: Scenario) -> tuple[int, int]:
+    """Replications and seed inputs for a page's runs (kept per scenario)."""
+    left, right = st.columns(2)
+    key = f"{prefix}:replications"
+    replications = left.number_input(
+        "Replications",
+        min_value=2,
+        max_value=MAX_REPLICATIONS,
+        key=kept(key, default_replications()),
+        help="More replications give narrower intervals and take longer.",
+    )
+    remember(key, replications)
+    key = f"{prefix}:seed"
+    seed = right.number_input("Seed", min_value=0, key=kept(key, int(scenario.seed)))
+    remember(key, seed)
+    return int(replications), int(seed)
+
+
+def table_height(rows: int, limit: int = 20) -> int:
+    """Pixels for a table showing every row (up to ``limit``) without scrolling."""
+    return 35 * (min(rows, limit) + 1) + 3
+
+
+def kept(key: str, default: Any) -> str:
+    """A widget key whose value survives page switches: the last value is restored when the
+    widget is drawn again. Use as ``st.slider(..., key=kept(key, default))``."""
+    store: dict[str, Any] = st.session_state.setdefault("kept_values", {})
+    if key not in st.session_state:
+        st.session_state[key] = store.get(key, default)
+    store[key] = st.session_state[key]
+    return key
+
+
+def remember(key: str, value: Any) -> None:
+    """Record a widget's value for :func:`kept` (after the widget is drawn)."""
+    st.session_state.setdefault("kept_values", {})[key] = value
+
+
+# -- content-keyed results shared by every session --------------------------------------------------
+
+
+class ResultCache:
+    """A small least-recently-used cache keyed by content, safe across sessions' threads.
+
+    Values are kept as the objects they are (never pickled); the same key computed by two
+    sessions at once is computed once.
+    """
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        return None
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
+            hit = self.get(key)
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                self._values.move_to_end(key)
+                while len(self._values) > self.entries:
+                    old, _ = self._values.popitem(last=False)
+                    self._key_locks.pop(old, None)
+            return value
+
+
+@st.cache_resource(show_spinner=False)
+def shared_cache(kind: str = "figures") -> ResultCache:
+    """The process-wide cache of ``kind``: ``"runs"`` (simulation results) or ``"figures"``."""
+    return ResultCache(RUN_ENTRIES if kind == "runs" else FIGURE_ENTRIES)
+
+
+@st.cache_resource(show_spinner=False)
+def _pool(workers: int) -> Executor:
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def executor() -> Executor | None:
+    """Worker processes for the runs (``SIMKIT_APP_WORKERS``, default: up to 2 cores), shared by
+    every session so the server never runs more at once; ``None`` runs in the page's thread."""
+    setting = os.environ.get("SIMKIT_APP_WORKERS")
+    workers = int(setting) if setting and setting.isdigit() else min(2, os.cpu_count() or 1)
+    return _pool(workers) if workers > 1 else None
+
+
+def with_progress(
+    label: str,
+    key: Hashable,
+    compute: Callable[[Callable[[int, int], None]], T],
+    *,
+    kind: str = "figures",
+) -> T:
+    """A cached result, or compute it with a progress bar (``compute(progress)``); ``kind``
+    picks the cache (:func:`shared_cache`)."""
+    cache = shared_cache(kind)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    bar = st.progress(0.0, text=f"{label}…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"{label}: {done} of {total}")
+
+    try:
+        return cache.get_or_compute(key, lambda: compute(progress))
+    finally:
+        bar.empty()
+
+
+def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
+    """The run of ``scenario`` (cached by content), with a progress bar while it runs.
+
+    Raises
+    ------
+    InputError
+        When the run is refused (too large for the server) or the scenario cannot run.
+    """
+    key = ("run", run_key(scenario, replications, seed))
+    return with_progress(
+        f"Simulating {replications} replications",
+        key,
+        lambda progress: simulate_run(
+            scenario,
+            replications=replications,
+            seed=seed,
+            executor=executor(),
+            progress=progress,
+        ),
+        kind="runs",
+    )
+
+
+def cached(key: Hashable, compute: Callable[[], T]) -> T:
+    """A derived figure (measurement, chart rows) cached by content key."""
+    return shared_cache().get_or_compute(key, compute)

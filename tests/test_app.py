@@ -1,38 +1,434 @@
-"""The front end, driven headless with streamlit's AppTest."""
+"""The front end, driven headless with streamlit's AppTest: every page, every main slider,
+uploads good and bad, downloads. Runs use 2 replications in the page's own thread."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
 pytest.importorskip("streamlit")
+import pyarrow.parquet as pq
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
+from simkit.scenario import parse_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app" / "streamlit_app.py")
+DESK = ROOT / "scenarios" / "corporate_service_desk.yaml"
+PAGES = ("scenario", "availability", "targets", "impact", "ola", "calibrate")
+SAMPLE = ROOT / "calibration" / "sample" / "servicenow_incidents.csv.gz"
+
+
+@pytest.fixture(autouse=True)
+def light_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serial runs of 2 replications: light enough for a test suite."""
+    monkeypatch.setenv("SIMKIT_APP_WORKERS", "0")
+    monkeypatch.setenv("SIMKIT_APP_REPLICATIONS", "2")
 
 
 def run_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     return at
 
 
-def test_scenario_page_shows_example() -> None:
-    """The app opens on the Scenario page with the first example's services, teams and targets."""
+def labelled(widgets: Any, start: str) -> Any:
+    """The first widget whose label starts with ``start``."""
+    for widget in widgets:
+        if widget.label.startswith(start):
+            return widget
+    raise AssertionError(f"no widget labelled {start!r}: {[w.label for w in widgets]}")
+
+
+def sla_table(at: AppTest) -> dict[str, str]:
+    """The simulated SLA table: compliance text by SLA label."""
+    for frame in at.dataframe:
+        value = frame.value
+        if "verdict" in value.columns and "compliance" in value.columns:
+            return dict(zip(value["SLA"], value["compliance"], strict=True))
+    raise AssertionError("no SLA table on the page")
+
+
+def estimate_column(at: AppTest) -> dict[str, str]:
+    for frame in at.dataframe:
+        value = frame.value
+        if "verdict" in value.columns and "estimate" in value.columns:
+            return dict(zip(value["SLA"], value["estimate"], strict=True))
+    raise AssertionError("no SLA table on the page")
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_every_page_loads() -> None:
+    """Each page of the navigation opens on the bundled example without an exception or an
+    error message, and shows a table (the Change impact page: what to press)."""
     at = run_app()
-    assert not at.exception, at.exception
-    text = " ".join(m.value for m in at.markdown)
-    assert "Services and targets" in text and "Teams and suppliers" in text
-    assert at.dataframe, "no tables shown"
+    for page in PAGES:
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert_clean(at)
+        assert not at.error, (page, errors(at))
+        assert at.dataframe or (page == "impact" and at.info), page
 
 
 def test_every_example_loads() -> None:
-    """Each bundled example can be chosen and shows without exceptions."""
+    """Each bundled example can be chosen and shows its simulated SLA table."""
     at = run_app()
     options = at.selectbox(key="example_choice").options
     assert len(options) >= 3
     for option in options:
         at.selectbox(key="example_choice").set_value(option).run()
-        assert not at.exception, (option, at.exception)
-        assert at.subheader, option
+        assert_clean(at)
+        assert sla_table(at), option
+
+
+@pytest.mark.parametrize(
+    ("label", "value"),
+    [
+        ("Volume change", 60),
+        ("Growth per year — payroll", 40),
+        ("apps: mon-fri 08:00-18:00", 3),
+        ("service_desk: mon-fri 11:00-19:00", 1),
+        ("Handling time × — apps", 1.8),
+        ("Pause rate — service_desk", 40),
+    ],
+)
+def test_main_sliders_change_the_figures(label: str, value: float) -> None:
+    """Moving a main slider changes the simulated SLA table and the quick estimate beside it."""
+    at = run_app()
+    before, estimate_before = sla_table(at), estimate_column(at)
+    labelled(at.slider, label).set_value(value).run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    after, estimate_after = sla_table(at), estimate_column(at)
+    assert after.keys() == before.keys()
+    assert after != before
+    assert estimate_after != estimate_before
+
+
+def test_target_change_remeasures_only_its_row() -> None:
+    """A longer target raises its own compliance and leaves every other row as it was: the
+    same run is measured again."""
+    at = run_app()
+    before = sla_table(at)
+    labelled(at.number_input, "payroll P1 resolve: within").set_value(8.0).run()
+    assert_clean(at)
+    after = sla_table(at)
+    changed = {k for k in before if before[k] != after[k]}
+    assert "payroll P1 resolve" in changed
+    assert changed <= {"payroll P1 resolve"}
+    assert float(after["payroll P1 resolve"].split("%")[0]) >= float(
+        before["payroll P1 resolve"].split("%")[0]
+    )
+
+
+def test_replications_are_shown_with_the_table() -> None:
+    """The table's heading names its replications; raising them reruns with more."""
+    at = run_app()
+    assert any("2 replications" in m.value for m in at.markdown)
+    labelled(at.number_input, "Replications").set_value(3).run()
+    assert_clean(at)
+    assert any("3 replications" in m.value for m in at.markdown)
+
+
+def test_impossible_slider_value_gives_a_message_and_the_page_recovers() -> None:
+    """Every ticket paused for ever is refused with the reason in the page; moving the slider
+    back brings the table back."""
+    at = run_app()
+    labelled(at.slider, "Pause rate — service_desk").set_value(100).run()
+    assert_clean(at)
+    assert "never be resolved" in errors(at)
+    labelled(at.slider, "Pause rate — service_desk").set_value(5).run()
+    assert not at.error and sla_table(at)
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="upload").set_value((name, data, "application/x-yaml"))
+    return at.run()
+
+
+def test_good_upload_is_used() -> None:
+    """A valid uploaded scenario replaces the example for this session."""
+    at = run_app()
+    text = DESK.read_text(encoding="utf-8").replace(
+        "name: Corporate service desk — baseline", "name: Uploaded desk"
+    )
+    upload(at, "mine.yaml", text.encode("utf-8"))
+    assert_clean(at)
+    assert any(h.value == "Uploaded desk" for h in at.subheader)
+    assert sla_table(at)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"name: [unclosed\n  start: 2027-01-01", ""),
+        (b"name: x\nstart: 2027-01-01\nhorizon: 95\n", ""),
+        (b"\xff\xfe not text", "UTF-8"),
+    ],
+)
+def test_broken_upload_gives_a_message(content: bytes, expected: str) -> None:
+    """A malformed upload is refused with its problems listed, and the page stays usable:
+    removing the file brings back the example."""
+    at = run_app()
+    upload(at, "broken.yaml", content)
+    assert_clean(at)
+    assert "broken.yaml" in errors(at) and expected in errors(at)
+    at.file_uploader(key="upload").set_value(None).run()
+    assert not at.error and sla_table(at)
+
+
+def test_oversize_upload_is_refused() -> None:
+    """An upload over the byte limit is refused with its size, before it is parsed."""
+    at = run_app()
+    upload(at, "huge.yaml", b"# " + b"x" * 1_100_000 + b"\n")
+    assert_clean(at)
+    assert "bytes" in errors(at)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (
+            "handle: {default: {gamma: {mean: 75m, cv: 1.0}}, P1: {gamma: {mean: 45m, cv: 0.8}}}",
+            "handle: {default: {empirical: {file: /etc/passwd}}}",
+        ),
+        (
+            "demand: {per_week: 300, profile: office}",
+            "demand: {per_week: 300, profile: {file: /etc/passwd}}",
+        ),
+    ],
+)
+def test_upload_naming_a_server_file_is_refused(old: str, new: str) -> None:
+    """An uploaded scenario that names a file on the server (here /etc/passwd, as empirical
+    values or as a demand profile) is refused with a message; nothing is read."""
+    at = run_app()
+    text = DESK.read_text(encoding="utf-8")
+    assert old in text
+    upload(at, "evil.yaml", text.replace(old, new).encode("utf-8"))
+    assert_clean(at)
+    message = errors(at)
+    assert "may not name files" in message or "upload" in message
+    assert "root:" not in message
+
+
+class RecordingFiles(MediaFileManager):
+    """Keeps what each download button would send, eager or deferred, by file name."""
+
+    files: ClassVar[dict[str, bytes | str | Callable[[], Any]]] = {}
+
+    def add(
+        self,
+        path_or_data: bytes | str,
+        mimetype: str,
+        coordinates: str,
+        file_name: str | None = None,
+        is_for_static_download: bool = False,
+    ) -> str:
+        if file_name:
+            RecordingFiles.files[file_name] = path_or_data
+        return super().add(path_or_data, mimetype, coordinates, file_name, is_for_static_download)
+
+    def add_deferred(
+        self,
+        data_callable: Any,
+        mimetype: Any,
+        coordinates: str,
+        file_name: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        if file_name:
+            RecordingFiles.files[file_name] = data_callable
+        return super().add_deferred(data_callable, mimetype, coordinates, file_name, **kwargs)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    RecordingFiles.files = {}
+    monkeypatch.setattr("streamlit.testing.v1.app_test.MediaFileManager", RecordingFiles)
+    yield RecordingFiles.files
+
+
+def _bytes(value: Any) -> bytes:
+    data = value() if callable(value) else value
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def test_downloads_produce_valid_files(downloads: dict[str, Any]) -> None:
+    """The edited scenario downloads as YAML that validates as an upload and holds the edit;
+    the SLA and period tables as CSV; the result tables as Parquet."""
+    at = run_app()
+    labelled(at.slider, "Volume change").set_value(20).run()
+    assert_clean(at)
+    assert {b.label for b in at.get("download_button")} >= {
+        "Scenario as edited (YAML)",
+        "SLA table (CSV)",
+        "tickets (Parquet)",
+    }
+    scenario = parse_scenario(_bytes(downloads["scenario.yaml"]), allow_files=False)
+    assert scenario.services["payroll"].demand.per_week == pytest.approx(540)
+    rows = list(csv.DictReader(io.StringIO(_bytes(downloads["sla.csv"]).decode("utf-8"))))
+    assert rows and "compliance_mean" in rows[0]
+    assert list(csv.DictReader(io.StringIO(_bytes(downloads["periods.csv"]).decode("utf-8"))))
+    for name in ("tickets", "visits", "pauses", "outages"):
+        table = pq.read_table(io.BytesIO(_bytes(downloads[f"{name}.parquet"])))
+        assert "replication" in table.schema.names, name
+    tickets = pq.read_table(io.BytesIO(_bytes(downloads["tickets.parquet"])))
+    assert set(tickets.column("replication").to_pylist()) == {0, 1}
+
+
+def test_sessions_are_independent() -> None:
+    """One session's upload never reaches another session."""
+    first, second = run_app(), run_app()
+    text = DESK.read_text(encoding="utf-8").replace(
+        "name: Corporate service desk — baseline", "name: Private desk"
+    )
+    upload(first, "private.yaml", text.encode("utf-8"))
+    second.run()
+    assert any(h.value == "Private desk" for h in first.subheader)
+    assert not any(h.value == "Private desk" for h in second.subheader)
+
+
+def test_what_if_carries_to_the_other_pages() -> None:
+    """The Scenario page's what-if is offered to the analysis pages, which say they use it."""
+    at = run_app()
+    labelled(at.slider, "Volume change").set_value(20).run()
+    at.switch_page("app_pages/targets.py").run()
+    assert_clean(at)
+    assert at.toggle(key="use_what_if").value is True
+    assert any("with the what-if changes" in c.value for c in at.caption)
+
+
+def test_availability_slider_changes_the_figures() -> None:
+    """A database that fails four times as often changes the simulated availability."""
+    at = run_app()
+    at.switch_page("app_pages/availability.py").run()
+    assert_clean(at)
+
+    def availability() -> str:
+        for frame in at.dataframe:
+            if "availability" in frame.value.columns:
+                return str(frame.value["availability"].iloc[0])
+        raise AssertionError("no availability table")
+
+    before = availability()
+    labelled(at.slider, "db: time to failure").set_value(0.25).run()
+    assert_clean(at)
+    assert availability() != before
+
+
+def test_targets_confidence_and_options() -> None:
+    """The SLR verdicts follow the confidence slider (a lower confidence never makes a verdict
+    worse); the staffing options run on demand."""
+    at = run_app()
+    at.switch_page("app_pages/targets.py").run()
+    assert_clean(at)
+    rank = {"not achievable": 0, "at risk": 1, "achievable": 2}
+
+    def verdicts() -> list[str]:
+        for frame in at.dataframe:
+            if "verdict" in frame.value.columns and "SLR" in frame.value.columns:
+                return list(frame.value["verdict"])
+        raise AssertionError("no SLR table")
+
+    before = verdicts()
+    labelled(at.slider, "Confidence").set_value(50).run()
+    assert_clean(at)
+    after = verdicts()
+    assert len(after) == len(before)
+    assert all(rank[a] >= rank[b] for a, b in zip(after, before, strict=True))
+    assert any("50%" in m.value for m in at.markdown)
+    at.button(key="run_options").click().run()
+    assert_clean(at)
+    assert any("agents added" in f.value.columns for f in at.dataframe)
+
+
+def test_change_impact_compares_on_demand() -> None:
+    """A change of the scenario is compared with the baseline when asked, as paired
+    differences per target."""
+    at = run_app()
+    at.switch_page("app_pages/impact.py").run()
+    assert_clean(at)
+    at.button(key="compare").click().run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    assert any("difference" in f.value.columns for f in at.dataframe)
+
+
+def test_built_change_with_a_window() -> None:
+    """A change built with sliders, dated, is compared too; an empty one gives a message."""
+    at = run_app()
+    at.switch_page("app_pages/impact.py").run()
+    labelled(at.multiselect, "Changes defined").set_value([]).run()
+    labelled(at.toggle, "…and a change built here").set_value(True).run()
+    assert "changes nothing" in errors(at)
+    labelled(at.slider, "Volume change").set_value(30).run()
+    labelled(at.toggle, "Only for a while").set_value(True).run()
+    at.button(key="compare").click().run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    assert any("difference" in f.value.columns for f in at.dataframe)
+
+
+def test_calibrate_sample_and_use_as_scenario() -> None:
+    """The bundled sample is read, cleaned (quality table), fitted and reviewed; "use as
+    scenario" makes the fit the session's scenario on every page."""
+    at = run_app()
+    at.switch_page("app_pages/calibrate.py").run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    columns = [set(f.value.columns) for f in at.dataframe]
+    assert any({"finding", "action", "count"} <= c for c in columns)
+    assert any({"service", "tickets / week"} <= c for c in columns)
+    assert any({"SLA", "compliance", "periods met"} <= c for c in columns)
+    at.button(key="use_calibrated").click().run()
+    assert_clean(at)
+    at.switch_page("app_pages/scenario.py").run()
+    assert_clean(at)
+    assert any("Calibrated" in h.value for h in at.subheader)
+    assert sla_table(at)
+
+
+def test_calibrate_upload_and_backtest() -> None:
+    """An uploaded export is calibrated like the sample and back-tested on demand; an export
+    the profile cannot read gives a message, not a traceback."""
+    at = run_app()
+    at.switch_page("app_pages/calibrate.py").run()
+    labelled(at.radio, "History").set_value("upload an export").run()
+    at.file_uploader(key="history_upload").set_value(
+        ("export.csv", b"this,is,not\na,ticket,export\n", "text/csv")
+    ).run()
+    assert_clean(at)
+    assert "cannot be read" in errors(at)
+    at.file_uploader(key="history_upload").set_value(
+        (SAMPLE.name, SAMPLE.read_bytes(), "application/gzip")
+    ).run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    labelled(at.number_input, "Replications").set_value(2).run()
+    at.button(key="run_backtest").click().run()
+    assert_clean(at)
+    assert any("within tolerance" in f.value.columns for f in at.dataframe)
+
+
+def test_brief_downloads_as_html(downloads: dict[str, Any]) -> None:
+    """The negotiation brief of the edited scenario is made on request and downloads as one
+    HTML page naming the scenario."""
+    at = run_app()
+    at.button(key="make_brief").click().run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    page = _bytes(downloads["brief.html"]).decode("utf-8")
+    assert page.lstrip().lower().startswith("<!doctype html")
+    assert "Corporate service desk" in page

@@ -101,7 +101,7 @@ def test_friday_evening_ticket_measured_from_monday_0800(results: Results) -> No
 def test_pauses_never_count(results: Results) -> None:
     """Resolution time = business time from opening to resolution minus the business time of
     every pause (awaiting user) inside it."""
-    outcome, joined = _outcomes(results, "resolve")
+    _, joined = _outcomes(results, "resolve")
     office = results.scenario.calendar("office")
     pauses = results.pauses
     assert pauses.num_rows > 100

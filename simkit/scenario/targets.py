@@ -158,8 +158,9 @@ def _covering(scenario: Scenario, span: tuple[np.datetime64, np.datetime64]) -> 
     zone = zoneinfo.ZoneInfo(scenario.timezone)
 
     def local_day(instant: np.datetime64) -> dt.date:
-        moment = instant.astype("datetime64[us]").astype(dt.datetime).replace(tzinfo=dt.UTC)
-        return moment.astimezone(zone).date()
+        moment: dt.datetime = instant.astype("datetime64[us]").astype(dt.datetime)
+        local: dt.date = moment.replace(tzinfo=dt.UTC).astimezone(zone).date()
+        return local
 
     first = local_day(span[0]) - dt.timedelta(days=1)
     days = (local_day(span[1]) - first).days + 2

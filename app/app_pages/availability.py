@@ -1,0 +1,236 @@
+"""Availability page: components, redundancy, failures, repairs and maintenance; the availability
+of each service per period, its distribution over simulated months and the expected credits."""
+
+from __future__ import annotations
+
+import streamlit as st
+from app_support import (
+    cached,
+    kept,
+    remember,
+    replications_control,
+    scenario_id,
+    show_problems,
+    simulated,
+    working_scenario,
+)
+
+from simkit import app_model as model
+from simkit.errors import InputError
+from simkit.report import charts
+from simkit.report.text import fmt_interval, fmt_pct
+from simkit.scenario import Scenario
+from simkit.units import format_percent
+
+st.title("Availability")
+st.caption(
+    "Components, redundancy and maintenance → the availability of each service per period, "
+    "how often a period falls short, and the service credits it costs."
+)
+
+scenario = working_scenario()
+if scenario is None:
+    st.stop()
+assert scenario is not None
+
+if not scenario.components or not any(s.availability for s in scenario.services.values()):
+    st.info(
+        "This scenario has no availability target: add `components:` and an `availability:` "
+        "block to a service (see docs/scenario-format.md), or pick the corporate service desk "
+        "or the HR portal example."
+    )
+    st.stop()
+
+
+def _hours(value: float | None) -> str:
+    return model.fmt_hours(value)
+
+
+@st.fragment
+def availability(scenario: Scenario) -> None:
+    sid = scenario_id(scenario)
+    controls = model.component_controls(scenario)
+    st.markdown("#### Components")
+    st.dataframe(
+        [
+            {
+                "component": c.component,
+                "units": f"{c.needed} of {c.count} needed",
+                "time to failure (per unit)": c.fails,
+                "repair": c.repair,
+                "services": ", ".join(c.services) or "—",
+            }
+            for c in controls
+        ],
+        hide_index=True,
+    )
+    summary = st.container()
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        st.markdown("#### What if…")
+        count: dict[str, int] = {}
+        needed: dict[str, int] = {}
+        fails: dict[str, float] = {}
+        repair: dict[str, float] = {}
+        for c in controls:
+            with st.expander(c.component, expanded=len(controls) <= 2):
+                key = f"{sid}:count:{c.component}"
+                count[c.component] = int(
+                    st.slider(
+                        f"{c.component}: units", 1, max(6, c.count + 3), key=kept(key, c.count)
+                    )
+                )
+                remember(key, count[c.component])
+                key = f"{sid}:needed:{c.component}"
+                needed[c.component] = int(
+                    st.slider(
+                        f"{c.component}: units needed up",
+                        1,
+                        max(6, c.count + 3),
+                        key=kept(key, c.needed),
+                        help="The service is down when fewer units than this are up.",
+                    )
+                )
+                remember(key, needed[c.component])
+                key = f"{sid}:fails:{c.component}"
+                fails[c.component] = float(
+                    st.slider(
+                        f"{c.component}: time to failure ×",
+                        0.25,
+                        4.0,
+                        step=0.25,
+                        format="×%.2f",
+                        key=kept(key, 1.0),
+                        help="2 = each unit fails half as often.",
+                    )
+                )
+                remember(key, fails[c.component])
+                if not c.repair_by_team:
+                    key = f"{sid}:repair:{c.component}"
+                    repair[c.component] = float(
+                        st.slider(
+                            f"{c.component}: repair time ×",
+                            0.25,
+                            4.0,
+                            step=0.25,
+                            format="×%.2f",
+                            key=kept(key, 1.0),
+                        )
+                    )
+                    remember(key, repair[c.component])
+                else:
+                    st.caption("Repaired through the team's queue: staff it on the Scenario page.")
+        exclude: dict[str, bool] = {}
+        for name, service in scenario.services.items():
+            if service.availability is None or not service.availability.maintenance:
+                continue
+            key = f"{sid}:exclude:{name}"
+            exclude[name] = st.toggle(
+                f"{name}: maintenance windows are excluded from agreed service time",
+                key=kept(key, service.availability.exclude_maintenance),
+            )
+            remember(key, exclude[name])
+        replications, seed = replications_control(f"{sid}:availability", scenario)
+    with right:
+        try:
+            patch = model.availability_patch(
+                scenario,
+                model.AvailabilityWhatIf(
+                    count=count,
+                    needed=needed,
+                    fails=fails,
+                    repair=repair,
+                    exclude_maintenance=exclude,
+                ),
+            )
+            edited = scenario.with_patch(patch, name="availability what-if") if patch else scenario
+        except InputError as error:
+            show_problems(error, "These values do not make a valid scenario:")
+            return
+        try:
+            results = simulated(edited, replications, seed)
+        except InputError as error:
+            show_problems(error, "This scenario is not simulated:")
+            return
+        figures = cached(
+            ("availability", model.run_key(edited, replications, seed)),
+            lambda: model.availability_figures(results),
+        )
+        with summary:
+            st.markdown(f"#### Availability — {results.succeeded} replications, seed {seed}")
+            st.caption(
+                "Availability and P(period met): mean [95% interval]; outages, MTBF and MTRS "
+                "count unplanned outages; credit in the fee's currency."
+            )
+        summary.dataframe(
+            [
+                {
+                    "service": row["service"],
+                    "target": format_percent(row["target"]),
+                    "availability": fmt_interval(row["availability"], 3),
+                    "P(period met)": fmt_interval(row["p_period_met"], 0),
+                    "outages / period": (
+                        f"{row['outages_per_period']:.2f}"
+                        if row["outages_per_period"] is not None
+                        else "—"
+                    ),
+                    "MTBF": _hours(row["mtbf_h"]),
+                    "MTRS": _hours(row["mtrs_h"]),
+                    "expected credit / period": (
+                        f"{row['expected_credit']:,.0f}"
+                        if row["expected_credit"] is not None
+                        else "—"
+                    ),
+                }
+                for row in figures["targets"]
+            ],
+            hide_index=True,
+            key="availability_table",
+        )
+        targets = {row["service"]: row["target"] for row in figures["targets"]}
+        first_target = next(iter(targets.values()), None)
+        st.altair_chart(
+            charts.availability_chart(
+                figures["periods"], target=first_target, replications=results.succeeded
+            ),
+            width="stretch",
+        )
+    hist, credits, bands = st.tabs(["Distribution over periods", "Credits", "Outages by length"])
+    with hist:
+        st.altair_chart(
+            charts.availability_histogram(figures["outcomes"], target=first_target),
+            width="stretch",
+        )
+    with credits:
+        if figures["credits"]:
+            st.dataframe(
+                [
+                    {
+                        "service": row["service"],
+                        "tier": f"below {format_percent(row['below'])}: "
+                        f"{format_percent(row['credit'])} of the fee",
+                        "share of periods": fmt_pct(row["share_of_periods"]),
+                        "periods simulated": row["periods"],
+                    }
+                    for row in figures["credits"]
+                ],
+                hide_index=True,
+            )
+        else:
+            st.info("No credit tiers are defined (availability.credits).")
+    with bands:
+        st.dataframe(
+            [
+                {
+                    "service": row["service"],
+                    **{k: "—" if v is None else f"{v:.2f}" for k, v in row["bands"].items()},
+                }
+                for row in figures["targets"]
+                if row["bands"]
+            ],
+            hide_index=True,
+        )
+        st.caption("Mean unplanned outages per full period, by their length in agreed time.")
+
+
+availability(scenario)

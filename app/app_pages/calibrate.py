@@ -1,0 +1,410 @@
+"""Calibrate page: a ticket export (CSV, Parquet, XES) or the bundled sample → data-quality
+report → fitted arrivals and distributions with goodness of fit → service review per period →
+back-test → use as the session's scenario."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from app_support import (
+    cached,
+    executor,
+    kept,
+    remember,
+    show_problems,
+    table_height,
+    use_calibrated,
+    with_progress,
+    working_scenario,
+)
+
+from simkit import app_model as model
+from simkit.calibrate import History, load_history
+from simkit.calibrate.backtest import backtest
+from simkit.calibrate.export import sample_dir
+from simkit.calibrate.fit import Calibration, calibrate
+from simkit.calibrate.profiles import COLUMN_FIELDS, load_profile, profile_names
+from simkit.calibrate.review import review
+from simkit.errors import InputError
+from simkit.report import charts
+from simkit.report.text import fmt_interval, fmt_pct, sla_label
+from simkit.scenario import Scenario, load_scenario
+
+MAX_EXPORT_BYTES = 50 * 1024**2
+"""Largest export upload (the uploader's limit too)."""
+MAX_DECOMPRESSED_BYTES = 500 * 1024**2
+"""Largest export once decompressed."""
+SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xes", ".gz", ".xz", ".bz2")
+SAMPLE = "servicenow_incidents.csv.gz"
+
+st.title("Calibrate")
+st.caption(
+    "From your own ticket history to a scenario: check the data, fit arrivals, handling and "
+    "routing, review the service as it was, and back-test the model before trusting it."
+)
+
+
+@st.cache_resource(show_spinner=False)
+def _sample(profile: str, overrides: tuple[tuple[str, str], ...]) -> History:
+    return _load(sample_dir() / SAMPLE, profile, dict(overrides))
+
+
+def _load(path: Path, profile: str, overrides: dict[str, str]) -> History:
+    columns = {k[7:]: v for k, v in overrides.items() if k.startswith("column:") and v}
+    chosen = load_profile(profile)
+    if columns or overrides.get("timezone") or overrides.get("date_format"):
+        chosen = chosen.with_overrides(
+            timezone=overrides.get("timezone") or None,
+            date_format=overrides.get("date_format") or None,
+            columns=columns or None,
+        )
+    return load_history(path, chosen, max_bytes=MAX_DECOMPRESSED_BYTES)
+
+
+def _safe_suffix(name: str) -> str:
+    """The upload's suffixes (``.csv.gz``) when they are known ones; the file name itself is
+    never used on the server."""
+    suffixes = [s.lower() for s in Path(name).suffixes if s.lower() in SUFFIXES]
+    return "".join(suffixes[-2:]) or ".csv"
+
+
+def _uploaded(name: str, data: bytes, profile: str, overrides: dict[str, str]) -> History:
+    """Parse an uploaded export from a private temporary folder, removed at once."""
+    if len(data) > MAX_EXPORT_BYTES:
+        raise InputError.single(
+            f"{name} is {len(data):,} bytes; an export upload may have at most "
+            f"{MAX_EXPORT_BYTES:,}",
+            "export fewer months, or calibrate it with `simkit calibrate` on the command line",
+            file=name,
+        )
+    with tempfile.TemporaryDirectory(prefix="simkit-upload-") as folder:
+        path = Path(folder) / f"export{_safe_suffix(name)}"
+        path.write_bytes(data)
+        history = _load(path, profile, overrides)
+    return history
+
+
+def source() -> tuple[History, Scenario | None, str, str] | None:
+    """The history (sample or upload) and the scenario whose targets it is measured against."""
+    left, right = st.columns(2, gap="large")
+    with left:
+        key = "calibrate:source"
+        origin = st.radio(
+            "History",
+            ["bundled sample (a ServiceNow export)", "upload an export"],
+            key=kept(key, "bundled sample (a ServiceNow export)"),
+        )
+        remember(key, origin)
+        sample = origin.startswith("bundled")
+        upload = None
+        if not sample:
+            upload = st.file_uploader(
+                "CSV (any delimiter, optionally .gz/.xz/.bz2), Parquet or XES",
+                type=["csv", "tsv", "txt", "gz", "xz", "bz2", "parquet", "xes"],
+                max_upload_size=MAX_EXPORT_BYTES // 1024**2,
+                key="history_upload",
+            )
+        names = profile_names()
+        key = "calibrate:profile"
+        profile = st.selectbox(
+            "Mapping profile",
+            names,
+            key=kept(key, "servicenow" if "servicenow" in names else names[0]),
+            help="How the export's columns and states map to simkit's tables (calibration/).",
+        )
+        remember(key, profile)
+    with right:
+        overrides: dict[str, str] = {}
+        with st.expander("Time zone, date format, columns"):
+            overrides["timezone"] = st.text_input(
+                "Time zone of the export's clock times",
+                key="calibrate:tz",
+                placeholder="as the profile",
+            ).strip()
+            overrides["date_format"] = st.text_input(
+                "Date format", key="calibrate:fmt", placeholder="iso, or e.g. %d/%m/%Y %H:%M"
+            ).strip()
+            st.caption(
+                "Map columns: the export's column name for each field (blank: the profile's)."
+            )
+            for field in COLUMN_FIELDS:
+                value = st.text_input(field, key=f"calibrate:column:{field}").strip()
+                if value:
+                    overrides[f"column:{field}"] = value
+        targets_from = st.selectbox(
+            "Targets to measure against",
+            ["the sample's scenario", "the session's scenario"],
+            index=0 if sample else 1,
+            key="calibrate:targets",
+            help="Its SLA/OLA targets, calendars and reporting period are copied into the fit.",
+        )
+    try:
+        settings = f"{profile}:{sorted(overrides.items())}"
+        if sample:
+            history = _sample(profile, tuple(sorted(overrides.items())))
+            label = f"sample: {SAMPLE}"
+            identity = f"sample:{settings}"
+        elif upload is None:
+            st.info("Upload an export, or use the bundled sample.")
+            return None
+        else:
+            data = upload.getvalue()
+            loaded = (hashlib.sha256(data).hexdigest(), profile, tuple(sorted(overrides.items())))
+            if st.session_state.get("history_key") != loaded:
+                st.session_state["history"] = _uploaded(upload.name, data, profile, overrides)
+                st.session_state["history_key"] = loaded
+            history = st.session_state["history"]
+            label = f"uploaded: {upload.name}"
+            identity = f"upload:{loaded[0]}:{settings}"
+    except InputError as error:
+        st.session_state.pop("history_key", None)
+        show_problems(error, "The export cannot be read with this profile:")
+        return None
+    if targets_from.startswith("the sample"):
+        scenario: Scenario | None = cached(
+            ("sample scenario",), lambda: load_scenario(sample_dir() / "scenario.yaml")
+        )
+    else:
+        scenario = working_scenario()
+    return history, scenario, label, identity
+
+
+def quality(history: History) -> None:
+    report = history.quality
+    st.markdown(
+        f"**{report.rows_read:,} rows read → {report.tickets:,} tickets**; "
+        f"{report.removed_rows:,} rows and {report.removed_tickets:,} tickets removed."
+    )
+    rows = report.as_dict()["rules"]
+    st.dataframe(
+        [
+            {
+                "finding": rule["title"],
+                "action": rule["action"],
+                "count": f"{rule['count']:,} {rule['unit']}",
+                "fix": rule["fix"],
+                "examples": "; ".join(
+                    f"row {e.get('row')} {e.get('ticket', '')} {e.get('value', '')}".strip()
+                    for e in rule["examples"][:3]
+                ),
+            }
+            for rule in rows
+        ],
+        hide_index=True,
+        height=table_height(len(rows)),
+        key="quality_table",
+    )
+    for note in report.notes:
+        st.caption(note)
+
+
+def fitted(history: History, calibration: Calibration) -> None:
+    report = calibration.report
+    st.caption(
+        f"{report['tickets']:,} tickets, {report['visits']:,} visits from "
+        f"{report['span']['from'][:10]} to {report['span']['until'][:10]} ({report['timezone']})"
+    )
+    services = report["services"]
+    st.dataframe(
+        [
+            {
+                "service": s["service"],
+                "tickets / week": round(s["per_week"], 1),
+                "first line": s["entry"],
+                "growth": (
+                    fmt_pct(s["growth"]["per_year"]) if s["growth"].get("used") else "not used"
+                ),
+                "note": s["growth"].get("note") or "",
+            }
+            for s in services
+        ],
+        hide_index=True,
+    )
+    names = [s["service"] for s in services]
+    left, right = st.columns(2, gap="large")
+    with left:
+        service = st.selectbox("Arrivals of", names, key="calibrate:service")
+        chosen = services[names.index(service)]
+        st.altair_chart(
+            charts.profile_chart(
+                model.profile_rows(chosen["hourly_rate"]),
+                title=f"{service}: tickets per hour of the week",
+            ),
+            width="stretch",
+        )
+    teams = [t for t in report["teams"] if t.get("handle")]
+    with right:
+        team_names = [t["team"] for t in teams]
+        if team_names:
+            team = st.selectbox("Handling of", team_names, key="calibrate:team")
+            entry = teams[team_names.index(team)]
+            fits = entry["handle"]
+            key = st.selectbox("Priority", list(fits), key="calibrate:fit_priority")
+            rows = model.handling_fit_rows(history.visits, fits[key], team)
+            if rows:
+                st.caption(
+                    "Solid: the observed time in hand; dashed: each fitted family (KS distance)."
+                )
+                st.altair_chart(
+                    charts.fit_chart(rows, title=f"{team} ({key}): time in hand"),
+                    width="stretch",
+                )
+    st.dataframe(
+        [
+            {
+                "team": t["team"],
+                "kind": t["kind"],
+                "visits": t["visits"],
+                "agent-hours / week": round(t.get("agent_hours_per_week") or 0),
+                "roster": t.get("roster_source", ""),
+                "handling": "; ".join(
+                    f"{p}: {f['best_family']} (n={f['n']:,})" for p, f in t["handle"].items()
+                ),
+            }
+            for t in teams
+        ],
+        hide_index=True,
+    )
+    if report["assumptions"]:
+        with st.expander(f"Assumptions ({len(report['assumptions'])})"):
+            for line in report["assumptions"]:
+                st.markdown(f"- {line}")
+
+
+def service_review(document: dict[str, Any]) -> None:
+    st.caption(
+        f"The history measured against the targets of {document['scenario']} — the same "
+        "measurement as the simulation's."
+    )
+    st.dataframe(
+        [
+            {
+                "SLA": sla_label(row),
+                "tickets": int(row["tickets"]),
+                "compliance": fmt_pct(row["compliance"]["mean"]),
+                "periods met": fmt_pct(row["p_period_met"]["mean"], 0),
+                "p90": model.fmt_hours(row["quantiles_h"].get("90")),
+            }
+            for row in document["sla"]
+        ],
+        hide_index=True,
+        height=table_height(len(document["sla"])),
+    )
+    rows = model.period_rows(document)
+    labels = list(dict.fromkeys(r["target"] for r in rows))
+    shown = st.multiselect("Targets per period", labels, default=labels[:3], key="review_targets")
+    st.altair_chart(charts.period_chart([r for r in rows if r["target"] in shown]), width="stretch")
+
+
+def back_test(history: History, calibration: Calibration, identity: str) -> None:
+    st.caption(
+        "The fitted scenario simulated over the history's span and measured the same way: "
+        "does the model reproduce the past?"
+    )
+    key = "calibrate:backtest_replications"
+    replications = st.number_input("Replications", 2, 50, key=kept(key, 10))
+    remember(key, replications)
+    wanted = f"backtest:{identity}:{replications}"
+    if st.button("Run the back-test", key="run_backtest"):
+        st.session_state[wanted] = True
+    if not st.session_state.get(wanted):
+        return
+    try:
+        result = with_progress(
+            "Back-test",
+            ("backtest", identity, model.run_key(calibration.scenario, int(replications), 0)),
+            lambda progress: backtest(
+                history,
+                calibration.scenario,
+                replications=int(replications),
+                executor=executor(),
+                progress=progress,
+            ),
+        )
+    except InputError as error:
+        show_problems(error, "The back-test cannot run:")
+        return
+    rows = result.rows
+    st.altair_chart(charts.backtest_chart(rows), width="stretch")
+    st.dataframe(
+        [
+            {
+                "SLA": sla_label(r),
+                "history": fmt_pct(r["compliance_hist"]),
+                "simulated": fmt_interval(r["compliance_sim"]),
+                "difference": f"{(r['difference'] or 0) * 100:+.1f} pp",
+                "within tolerance": "yes" if r["within_tolerance"] else "no",
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        height=table_height(len(rows)),
+        key="backtest_table",
+    )
+
+
+def use(calibration: Calibration) -> None:
+    st.caption("The fitted scenario; every number says where it came from.")
+    st.button(
+        "Use as the session's scenario",
+        type="primary",
+        key="use_calibrated",
+        on_click=use_calibrated,
+        args=(calibration.scenario,),
+        help="Every page then works on it; pick an example in the sidebar to go back.",
+    )
+    st.download_button(
+        "Fitted scenario (YAML)",
+        calibration.yaml,
+        file_name=f"{re.sub(r'[^a-z0-9]+', '-', calibration.scenario.name.lower())}.yaml",
+        mime="application/x-yaml",
+        on_click="ignore",
+        key="download_calibrated",
+    )
+    st.code(calibration.yaml, language="yaml")
+
+
+chosen = source()
+if chosen is None:
+    st.stop()
+assert chosen is not None
+history, scenario, label, identity = chosen
+try:
+    calibration = cached(
+        ("calibration", identity, scenario.to_yaml() if scenario else None),
+        lambda: calibrate(history, scenario=scenario),
+    )
+    document = (
+        cached(
+            ("review", identity, scenario.to_yaml()),
+            lambda: review(history, scenario),
+        )
+        if scenario is not None
+        else None
+    )
+except InputError as error:
+    show_problems(error, "The history cannot be calibrated:")
+    st.stop()
+st.success(
+    f"Fitted: {calibration.scenario.name} — {len(calibration.scenario.services)} services, "
+    f"{len(calibration.scenario.teams)} teams ({label})."
+)
+tabs = st.tabs(["Data quality", "Fitted", "Service review", "Back-test", "Use as scenario"])
+with tabs[0]:
+    quality(history)
+with tabs[1]:
+    fitted(history, calibration)
+with tabs[2]:
+    if document is not None:
+        service_review(document)
+    else:
+        st.info("Choose a scenario with targets to review the history against.")
+with tabs[3]:
+    back_test(history, calibration, identity)
+with tabs[4]:
+    use(calibration)

@@ -1,0 +1,234 @@
+"""Change impact page: each change (or a plan of them) against the baseline, paired replication
+by replication. Pick the scenario's changes or build one with sliders, permanent or dated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import streamlit as st
+from app_support import (
+    executor,
+    kept,
+    remember,
+    replications_control,
+    scenario_id,
+    show_problems,
+    table_height,
+    with_progress,
+    working_scenario,
+)
+
+from simkit import app_model as model
+from simkit.analysis.impact import change_impact
+from simkit.errors import InputError
+from simkit.report import charts
+from simkit.report.text import fmt_interval
+from simkit.scenario import Scenario
+
+st.title("Change impact")
+st.caption(
+    "What does this change do to our service levels? Baseline and change run with the same "
+    "random numbers, so each difference is paired and its interval is narrow."
+)
+
+scenario = working_scenario()
+if scenario is None:
+    st.stop()
+assert scenario is not None
+
+CUSTOM = "built_here"
+
+
+def _pp(interval: dict[str, Any] | None) -> str:
+    if not interval or interval.get("mean") is None:
+        return "—"
+    mean, lo, hi = interval["mean"], interval.get("lo"), interval.get("hi")
+    text = f"{mean * 100:+.1f} pp"
+    if lo is not None and hi is not None:
+        text += f" [{lo * 100:+.1f} to {hi * 100:+.1f}]"
+    return text.replace("-", "−")
+
+
+def _digits(row: dict[str, Any]) -> int:
+    return 3 if row.get("kind") == "availability" else 1
+
+
+def builder(scenario: Scenario, sid: str) -> tuple[dict[str, Any], tuple[dt.date, dt.date] | None]:
+    """Sliders for a change of one's own: volume, staffing and handling; permanent or dated."""
+    controls = model.scenario_controls(scenario)
+    key = f"{sid}:impact:volume"
+    volume = st.slider("Volume change", -50, 100, step=5, format="%+d%%", key=kept(key, 0))
+    remember(key, volume)
+    agents: dict[str, dict[str, int]] = {}
+    handle: dict[str, float] = {}
+    for team in controls.teams:
+        with st.expander(team.team):
+            for line, n in team.roster:
+                key = f"{sid}:impact:agents:{team.team}:{line}"
+                value = st.slider(line, 0, max(10, 3 * n), key=kept(key, n))
+                remember(key, value)
+                agents.setdefault(team.team, {})[line] = int(value)
+            key = f"{sid}:impact:handle:{team.team}"
+            factor = st.slider(
+                "handling time ×", 0.5, 2.0, step=0.05, format="×%.2f", key=kept(key, 1.0)
+            )
+            remember(key, factor)
+            handle[team.team] = float(factor)
+    patch = model.what_if_patch(
+        scenario, model.WhatIf(volume=volume / 100, agents=agents, handle=handle)
+    )
+    key = f"{sid}:impact:dated"
+    dated = st.toggle("Only for a while (dated)", key=kept(key, False))
+    remember(key, dated)
+    window = None
+    if dated:
+        start = scenario.start
+        key = f"{sid}:impact:window"
+        chosen = st.date_input(
+            "From (first day) – until (the day after the last)",
+            key=kept(key, (start + dt.timedelta(days=21), start + dt.timedelta(days=28))),
+            format="YYYY-MM-DD",
+        )
+        remember(key, chosen)
+        if isinstance(chosen, tuple) and len(chosen) == 2:
+            window = (chosen[0], chosen[1])
+    return patch, window
+
+
+@st.fragment
+def impact(scenario: Scenario) -> None:
+    sid = scenario_id(scenario)
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        named = list(scenario.changes)
+        key = f"{sid}:impact:changes"
+        chosen = st.multiselect(
+            "Changes defined in the scenario",
+            named,
+            key=kept(key, named[:1]),
+            format_func=lambda n: f"{n} — {scenario.changes[n].description or ''}".rstrip(" —"),
+        )
+        remember(key, chosen)
+        key = f"{sid}:impact:build"
+        build = st.toggle("…and a change built here", key=kept(key, not named))
+        remember(key, build)
+        patch: dict[str, Any] = {}
+        window = None
+        if build:
+            patch, window = builder(scenario, sid)
+        key = f"{sid}:impact:together"
+        together = st.toggle(
+            "Together, as one plan", key=kept(key, False), help="All changes at once."
+        )
+        remember(key, together)
+        replications, seed = replications_control(f"{sid}:impact", scenario)
+        compare = st.button("Compare with the baseline", type="primary", key="compare")
+    with right:
+        try:
+            base = scenario
+            names = list(chosen)
+            if build:
+                base = model.with_custom_change(
+                    scenario,
+                    patch,
+                    name=CUSTOM,
+                    window=window,
+                    description="built on the Change impact page",
+                )
+                names.append(CUSTOM)
+            if not names:
+                st.info("Pick a change, or build one, then compare.")
+                return
+            for name in names:
+                model.check_run(base.apply(name), replications)
+            model.check_run(base, replications)
+        except InputError as error:
+            show_problems(error, "This change cannot be compared:")
+            return
+        run = (
+            "impact",
+            model.run_key(base, replications, seed),
+            tuple(names),
+            together,
+        )
+        wanted = "impact:" + "|".join(str(part) for part in run)
+        if compare:
+            st.session_state[wanted] = True
+        if not st.session_state.get(wanted):
+            st.info(
+                f"{len(names) + 1} runs of {replications} replications: press "
+                "**Compare with the baseline**."
+            )
+            return
+        try:
+            document = with_progress(
+                "Baseline and changes",
+                run,
+                lambda progress: change_impact(
+                    base,
+                    names,
+                    together=together,
+                    replications=replications,
+                    seed=seed,
+                    executor=executor(),
+                    progress=progress,
+                ),
+            )
+        except InputError as error:
+            show_problems(error, "This change cannot be compared:")
+            return
+        st.markdown(
+            f"#### Paired differences — {document['replications']} replications, seed "
+            f"{document['seed']}"
+        )
+        rows = []
+        for entry in document["changes"]:
+            for row in entry["rows"]:
+                rows.append({**row, "change": entry["name"]})
+        st.altair_chart(
+            charts.impact_chart(
+                [r for r in rows if r["kind"] == "sla"], replications=document["replications"]
+            ),
+            width="stretch",
+        )
+    for entry in document["changes"]:
+        window_text = (
+            f" — from {entry['window']['from']} until {entry['window']['until']}"
+            if entry.get("window")
+            else ""
+        )
+        st.markdown(f"**{entry['name']}**{window_text}")
+        st.dataframe(
+            [
+                {
+                    "target": row["label"],
+                    "baseline": fmt_interval(row["baseline_compliance"], _digits(row)),
+                    "with the change": fmt_interval(row["change_compliance"], _digits(row)),
+                    "difference": _pp(row["compliance_delta"]),
+                    "effect": row["effect"],
+                    "in words": row["verdict"],
+                }
+                for row in entry["rows"]
+            ],
+            hide_index=True,
+            height=table_height(len(entry["rows"])),
+        )
+        if entry.get("window") or together:
+            with st.expander("Per period"):
+                st.dataframe(
+                    [
+                        {
+                            "period": row["period"] + ("" if row["full"] else " (partial)"),
+                            "target": row["label"],
+                            "baseline": fmt_interval(row["baseline_compliance"]),
+                            "with the change": fmt_interval(row["change_compliance"]),
+                            "difference": _pp(row["compliance_delta"]),
+                        }
+                        for row in entry["periods"]
+                    ],
+                    hide_index=True,
+                )
+
+
+impact(scenario)

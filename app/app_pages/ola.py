@@ -1,0 +1,152 @@
+"""OLA / UC page: do the teams' OLAs and the suppliers' UCs underpin each SLA? Routing paths and
+their chained agreements, gaps, the watermelon share from simulation, and recommendations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from app_support import (
+    cached,
+    replications_control,
+    scenario_id,
+    show_problems,
+    simulated,
+    table_height,
+    working_scenario,
+)
+
+from simkit import app_model as model
+from simkit.analysis.ola import ola_alignment, recommended_patch
+from simkit.errors import InputError
+from simkit.report.text import fmt_interval, fmt_pct, sla_label
+from simkit.scenario import Scenario
+from simkit.units import format_duration
+
+st.title("OLA / UC")
+st.caption(
+    "Do the OLAs and UCs underpin the SLA? Met as agreed, do they deliver it — and where not, "
+    "what would each team and supplier have to promise instead?"
+)
+
+scenario = working_scenario()
+if scenario is None:
+    st.stop()
+assert scenario is not None
+
+
+def _hours(value: float | None) -> str:
+    return model.fmt_hours(value)
+
+
+def _yes(value: bool | None) -> str:
+    return "—" if value is None else ("yes" if value else "no")
+
+
+def _summary_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "SLA": sla_label(row),
+        "target": f"{fmt_pct(row['goal'], 0)} within {format_duration(row['within_h'])} "
+        f"({row['calendar']})",
+        "OLAs add up (static)": _yes(row["underpinned"]),
+        "gaps": ", ".join(row["gaps"]) or "—",
+        "P(SLA met | OLAs met)": fmt_interval(row.get("p_met_when_olas_met_interval")),
+        "watermelon share": fmt_interval(row.get("watermelon_share_interval")),
+        "OLA breaches with SLA met": fmt_pct(row.get("tight_share")),
+        "recommendation fits": _yes(row["recommended_fits"]),
+    }
+
+
+@st.fragment
+def alignment(scenario: Scenario) -> None:
+    sid = scenario_id(scenario)
+    with st.expander("Run settings"):
+        replications, seed = replications_control(f"{sid}:ola", scenario)
+    try:
+        results = simulated(scenario, replications, seed)
+        document = cached(
+            ("ola", model.run_key(scenario, replications, seed)),
+            lambda: ola_alignment(scenario, results=results),
+        )
+    except InputError as error:
+        show_problems(error, "This scenario cannot be assessed:")
+        return
+    st.markdown(
+        f"#### Alignment per SLA target — {document['replications']} replications, "
+        f"seed {document['seed']}"
+    )
+    st.caption(
+        "Static: along each routing path carrying at least "
+        f"{fmt_pct(document['min_path_share'], 0)} of the tickets, the agreements chained from "
+        "the worst start in the week. Watermelon share: SLA breaches on tickets that met every "
+        "OLA (the OLAs are too loose). Intervals: Wilson 95%."
+    )
+    st.dataframe(
+        [_summary_row(r) for r in document["sla"]],
+        hide_index=True,
+        height=table_height(len(document["sla"])),
+        key="ola_table",
+    )
+    labels = [sla_label(r) for r in document["sla"]]
+    label = st.selectbox("Paths and recommendations for", labels, key="ola_target")
+    row = document["sla"][labels.index(label)]
+    paths, recommendations = st.columns(2, gap="large")
+    with paths:
+        st.markdown("**Routing paths**")
+        st.dataframe(
+            [
+                {
+                    "path": " → ".join(p["teams"]),
+                    "share": fmt_pct(p["share"]),
+                    "agreements add up to": _hours(p["ola_sum_h"]),
+                    "fits": _yes(p["fits"]),
+                    "no agreement": ", ".join(p["missing"]) or "—",
+                }
+                for p in row["paths"]
+            ],
+            hide_index=True,
+        )
+        if row.get("other_share"):
+            st.caption(f"Paths not listed carry {fmt_pct(row['other_share'])} of the tickets.")
+    with recommendations:
+        st.markdown("**Recommendations**")
+        st.dataframe(
+            [
+                {
+                    "team": r["team"],
+                    "agreement": f"{r['kind'].upper()} {r['metric']}",
+                    "within": _hours(r["within_h"]),
+                    "goal": fmt_pct(r["goal"]),
+                    "calendar": r["calendar"],
+                    "compliance now": fmt_pct(r.get("compliance_now")),
+                }
+                for r in row["recommended"]
+            ],
+            hide_index=True,
+        )
+        patch = recommended_patch(row)
+        if patch:
+            try:
+                recommended = scenario.with_patch(patch, name="recommended OLAs")
+            except InputError as error:
+                show_problems(error, "The recommendation does not make a valid scenario:")
+                return
+            st.download_button(
+                "Scenario with these agreements (YAML)",
+                recommended.to_yaml(),
+                file_name="scenario-recommended-olas.yaml",
+                mime="application/x-yaml",
+                on_click="ignore",
+                key="download_ola_yaml",
+            )
+    st.download_button(
+        "Alignment table (CSV)",
+        model.table_bytes([_summary_row(r) for r in document["sla"]], "csv"),
+        file_name="ola-alignment.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_ola_csv",
+    )
+
+
+alignment(scenario)

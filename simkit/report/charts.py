@@ -1,0 +1,711 @@
+"""The charts of simkit, defined once: the workbench shows them and the HTML reports embed them.
+
+Every function takes plain rows (lists of dicts, as the analyses and :mod:`simkit.app_model`
+return them) and gives an :class:`altair.Chart` (Vega-Lite); nothing here computes a figure.
+Every chart of a simulated figure draws its 95% interval and says how many replications it
+rests on; an estimate is marked as one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import altair as alt
+
+from simkit.report.text import sla_label
+
+__all__ = [
+    "availability_chart",
+    "availability_histogram",
+    "backtest_chart",
+    "compliance_chart",
+    "fit_chart",
+    "impact_chart",
+    "period_chart",
+    "profile_chart",
+    "queue_chart",
+    "time_chart",
+]
+
+Rows = Sequence[Mapping[str, Any]]
+_PERCENT = ".1%"
+_GOAL_COLOUR = "#d62728"
+_WIDTH = "container"
+
+
+def _data(rows: Rows) -> Any:
+    return alt.Data(values=[dict(r) for r in rows])  # type: ignore[no-untyped-call]
+
+
+def _interval(row: Mapping[str, Any], key: str) -> dict[str, float | None]:
+    value = row.get(key) or {}
+    return {"mean": value.get("mean"), "lo": value.get("lo"), "hi": value.get("hi")}
+
+
+def _runs(replications: int | None) -> str:
+    return f"{replications} replications, 95% intervals" if replications else ""
+
+
+def _title(text: str, subtitle: str = "") -> Any:
+    return alt.TitleParams(text=text, subtitle=subtitle or [], anchor="start")
+
+
+def _label_axis() -> Any:
+    return alt.Axis(labelLimit=240)
+
+
+def compliance_chart(
+    sla_rows: Rows, *, replications: int | None = None, estimates: Rows | None = None
+) -> Any:
+    """Compliance per SLA target with its interval, the goal as a red tick and, given quick
+    estimate rows, the estimate as a hollow diamond.
+
+    ``sla_rows`` are the ``sla`` rows of a simulate document.
+    """
+    quick = {
+        (r["level"], r["service"], r["customer"], r["priority"], r["metric"]): r["p_within"]
+        for r in estimates or ()
+    }
+    rows = []
+    for row in sla_rows:
+        compliance = _interval(row, "compliance")
+        key = (row["level"], row["service"], row["customer"], row["priority"], row["metric"])
+        rows.append(
+            {
+                "target": sla_label(dict(row)),
+                "compliance": compliance["mean"],
+                "lo": compliance["lo"] if compliance["lo"] is not None else compliance["mean"],
+                "hi": compliance["hi"] if compliance["hi"] is not None else compliance["mean"],
+                "goal": row["goal"],
+                "estimate": quick.get(key),
+            }
+        )
+    order = [r["target"] for r in rows]
+    base = alt.Chart(_data(rows)).encode(
+        y=alt.Y("target:N", sort=order, title=None, axis=_label_axis()),
+    )
+    scale = alt.Scale(zero=False, clamp=True)
+    bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
+        x=alt.X(
+            "lo:Q", title="compliance (mean, 95% interval)", axis=alt.Axis(format="%"), scale=scale
+        ),
+        x2="hi:Q",
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        x="compliance:Q",
+        tooltip=[
+            alt.Tooltip("target:N"),
+            alt.Tooltip("compliance:Q", format=_PERCENT),
+            alt.Tooltip("lo:Q", format=_PERCENT, title="95% lo"),
+            alt.Tooltip("hi:Q", format=_PERCENT, title="95% hi"),
+            alt.Tooltip("goal:Q", format=_PERCENT),
+        ],
+    )
+    goals = base.mark_tick(color=_GOAL_COLOUR, thickness=2, size=18).encode(x="goal:Q")
+    layers = [bars, points, goals]
+    if quick:
+        layers.append(
+            base.transform_filter("datum.estimate != null")
+            .mark_point(shape="diamond", filled=False, size=70, color="#7f7f7f")
+            .encode(x="estimate:Q", tooltip=[alt.Tooltip("estimate:Q", format=_PERCENT)])
+        )
+    return alt.layer(*layers).properties(
+        width=_WIDTH,
+        title=_title(
+            "Compliance per target",
+            f"red: goal · grey ◇: quick estimate · {_runs(replications)}"
+            if quick
+            else f"red: goal · {_runs(replications)}",
+        ),
+    )
+
+
+def period_chart(rows: Rows, *, replications: int | None = None) -> Any:
+    """Compliance per reporting period for each target, with intervals and dashed goals.
+
+    ``rows`` from :func:`simkit.app_model.period_rows`; partial periods are drawn hollow.
+    """
+    data = [
+        {
+            **r,
+            "lo": r["lo"] if r["lo"] is not None else r["compliance"],
+            "hi": r["hi"] if r["hi"] is not None else r["compliance"],
+            "kind": "full period" if r["full"] else "partial period",
+        }
+        for r in rows
+        if r["compliance"] is not None
+    ]
+    base = alt.Chart(_data(data)).encode(
+        x=alt.X("period:O", title=None),
+        color=alt.Color("target:N", title="target"),
+    )
+    line = base.mark_line(point=False, opacity=0.7).encode(
+        y=alt.Y(
+            "compliance:Q",
+            title="compliance",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(zero=False),
+        ),
+    )
+    points = base.mark_point(size=60).encode(
+        y="compliance:Q",
+        fill=alt.condition("datum.full", alt.Color("target:N"), alt.value("white")),
+        tooltip=[
+            alt.Tooltip("target:N"),
+            alt.Tooltip("period:O"),
+            alt.Tooltip("compliance:Q", format=_PERCENT),
+            alt.Tooltip("lo:Q", format=_PERCENT, title="95% lo"),
+            alt.Tooltip("hi:Q", format=_PERCENT, title="95% hi"),
+            alt.Tooltip("p_met:Q", format=".0%", title="share of runs meeting the goal"),
+            alt.Tooltip("tickets:Q", format=".0f", title="tickets per run"),
+            alt.Tooltip("kind:N", title="period"),
+        ],
+    )
+    band = base.mark_errorbar(ticks=True).encode(y=alt.Y("lo:Q", title="compliance"), y2="hi:Q")
+    goal = base.mark_line(strokeDash=[4, 4], opacity=0.6).encode(y="goal:Q")
+    return alt.layer(band, line, points, goal).properties(
+        width=_WIDTH,
+        title=_title("Compliance per period", f"dashed: goal · {_runs(replications)}"),
+    )
+
+
+def time_chart(rows: Rows) -> Any:
+    """The distribution of one target's measured times (quantile curve) with the target time
+    as a red rule and the goal as a red point on it.
+
+    ``rows`` from :func:`simkit.app_model.time_rows`.
+    """
+    if not rows:
+        return alt.Chart(_data([])).mark_text()
+    first = rows[0]
+    curve = (
+        alt.Chart(_data([r for r in rows if r["hours"] is not None]))
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("hours:Q", title="business hours to stop the clock"),
+            y=alt.Y(
+                "share:Q",
+                title="share of tickets within",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            tooltip=[alt.Tooltip("share:Q", format=".0%"), alt.Tooltip("hours:Q", format=".2f")],
+        )
+    )
+    marker = _data([{"within_h": first["within_h"], "goal": first["goal"]}])
+    rule = alt.Chart(marker).mark_rule(color=_GOAL_COLOUR, strokeDash=[4, 4]).encode(x="within_h:Q")
+    goal = (
+        alt.Chart(marker)
+        .mark_point(color=_GOAL_COLOUR, size=90, filled=True)
+        .encode(
+            x="within_h:Q",
+            y="goal:Q",
+            tooltip=[
+                alt.Tooltip("within_h:Q", format=".2f", title="target (h)"),
+                alt.Tooltip("goal:Q", format=".0%"),
+            ],
+        )
+    )
+    return alt.layer(curve, rule, goal).properties(
+        width=_WIDTH,
+        title=_title(
+            f"{first['target']}: times against the target",
+            f"red: the target and its goal · pooled over {first['replications']} replications",
+        ),
+    )
+
+
+_MEASURES = {
+    "waiting": ("tickets waiting", ".1f"),
+    "busy": ("agents busy", ".1f"),
+    "utilization": ("utilisation (busy / on duty)", ".0%"),
+}
+
+
+def queue_chart(rows: Rows, measure: str = "waiting") -> Any:
+    """``waiting``, ``busy`` or ``utilization`` per team over the local hours of the week.
+
+    ``rows`` from :func:`simkit.app_model.queue_rows`; utilisation draws 100% as a red rule.
+    """
+    if measure not in _MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(_MEASURES)}, got {measure!r}")
+    title, fmt = _MEASURES[measure]
+    data = [r for r in rows if r.get(measure) is not None]
+    replications = rows[0].get("replications") if rows else None
+    axis = alt.Axis(
+        values=[day * 24 for day in range(7)],
+        labelExpr=("['Mon','Tue','Wed','Thu','Fri','Sat','Sun'][floor(datum.value / 24)]"),
+    )
+    line = (
+        alt.Chart(_data(data))
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X(
+                "slot:Q",
+                title="hour of the week (local time)",
+                axis=axis,
+                scale=alt.Scale(domain=[0, 168]),
+            ),
+            y=alt.Y(
+                f"{measure}:Q",
+                title=title,
+                axis=alt.Axis(format="%") if measure == "utilization" else alt.Axis(),
+            ),
+            color=alt.Color("team:N"),
+            tooltip=[
+                alt.Tooltip("team:N"),
+                alt.Tooltip("label:N", title="hour"),
+                alt.Tooltip(f"{measure}:Q", format=fmt),
+                alt.Tooltip("agents:Q", format=".1f", title="agents on duty"),
+            ],
+        )
+    )
+    layers = [line]
+    if measure == "utilization":
+        layers.append(
+            alt.Chart(_data([{"one": 1.0}]))
+            .mark_rule(color=_GOAL_COLOUR, strokeDash=[4, 4])
+            .encode(y="one:Q")
+        )
+    return alt.layer(*layers).properties(
+        width=_WIDTH,
+        title=_title(
+            f"{title[0].upper()}{title[1:]} over the week",
+            "mean of the weeks measured"
+            + (f" · {replications} replications" if replications else ""),
+        ),
+    )
+
+
+def availability_chart(
+    rows: Rows, *, target: float | None = None, replications: int | None = None
+) -> Any:
+    """Availability per period (mean with its interval) per service, the target as a red rule.
+
+    ``rows`` from :func:`simkit.measure.availability_period_rows`.
+    """
+    data = []
+    for r in rows:
+        value = _interval(r, "availability")
+        if value["mean"] is None:
+            continue
+        data.append(
+            {
+                "service": r["service"],
+                "period": r["period"],
+                "availability": value["mean"],
+                "lo": value["lo"] if value["lo"] is not None else value["mean"],
+                "hi": value["hi"] if value["hi"] is not None else value["mean"],
+                "p_met": r.get("p_met"),
+                "full": r.get("full", True),
+            }
+        )
+    base = alt.Chart(_data(data)).encode(
+        x=alt.X("period:O", title=None), color=alt.Color("service:N")
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        y=alt.Y(
+            "availability:Q",
+            title="availability",
+            axis=alt.Axis(format=".2%"),
+            scale=alt.Scale(zero=False),
+        ),
+        tooltip=[
+            alt.Tooltip("service:N"),
+            alt.Tooltip("period:O"),
+            alt.Tooltip("availability:Q", format=".3%"),
+            alt.Tooltip("lo:Q", format=".3%", title="95% lo"),
+            alt.Tooltip("hi:Q", format=".3%", title="95% hi"),
+            alt.Tooltip("p_met:Q", format=".0%", title="share of runs meeting the target"),
+        ],
+    )
+    bars = base.mark_errorbar(ticks=True).encode(
+        y=alt.Y("lo:Q", title="availability", axis=alt.Axis(format=".2%")), y2="hi:Q"
+    )
+    layers = [bars, points]
+    if target is not None:
+        layers.append(
+            alt.Chart(_data([{"target": target}]))
+            .mark_rule(color=_GOAL_COLOUR, strokeDash=[4, 4])
+            .encode(y="target:Q")
+        )
+    return alt.layer(*layers).properties(
+        width=_WIDTH,
+        title=_title("Availability per period", f"red: target · {_runs(replications)}"),
+    )
+
+
+def availability_histogram(rows: Rows, *, target: float | None = None) -> Any:
+    """The distribution of availability over (replication, full period) pairs, the target as a
+    red rule: how often a month falls short, and by how much.
+
+    ``rows``: ``availability`` per replication and period (from
+    :func:`simkit.measure.availability_outcomes`), with ``service``.
+    """
+    data = [
+        {"service": r["service"], "availability": r["availability"], "credit": r.get("credit")}
+        for r in rows
+        if r.get("availability") is not None
+    ]
+    bars = (
+        alt.Chart(_data(data))
+        .mark_bar(opacity=0.8)
+        .encode(
+            x=alt.X(
+                "availability:Q",
+                bin=alt.Bin(maxbins=30),
+                axis=alt.Axis(format=".2%"),
+                title="availability in a period",
+            ),
+            y=alt.Y("count():Q", title="periods (replications × periods)"),
+            color=alt.Color("service:N"),
+            tooltip=[alt.Tooltip("count():Q", title="periods")],
+        )
+    )
+    layers = [bars]
+    if target is not None:
+        layers.append(
+            alt.Chart(_data([{"target": target}]))
+            .mark_rule(color=_GOAL_COLOUR, size=2)
+            .encode(x="target:Q")
+        )
+    return alt.layer(*layers).properties(
+        width=_WIDTH,
+        title=_title(
+            "Availability in each simulated period",
+            f"{len(data)} periods (replications × periods) · red: target",
+        ),
+    )
+
+
+def impact_chart(
+    rows: Rows, *, what: str = "compliance_delta", replications: int | None = None
+) -> Any:
+    """A forest plot of a change's paired differences (change − baseline) per target, with
+    95% intervals and zero as a rule.
+
+    ``rows``: change-impact rows with ``label`` and ``what`` as ``{mean, lo, hi}`` fractions.
+    """
+    data = []
+    for r in rows:
+        delta = _interval(r, what)
+        if delta["mean"] is None:
+            continue
+        data.append(
+            {
+                "target": r.get("label") or sla_label(dict(r)),
+                "delta": delta["mean"],
+                "lo": delta["lo"] if delta["lo"] is not None else delta["mean"],
+                "hi": delta["hi"] if delta["hi"] is not None else delta["mean"],
+                "change": r.get("change", ""),
+            }
+        )
+    order = list(dict.fromkeys(d["target"] for d in data))
+    base = alt.Chart(_data(data)).encode(
+        y=alt.Y("target:N", sort=order, title=None, axis=_label_axis())
+    )
+    color = (
+        alt.Color("change:N", title="change")
+        if any(d["change"] for d in data)
+        else (alt.value("#1f77b4"))
+    )
+    bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
+        x=alt.X(
+            "lo:Q",
+            title="difference, change − baseline (percentage points)",
+            axis=alt.Axis(format="+%"),
+        ),
+        x2="hi:Q",
+        color=color,
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        x="delta:Q",
+        color=color,
+        tooltip=[
+            alt.Tooltip("target:N"),
+            alt.Tooltip("change:N"),
+            alt.Tooltip("delta:Q", format="+.1%"),
+            alt.Tooltip("lo:Q", format="+.1%", title="95% lo"),
+            alt.Tooltip("hi:Q", format="+.1%", title="95% hi"),
+        ],
+    )
+    zero = alt.Chart(_data([{"zero": 0.0}])).mark_rule(color="#7f7f7f").encode(x="zero:Q")
+    return alt.layer(zero, bars, points).properties(
+        width=_WIDTH,
+        title=_title("Paired difference per target, change − baseline", _runs(replications)),
+    )
+
+
+def fit_chart(rows: Rows, *, title: str = "Handling time: observed against the fitted") -> Any:
+    """Goodness of fit: the observed distribution (quantiles, solid) and each fitted
+    candidate's CDF at the same times (dashed, labelled with its KS distance). ``rows`` from
+    :func:`simkit.app_model.handling_fit_rows`."""
+    observed = [r for r in rows if str(r["curve"]).startswith("observed")]
+    first = observed[0]["curve"] if observed else "observed"
+    labels = [first, *dict.fromkeys(str(r["curve"]) for r in rows if r["curve"] != first)]
+    palette = ["#000000", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    chart = (
+        alt.Chart(_data(rows))
+        .mark_line()
+        .encode(
+            x=alt.X("hours:Q", title="hours in hand", scale=alt.Scale(type="sqrt")),
+            y=alt.Y("share:Q", title="share of visits within", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "curve:N",
+                title=None,
+                scale=alt.Scale(domain=labels, range=palette[: len(labels)]),
+                sort=labels,
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
+            ),
+            strokeDash=alt.condition(
+                f"datum.curve == '{first}'", alt.value([1, 0]), alt.value([5, 3])
+            ),
+            tooltip=[
+                alt.Tooltip("curve:N"),
+                alt.Tooltip("hours:Q", format=".2f"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+    )
+    return chart.properties(width=_WIDTH, height=420, title=_title(title))
+
+
+def profile_chart(rows: Rows, *, title: str = "Arrivals by hour of the week") -> Any:
+    """A 7×24 heat map of a demand profile. ``rows``: ``day, hour, weight``."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    return (
+        alt.Chart(_data(rows))
+        .mark_rect()
+        .encode(
+            x=alt.X("hour:O", title="local hour"),
+            y=alt.Y("day:N", sort=days, title=None),
+            color=alt.Color("weight:Q", title="tickets / h", scale=alt.Scale(scheme="blues")),
+            tooltip=[
+                alt.Tooltip("day:N"),
+                alt.Tooltip("hour:O"),
+                alt.Tooltip("weight:Q", format=".2f"),
+            ],
+        )
+        .properties(width=_WIDTH, title=_title(title))
+    )
+
+
+def backtest_chart(rows: Rows) -> Any:
+    """Back-test: historical compliance (black) against the simulated mean and interval per
+    target. ``rows``: back-test rows (``compliance_hist``, ``compliance_sim {mean, lo, hi}``)."""
+    data = []
+    for r in rows:
+        sim = _interval(r, "compliance_sim")
+        if sim["mean"] is None:
+            continue
+        data.append(
+            {
+                "target": sla_label(dict(r)),
+                "history": r.get("compliance_hist"),
+                "simulated": sim["mean"],
+                "lo": sim["lo"] if sim["lo"] is not None else sim["mean"],
+                "hi": sim["hi"] if sim["hi"] is not None else sim["mean"],
+                "within": "within tolerance" if r.get("within_tolerance") else "outside tolerance",
+            }
+        )
+    order = [str(d["target"]) for d in data]
+    base = alt.Chart(_data(data)).encode(
+        y=alt.Y("target:N", sort=order, title=None, axis=_label_axis())
+    )
+    bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
+        x=alt.X("lo:Q", title="compliance", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+        x2="hi:Q",
+    )
+    simulated = base.mark_point(filled=True, size=70).encode(
+        x="simulated:Q",
+        color=alt.Color("within:N", title=None),
+        tooltip=[
+            alt.Tooltip("target:N"),
+            alt.Tooltip("history:Q", format=".1%"),
+            alt.Tooltip("simulated:Q", format=".1%"),
+            alt.Tooltip("lo:Q", format=".1%", title="95% lo"),
+            alt.Tooltip("hi:Q", format=".1%", title="95% hi"),
+        ],
+    )
+    history = base.mark_tick(color="black", thickness=2, size=18).encode(x="history:Q")
+    return alt.layer(bars, simulated, history).properties(
+        width=_WIDTH,
+        title=_title(
+            "Back-test: simulated against history",
+            "black tick: history · dot: simulated mean, 95% interval",
+        ),
+    )
+
+
+# -- reports: the negotiation brief and the service review pack ---------------------------------
+
+__all__ += ["trend_chart", "verdict_chart"]
+_STATUS_COLOURS = {
+    "green": "#2f9e55",
+    "amber": "#e0a100",
+    "red": "#d64545",
+    "grey": "#9aa5b1",
+}
+_VERDICT_COLOURS = {
+    "achievable": "#2f9e55",
+    "at risk": "#e0a100",
+    "not achievable": "#d64545",
+}
+
+
+def verdict_chart(rows: Rows, *, confidence: float, replications: int | None = None) -> Any:
+    """P(period meets goal) per proposed target with its 95% interval, coloured by verdict, and
+    the confidence asked for as a red rule: a target is achievable when its whole interval lies
+    right of the rule.
+
+    ``rows`` are the ``sla`` rows of :func:`simkit.analysis.targets.achievable_targets`.
+    """
+    data = []
+    for row in rows:
+        p = _interval(row, "p_period_met")
+        if p["mean"] is None:
+            continue
+        data.append(
+            {
+                "target": sla_label(dict(row)),
+                "p": p["mean"],
+                "lo": p["lo"] if p["lo"] is not None else p["mean"],
+                "hi": p["hi"] if p["hi"] is not None else p["mean"],
+                "verdict": row.get("verdict", ""),
+            }
+        )
+    order = [d["target"] for d in data]
+    colour = alt.Color(
+        "verdict:N",
+        title="verdict",
+        scale=alt.Scale(domain=list(_VERDICT_COLOURS), range=list(_VERDICT_COLOURS.values())),
+    )
+    base = alt.Chart(_data(data)).encode(
+        y=alt.Y("target:N", sort=order, title=None, axis=_label_axis())
+    )
+    scale = alt.Scale(domain=[0, 1])
+    bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
+        x=alt.X(
+            "lo:Q",
+            title="P(period meets goal), 95% interval",
+            axis=alt.Axis(format="%"),
+            scale=scale,
+        ),
+        x2="hi:Q",
+        color=colour,
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        x="p:Q",
+        color=colour,
+        tooltip=[
+            alt.Tooltip("target:N"),
+            alt.Tooltip("p:Q", format=".0%", title="P(period meets goal)"),
+            alt.Tooltip("lo:Q", format=".0%", title="95% lo"),
+            alt.Tooltip("hi:Q", format=".0%", title="95% hi"),
+            alt.Tooltip("verdict:N"),
+        ],
+    )
+    rule = (
+        alt.Chart(_data([{"confidence": confidence}]))
+        .mark_rule(color=_GOAL_COLOUR, strokeDash=[4, 4])
+        .encode(x="confidence:Q")
+    )
+    return alt.layer(bars, points, rule).properties(
+        width=_WIDTH,
+        title=_title(
+            "How often each proposed target would be met",
+            f"red: the {confidence:.0%} of periods asked for · {_runs(replications)}",
+        ),
+    )
+
+
+def trend_chart(
+    rows: Rows,
+    *,
+    goal: float,
+    title: str,
+    value_format: str = ".0%",
+    replications: int | None = None,
+) -> Any:
+    """One target over the reporting periods of a history: the measured value per period as
+    points coloured red/amber/green, the goal as a red rule and, where rows carry
+    ``expected``, the model's expectation as a grey line with the range of its runs as a band.
+
+    ``rows``: ``period, value, status (green|amber|red|grey), full, tickets`` and optionally
+    ``expected, expected_lo, expected_hi`` (fractions); partial periods are drawn hollow.
+    """
+    data = [dict(r) for r in rows]
+    x = alt.X("period:O", title=None, sort=[d["period"] for d in data], axis=alt.Axis(labelAngle=0))
+    y_axis = alt.Axis(format=value_format)
+    layers = []
+    expected = [d for d in data if d.get("expected") is not None]
+    if expected:
+        band_rows = [
+            {
+                **d,
+                "expected_lo": d["expected_lo"]
+                if d.get("expected_lo") is not None
+                else d["expected"],
+                "expected_hi": d["expected_hi"]
+                if d.get("expected_hi") is not None
+                else d["expected"],
+            }
+            for d in expected
+        ]
+        model = alt.Chart(_data(band_rows)).encode(x=x)
+        layers.append(
+            model.mark_area(opacity=0.18, color="#7f7f7f").encode(
+                y=alt.Y("expected_lo:Q", axis=y_axis), y2="expected_hi:Q"
+            )
+        )
+        layers.append(
+            model.mark_line(color="#7f7f7f", strokeDash=[2, 2]).encode(
+                y="expected:Q",
+                tooltip=[
+                    alt.Tooltip("period:O"),
+                    alt.Tooltip("expected:Q", format=value_format, title="model"),
+                    alt.Tooltip("expected_lo:Q", format=value_format, title="model range lo"),
+                    alt.Tooltip("expected_hi:Q", format=value_format, title="model range hi"),
+                ],
+            )
+        )
+    measured = [d for d in data if d.get("value") is not None]
+    base = alt.Chart(_data(measured)).encode(x=x)
+    layers.append(
+        base.mark_line(color="#334e68", opacity=0.6).encode(
+            y=alt.Y("value:Q", title=None, axis=y_axis, scale=alt.Scale(zero=False))
+        )
+    )
+    colour = alt.Color(
+        "status:N",
+        title="status",
+        scale=alt.Scale(domain=list(_STATUS_COLOURS), range=list(_STATUS_COLOURS.values())),
+        legend=None,
+    )
+    layers.append(
+        base.mark_point(size=90, strokeWidth=2).encode(
+            y="value:Q",
+            color=colour,
+            fill=alt.condition("datum.full", colour, alt.value("white")),
+            tooltip=[
+                alt.Tooltip("period:O"),
+                alt.Tooltip("value:Q", format=value_format, title="measured"),
+                alt.Tooltip("tickets:Q", format=",.0f"),
+                alt.Tooltip("status:N"),
+            ],
+        )
+    )
+    layers.append(
+        alt.Chart(_data([{"goal": goal}]))
+        .mark_rule(color=_GOAL_COLOUR, strokeDash=[4, 4])
+        .encode(y="goal:Q")
+    )
+    subtitle = "red: goal · hollow: partial period"
+    if expected:
+        subtitle += (
+            f" · grey: the model's expectation, band: middle 95% of {replications} simulated runs"
+            if replications
+            else " · grey: the model's expectation"
+        )
+    return alt.layer(*layers).properties(width=_WIDTH, height=160, title=_title(title, subtitle))

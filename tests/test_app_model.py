@@ -1,0 +1,347 @@
+"""The workbench's model (simkit.app_model): slider values → patch → scenario, the run guard,
+and the rows behind the app's tables, charts and downloads."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from simkit import app_model as model
+from simkit.analysis.verdict import verdict
+from simkit.errors import InputError
+from simkit.runner import Results
+from simkit.scenario import Scenario, load_scenario, parse_scenario
+
+REPLICATIONS = 3
+
+
+@pytest.fixture(scope="module")
+def desk(root) -> Scenario:  # type: ignore[no-untyped-def]
+    return load_scenario(root / "scenarios" / "corporate_service_desk.yaml")
+
+
+@pytest.fixture(scope="module")
+def run(desk: Scenario) -> Results:
+    return model.simulate_run(desk, replications=REPLICATIONS, seed=5)
+
+
+def test_untouched_workbench_is_the_scenario(desk: Scenario) -> None:
+    """Sliders left at the scenario's own values make an empty patch and the same scenario,
+    so an untouched workbench shares its cached run with every session."""
+    controls = model.scenario_controls(desk)
+    what_if = model.WhatIf(
+        growth={s.service: s.growth for s in controls.services},
+        agents={t.team: dict(t.roster) for t in controls.teams if t.roster},
+        handle={t.team: 1.0 for t in controls.teams},
+        pause={t.team: t.pause for t in controls.teams if t.pause is not None},
+        targets={t.key: (t.within_h, t.goal) for t in controls.targets},
+    )
+    assert model.what_if_patch(desk, what_if) == {}
+    edited = model.edit_scenario(desk, what_if)
+    assert edited.run is desk and edited.measured is desk and edited.patch == {}
+
+
+def test_controls_list_what_the_scenario_has(desk: Scenario) -> None:
+    """Controls carry every service, roster line, pause rate and SLA target of the scenario."""
+    controls = model.scenario_controls(desk)
+    assert [s.service for s in controls.services] == list(desk.services)
+    desk_team = next(t for t in controls.teams if t.team == "service_desk")
+    assert dict(desk_team.roster) == desk.teams["service_desk"].roster
+    assert desk_team.pause == pytest.approx(0.05)
+    vendor = next(t for t in controls.teams if t.team == "vendor_x")
+    assert vendor.roster == () and vendor.pause is None
+    levels = {t.level for t in controls.targets}
+    assert levels == {"service", "customer", "corporate"}
+    assert all(t.within_h > 0 and 0 < t.goal <= 1 for t in controls.targets)
+
+
+def test_volume_scales_every_service(desk: Scenario) -> None:
+    """A volume change of +20% multiplies every service's tickets per week by 1.2."""
+    edited = model.edit_scenario(desk, model.WhatIf(volume=0.2))
+    for name, service in desk.services.items():
+        assert edited.run.services[name].demand.per_week == pytest.approx(
+            1.2 * service.demand.per_week
+        )
+
+
+def test_staffing_and_handling_patch(desk: Scenario) -> None:
+    """Agents go on the named roster line only; a handling multiplier scales every
+    distribution's mean (and keeps its shape) through Distribution.scaled."""
+    line = "mon-fri 08:00-18:00"
+    edited = model.edit_scenario(
+        desk, model.WhatIf(agents={"apps": {line: 9}}, handle={"infra": 1.5})
+    )
+    assert edited.run.teams["apps"].roster == {line: 9}
+    assert edited.run.teams["service_desk"].roster == desk.teams["service_desk"].roster
+    for priority, before in desk.teams["infra"].handle.items():
+        after = edited.run.teams["infra"].handle[priority]
+        assert after.family == before.family
+        assert after.mean == pytest.approx(1.5 * before.mean, rel=1e-3)
+        assert after.cv == pytest.approx(before.cv, rel=1e-3)
+
+
+def test_pause_rate_rescales_the_other_routes(desk: Scenario) -> None:
+    """Setting the pause share keeps routing at 100% and the other routes in proportion."""
+    before = dict(desk.teams["service_desk"].next or {})
+    edited = model.edit_scenario(desk, model.WhatIf(pause={"service_desk": 0.2}))
+    after = dict(edited.run.teams["service_desk"].next or {})
+    assert after["pause"] == pytest.approx(0.2)
+    assert sum(after.values()) == pytest.approx(1.0, abs=1e-5)
+    assert after["apps"] / after["resolved"] == pytest.approx(
+        before["apps"] / before["resolved"], rel=1e-4
+    )
+    removed = model.edit_scenario(desk, model.WhatIf(pause={"service_desk": 0.0}))
+    assert "pause" not in (removed.run.teams["service_desk"].next or {})
+
+
+def test_impossible_slider_values_are_input_errors(desk: Scenario) -> None:
+    """Values no scenario can hold fail as InputError naming the field, never a traceback."""
+    cases = [
+        model.WhatIf(volume=-1.0),
+        model.WhatIf(agents={"apps": {"sun 01:00-02:00": 3}}),
+        model.WhatIf(handle={"apps": 0.0}),
+        model.WhatIf(pause={"vendor_x": 0.1}),
+        model.WhatIf(pause={"service_desk": 1.5}),
+        model.WhatIf(targets={"services.payroll.priorities.P1.resolve": (0.0, 0.9)}),
+        model.WhatIf(targets={"no.such.target": (1.0, 0.9)}),
+    ]
+    for what_if in cases:
+        with pytest.raises(InputError) as caught:
+            model.edit_scenario(desk, what_if)
+        assert caught.value.problems and caught.value.problems[0].message
+
+
+def test_every_ticket_paused_is_refused_with_the_reason(desk: Scenario) -> None:
+    """A pause rate of 100% leaves tickets no way to be resolved: the edit is refused with the
+    scenario's own message, before anything runs."""
+    with pytest.raises(InputError, match="never be resolved"):
+        model.edit_scenario(desk, model.WhatIf(pause={"service_desk": 1.0}))
+
+
+def test_run_budget_guards_the_server(desk: Scenario) -> None:
+    """A run whose visits over all replications exceed the budget is refused; so are
+    replication counts outside 1 … MAX_REPLICATIONS."""
+    estimate = model.check_run(desk, 2)
+    assert estimate > 0
+    with pytest.raises(InputError, match="lower the replications"):
+        model.check_run(desk, 10, budget=int(estimate * 5))
+    with pytest.raises(InputError):
+        model.check_run(desk, model.MAX_REPLICATIONS + 1)
+
+
+def test_targets_are_measured_not_simulated(desk: Scenario, run: Results) -> None:
+    """A target change leaves the run scenario alone (same run key) and re-measures the same
+    tables: a looser target has at least the compliance of the stricter one in every run."""
+    key = "services.payroll.priorities.P1.resolve"
+    edited = model.edit_scenario(desk, model.WhatIf(targets={key: (8.0, 0.9)}))
+    assert edited.run is desk
+    assert model.run_key(edited.run, 3, 5) == model.run_key(desk, 3, 5)
+    assert model.run_key(edited.measured, 3, 5) != model.run_key(desk, 3, 5)
+    before = {
+        r["priority"] + r["metric"]: r
+        for r in run.summary()["sla"]
+        if r["level"] == "service" and r["service"] == "payroll"
+    }
+    after_doc = model.remeasure(run, edited.measured).summary()
+    after = {
+        r["priority"] + r["metric"]: r
+        for r in after_doc["sla"]
+        if r["level"] == "service" and r["service"] == "payroll"
+    }
+    assert after["P1resolve"]["within_h"] == 8.0 and after["P1resolve"]["goal"] == 0.9
+    assert after["P1resolve"]["compliance"]["mean"] >= before["P1resolve"]["compliance"]["mean"]
+    assert after["P2resolve"] == before["P2resolve"]
+    assert run.summary() is not after_doc
+
+
+def test_run_key_follows_content_replications_and_seed(desk: Scenario) -> None:
+    """Equal content, replications and seed give one key; any difference another."""
+    same = parse_scenario(desk.to_yaml().encode(), file="copy.yaml", base_dir=desk.base_dir)
+    assert model.run_key(same, 10, 1) == model.run_key(desk, 10, 1)
+    assert (
+        len({model.run_key(desk, 10, 1), model.run_key(desk, 11, 1), model.run_key(desk, 10, 2)})
+        == 3
+    )
+
+
+def test_sla_table_verdicts_follow_the_interval(run: Results) -> None:
+    """Each row's verdict is analysis.verdict on its P(period met) interval, and the estimate
+    column is filled when a quick estimate is given."""
+    from simkit.analysis.quick import quick_estimate
+
+    document = run.summary()
+    rows = model.sla_table(document, confidence=0.8, estimate=quick_estimate(run.scenario))
+    assert len(rows) == len(document["sla"])
+    for row, source in zip(rows, document["sla"], strict=True):
+        p = source["p_period_met"]
+        assert row["verdict"] == verdict(p["lo"], p["hi"], 0.8)
+        assert row["compliance"].startswith(f"{source['compliance']['mean'] * 100:.1f}%")
+        assert row["estimate"].startswith("≈")
+
+
+def test_period_rows_carry_intervals_and_goals(run: Results) -> None:
+    """Period rows keep the interval, the goal of their target and whether the period is full."""
+    rows = model.period_rows(run.summary())
+    assert rows
+    for row in rows:
+        assert row["goal"] is not None and 0 < row["goal"] <= 1
+        if row["compliance"] is not None and row["lo"] is not None:
+            assert row["lo"] <= row["compliance"] <= row["hi"]
+    assert {r["full"] for r in rows} <= {True, False}
+
+
+def test_time_rows_agree_with_compliance(run: Results) -> None:
+    """The quantile curve of a target's times crosses its target time at the pooled share of
+    tickets within it (to the curve's 1% resolution)."""
+    document = run.summary()
+    index = next(i for i, r in enumerate(document["sla"]) if r["metric"] == "respond")
+    rows = model.time_rows(run, index)
+    hours = np.array([r["hours"] if r["hours"] is not None else np.inf for r in rows])
+    assert np.all(np.diff(hours) >= 0)
+    within = rows[0]["within_h"]
+    share_within = max(
+        (r["share"] for r in rows if r["hours"] is not None and r["hours"] <= within), default=0.0
+    )
+    row = document["sla"][index]
+    pooled = row["compliance"]["mean"]
+    spread = 3 * (row["compliance"]["hi"] - row["compliance"]["lo"]) + 0.02
+    assert abs(share_within - pooled) <= spread
+
+
+def test_queue_rows_cover_the_week(run: Results) -> None:
+    """Queue rows: 168 hours per team with waiting, busy and utilisation against the quick
+    estimate's agents on duty."""
+    from simkit.analysis.quick import quick_estimate
+
+    rows = model.queue_rows(run, quick_estimate(run.scenario))
+    teams = [n for n, t in run.scenario.teams.items() if t.kind == "team"]
+    assert len(rows) == 168 * len(teams)
+    for row in rows:
+        assert row["waiting"] >= 0 and row["busy"] >= 0
+        if row["agents"]:
+            assert row["utilization"] == pytest.approx(row["busy"] / row["agents"])
+    assert all(r["replications"] == REPLICATIONS for r in rows)
+
+
+def test_downloads_are_valid_files(run: Results) -> None:
+    """Parquet downloads read back with every row; CSV downloads parse with intervals spread
+    into _mean/_lo/_hi columns."""
+    tables = model.result_tables(run)
+    tickets = pq.read_table(io.BytesIO(model.table_bytes(tables["tickets"], "parquet")))
+    assert tickets.num_rows == run.tickets.num_rows
+    assert tickets.schema.names == run.tickets.schema.names
+    text = model.table_bytes(run.summary()["sla"], "csv").decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(run.summary()["sla"])
+    assert {"compliance_mean", "compliance_lo", "compliance_hi", "quantiles_h_90"} <= set(rows[0])
+    parquet = pq.read_table(io.BytesIO(model.table_bytes(run.summary()["sla"], "parquet")))
+    assert "compliance_mean" in parquet.schema.names
+    with pytest.raises(ValueError):
+        model.table_bytes(run.tickets, "xlsx")  # type: ignore[arg-type]
+
+
+def test_edited_yaml_reloads_as_the_same_scenario(desk: Scenario) -> None:
+    """The edited scenario's YAML (the download) validates as an upload and holds the edits."""
+    key = "services.payroll.priorities.P1.resolve"
+    edited = model.edit_scenario(desk, model.WhatIf(volume=0.1, targets={key: (6.0, 0.9)})).measured
+    again = parse_scenario(edited.to_yaml().encode(), file="edited.yaml", allow_files=False)
+    assert again.services["payroll"].demand.per_week == pytest.approx(495)
+    resolve = again.services["payroll"].priorities["P1"].resolve
+    assert resolve is not None and resolve.within == 6.0 and resolve.goal == 0.9
+
+
+def test_custom_change_is_a_named_change(desk: Scenario) -> None:
+    """A change built with sliders becomes a named change, permanent or dated, that applies
+    like the file's own; an empty patch or a taken name is refused."""
+    patch = model.what_if_patch(desk, model.WhatIf(volume=0.3))
+    window = (dt.date(2027, 2, 1), dt.date(2027, 2, 15))
+    built = model.with_custom_change(desk, patch, name="mine", window=window)
+    assert built.changes["mine"].window is not None
+    assert built.services == desk.services
+    applied = built.apply("mine")
+    assert applied.overlays and applied.overlays[-1].window.from_ == window[0]
+    with pytest.raises(InputError):
+        model.with_custom_change(desk, {}, name="mine2")
+    with pytest.raises(InputError):
+        model.with_custom_change(desk, patch, name="hire_apps")
+
+
+def test_availability_patch_and_figures(desk: Scenario, run: Results) -> None:
+    """Redundancy and failure sliders patch the components; needed above count is refused by
+    validation; the figures give one outcome per replication and full period."""
+    patch = model.availability_patch(
+        desk, model.AvailabilityWhatIf(count={"web": 3}, fails={"db": 2.0})
+    )
+    edited = desk.with_patch(patch)
+    assert edited.components["web"].count == 3
+    assert edited.components["db"].fails.mean == pytest.approx(
+        2 * desk.components["db"].fails.mean, rel=1e-3
+    )
+    assert model.availability_patch(desk, model.AvailabilityWhatIf(count={"web": 2})) == {}
+    with pytest.raises(InputError):
+        desk.with_patch(model.availability_patch(desk, model.AvailabilityWhatIf(needed={"web": 3})))
+    figures = model.availability_figures(run)
+    assert len(figures["targets"]) == 1
+    full = {r["period"] for r in figures["periods"] if r["full"]}
+    assert len(figures["outcomes"]) == REPLICATIONS * len(full)
+    for row in figures["credits"]:
+        assert row["share_of_periods"] is None or 0 <= row["share_of_periods"] <= 1
+    assert all(
+        0 <= r["availability"] <= 1 and not math.isnan(r["credit"]) for r in figures["outcomes"]
+    )
+
+
+def test_handling_fit_rows_follow_the_fitted_cdf() -> None:
+    """For exponential times in hand, the fitted exponential's CDF at each observed quantile
+    is within the Dvoretzky–Kiefer–Wolfowitz 99.9% band (√(ln(2/0.001)/2n)) of the share."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from simkit.engine._tables import VISITS_SCHEMA
+
+    n = 2000
+    rng = np.random.default_rng(7)
+    hours = rng.exponential(1.0, n)
+    start = dt.datetime(2027, 1, 4, tzinfo=dt.UTC)
+    visits = pa.Table.from_pylist(
+        [
+            {
+                "ticket_id": i,
+                "team": "desk",
+                "kind": "team",
+                "seq": 0,
+                "assigned_at": start,
+                "started_at": start,
+                "finished_at": start + dt.timedelta(hours=float(h)),
+                "outcome": "resolved",
+                "replication": 0,
+            }
+            for i, h in enumerate(hours)
+        ],
+        schema=VISITS_SCHEMA,
+    )
+    fitted = {
+        "candidates": [
+            {
+                "spec": {"exponential": {"mean": f"{hours.mean():.4f}h"}},
+                "description": "exponential",
+                "ks_statistic": 0.01,
+            }
+        ]
+    }
+    rows = model.handling_fit_rows(visits, fitted, "desk")
+    observed = [r for r in rows if r["curve"].startswith("observed")]
+    curve = [r for r in rows if r["curve"].startswith("exponential")]
+    assert len(observed) == len(curve) == 99
+    band = math.sqrt(math.log(2 / 0.001) / (2 * n))
+    for seen, fit in zip(observed, curve, strict=True):
+        assert seen["hours"] == fit["hours"]
+        assert abs(fit["share"] - seen["share"]) <= band + 1 / n
+    assert model.handling_fit_rows(visits, fitted, "nobody") == []

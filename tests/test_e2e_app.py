@@ -1,0 +1,126 @@
+"""The workbench in a real browser: Debian's chromium through playwright against
+``streamlit run``. Skipped where chromium or playwright is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 180_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run app/streamlit_app.py`` headless on a free port, 2 replications a run."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api")
+    if shutil.which("streamlit", path=str(Path(sys.executable).parent)) is None:
+        pytest.importorskip("streamlit")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "SIMKIT_APP_REPLICATIONS": "2"}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app" / "streamlit_app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start:\n{log.read_text(errors='replace')}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_moving_a_slider_changes_the_sla_table(server: str, tmp_path: Path) -> None:
+    """Open the Scenario page, wait for the simulated SLA table, raise the volume with the
+    keyboard on its slider, and see the table's figures change; screenshots before and after."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            page.goto(server, wait_until="domcontentloaded")
+            page.get_by_text("Simulated SLA table").first.wait_for(timeout=TIMEOUT_MS)
+            cells = page.locator("[role=gridcell]")
+            cells.first.wait_for(state="attached", timeout=TIMEOUT_MS)
+            before = cells.all_inner_texts()
+            assert "payroll P1 respond" in before
+            page.screenshot(path=str(tmp_path / "before.png"))
+
+            slider = page.get_by_role("slider").first
+            slider.focus()
+            for _ in range(8):  # 8 steps of 5%: +40%
+                slider.press("ArrowRight")
+            deadline = time.monotonic() + TIMEOUT_MS / 1000
+            after = before
+            while time.monotonic() < deadline:
+                page.wait_for_timeout(1000)
+                headers = page.locator("[role=columnheader]").all_inner_texts()
+                running = page.get_by_text("Simulating").count()
+                after = page.locator("[role=gridcell]").all_inner_texts()
+                if not running and any("verdict" in h for h in headers) and after != before:
+                    break
+            page.screenshot(path=str(tmp_path / "after.png"))
+            assert after != before, "the SLA table did not change after the slider moved"
+            assert "payroll P1 respond" in after
+            assert page.get_by_text("+40%").count() >= 1, "the slider does not show +40%"
+        finally:
+            browser.close()
+    assert (tmp_path / "after.png").stat().st_size > 10_000
