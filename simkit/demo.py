@@ -152,11 +152,10 @@ def _sample_history() -> Any:
 def _review(
     scenario: Scenario, out: Path, say: Callable[[str], None], document: dict[str, Any]
 ) -> None:
-    from simkit.calibrate.review import review, review_html
+    from simkit.calibrate.review import review
 
     history = _sample_history()
     result = review(history, scenario)
-    (out / "review-simple.html").write_text(review_html(result), encoding="utf-8")
     document["review"] = {k: result[k] for k in ("span", "sla", "quality")}
     quality = result["quality"]
     say(

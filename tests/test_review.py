@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from simkit.calibrate import load_history
-from simkit.calibrate.review import NameMap, parse_map_option, review, review_html, review_text
+from simkit.calibrate.review import NameMap, parse_map_option, review, review_text
 from simkit.cli import main
 from simkit.errors import InputError
+from simkit.report.review_pack import render_review_pack
 from simkit.scenario import load_scenario
 
 SCENARIO = """\
@@ -242,7 +243,7 @@ def test_text_and_html_of_a_review(files: tuple[Path, Path]) -> None:
     text = review_text(document)
     assert "desk P1 resolve" in text and "missed" in text
     document["scenario"] = "<b>bold</b>"
-    assert "&lt;b&gt;bold&lt;/b&gt;" in review_html(document)
+    assert "&lt;b&gt;bold&lt;/b&gt;" in render_review_pack(document, charts=False)
 
 
 def test_command_line_tables(files: tuple[Path, Path]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from simkit.cli_common import emit_json
@@ -51,6 +50,16 @@ def register(command: Command) -> None:
     )
     p.add_argument(
         "--outage-service", help="the service of every outage when the file has no service column"
+    )
+    p.add_argument(
+        "--replications",
+        type=int,
+        help="simulated runs of the scenario for the model's expectation in the review pack "
+        "(default: the scenario's; 0 skips it)",
+    )
+    p.add_argument("--seed", type=int, help="seed of those runs (default: the scenario's)")
+    p.add_argument(
+        "--format", choices=("html", "md"), help="html (default) or md; default from --out"
     )
 
 
@@ -123,7 +132,7 @@ def history_from(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from simkit.calibrate.review import parse_map_option, review, review_html
+    from simkit.calibrate.review import parse_map_option, review
     from simkit.scenario import load_scenario
 
     names = parse_map_option(args.map)
@@ -152,7 +161,16 @@ def run(args: argparse.Namespace) -> int:
         outages=outages,
     )
     if args.out:
-        Path(args.out).write_text(review_html(document), encoding="utf-8")
+        from simkit.report.review_pack import write_review_pack
+
+        write_review_pack(
+            document,
+            args.out,
+            scenario=scenario,
+            replications=args.replications,
+            seed=args.seed,
+            format=args.format,
+        )
         document = {**document, "written": args.out}
     if args.json:
         emit_json(document)
