@@ -1,0 +1,141 @@
+"""Fitting durations — handling, pauses, reopenings — with right-censoring.
+
+A duration still running at the export time is censored there. The family is chosen by AIC among
+those with a plausible mean, and its Kolmogorov–Smirnov distance is reported; too few completed
+durations give an exponential with their mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simkit.distributions import Distribution, Exponential, FitResult, fit
+from simkit.errors import SpecError
+from simkit.units import format_duration
+
+__all__ = ["MIN_FIT", "Elapsed"]
+
+MIN_FIT = 5
+"""Fewest completed durations a distribution is fitted to (else an exponential by the mean)."""
+
+
+Elapsed = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""Hours between two arrays of run hours (wall clock, or business hours of a calendar)."""
+
+
+def _durations(
+    begin: np.ndarray,
+    end: np.ndarray,
+    observed_h: float,
+    resolution_h: float,
+    elapsed: Elapsed | None = None,
+) -> tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:
+    """Durations with a censoring mask (still running → censored at the export time).
+
+    Returns the usable durations, their censoring mask, the count of zero durations (raised to
+    half the timestamp resolution), the count of unusable ones (negative, or no start), and the
+    mask of the usable entries among the inputs."""
+    known = ~np.isnan(begin)
+    censored = np.isnan(end)
+    stop = np.where(censored, observed_h, end)
+    value = np.full(begin.size, np.nan)
+    if known.any():
+        value[known] = (
+            elapsed(begin[known], stop[known])
+            if elapsed is not None
+            else stop[known] - begin[known]
+        )
+    bad = ~np.isfinite(value) | (value < 0)
+    zeros = (value == 0) & ~bad
+    value = np.where(zeros, resolution_h / 2, value)
+    keep = ~bad
+    return value[keep], censored[keep], int(zeros.sum()), int((known & bad).sum()), keep
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    distribution: Distribution
+    report: dict[str, Any]
+
+
+def _fit_durations(values: np.ndarray, censored: np.ndarray, what: str) -> _Fitted | None:
+    """Best family by AIC with its goodness of fit; an exponential by the mean for few values;
+    ``None`` when there is nothing to fit."""
+    done = values[~censored]
+    if done.size == 0:
+        return None
+    if done.size < MIN_FIT or np.ptp(done) == 0:
+        mean = float((values.sum()) / done.size)
+        dist = Exponential(max(mean, 1e-4))
+        return _Fitted(
+            dist,
+            {
+                "n": int(values.size),
+                "n_censored": int(censored.sum()),
+                "best": dist.to_spec(),
+                "best_family": "exponential",
+                "note": f"only {done.size} completed {what}: exponential with their mean",
+                "candidates": [],
+            },
+        )
+    try:
+        result: FitResult = fit(values, censored=censored)
+    except SpecError as error:
+        mean = float(values.sum() / done.size)
+        dist = Exponential(max(mean, 1e-4))
+        return _Fitted(
+            dist,
+            {
+                "n": int(values.size),
+                "n_censored": int(censored.sum()),
+                "best": dist.to_spec(),
+                "best_family": "exponential",
+                "note": f"no family could be fitted ({error}): exponential with the mean",
+                "candidates": [],
+            },
+        )
+    report = result.as_dict()
+    low = float(values.mean())
+    high = float(values.sum() / done.size)
+    plausible = [c for c in result.candidates if 0.5 * low <= c.distribution.mean <= 2 * high]
+    best = plausible[0] if plausible else result.candidates[0]
+    if best is not result.candidates[0]:
+        top = result.candidates[0]
+        report["best"] = best.distribution.to_spec()
+        report["best_family"] = best.family
+        report["override"] = (
+            f"{top.family} had the lowest AIC but a mean of {format_duration(top.distribution.mean)} "
+            f"against {format_duration(high)} observed (its tail is an artefact of the extremes); "
+            f"{best.family} is the best family with a plausible mean"
+        )
+    report["ks_statistic"] = best.ks_statistic
+    report["empirical_mean_h"] = float(done.mean())
+    if best.ks_statistic > 0.1 and done.size >= 100:
+        report["note"] = (
+            f"poor fit: the best family ({best.family}) is {best.ks_statistic:.2f} away from the "
+            "observed distribution (KS); consider {empirical: {file: …}} with the observed times"
+        )
+    return _Fitted(best.distribution, report)
+
+
+def _fit_comment(fitted: _Fitted, what: str) -> str:
+    report = fitted.report
+    n, c = report["n"], report["n_censored"]
+    text = f"{n:,} {what}"
+    if c:
+        text += f" ({c:,} still open, censored)"
+    candidates = report.get("candidates") or []
+    if report.get("override"):
+        text += (
+            f"; {report['best_family']}: the lowest AIC with a plausible mean, KS "
+            f"{report['ks_statistic']:.3f}"
+        )
+    elif len(candidates) > 1:
+        text += f"; best of {len(candidates)} families by AIC, KS {report['ks_statistic']:.3f}"
+    elif report.get("note"):
+        text += f"; {report['note']}"
+    return text

@@ -1,0 +1,143 @@
+"""The calibration report, JSON-ready and in plain language.
+
+Here too: the open backlog at the export time (reported; the engine cannot start with it) and
+the rounding of numbers for people that the scenario's YAML comments share.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simkit.scenario.checks import natural_key
+
+if TYPE_CHECKING:
+    from simkit.calibrate.arrays import _Data
+    from simkit.calibrate.history import History
+
+__all__ = ["describe_report"]
+
+
+def _sig(value: float, digits: int = 3) -> float:
+    if value == 0 or not math.isfinite(value):
+        return 0.0
+    return float(f"{value:.{digits}g}")
+
+
+def _pct(fraction: float, decimals: int = 1) -> str:
+    return f"{fraction * 100:.{decimals}f}%"
+
+
+def _backlog(data: _Data) -> dict[str, Any]:
+    open_ticket = np.isnan(data.resolved) & ~data.abandoned & ~np.isnan(data.opened)
+    open_ticket &= data.opened < data.observed_h
+    rows = np.flatnonzero(open_ticket)
+    last_team = np.full(data.opened.size, "unassigned", dtype=object)
+    if data.v_ticket.size:
+        last = np.r_[data.v_ticket[1:] != data.v_ticket[:-1], True]
+        last_team[data.v_ticket[last]] = data.v_team[last]
+    groups: dict[tuple[str, str, str], list[float]] = {}
+    ages = data.observed_h - data.opened[rows]
+    for service, priority, team, age in zip(
+        data.service[rows].tolist(),
+        [p if p is not None else "none" for p in data.priority[rows].tolist()],
+        last_team[rows].tolist(),
+        ages.tolist(),
+        strict=True,
+    ):
+        groups.setdefault((service, priority, team), []).append(age)
+    by = [
+        {
+            "service": s,
+            "priority": p,
+            "team": t,
+            "tickets": len(a),
+            "mean_age_h": float(np.mean(a)),
+            "max_age_h": float(np.max(a)),
+        }
+        for (s, p, t), a in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], natural_key(kv[0][1]), kv[0][2])
+        )
+    ]
+    return {
+        "tickets": int(rows.size),
+        "by": by,
+        "note": (
+            "tickets still open at the export time: an optional starting state. The engine cannot "
+            "start with a backlog yet, so the scenario does not contain it; its warm-up "
+            "(default 2 weeks) loads the queues instead"
+        ),
+    }
+
+
+def _quality(history: History) -> Any:
+    quality = getattr(history, "quality", None)
+    for attribute in ("as_dict", "to_dict", "as_json"):
+        method = getattr(quality, attribute, None)
+        if callable(method):
+            return method()
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    return value
+
+
+def describe_report(report: Mapping[str, Any]) -> str:
+    """The calibration report in plain language."""
+    lines: list[str] = []
+    span = report["span"]
+    lines.append(
+        f"Calibrated {report['tickets']:,} tickets from {report['source']} "
+        f"({span['from']} … {span['until']}, {span['days']:.0f} days; time zone {report['timezone']})"
+    )
+    for s in report["services"]:
+        lines.append(
+            f"\nservice {s['service']}: {s['per_week']:.1f} tickets/week, entry {s['entry']} "
+            f"({_pct(s['entry_share'])} of tickets)"
+        )
+        lines.append(f"  trend: {s['growth'].get('note', '')}")
+        lines.append(f"  holidays: {s['holidays'].get('note', '')}")
+        mix = ", ".join(f"{p['priority']} {_pct(p['share'])}" for p in s["priorities"])
+        lines.append(f"  priorities: {mix}")
+        reopen = s["reopen"]
+        if reopen.get("probability"):
+            lines.append(f"  reopened: {_pct(reopen['probability'], 2)} of resolved tickets")
+    for t in report["teams"]:
+        lines.append(f"\nteam {t['team']} ({t['kind']}, {t['visits']:,} visits): {t['method']}")
+        for p, h in t["handle"].items():
+            cands = h.get("candidates") or []
+            chosen = next((c for c in cands if c["family"] == h.get("best_family")), None)
+            gof = f", KS {chosen['ks_statistic']:.3f}" if chosen else ""
+            desc = chosen["description"] if chosen else str(h.get("best"))
+            lines.append(f"  handle {p}: {desc} (n={h.get('n', 0):,}{gof})")
+        total = sum(t["routes"].values())
+        if total:
+            routes = ", ".join(
+                f"{k} {_pct(v / total)}"
+                for k, v in sorted(t["routes"].items(), key=lambda kv: -kv[1])
+            )
+            lines.append(f"  next: {routes}")
+    backlog = report["backlog"]
+    lines.append(f"\nopen at the export time: {backlog['tickets']:,} tickets — {backlog['note']}")
+    lines.append(f"\ntargets: {report['targets']['note']}")
+    if report["assumptions"]:
+        lines.append("\nassumptions and what the history could not identify:")
+        lines.extend(f"  - {a}" for a in report["assumptions"])
+    return "\n".join(lines)

@@ -1,0 +1,382 @@
+"""The fitted scenario as YAML text, every number with a comment saying where it came from.
+
+The targets, calendars, OLAs/UCs, customers and corporate level of a given scenario are copied in
+where service and team names match. Names are quoted where YAML would misread them, and numbers
+are rounded to the digits the history supports.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simkit.calibrate.durations import _fit_comment
+from simkit.calibrate.episodes import _ROUTE_PAUSE, _ROUTE_RESOLVED
+from simkit.calibrate.report import _pct, _sig
+from simkit.calibrate.span import DAYS, _iso, _local_date, as_instant
+from simkit.scenario.checks import natural_key
+
+if TYPE_CHECKING:
+    from simkit.calibrate.arrays import _Data
+    from simkit.calibrate.history import History
+    from simkit.calibrate.teams import _TeamFit
+    from simkit.distributions import Distribution
+    from simkit.scenario import Scenario
+
+
+def _share_strings(counts: Mapping[str, int], decimals: int = 1) -> dict[str, str]:
+    """Percentages that add up to exactly 100% (largest remainder), dropping zero shares; more
+    decimals where a share would otherwise round to zero."""
+    total = sum(counts.values())
+    smallest = min((v for v in counts.values() if v > 0), default=total) / max(total, 1) * 100
+    while decimals < 4 and smallest < 10**-decimals:
+        decimals += 1
+    unit = 10**decimals * 100
+    raw = {k: v / total * unit for k, v in counts.items() if v > 0}
+    floors = {k: math.floor(v) for k, v in raw.items()}
+    short = unit - sum(floors.values())
+    for k in sorted(raw, key=lambda k: raw[k] - floors[k], reverse=True)[:short]:
+        floors[k] += 1
+    return {k: f"{v / 10**decimals:.{decimals}f}%" for k, v in floors.items() if v > 0}
+
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./ -]*$")
+_YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
+
+
+def _key(name: str) -> str:
+    """A YAML key or scalar, quoted when YAML would misread it."""
+    if _PLAIN.match(name) and name.lower() not in _YAML_WORDS and not name.endswith(" "):
+        return name
+    return json.dumps(name, ensure_ascii=False)
+
+
+def _flow(value: Any) -> str:
+    """A small value in YAML flow style."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_key(str(k))}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{_sig(value, 4):g}"
+    if isinstance(value, int):
+        return str(value)
+    if value is None:
+        return "null"
+    text = str(value)
+    if re.match(r"^[0-9.]+(s|m|min|h|d|w|%)$", text):
+        return text
+    return _key(text)
+
+
+def _rounded_spec(distribution: Distribution) -> dict[str, Any]:
+    """``to_spec`` with plain numbers rounded to 3 significant digits."""
+    spec = distribution.to_spec()
+    family, params = next(iter(spec.items()))
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, float):
+            out[name] = _sig(value, 3)
+        elif isinstance(value, str):
+            out[name] = _round_duration(value)
+        else:
+            out[name] = value
+    return {family: out}
+
+
+def _round_duration(text: str) -> str:
+    match = re.match(r"^([0-9.eE+-]+)([a-z]+)$", text)
+    if not match:
+        return text
+    number = _sig(float(match.group(1)), 3)
+    return f"{number:g}{match.group(2)}"
+
+
+def _copied_targets(
+    given: Scenario | None, services: Sequence[str], teams: Sequence[str]
+) -> dict[str, Any]:
+    """The parts of the given scenario to copy: calendars, priority targets, OLAs/UCs,
+    customers and the corporate level, with a note of what matched."""
+    if given is None:
+        return {"from": None, "note": "no scenario given: the fitted scenario has no targets"}
+    raw = given.raw
+    out: dict[str, Any] = {
+        "from": given.source or given.name,
+        "calendars": raw.get("calendars") or {},
+    }
+    priorities: dict[str, dict[str, Any]] = {}
+    missing_services = []
+    for name, service in (raw.get("services") or {}).items():
+        if name not in services:
+            missing_services.append(name)
+            continue
+        priorities[name] = {
+            str(p): {k: v for k, v in (level or {}).items() if k in ("respond", "resolve")}
+            for p, level in (service.get("priorities") or {}).items()
+        }
+    agreements = {}
+    for name, team in (raw.get("teams") or {}).items():
+        if name in teams:
+            for key in ("ola", "uc"):
+                if team.get(key):
+                    agreements[name] = (key, team[key])
+    out.update(
+        priorities=priorities,
+        agreements=agreements,
+        customers=raw.get("customers") or {},
+        corporate=raw.get("corporate"),
+        period=raw.get("period"),
+        priority_order=raw.get("priority_order"),
+        missing_services=missing_services,
+        missing_teams=[t for t in (raw.get("teams") or {}) if t not in teams],
+    )
+    return out
+
+
+class _Yaml:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def comment(self, text: str, indent: int = 0) -> None:
+        for line in _wrap(text, 98 - indent):
+            self.lines.append(" " * indent + "# " + line)
+
+    def line(self, indent: int, text: str, comment: str | None = None) -> None:
+        body = " " * indent + text
+        if comment:
+            pad = max(1, 44 - len(body))
+            if len(body) + pad + len(comment) + 2 > 100:
+                self.comment(comment, indent)
+                self.lines.append(body)
+                return
+            body += " " * pad + "# " + comment
+        self.lines.append(body)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    words = text.split()
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def _plain_yaml(value: Any) -> str:
+    import yaml
+
+    text: str = yaml.safe_dump(
+        value, default_flow_style=True, sort_keys=False, allow_unicode=True, width=10_000
+    )
+    return text.strip()
+
+
+def _block(out: _Yaml, indent: int, key: str, value: Any) -> None:
+    """A copied value in block style (via PyYAML) under ``key``."""
+    import yaml
+
+    text = yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=96)
+    for line in text.rstrip("\n").split("\n"):
+        out.lines.append(" " * indent + line)
+
+
+def _write_yaml(
+    history: History,
+    data: _Data,
+    zone: str,
+    start: np.datetime64,
+    end: np.datetime64,
+    name: str,
+    services: Mapping[str, dict[str, Any]],
+    teams: Sequence[_TeamFit],
+    copied: Mapping[str, Any],
+    given: Scenario | None,
+) -> str:
+    out = _Yaml()
+    n_tickets = int(np.sum(~np.isnan(data.opened)))
+    out.comment(
+        f"Calibrated from {history.source} (profile {history.profile}): {n_tickets:,} tickets "
+        f"opened {_local_date(start, zone).isoformat()} … "
+        f"{(_local_date(end - np.timedelta64(1, 'us'), zone)).isoformat()} "
+        f"({data.span_h / 168:.1f} weeks), observed until "
+        f"{_iso(as_instant(history.observed_until))}. Every number below says where it "
+        "came from; see the calibration report for goodness of fit and assumptions."
+    )
+    out.line(0, f"name: {_key(name)}")
+    start_date = _local_date(start, zone)
+    out.line(0, f"start: {start_date.isoformat()}", "the first day of the history")
+    out.line(0, f"timezone: {zone}", "profile and rosters are in this time zone")
+    days = max(1, round(data.span_h / 24))
+    out.line(0, f"horizon: {days}d", "the span of the history")
+    if given is not None:
+        out.line(0, f"replications: {given.replications}", "from the given scenario")
+        out.line(0, f"seed: {given.seed}")
+    period = copied.get("period") or "month"
+    out.line(0, f"period: {period}", "from the given scenario" if copied.get("period") else None)
+    priorities = sorted({str(p) for s in services.values() for p in s["mix"]}, key=natural_key)
+    order = list(copied.get("priority_order") or [])
+    order = [p for p in order if p in priorities] + [p for p in priorities if p not in order]
+    out.line(0, f"priority_order: {_flow(order)}", "highest first")
+    calendars = dict(copied.get("calendars") or {})
+    own = {
+        f["demand"]["calendar"][0]: f["demand"]["calendar"][1]
+        for f in services.values()
+        if f["demand"].get("calendar") is not None
+    }
+    if calendars or own:
+        out.line(0, "calendars:")
+        if calendars:
+            out.comment("from the given scenario (its targets use them)", 2)
+            for name, spec in calendars.items():
+                _block(out, 2, str(name), spec)
+        for name, spec in own.items():
+            out.comment(
+                "the hours tickets of this service arrive in, closed on the holidays found quiet", 2
+            )
+            _block(out, 2, name, spec)
+    out.line(0, "services:")
+    for service, fitted in services.items():
+        demand = fitted["demand"]
+        out.line(2, f"{_key(service)}:")
+        entry_note = (
+            f"{_pct(fitted['entry_share'])} of its tickets were first assigned here"
+            if fitted["entry_share"] < 1
+            else "every ticket was first assigned here"
+        )
+        out.line(4, f"entry: {_key(fitted['entry'])}", entry_note)
+        out.line(4, "demand:")
+        per_week = demand["per_week"]
+        growth = demand["growth"]
+        rate_note = f"{demand['tickets']:,} tickets over {demand['weeks']:.1f} weeks"
+        if growth.get("used"):
+            rate_note += ", at the start of the trend"
+        out.line(6, f"per_week: {_sig(per_week, 4):g}", rate_note)
+        out.line(6, f"growth: {_pct(growth['per_year'], 1)}", growth.get("note", ""))
+        if isinstance(demand["profile"], str):
+            out.line(6, f"profile: {_key(demand['profile'])}", demand["profile_note"])
+        else:
+            out.line(6, "profile:", demand["profile_note"])
+            matrix = demand["profile"]
+            for d in range(7):
+                row = ", ".join(f"{_sig(float(v), 3):g}" for v in matrix[d])
+                out.line(8, f"- [{row}]", DAYS[d])
+        holiday_note = demand["holidays"].get("note")
+        if holiday_note:
+            out.comment(f"Holidays: {holiday_note}", 6)
+        out.line(4, "priorities:")
+        mix = fitted["mix"]
+        shares = _share_strings(mix)
+        targets = (copied.get("priorities") or {}).get(service, {})
+        for p in sorted(shares, key=natural_key):
+            level: dict[str, Any] = {"share": shares[p]}
+            level.update(targets.get(p, {}))
+            out.line(
+                6,
+                f"{_key(p)}: {_plain_yaml(level)}",
+                f"{mix[p]:,} of {sum(mix.values()):,} tickets",
+            )
+        missing = [p for p in targets if p not in shares]
+        if missing:
+            out.comment(
+                f"targets for {', '.join(missing)} in the given scenario: no such tickets in the "
+                "history, left out",
+                6,
+            )
+        probability, after = fitted["reopen"]
+        if after is not None and probability > 0:
+            out.line(
+                4,
+                f"reopen: {{probability: {_pct(probability, 2)}, after: {_flow(_rounded_spec(after.distribution))}}}",
+                f"reopened tickets / resolved tickets; {_fit_comment(after, 'reopenings')}",
+            )
+    out.line(0, "teams:")
+    for team in teams:
+        out.line(2, f"{_key(team.name)}:")
+        if team.kind == "supplier":
+            out.line(4, "kind: supplier")
+            out.line(4, f"calendar: {_key(team.calendar or '24x7')}")
+        else:
+            out.comment(team.roster_comment, 4)
+            out.line(4, "roster:")
+            for line, n in (team.roster or {}).items():
+                out.line(6, f"{json.dumps(line)}: {n}")
+            if team.shrinkage:
+                out.line(
+                    4,
+                    f"shrinkage: {_pct(team.shrinkage, 0)}",
+                    "whole agents above × (1 − shrinkage) = the capacity inferred",
+                )
+        out.comment(f"handling: {team.method}: {team.handle_what}", 4)
+        out.line(4, "handle:")
+        for p, f in team.handle.items():
+            out.line(
+                6,
+                f"{_key(p)}: {_flow(_rounded_spec(f.distribution))}",
+                _fit_comment(f, "stretches"),
+            )
+        routes = dict(team.routes)
+        if routes and set(routes) != {_ROUTE_RESOLVED}:
+            shares = _share_strings(
+                {k: v for k, v in routes.items() if v > 0} or {_ROUTE_RESOLVED: 1}
+            )
+            ordered = {
+                k: shares[k]
+                for k in sorted(shares, key=lambda k: (k != _ROUTE_RESOLVED, k != _ROUTE_PAUSE, k))
+            }
+            out.line(
+                4,
+                f"next: {_flow(ordered)}",
+                f"from {sum(team.routes.values()):,} finished stretches",
+            )
+        if team.pause is not None and routes.get(_ROUTE_PAUSE):
+            out.line(
+                4,
+                f"pause: {{duration: {_flow(_rounded_spec(team.pause.distribution))}}}",
+                team.pause_comment,
+            )
+        agreement = (copied.get("agreements") or {}).get(team.name)
+        if agreement is not None:
+            key, value = agreement
+            if (key == "uc") == (team.kind == "supplier"):
+                _block(out, 4, key, value)
+    customers = copied.get("customers") or {}
+    kept = {
+        c: spec
+        for c, spec in customers.items()
+        if any(s in services for s in (spec.get("services") or {}))
+    }
+    if kept:
+        out.comment("Customers of the given scenario, with their shares of each service.")
+        fitted_customers: dict[str, Any] = {}
+        for c, spec in kept.items():
+            shares_of = {}
+            for s, share in (spec.get("services") or {}).items():
+                if s not in services:
+                    continue
+                rows = (data.service == s) & ~np.isnan(data.opened)
+                seen = int(np.sum(rows & (data.customer == c)))
+                shares_of[s] = _pct(seen / max(1, int(rows.sum())), 1) if seen else share
+            entry = {"services": shares_of}
+            if spec.get("priorities"):
+                entry["priorities"] = spec["priorities"]
+            fitted_customers[c] = entry
+        _block(out, 0, "customers", fitted_customers)
+    if copied.get("corporate"):
+        _block(out, 0, "corporate", copied["corporate"])
+    return out.text()

@@ -1,0 +1,205 @@
+"""Time on a ticket history: instants, local days, the span a history covers and windows of it.
+
+:func:`history_span` is the stretch of time a history speaks for (local midnight of the day of its
+first ticket to the export time); :func:`history_between` cuts a history down to what an export
+taken at an earlier moment would have shown, so that a scenario can be fitted on earlier months
+and back-tested on later ones. Instants are ``datetime64[us]`` in UTC; local days and hours are
+read in an IANA time zone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import zoneinfo
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from simkit.errors import InputError
+
+if TYPE_CHECKING:
+    from simkit.calibrate.history import History
+
+__all__ = [
+    "DAYS",
+    "HOURS_PER_YEAR",
+    "US_PER_HOUR",
+    "as_instant",
+    "history_between",
+    "history_span",
+    "local_midnight",
+]
+
+US_PER_HOUR = 3_600_000_000
+HOURS_PER_YEAR = 365.25 * 24
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def as_instant(value: Any) -> np.datetime64:
+    """Any instant (``datetime64`` of any unit, ISO text) as ``datetime64[us]``."""
+    instant: np.datetime64 = np.asarray(value).astype("datetime64[us]").reshape(-1)[0]
+    return instant
+
+
+def _hours(values: np.ndarray, ref: int) -> np.ndarray:
+    """datetime64 instants as float hours after ``ref`` (µs); NaT becomes NaN."""
+    instants = np.asarray(values).astype("datetime64[us]")
+    out = (instants.astype(np.int64) - ref) / US_PER_HOUR
+    return np.where(np.isnat(instants), np.nan, out)
+
+
+def _local_us(us: np.ndarray, zone: str) -> np.ndarray:
+    """Local wall-clock microseconds (as if UTC) of UTC instants given in µs."""
+    utc = pa.array(np.asarray(us, np.int64), pa.timestamp("us", tz="UTC"))
+    local = pc.local_timestamp(utc.cast(pa.timestamp("us", tz=zone)))
+    return np.asarray(local.cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+
+
+def _local_slots(us: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local day number (days since 1970-01-01), weekday (0 = Monday) and hour of instants."""
+    local = _local_us(us, zone)
+    day = np.floor_divide(local, 86_400_000_000)
+    weekday = (day + 3) % 7
+    hour = np.floor_divide(local, US_PER_HOUR) % 24
+    return day, weekday, hour
+
+
+def local_midnight(day: dt.date, timezone: str) -> np.datetime64:
+    """The UTC instant (``datetime64[us]``) of local midnight at the start of ``day``."""
+    moment = dt.datetime.combine(day, dt.time(0), tzinfo=zoneinfo.ZoneInfo(timezone))
+    return np.datetime64(moment.astimezone(dt.UTC).replace(tzinfo=None), "us")
+
+
+def _local_date(instant: np.datetime64, timezone: str) -> dt.date:
+    moment = instant.astype("datetime64[us]").astype(dt.datetime).replace(tzinfo=dt.UTC)
+    local: dt.date = moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
+    return local
+
+
+def _iso(instant: np.datetime64) -> str:
+    return str(np.datetime_as_string(instant.astype("datetime64[s]"), unit="s")) + "Z"
+
+
+def history_span(
+    history: History, timezone: str | None = None
+) -> tuple[np.datetime64, np.datetime64]:
+    """The span a history covers: from local midnight of the day of its first ticket to the
+    export time (``observed_until``) — or, when the export time lies further after the last
+    ticket than the longest quiet spell between tickets inside the history (an export of tickets
+    opened in a range, with their later updates), local midnight after the day of the last one.
+
+    Parameters
+    ----------
+    history
+        The history.
+    timezone
+        Time zone of the local days (default: the history's).
+
+    Returns
+    -------
+    start, end
+        UTC instants (``datetime64[us]``).
+    """
+    zone = timezone or history.timezone
+    opened = np.asarray(history.tickets["opened_at"].to_numpy(zero_copy_only=False)).astype(
+        "datetime64[us]"
+    )
+    opened = opened[~np.isnat(opened)]
+    if opened.size == 0:
+        raise InputError.single(
+            "the history has no ticket with an opening time",
+            "check the profile maps the opened column",
+            file=history.source,
+        )
+    first = local_midnight(_local_date(opened.min(), zone), zone)
+    last = opened.max()
+    observed = max(as_instant(history.observed_until), last + np.timedelta64(1, "us"))
+    ordered = np.sort(opened)
+    longest_quiet = np.diff(ordered).max() if ordered.size > 1 else np.timedelta64(0, "us")
+    if observed - last <= longest_quiet:
+        return first, observed
+    after_last = local_midnight(_local_date(last, zone) + dt.timedelta(days=1), zone)
+    return first, min(after_last, observed)
+
+
+def _null_after(column: pa.ChunkedArray | pa.Array, cut: np.datetime64) -> pa.Array:
+    values = np.asarray(column.to_numpy(zero_copy_only=False)).astype("datetime64[us]")
+    late = ~np.isnat(values) & (values >= cut)
+    values = values.copy()
+    values[late] = np.datetime64("NaT")
+    return pa.array(values, pa.timestamp("us", tz="UTC"), mask=np.isnat(values))
+
+
+def _replace(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    index = table.column_names.index(name)
+    return table.set_column(index, table.schema.field(index).with_type(values.type), values)
+
+
+def history_between(
+    history: History, start: np.datetime64 | None = None, end: np.datetime64 | None = None
+) -> History:
+    """The history as it was known at ``end``, restricted to tickets opened in ``[start, end)``.
+
+    Events at or after ``end`` are removed: resolutions and pick-ups after it become unknown,
+    visits still running then are ``open`` and pauses still running have no end — exactly as an
+    export taken at ``end`` would show them. Use it to fit on earlier months and back-test on
+    later ones.
+
+    Parameters
+    ----------
+    history
+        The full history.
+    start, end
+        UTC instants; ``None`` keeps that side as it is.
+
+    Returns
+    -------
+    History
+        With ``observed_until = end`` (when given).
+    """
+    tickets, visits, pauses = history.tickets, history.visits, history.pauses
+    opened = np.asarray(tickets["opened_at"].to_numpy(zero_copy_only=False)).astype(
+        "datetime64[us]"
+    )
+    keep = ~np.isnat(opened)
+    if start is not None:
+        keep &= opened >= as_instant(start)
+    if end is not None:
+        keep &= opened < as_instant(end)
+    tickets = tickets.filter(pa.array(keep))
+    ids = pa.array(np.unique(np.asarray(tickets["ticket_id"].to_numpy(zero_copy_only=False))))
+    visits = visits.filter(pc.is_in(visits["ticket_id"], value_set=ids))
+    pauses = pauses.filter(pc.is_in(pauses["ticket_id"], value_set=ids))
+    observed = as_instant(history.observed_until)
+    if end is not None:
+        cut = as_instant(end)
+        observed = min(observed, cut)
+        for name in ("first_response_at", "resolved_at"):
+            if name in tickets.column_names:
+                tickets = _replace(tickets, name, _null_after(tickets[name], cut))
+        assigned = np.asarray(visits["assigned_at"].to_numpy(zero_copy_only=False)).astype(
+            "datetime64[us]"
+        )
+        visits = visits.filter(pa.array(~np.isnat(assigned) & (assigned < cut)))
+        finished_before = np.asarray(visits["finished_at"].to_numpy(zero_copy_only=False))
+        running = np.isnat(finished_before.astype("datetime64[us]")) | (
+            finished_before.astype("datetime64[us]") >= cut
+        )
+        visits = _replace(visits, "started_at", _null_after(visits["started_at"], cut))
+        visits = _replace(visits, "finished_at", _null_after(visits["finished_at"], cut))
+        outcome = np.asarray(visits["outcome"].to_numpy(zero_copy_only=False), dtype=object)
+        outcome = np.where(running, "open", outcome)
+        visits = _replace(visits, "outcome", pa.array(outcome.tolist(), pa.string()))
+        begun = np.asarray(pauses["start"].to_numpy(zero_copy_only=False)).astype("datetime64[us]")
+        pauses = pauses.filter(pa.array(~np.isnat(begun) & (begun < cut)))
+        pauses = _replace(pauses, "end", _null_after(pauses["end"], cut))
+        if "reopened" in tickets.column_names:
+            reopen = pauses.filter(pc.equal(pauses["reason"], "reopen"))
+            reopened = pc.is_in(tickets["ticket_id"], value_set=reopen["ticket_id"])
+            tickets = _replace(tickets, "reopened", reopened)
+    return dataclasses.replace(
+        history, tickets=tickets, visits=visits, pauses=pauses, observed_until=observed
+    )

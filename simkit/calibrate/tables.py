@@ -1,0 +1,165 @@
+"""The final checks on assembled tickets, and the engine's three tables.
+
+Tickets resolved before they were opened are removed and responses before the opening cleared;
+open, cancelled and reopened tickets are kept and reported. The ``tickets``, ``visits`` and
+``pauses`` tables have exactly the engine's schemas, tickets numbered in opening order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from simkit.calibrate.clean import map_priorities
+from simkit.calibrate.timestamps import NAT
+from simkit.engine._tables import PAUSES_SCHEMA, TICKETS_SCHEMA, VISITS_SCHEMA
+
+if TYPE_CHECKING:
+    from simkit.calibrate.assemble import _Assembled
+    from simkit.calibrate.history import _Load
+
+_INSTANT = pa.timestamp("us", tz="UTC")
+
+
+def _instants(micros: np.ndarray) -> pa.Array:
+    missing = micros == NAT
+    values = np.where(missing, 0, micros)
+    return pa.array(values, _INSTANT, mask=missing if missing.any() else None)
+
+
+def _ticket_checks(load: _Load, built: _Assembled) -> tuple[np.ndarray, np.ndarray]:
+    """Negative durations (removed), responses out of order (repaired), open, cancelled and
+    reopened tickets (kept, reported). Returns the tickets kept and the repaired responses."""
+    log = load.log
+    rows = built.rows
+    at = built.example_row
+    opened, resolved = built.opened, built.resolved
+    response = built.response.copy()
+    negative = (resolved != NAT) & (resolved < opened)
+    log.add(
+        "negative_durations",
+        "tickets resolved before they were opened",
+        "removed",
+        int(negative.sum()),
+        "tickets",
+        rows.examples(at[negative]),
+        "check the time zone and date format of the opened and resolved columns",
+    )
+    early = (response != NAT) & (response < opened) & ~negative
+    log.add(
+        "response_before_opened",
+        "first responses before the ticket was opened (cleared: measured at resolution)",
+        "repaired",
+        int(early.sum()),
+        "tickets",
+        rows.examples(at[early]),
+    )
+    response[early] = NAT
+    keep = ~negative
+    still_open = keep & (resolved == NAT) & ~built.abandoned
+    log.add(
+        "still_open",
+        "tickets still open at the end of the export (kept: breached once past their target, "
+        "otherwise reported as open)",
+        "kept",
+        int(still_open.sum()),
+        "tickets",
+        rows.examples(at[still_open]),
+    )
+    cancelled = keep & built.abandoned
+    log.add(
+        "cancelled",
+        "tickets cancelled (kept as abandoned: not measured against targets)",
+        "kept",
+        int(cancelled.sum()),
+        "tickets",
+        rows.examples(at[cancelled]),
+    )
+    reopened = keep & built.reopened
+    log.add(
+        "reopened",
+        "tickets reopened after a resolution (the time until the reopening is a pause)",
+        "info",
+        int(reopened.sum()),
+        "tickets",
+        rows.examples(at[reopened]),
+    )
+    states = load.profile.states.started
+    if "first_response_at" not in load.columns and not (states.values or states.pattern):
+        log.note("the export records no first response: respond targets are measured at resolution")
+    return keep, response
+
+
+def _tables(load: _Load, built: _Assembled) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """The final checks, then the three tables with tickets numbered in opening order."""
+    profile = load.profile
+    keep, response = _ticket_checks(load, built)
+    kept = np.flatnonzero(keep)
+    order = kept[np.lexsort((kept, built.opened[kept]))]
+    new_id = np.full(keep.size, -1, np.int64)
+    new_id[order] = np.arange(order.size)
+    take = pa.array(order)
+    priority = map_priorities(
+        built.priority.take(take),
+        profile.priorities,
+        log=load.log,
+        examples=lambda rows: built.rows.examples(built.example_row[order][rows]),
+        has_column="priority" in load.columns,
+    )
+    service = pc.fill_null(built.service.take(take), profile.service)
+    columns: dict[str, pa.Array] = {
+        "ticket_id": pa.array(np.arange(order.size, dtype=np.int64)),
+        "service": service,
+        "customer": built.customer.take(take),
+        "priority": priority,
+        "opened_at": _instants(built.opened[order]),
+        "first_response_at": _instants(response[order]),
+        "resolved_at": _instants(built.resolved[order]),
+        "reopened": pa.array(built.reopened[order]),
+        "abandoned": pa.array(built.abandoned[order]),
+        "replication": pa.array(np.zeros(order.size, np.int32)),
+    }
+    tickets = pa.Table.from_arrays([columns[f.name] for f in TICKETS_SCHEMA], schema=TICKETS_SCHEMA)
+    tickets = tickets.append_column("source_id", built.source_id.take(take))
+    if load.kept:
+        source = built.rows.table.take(pa.array(built.last_row[order]))
+        for name in load.kept:
+            if name not in tickets.column_names:
+                tickets = tickets.append_column(name, source[name].cast(pa.string()))
+
+    mine = keep[built.visit_ticket]
+    v_ticket = new_id[built.visit_ticket[mine]]
+    v_order = np.flatnonzero(mine)[np.lexsort((built.visit_seq[mine], v_ticket))]
+    v_take = pa.array(v_order, pa.int64())
+    visit_columns: dict[str, pa.Array] = {
+        "ticket_id": pa.array(new_id[built.visit_ticket[v_order]], pa.int64()),
+        "team": built.visit_team.take(v_take),
+        "kind": pa.array(np.where(built.visit_supplier[v_order], "supplier", "team"), pa.string()),
+        "seq": pa.array(built.visit_seq[v_order].astype(np.int32)),
+        "assigned_at": _instants(built.visit_assigned[v_order]),
+        "started_at": _instants(built.visit_started[v_order]),
+        "finished_at": _instants(built.visit_finished[v_order]),
+        "outcome": pa.array(built.visit_outcome[v_order].astype(str), pa.string()),
+        "replication": pa.array(np.zeros(v_order.size, np.int32)),
+    }
+    visits = pa.Table.from_arrays(
+        [visit_columns[f.name] for f in VISITS_SCHEMA], schema=VISITS_SCHEMA
+    )
+
+    mine = keep[built.pause_ticket]
+    p_ticket = new_id[built.pause_ticket[mine]]
+    p_order = np.flatnonzero(mine)[np.lexsort((built.pause_start[mine], p_ticket))]
+    pause_columns: dict[str, pa.Array] = {
+        "ticket_id": pa.array(new_id[built.pause_ticket[p_order]], pa.int64()),
+        "start": _instants(built.pause_start[p_order]),
+        "end": _instants(built.pause_end[p_order]),
+        "reason": built.pause_reason.take(pa.array(p_order, pa.int64())),
+        "replication": pa.array(np.zeros(p_order.size, np.int32)),
+    }
+    pauses = pa.Table.from_arrays(
+        [pause_columns[f.name] for f in PAUSES_SCHEMA], schema=PAUSES_SCHEMA
+    )
+    return tickets, visits, pauses
