@@ -11,11 +11,9 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
-import yaml
-
 from simkit.errors import InputError
 from simkit.scenario import Scenario, load_scenario
-from simkit.scenario.overlay import patch_for
+from simkit.scenario.overlay import parse_set, patch_for
 
 __all__ = [
     "add_run_options",
@@ -67,18 +65,8 @@ def scenario_from(args: argparse.Namespace) -> Scenario:
     for name in getattr(args, "change", []) or []:
         scenario = scenario.apply(name)
     for item in getattr(args, "set", []) or []:
-        path, sep, text = item.partition("=")
-        if not sep or not path.strip():
-            raise InputError.single(
-                f"--set {item!r} is not PATH=VALUE",
-                "e.g. --set teams.apps.shrinkage=25%",
-                path="--set",
-            )
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            value = text
-        scenario = scenario.with_patch(patch_for(path.strip(), value), name=f"--set {path.strip()}")
+        path, value = parse_set(item)
+        scenario = scenario.with_patch(patch_for(path, value), name=f"--set {path}")
     return scenario
 
 

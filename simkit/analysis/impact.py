@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
 
 from simkit.analysis.verdict import verdict
 from simkit.errors import InputError, Problem
@@ -45,7 +44,7 @@ from simkit.measure import (
 )
 from simkit.runner import DEFAULT_MAX_VISITS, Progress, Results, simulate
 from simkit.scenario import Scenario
-from simkit.scenario.overlay import patch_for
+from simkit.scenario.overlay import parse_set, patch_for
 from simkit.scenario.targets import availability_targets
 from simkit.stats import Interval, mean_interval, paired_difference
 
@@ -57,7 +56,6 @@ __all__ = [
     "effect_words",
     "fmt_pp",
     "paired",
-    "parse_set",
     "pp_digits",
     "run_figures",
     "simulate_all",
@@ -458,26 +456,6 @@ def simulate_all(
             )
         )
     return results
-
-
-def parse_set(item: str | tuple[str, Any]) -> tuple[str, Any]:
-    """``'teams.apps.shrinkage=25%'`` → ``('teams.apps.shrinkage', '25%')``; the value is read as
-    YAML (``5`` is a number, ``{a: 1}`` a mapping). A ``(path, value)`` pair passes through."""
-    if isinstance(item, tuple):
-        path, value = item
-        return str(path).strip(), value
-    path, sep, text = item.partition("=")
-    if not sep or not path.strip():
-        raise InputError.single(
-            f"--set {item!r} is not PATH=VALUE",
-            "e.g. --set teams.apps.shrinkage=25%",
-            path="--set",
-        )
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = text
-    return path.strip(), value
 
 
 @dataclass(frozen=True)

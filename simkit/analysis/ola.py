@@ -68,6 +68,7 @@ from simkit.measure import (
 )
 from simkit.measure.clock import TOLERANCE_H, instants
 from simkit.measure.sla import STATUSES
+from simkit.measure.summary import sla_identity
 from simkit.runner import Progress, Results, simulate
 from simkit.scenario import Scenario
 from simkit.scenario.targets import ola_targets, sla_targets
@@ -396,19 +397,6 @@ def _path_row(check: _PathCheck) -> Row:
     }
 
 
-def _identity(target: SlaTarget) -> Row:
-    return {
-        "level": target.level,
-        "service": target.service,
-        "customer": target.customer,
-        "priority": target.priority,
-        "metric": target.metric,
-        "within_h": float(target.within_h),
-        "calendar": target.calendar_name,
-        "goal": float(target.goal),
-    }
-
-
 def static_alignment(scenario: Scenario) -> list[Row]:
     """The static half of :func:`ola_alignment`, without simulation (milliseconds).
 
@@ -423,7 +411,7 @@ def static_alignment(scenario: Scenario) -> list[Row]:
 
 def _static_row(target: SlaTarget, checks: Sequence[_PathCheck], other: float) -> Row:
     return {
-        **_identity(target),
+        **sla_identity(target),
         "underpinned": bool(checks) and all(c.fits for c in checks),
         "gaps": _gaps(checks),
         "paths": [_path_row(c) for c in checks],

@@ -43,7 +43,14 @@ from simkit.measure.sla import (
 from simkit.measure.targets import MeasureSpec, OlaTarget, SlaTarget, SmallSample
 from simkit.stats import mean_interval, wilson_interval
 
-__all__ = ["QUANTILES", "TargetFigures", "period_meets", "summarize", "target_figures"]
+__all__ = [
+    "QUANTILES",
+    "TargetFigures",
+    "period_meets",
+    "sla_identity",
+    "summarize",
+    "target_figures",
+]
 
 QUANTILES = ("50", "80", "90", "95")
 _QUANTILE_LEVELS = np.array([0.5, 0.8, 0.9, 0.95])
@@ -179,7 +186,8 @@ def _common_figures(
     }
 
 
-def _sla_row(target: SlaTarget, figures: TargetFigures, replications: int) -> Row:
+def sla_identity(target: SlaTarget) -> Row:
+    """The fields that name an SLA target in every row about it."""
     return {
         "level": target.level,
         "service": target.service,
@@ -189,6 +197,12 @@ def _sla_row(target: SlaTarget, figures: TargetFigures, replications: int) -> Ro
         "within_h": float(target.within_h),
         "calendar": target.calendar_name,
         "goal": float(target.goal),
+    }
+
+
+def _sla_row(target: SlaTarget, figures: TargetFigures, replications: int) -> Row:
+    return {
+        **sla_identity(target),
         **_common_figures(figures, target.goal, target.small_sample, replications),
     }
 

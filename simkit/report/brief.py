@@ -155,9 +155,10 @@ def brief_document(
         ``impact`` (``None`` without changes: otherwise ``{"together", "changes": [{"name",
         "description", "window", "rows"}]}``), ``assumptions`` and ``sources``.
     """
-    from simkit.analysis.impact import change_impact, parse_set
+    from simkit.analysis.impact import change_impact
     from simkit.analysis.ola import ola_alignment
     from simkit.analysis.targets import achievable_targets
+    from simkit.scenario.overlay import parse_set
 
     problems: list[Problem] = []
     for name in changes:

@@ -6,7 +6,11 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["merge_patch", "patch_for", "set_path"]
+import yaml
+
+from simkit.errors import InputError
+
+__all__ = ["merge_patch", "parse_set", "patch_for", "set_path"]
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -41,3 +45,23 @@ def patch_for(path: str, value: Any) -> dict[str, Any]:
     for key in reversed(keys):
         patch = {key: patch}
     return dict(patch)
+
+
+def parse_set(item: str | tuple[str, Any]) -> tuple[str, Any]:
+    """``'teams.apps.shrinkage=25%'`` → ``('teams.apps.shrinkage', '25%')``; the value is read as
+    YAML (``5`` is a number, ``{a: 1}`` a mapping). A ``(path, value)`` pair passes through."""
+    if isinstance(item, tuple):
+        path, value = item
+        return str(path).strip(), value
+    path, sep, text = item.partition("=")
+    if not sep or not path.strip():
+        raise InputError.single(
+            f"--set {item!r} is not PATH=VALUE",
+            "e.g. --set teams.apps.shrinkage=25%",
+            path="--set",
+        )
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    return path.strip(), value
