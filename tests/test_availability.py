@@ -93,14 +93,22 @@ def assert_close(values: np.ndarray, expected: float, k: float = 4.0) -> None:
 def test_single_component_alternating_renewal() -> None:
     """One unit, exponential failure and repair: availability → MTBF / (MTBF + MTTR)."""
     data = scenario(
-        {"box": {"fails": {"exponential": {"mean": "100h"}}, "repair": {"exponential": {"mean": "10h"}}}},
+        {
+            "box": {
+                "fails": {"exponential": {"mean": "100h"}},
+                "repair": {"exponential": {"mean": "10h"}},
+            }
+        },
         ["box"],
     )
     results = run(data)
     values = per_replication_availability(results)
     assert_close(values, 100 / 110)
     row = results.summary()["availability"][0]
-    assert row["availability"]["lo"] <= 100 / 110 + 0.01 and row["availability"]["hi"] >= 100 / 110 - 0.01
+    assert (
+        row["availability"]["lo"] <= 100 / 110 + 0.01
+        and row["availability"]["hi"] >= 100 / 110 - 0.01
+    )
     assert row["mtbsi_h"] == pytest.approx(row["mtbf_h"] + row["mtrs_h"])
 
 
@@ -108,8 +116,14 @@ def test_single_component_alternating_renewal() -> None:
 def test_k_of_n_binomial(count: int, needed: int) -> None:
     """k-of-n with independent repair: P(at least k of n up) from the binomial formula."""
     data = scenario(
-        {"pool": {"count": count, "needed": needed, "fails": {"exponential": {"mean": "40h"}},
-                  "repair": {"exponential": {"mean": "10h"}}}},
+        {
+            "pool": {
+                "count": count,
+                "needed": needed,
+                "fails": {"exponential": {"mean": "40h"}},
+                "repair": {"exponential": {"mean": "10h"}},
+            }
+        },
         ["pool"],
     )
     p_up = 40 / 50
@@ -121,9 +135,16 @@ def test_series_is_product() -> None:
     """Two independent components in series: the product of their availabilities."""
     data = scenario(
         {
-            "a": {"fails": {"exponential": {"mean": "60h"}}, "repair": {"exponential": {"mean": "6h"}}},
-            "b": {"count": 2, "needed": 2, "fails": {"exponential": {"mean": "200h"}},
-                  "repair": {"exponential": {"mean": "20h"}}},
+            "a": {
+                "fails": {"exponential": {"mean": "60h"}},
+                "repair": {"exponential": {"mean": "6h"}},
+            },
+            "b": {
+                "count": 2,
+                "needed": 2,
+                "fails": {"exponential": {"mean": "200h"}},
+                "repair": {"exponential": {"mean": "20h"}},
+            },
         },
         ["a", "b"],
     )
@@ -134,10 +155,16 @@ def test_series_is_product() -> None:
 def test_maintenance_excluded_vs_included() -> None:
     """Excluding a weekly 2-hour window vs counting it as downtime: availabilities differ by the
     window's share of agreed service time (2 h of 168 h, relative to the rest)."""
-    components = {"box": {"fails": {"exponential": {"mean": "1000h"}}, "repair": {"fixed": {"value": "1h"}}}}
+    components = {
+        "box": {"fails": {"exponential": {"mean": "1000h"}}, "repair": {"fixed": {"value": "1h"}}}
+    }
     base = {"maintenance": "sun 02:00-04:00"}
-    excluded = run(scenario(components, ["box"], availability={**base, "exclude_maintenance": True}))
-    included = run(scenario(components, ["box"], availability={**base, "exclude_maintenance": False}))
+    excluded = run(
+        scenario(components, ["box"], availability={**base, "exclude_maintenance": True})
+    )
+    included = run(
+        scenario(components, ["box"], availability={**base, "exclude_maintenance": False})
+    )
     a_ex = excluded.summary()["availability"][0]["availability"]["mean"]
     a_in = included.summary()["availability"][0]["availability"]["mean"]
     # included: agreed = T, down = D + M;  excluded: agreed = T − M, down = D (outside windows)
@@ -149,18 +176,28 @@ def test_maintenance_excluded_vs_included() -> None:
 def test_team_repair_overloaded_vs_ample() -> None:
     """Repair through a team: an overloaded team lowers availability; with ample staff it
     approaches the value from the repair (handling) distribution alone."""
-    components = {"box": {"count": 1, "needed": 1, "fails": {"exponential": {"mean": "50h"}},
-                          "repair": {"team": "ops", "priority": "P1"}}}
+    components = {
+        "box": {
+            "count": 1,
+            "needed": 1,
+            "fails": {"exponential": {"mean": "50h"}},
+            "repair": {"team": "ops", "priority": "P1"},
+        }
+    }
     handle = {"default": {"exponential": {"mean": "5h"}}}
-    ample = run(scenario(components, ["box"], handle=handle, per_week=1,
-                         roster={"mon-sun 00:00-24:00": 10}))
+    ample = run(
+        scenario(components, ["box"], handle=handle, per_week=1, roster={"mon-sun 00:00-24:00": 10})
+    )
     expected = 50 / 55
     assert_close(per_replication_availability(ample), expected)
-    overloaded = run(scenario(components, ["box"], handle=handle, per_week=30,
-                              roster={"mon-sun 00:00-24:00": 1}))
+    overloaded = run(
+        scenario(components, ["box"], handle=handle, per_week=30, roster={"mon-sun 00:00-24:00": 1})
+    )
     worse = per_replication_availability(overloaded)
     assert worse.mean() < expected - 0.02
-    incidents = overloaded.tickets.filter(pc.equal(overloaded.tickets.column("service"), "component:box"))
+    incidents = overloaded.tickets.filter(
+        pc.equal(overloaded.tickets.column("service"), "component:box")
+    )
     assert incidents.num_rows > 0
     # the incidents load the team but are not measured in the service's SLA
     document = overloaded.summary()

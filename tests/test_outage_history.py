@@ -49,7 +49,9 @@ def test_review_shows_availability_per_period(tmp_path: Path) -> None:
     path = tmp_path / "outages.csv"
     path.write_text(OUTAGES)
     scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml")
-    history = load_history(calibration_dir() / "sample" / "servicenow_incidents.csv.gz", "servicenow")
+    history = load_history(
+        calibration_dir() / "sample" / "servicenow_incidents.csv.gz", "servicenow"
+    )
     outages = load_outages(path, timezone="Europe/London", service="payroll")
     document = review(history, scenario, outages=outages)
     (february,) = [r for r in document["availability_periods"] if r["period"] == "2025-02"]

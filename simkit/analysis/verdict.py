@@ -31,7 +31,9 @@ def verdict(p_lo: float | None, p_hi: float | None, confidence: float) -> Verdic
     return "at risk"
 
 
-def verdict_words(v: Verdict, p_mean: float | None, confidence: float, period: str = "month") -> str:
+def verdict_words(
+    v: Verdict, p_mean: float | None, confidence: float, period: str = "month"
+) -> str:
     """A sentence for a customer: ``'achievable: met in about 9 months out of 10 (we need 8)'``."""
     if p_mean is None:
         return f"{v}: no full {period} was measured"
