@@ -27,47 +27,33 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-import holidays as holiday_tables
 import numpy as np
 import numpy.typing as npt
 
+from simkit.calendar_spec import _holiday_table, _parse_holidays, _parse_hours, _zone
+from simkit.calendar_timeline import _EPOCH, _ONE_US, BoolArray, _build_timeline, _Micros, _Timeline
 from simkit.errors import SpecError
-from simkit.timespec import (
-    MINUTES_PER_WEEK,
-    WeeklyInterval,
-    merge_intervals,
-    parse_clock_range,
-    parse_days,
-    weekly_intervals,
-)
+from simkit.timespec import MINUTES_PER_WEEK, WeeklyInterval
 
 __all__ = ["Calendar"]
 
 FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 InstantArray = npt.NDArray[np.datetime64]
-_Micros = npt.NDArray[np.int64]
 
 Instant = dt.datetime | np.datetime64
 """One instant: an aware :class:`datetime.datetime` or a numpy ``datetime64`` (UTC)."""
 
 US_PER_HOUR = 3_600_000_000
 _NAT = np.iinfo(np.int64).min
-_UTC = dt.UTC
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
-_ONE_US = dt.timedelta(microseconds=1)
 _FIRST_YEAR = 1900
 _LAST_YEAR = 2200
 _MAX_ADD_HOURS = 1e6
 _SPEC_KEYS = ("hours", "holidays", "timezone")
-_HOLIDAY_KEYS = ("country", "subdivision", "dates")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SPEC_FIX = (
     "write 'always' for 24x7, or a mapping such as "
     "{hours: {mon-fri: '08:00-17:00'}, holidays: {country: GB}, timezone: Europe/London}"
@@ -77,50 +63,6 @@ _INSTANT_FIX = (
     "tzinfo=ZoneInfo('Europe/London')), numpy datetime64 values in UTC, "
     "or a pyarrow timestamp('us', 'UTC') array"
 )
-
-
-@dataclass(frozen=True, eq=False)
-class _Timeline:
-    """The open intervals of the local years ``first_year..last_year`` in UTC microseconds."""
-
-    first_year: int
-    last_year: int
-    lo: int
-    """UTC microsecond of local midnight starting ``first_year``; ``F`` is counted from here."""
-    hi: int
-    """UTC microsecond of local midnight ending ``last_year``."""
-    starts: _Micros
-    ends: _Micros
-    cum: _Micros
-    """Open microseconds before interval ``i``; ``cum[-1]`` is the total."""
-
-    @property
-    def total(self) -> int:
-        return int(self.cum[-1])
-
-    def cumulative(self, t: _Micros) -> _Micros:
-        """``F(t)``: open microseconds in ``[lo, t)`` for instants inside ``[lo, hi]``."""
-        if self.starts.size == 0:
-            return np.zeros(t.shape, dtype=np.int64)
-        k = np.searchsorted(self.starts, t, side="right") - 1
-        kc = np.maximum(k, 0)
-        inside = np.clip(t - self.starts[kc], 0, self.ends[kc] - self.starts[kc])
-        return np.where(k >= 0, self.cum[kc] + inside, 0)
-
-    def instant_at(self, target: _Micros, latest: BoolArray) -> _Micros:
-        """``F⁻¹``: the earliest instant with ``F == target`` (the latest where ``latest``)."""
-        cum_end = self.cum[1:]
-        last = self.starts.size - 1
-        k = np.minimum(np.searchsorted(cum_end, target, side="left"), last)
-        k = np.minimum(k + (latest & (cum_end[k] == target)), last)
-        instants: _Micros = self.starts[k] + (target - self.cum[k])
-        return instants
-
-    def is_open(self, t: _Micros) -> BoolArray:
-        if self.starts.size == 0:
-            return np.zeros(t.shape, dtype=np.bool_)
-        k = np.searchsorted(self.starts, t, side="right") - 1
-        return (k >= 0) & (t < self.ends[np.maximum(k, 0)])
 
 
 class _TimelineCache:
@@ -488,149 +430,6 @@ class Calendar:
         return timeline.instant_at(target, step < 0)
 
 
-# ---------------------------------------------------------------------- parsing
-
-
-def _zone(name: object) -> ZoneInfo:
-    fix = "use an IANA time zone name such as Europe/London, America/New_York or UTC"
-    if not isinstance(name, str) or not name.strip():
-        raise SpecError(f"expected a time zone name, got {name!r}", fix)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SpecError(f"unknown time zone {name!r}", fix) from None
-
-
-def _parse_hours(value: object) -> tuple[WeeklyInterval, ...]:
-    fix = "map days to ranges, e.g. {mon-fri: '08:00-17:00', sat: ['09:00-12:00', '13:00-15:00']}"
-    if not isinstance(value, Mapping):
-        raise SpecError(
-            f"expected calendar hours as a mapping of days to ranges, got {value!r}", fix
-        )
-    if not value:
-        raise SpecError("the calendar's hours are empty", fix)
-    pieces: list[WeeklyInterval] = []
-    for days_text, ranges in value.items():
-        days = parse_days(days_text)
-        listed = ranges if isinstance(ranges, list | tuple) else [ranges]
-        if not listed:
-            raise SpecError(f"no time ranges are given for {days_text!r}", fix)
-        for text in listed:
-            pieces.extend(weekly_intervals(days, parse_clock_range(text)))
-    return tuple(merge_intervals(pieces))
-
-
-def _parse_holidays(value: object) -> tuple[str | None, str | None, frozenset[dt.date]]:
-    if value is None:
-        return None, None, frozenset()
-    if isinstance(value, list | tuple):
-        return None, None, _parse_dates(value)
-    if not isinstance(value, Mapping):
-        raise SpecError(
-            f"expected holidays as a mapping or a list of dates, got {value!r}",
-            "write {country: GB, subdivision: ENG, dates: [2027-12-24]} "
-            "or [2027-12-24, 2027-12-31]",
-        )
-    unknown = [str(key) for key in value if key not in _HOLIDAY_KEYS]
-    if unknown:
-        raise SpecError(
-            f"unknown holidays key{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(map(repr, unknown))}",
-            f"holidays take {', '.join(_HOLIDAY_KEYS)}",
-        )
-    country = _holiday_code(value.get("country"), "country")
-    subdivision = _holiday_code(value.get("subdivision"), "subdivision")
-    if country is not None:
-        country = country.upper()
-        subdivision = _known_subdivision(country, subdivision)
-    elif subdivision is not None:
-        raise SpecError(
-            f"holiday subdivision {subdivision!r} has no country",
-            "add the country, e.g. {country: GB, subdivision: ENG}",
-        )
-    dates = value.get("dates")
-    if dates is not None and not isinstance(dates, list | tuple):
-        raise SpecError(
-            f"expected holiday dates as a list, got {dates!r}", "write dates: [2027-12-24]"
-        )
-    return country, subdivision, _parse_dates(dates or ())
-
-
-def _holiday_code(value: object, key: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise SpecError(
-            f"holiday {key} was read as {str(value).lower()} (YAML reads unquoted NO, YES, ON, OFF "
-            "as true/false)",
-            f"quote the code, e.g. {key}: '{'NO' if value is False else 'YES'}'",
-        )
-    if isinstance(value, int):
-        raise SpecError(
-            f"holiday {key} was read as the number {value}", f"quote it, e.g. {key}: '{value:02d}'"
-        )
-    if not isinstance(value, str) or not value.strip():
-        raise SpecError(
-            f"expected a holiday {key} code, got {value!r}", "e.g. country: GB, subdivision: ENG"
-        )
-    return value.strip()
-
-
-def _known_subdivision(country: str, subdivision: str | None) -> str | None:
-    supported = holiday_tables.list_supported_countries()
-    if country not in supported:
-        raise SpecError(
-            f"unknown holiday country {country!r}",
-            "use an ISO 3166 country code that the holidays library supports, "
-            "e.g. GB, US, DE, FR, IN",
-        )
-    if subdivision is None:
-        return None
-    for candidate in dict.fromkeys((subdivision, subdivision.upper())):
-        try:
-            _holiday_table(country, candidate, years=())
-        except SpecError:
-            continue
-        return candidate
-    codes = supported[country]
-    raise SpecError(
-        f"{country} has no holiday subdivision {subdivision!r}",
-        f"use one of {', '.join(codes)}" if codes else f"{country} has no subdivisions: remove it",
-    )
-
-
-def _holiday_table(country: str, subdivision: str | None, years: range | tuple[int, ...]) -> Any:
-    try:
-        return holiday_tables.country_holidays(country, subdiv=subdivision, years=years)
-    except NotImplementedError:
-        where = f"{country}/{subdivision}" if subdivision else country
-        raise SpecError(
-            f"no public holidays are known for {where!r}",
-            "use an ISO 3166 country code and subdivision that the holidays library supports",
-        ) from None
-
-
-def _parse_dates(values: object) -> frozenset[dt.date]:
-    fix = "write dates as YYYY-MM-DD, e.g. 2027-12-24"
-    dates: set[dt.date] = set()
-    for value in values if isinstance(values, list | tuple) else ():
-        if isinstance(value, dt.datetime):
-            raise SpecError(
-                f"holiday {value!r} has a time of day; a holiday closes a whole day", fix
-            )
-        if isinstance(value, dt.date):
-            dates.add(value)
-            continue
-        if isinstance(value, str) and _ISO_DATE.match(value.strip()):
-            try:
-                dates.add(dt.date.fromisoformat(value.strip()))
-                continue
-            except ValueError:
-                pass
-        raise SpecError(f"{value!r} is not a date", fix)
-    return frozenset(dates)
-
-
 # ---------------------------------------------------------------------- instants
 
 
@@ -692,85 +491,3 @@ def _local_year(micros: int, side: int) -> int:
     """The local calendar year of a UTC instant, widened by one day towards ``side``."""
     shifted = np.datetime64(micros + side * 86_400_000_000, "us")
     return int(shifted.astype("datetime64[Y]").astype(np.int64)) + 1970
-
-
-# ---------------------------------------------------------------------- building
-
-
-def _wall_to_micros(wall: dt.datetime, zone: ZoneInfo) -> int:
-    """The first UTC microsecond at which the local clock reads ``wall`` or later.
-
-    That is the first occurrence of a repeated wall time, and the instant of the change for a
-    skipped one.
-    """
-    first = wall.replace(tzinfo=zone, fold=0)
-    micros: int = (first - _EPOCH) // _ONE_US
-    if first.astimezone(_UTC).astimezone(zone).replace(tzinfo=None) == wall:
-        return micros
-    before = (wall.replace(tzinfo=zone, fold=1) - _EPOCH) // _ONE_US
-    lo, hi = min(before, micros), max(before, micros)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        local = (_EPOCH + mid * _ONE_US).astimezone(zone).replace(tzinfo=None)
-        if local >= wall:
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def _closed_days(calendar: Calendar, first: dt.date, stop: dt.date) -> list[dt.date]:
-    days = {d for d in calendar.holiday_dates if first <= d < stop}
-    if calendar.holiday_country is not None:
-        table = _holiday_table(
-            calendar.holiday_country,
-            calendar.holiday_subdivision,
-            years=range(first.year, stop.year + 1),
-        )
-        days.update(d for d in table if first <= d < stop)
-    return sorted(days)
-
-
-def _build_timeline(calendar: Calendar, first_year: int, last_year: int) -> _Timeline:
-    zone = calendar.zone
-    first, stop = dt.date(first_year, 1, 1), dt.date(last_year + 1, 1, 1)
-    lo = _wall_to_micros(dt.datetime(first_year, 1, 1), zone)
-    hi = _wall_to_micros(dt.datetime(last_year + 1, 1, 1), zone)
-    week = dt.datetime.combine(first - dt.timedelta(days=first.weekday()), dt.time())
-    walls: list[dt.datetime] = []
-    while week.date() < stop:
-        for open_min, close_min in calendar.weekly:
-            walls.append(week + dt.timedelta(minutes=open_min))
-            walls.append(week + dt.timedelta(minutes=close_min))
-        week += dt.timedelta(days=7)
-    bounds = np.array([_wall_to_micros(w, zone) for w in walls], dtype=np.int64).reshape(-1, 2)
-    starts = np.clip(bounds[:, 0], lo, hi)
-    ends = np.clip(bounds[:, 1], lo, hi)
-    keep = ends > starts
-    days = _closed_days(calendar, first, stop)
-    midnights = [
-        _wall_to_micros(dt.datetime.combine(day + dt.timedelta(days=k), dt.time()), zone)
-        for day in days
-        for k in (0, 1)
-    ]
-    closed = np.array(midnights, dtype=np.int64).reshape(-1, 2)
-    starts, ends = _subtract(starts[keep], ends[keep], closed[:, 0], closed[:, 1])
-    cum = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
-    return _Timeline(first_year, last_year, lo, hi, starts, ends, cum)
-
-
-def _covered(points: _Micros, starts: _Micros, ends: _Micros) -> BoolArray:
-    if starts.size == 0:
-        return np.zeros(points.shape, dtype=np.bool_)
-    k = np.searchsorted(starts, points, side="right") - 1
-    return (k >= 0) & (points < ends[np.maximum(k, 0)])
-
-
-def _subtract(
-    starts: _Micros, ends: _Micros, cut_starts: _Micros, cut_ends: _Micros
-) -> tuple[_Micros, _Micros]:
-    """Sorted disjoint intervals minus sorted disjoint cuts, touching pieces merged."""
-    bounds = np.unique(np.concatenate([starts, ends, cut_starts, cut_ends]))
-    state = _covered(bounds, starts, ends) & ~_covered(bounds, cut_starts, cut_ends)
-    before = np.concatenate([[False], state[:-1]])
-    return bounds[state & ~before], bounds[~state & before]

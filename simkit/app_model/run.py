@@ -1,0 +1,95 @@
+"""Running the workbench's scenario on a shared server: the size guard, the key of a run's
+results, the run itself and re-measuring a run against edited targets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from concurrent.futures import Executor
+
+from simkit.errors import InputError
+from simkit.runner import DEFAULT_MAX_VISITS, Progress, Results, check_size, simulate
+from simkit.scenario import Scenario
+
+__all__ = [
+    "DEFAULT_REPLICATIONS",
+    "MAX_REPLICATIONS",
+    "RUN_VISIT_BUDGET",
+    "check_run",
+    "remeasure",
+    "run_key",
+    "simulate_run",
+]
+
+DEFAULT_REPLICATIONS = 10
+"""Replications of a workbench run unless the user raises them."""
+MAX_REPLICATIONS = 100
+RUN_VISIT_BUDGET = 20_000_000
+"""Most visits (over all replications) one workbench run may simulate on a shared server."""
+
+
+def check_run(
+    scenario: Scenario,
+    replications: int,
+    *,
+    max_visits: int = DEFAULT_MAX_VISITS,
+    budget: int = RUN_VISIT_BUDGET,
+) -> float:
+    """Refuse a run too large for a shared server, before it starts.
+
+    Returns the expected visits per replication.
+
+    Raises
+    ------
+    InputError
+        When a replication would exceed ``max_visits`` (:func:`simkit.runner.check_size`), or
+        the whole run ``budget`` visits, or ``replications`` is outside 1 … MAX_REPLICATIONS.
+    """
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise InputError.single(
+            f"{replications} replications", f"choose 1 to {MAX_REPLICATIONS}", path="replications"
+        )
+    estimate = check_size(scenario, max_visits)
+    if estimate * replications > budget:
+        raise InputError.single(
+            f"this run expects about {estimate * replications:,.0f} visits "
+            f"({estimate:,.0f} per replication × {replications}), more than the "
+            f"{budget:,} the workbench runs at once",
+            "lower the replications or the volume, or run it with `simkit simulate`",
+            path="replications",
+        )
+    return estimate
+
+
+def run_key(scenario: Scenario, replications: int, seed: int) -> str:
+    """A key for a run's results: the scenario's YAML (and where its files resolve), the
+    replications and the seed — equal keys give equal numbers."""
+    digest = hashlib.sha256()
+    for part in (scenario.to_yaml(), str(scenario.base_dir), str(replications), str(seed)):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def simulate_run(
+    scenario: Scenario,
+    *,
+    replications: int,
+    seed: int,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Results:
+    """:func:`check_run`, then :func:`simkit.runner.simulate`."""
+    check_run(scenario, replications)
+    return simulate(
+        scenario, replications=replications, seed=seed, executor=executor, progress=progress
+    )
+
+
+def remeasure(results: Results, scenario: Scenario) -> Results:
+    """``results`` measured against the targets of ``scenario`` — which must differ from the
+    scenario that was run in its targets only (as :attr:`EditedScenario.measured` does)."""
+    if scenario is results.scenario:
+        return results
+    return dataclasses.replace(results, scenario=scenario, _summary=None)

@@ -1,0 +1,385 @@
+"""What the workbench's sliders can move in a scenario, and the scenario they leave: slider
+values → a merge patch → two validated scenarios (the one simulated and the one measured).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from simkit.errors import InputError
+from simkit.scenario import Scenario
+from simkit.scenario.models import PriorityTargets
+from simkit.scenario.overlay import merge_patch
+from simkit.units import format_duration
+
+__all__ = [
+    "Controls",
+    "EditedScenario",
+    "ServiceControl",
+    "TargetControl",
+    "TeamControl",
+    "WhatIf",
+    "edit_scenario",
+    "scenario_controls",
+    "what_if_patch",
+    "with_custom_change",
+    "yaml_text",
+]
+
+Patch = dict[str, Any]
+
+
+# -- what can be moved ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceControl:
+    """A service's demand as the scenario has it."""
+
+    service: str
+    per_week: float
+    growth: float
+
+
+@dataclass(frozen=True)
+class TeamControl:
+    """A team's roster lines (agents per line), shrinkage and pause rate as the scenario has them.
+
+    ``pause`` is the team's routing share to ``pause``, or ``None`` when the team has no
+    ``pause:`` duration (its pause rate cannot be moved). Suppliers have no roster.
+    """
+
+    team: str
+    kind: str
+    roster: tuple[tuple[str, int], ...]
+    shrinkage: float
+    pause: float | None
+    handle: str
+
+
+@dataclass(frozen=True)
+class TargetControl:
+    """An SLA target as written in the scenario: ``path`` leads to it in the scenario's data,
+    ``key`` is that path dotted (for widget keys)."""
+
+    key: str
+    path: tuple[str, ...]
+    label: str
+    level: str
+    priority: str
+    metric: str
+    within_h: float
+    goal: float
+    calendar: str
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Everything the workbench's sliders can move in one scenario."""
+
+    services: tuple[ServiceControl, ...]
+    teams: tuple[TeamControl, ...]
+    targets: tuple[TargetControl, ...]
+
+
+def _target_controls(
+    prefix: tuple[str, ...], label: str, level: str, priorities: Mapping[str, PriorityTargets]
+) -> list[TargetControl]:
+    out = []
+    for priority, targets in priorities.items():
+        for metric in ("respond", "resolve"):
+            target = getattr(targets, metric)
+            if target is None:
+                continue
+            path = (*prefix, "priorities", priority, metric)
+            out.append(
+                TargetControl(
+                    key=".".join(path),
+                    path=path,
+                    label=f"{label} {priority} {metric}",
+                    level=level,
+                    priority=priority,
+                    metric=metric,
+                    within_h=float(target.within),
+                    goal=float(target.goal),
+                    calendar=target.calendar,
+                )
+            )
+    return out
+
+
+def scenario_controls(scenario: Scenario) -> Controls:
+    """The sliders of ``scenario`` with its own values: services, teams, SLA targets."""
+    services = tuple(
+        ServiceControl(name, float(s.demand.per_week), float(s.demand.growth))
+        for name, s in scenario.services.items()
+    )
+    teams = []
+    for name, team in scenario.teams.items():
+        routing = dict(team.next) if team.next else {"resolved": 1.0}
+        teams.append(
+            TeamControl(
+                team=name,
+                kind=team.kind,
+                roster=tuple((line, int(n)) for line, n in (team.roster or {}).items()),
+                shrinkage=float(team.shrinkage),
+                pause=float(routing.get("pause", 0.0)) if team.pause is not None else None,
+                handle="; ".join(f"{p}: {d.describe()}" for p, d in team.handle.items()),
+            )
+        )
+    targets: list[TargetControl] = []
+    for name, service in scenario.services.items():
+        targets += _target_controls(("services", name), name, "service", service.priorities)
+    for name, customer in scenario.customers.items():
+        targets += _target_controls(
+            ("customers", name), f"{name} (customer)", "customer", customer.priorities
+        )
+    if scenario.corporate is not None:
+        targets += _target_controls(
+            ("corporate",), "corporate", "corporate", scenario.corporate.priorities
+        )
+    return Controls(services, tuple(teams), tuple(targets))
+
+
+# -- slider values → patch -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Slider values. Anything left out keeps the scenario's value.
+
+    Attributes
+    ----------
+    volume
+        Relative change of every service's tickets per week (0.2 = +20%), > −1.
+    growth
+        Growth per year by service (0.05 = 5%).
+    agents
+        Agents by team and roster line (the line as written in the scenario).
+    handle
+        Multiplier of every handling-time distribution of a team (1.2 = 20% longer).
+    pause
+        A team's routing share to ``pause``; the team's other shares are rescaled to fill the rest.
+    targets
+        ``(within_h, goal)`` by target key (:attr:`TargetControl.key`).
+    """
+
+    volume: float = 0.0
+    growth: Mapping[str, float] = field(default_factory=dict)
+    agents: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    handle: Mapping[str, float] = field(default_factory=dict)
+    pause: Mapping[str, float] = field(default_factory=dict)
+    targets: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def _slider_problem(message: str, fix: str, path: str) -> InputError:
+    return InputError.single(message, fix, path=path)
+
+
+def _nest(patch: Patch, keys: Sequence[str], value: Any) -> None:
+    node = patch
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+
+
+def _routing(current: Mapping[str, float], pause: float) -> dict[str, float | None]:
+    """The team's ``next`` with ``pause`` as its pause share, the other shares rescaled."""
+    old = float(current.get("pause", 0.0))
+    others = {k: float(v) for k, v in current.items() if k != "pause"}
+    rest = sum(others.values())
+    if rest <= 0:
+        others, rest = {"resolved": 1.0}, 1.0
+    scale = (1.0 - pause) / rest
+    routing: dict[str, float | None] = {k: round(v * scale, 6) for k, v in others.items()}
+    if pause > 0:
+        routing["pause"] = round(pause, 6)
+    elif old > 0:
+        routing["pause"] = None
+    return routing
+
+
+def _run_patch(scenario: Scenario, what_if: WhatIf) -> Patch:
+    patch: Patch = {}
+    if not math.isfinite(what_if.volume) or what_if.volume <= -1:
+        raise _slider_problem(
+            f"volume change of {what_if.volume:+.0%} leaves no tickets",
+            "choose a change above −100%",
+            "volume",
+        )
+    for name, service in scenario.services.items():
+        demand = service.demand
+        if what_if.volume != 0:
+            per_week = round(float(demand.per_week) * (1.0 + what_if.volume), 4)
+            _nest(patch, ("services", name, "demand", "per_week"), per_week)
+        growth = what_if.growth.get(name)
+        if growth is not None and not math.isclose(growth, demand.growth, abs_tol=1e-12):
+            _nest(patch, ("services", name, "demand", "growth"), round(float(growth), 6))
+    for name, lines in what_if.agents.items():
+        team = scenario.teams.get(name)
+        roster = (team.roster or {}) if team is not None else {}
+        for line, agents in lines.items():
+            if line not in roster:
+                raise _slider_problem(
+                    f"team {name!r} has no roster line {line!r}",
+                    f"lines of {name}: {', '.join(roster) or 'none'}",
+                    f"teams.{name}.roster",
+                )
+            if int(agents) < 0:
+                raise _slider_problem(
+                    f"{name} {line}: {agents} agents", "agents are 0 or more", f"teams.{name}"
+                )
+            if int(agents) != roster[line]:
+                _nest(patch, ("teams", name, "roster", line), int(agents))
+    for name, factor in what_if.handle.items():
+        if name not in scenario.teams:
+            raise _slider_problem(f"there is no team {name!r}", "", f"teams.{name}")
+        if not math.isfinite(factor) or factor <= 0:
+            raise _slider_problem(
+                f"handling time × {factor:g} for {name}",
+                "use a multiplier greater than 0, e.g. 1.2 for 20% longer",
+                f"teams.{name}.handle",
+            )
+        if factor != 1.0:
+            scaled = {p: d.scaled(factor).to_spec() for p, d in scenario.teams[name].handle.items()}
+            _nest(patch, ("teams", name, "handle"), scaled)
+    for name, share in what_if.pause.items():
+        team = scenario.teams.get(name)
+        if team is None or team.pause is None:
+            raise _slider_problem(
+                f"team {name!r} has no pause duration, so its pause rate cannot be set",
+                "add pause: {duration: …} to the team in the scenario",
+                f"teams.{name}.pause",
+            )
+        if not 0.0 <= share <= 1.0:
+            raise _slider_problem(
+                f"pause rate {share:.0%} for {name}", "choose 0% to 100%", f"teams.{name}.next"
+            )
+        current = dict(team.next) if team.next else {"resolved": 1.0}
+        if not math.isclose(share, current.get("pause", 0.0), abs_tol=1e-9):
+            _nest(patch, ("teams", name, "next"), _routing(current, share))
+    return patch
+
+
+def _target_patch(scenario: Scenario, what_if: WhatIf) -> Patch:
+    known = {c.key: c for c in scenario_controls(scenario).targets}
+    patch: Patch = {}
+    for key, (within_h, goal) in what_if.targets.items():
+        control = known.get(key)
+        if control is None:
+            raise _slider_problem(f"there is no SLA target {key!r}", "", key)
+        change: dict[str, Any] = {}
+        if not math.isclose(within_h, control.within_h, rel_tol=1e-9):
+            if not within_h > 0:
+                raise _slider_problem(
+                    f"{control.label}: a target of {within_h:g} hours",
+                    "a target is a time greater than zero",
+                    key,
+                )
+            change["within"] = format_duration(float(within_h))
+        if not math.isclose(goal, control.goal, abs_tol=1e-9):
+            change["goal"] = round(float(goal), 6)
+        if change:
+            _nest(patch, control.path, change)
+    return patch
+
+
+def yaml_text(patch: Mapping[str, Any]) -> str:
+    """A patch (or any plain data) as YAML, keys in their order."""
+    return yaml.safe_dump(dict(patch), sort_keys=False, allow_unicode=True)
+
+
+def what_if_patch(scenario: Scenario, what_if: WhatIf) -> Patch:
+    """The merge patch (RFC 7396) that the slider values make of ``scenario``: only the values
+    that differ from it; ``{}`` for an untouched workbench.
+
+    Raises
+    ------
+    InputError
+        For a value no scenario can hold (a volume change of −100% or less, a handling
+        multiplier ≤ 0, a pause rate outside 0–100%, an unknown team, line or target).
+    """
+    return dict(merge_patch(_run_patch(scenario, what_if), _target_patch(scenario, what_if)))
+
+
+@dataclass(frozen=True, eq=False)
+class EditedScenario:
+    """The scenario as the sliders leave it.
+
+    ``run`` carries every change but the targets — it is what is simulated; ``measured`` adds the
+    target changes — it is what is measured, estimated and downloaded; ``patch`` is the whole
+    merge patch.
+    """
+
+    run: Scenario
+    measured: Scenario
+    patch: Patch
+
+
+def edit_scenario(scenario: Scenario, what_if: WhatIf, *, name: str = "what-if") -> EditedScenario:
+    """Apply the slider values to ``scenario`` (validated like a scenario file).
+
+    Raises
+    ------
+    InputError
+        When the values, or the scenario they make, are invalid; every problem is listed.
+    """
+    run_patch = _run_patch(scenario, what_if)
+    target_patch = _target_patch(scenario, what_if)
+    run = scenario.with_patch(run_patch, name=name) if run_patch else scenario
+    measured = run.with_patch(target_patch, name=f"{name} targets") if target_patch else run
+    return EditedScenario(run, measured, dict(merge_patch(run_patch, target_patch)))
+
+
+def with_custom_change(
+    scenario: Scenario,
+    patch: Mapping[str, Any],
+    *,
+    name: str = "custom",
+    window: tuple[dt.date, dt.date] | None = None,
+    description: str | None = None,
+) -> Scenario:
+    """``scenario`` with one more named change (a merge patch, permanent or inside ``window`` —
+    from inclusive, until exclusive), so that it can be compared with the baseline like any
+    change the file defines. The baseline itself is not changed.
+
+    Raises
+    ------
+    InputError
+        When the name is taken, the patch is empty, or the scenario the change makes is invalid.
+    """
+    if name in scenario.changes:
+        raise _slider_problem(
+            f"the scenario already has a change named {name!r}", "choose another name", "changes"
+        )
+    if not patch:
+        raise _slider_problem(
+            "the change changes nothing", "move at least one slider away from the scenario", name
+        )
+    change: dict[str, Any] = {"patch": _without_deletions(patch)}
+    if window is not None:
+        change["window"] = {"from": window[0].isoformat(), "until": window[1].isoformat()}
+    if description:
+        change["description"] = description
+    built = scenario.with_patch({"changes": {name: change}}, name=f"define {name}")
+    built.apply(name)
+    return built
+
+
+def _without_deletions(patch: Mapping[str, Any]) -> dict[str, Any]:
+    """The patch, refused when it deletes a key: a ``null`` inside a change defined through a
+    merge patch would be dropped by that merge, so a custom change may only set values."""
+    out: dict[str, Any] = {}
+    for key, value in patch.items():
+        if value is None:
+            raise _slider_problem(
+                f"a custom change cannot delete {key!r}", "set a value instead", str(key)
+            )
+        out[key] = _without_deletions(value) if isinstance(value, Mapping) else value
+    return out
