@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats as _scipy_stats
@@ -37,6 +38,16 @@ class Interval:
 
 
 _EMPTY = Interval(None, None, None)
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(level: float, df: int) -> float:
+    return float(_scipy_stats.t.ppf(level, df))
+
+
+@lru_cache(maxsize=64)
+def _normal_quantile(level: float) -> float:
+    return float(_scipy_stats.norm.ppf(level))
 
 
 def _check_confidence(confidence: float) -> None:
@@ -80,7 +91,7 @@ def mean_interval(
     if x.size < 2:
         return Interval(mean, None, None)
     spread = float(np.std(x, ddof=1))
-    t = float(_scipy_stats.t.ppf(0.5 + confidence / 2.0, x.size - 1))
+    t = _t_quantile(0.5 + confidence / 2.0, x.size - 1)
     half = t * spread / math.sqrt(x.size)
     lo, hi = mean - half, mean + half
     if bounds is not None:
@@ -105,7 +116,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interva
     if n == 0:
         return _EMPTY
     p = successes / n
-    z = float(_scipy_stats.norm.ppf(0.5 + confidence / 2.0))
+    z = _normal_quantile(0.5 + confidence / 2.0)
     z2 = z * z
     denominator = 1.0 + z2 / n
     centre = (p + z2 / (2.0 * n)) / denominator

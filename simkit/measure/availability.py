@@ -55,6 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simkit.measure.clock import instants
+from simkit.measure.intervals import AgreedTime, merge_intervals
 from simkit.measure.periods import Period, period_table
 from simkit.stats import mean_interval, wilson_interval
 
@@ -183,98 +184,6 @@ class AvailabilityTarget:
         return share
 
 
-# ---------------------------------------------------------------------- intervals
-
-
-def _merge(
-    group: np.ndarray, start: np.ndarray, end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of intervals ``[start, end)`` (int64 µs, ``end > start``) within each group:
-    overlapping or touching intervals become one. Returns sorted ``group, start, end``."""
-    if group.size == 0:
-        return group, start, end
-    order = np.lexsort((start, group))
-    group, start, end = group[order], start[order], end[order]
-    origin = int(start.min())
-    width = int(end.max()) - origin + 1
-    if int(group.max()) + 1 > (2**62) // width:
-        raise ValueError("too many replications or too long a span to merge outages")
-    shifted_end = group * width + (end - origin)
-    latest = np.maximum.accumulate(shifted_end)
-    previous = np.concatenate(([-1], latest[:-1]))
-    first = np.flatnonzero(group * width + (start - origin) > previous)
-    return group[first], start[first], np.maximum.reduceat(end, first)
-
-
-def _subtract(
-    starts: np.ndarray, ends: np.ndarray, cut_starts: np.ndarray, cut_ends: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted disjoint intervals minus sorted disjoint cuts (int64 µs)."""
-    if cut_starts.size == 0 or starts.size == 0:
-        return starts, ends
-    bounds = np.unique(np.concatenate([starts, ends, cut_starts, cut_ends]))
-    state = _covered(bounds, starts, ends) & ~_covered(bounds, cut_starts, cut_ends)
-    before = np.concatenate([[False], state[:-1]])
-    return bounds[state & ~before], bounds[~state & before]
-
-
-def _covered(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    k = np.searchsorted(starts, points, side="right") - 1
-    covered: np.ndarray = (k >= 0) & (points < ends[np.maximum(k, 0)])
-    return covered
-
-
-@dataclass(frozen=True, eq=False)
-class _AgreedTime:
-    """Agreed service time as sorted disjoint intervals (int64 µs) with prefix sums: its
-    cumulative function ``G`` measures any interval with one ``searchsorted``."""
-
-    starts: np.ndarray
-    ends: np.ndarray
-    cum: np.ndarray
-
-    @classmethod
-    def build(cls, target: AvailabilityTarget, lo: int, hi: int) -> _AgreedTime:
-        pairs = target.calendar.open_intervals(np.datetime64(lo, "us"), np.datetime64(hi, "us"))
-        starts = pairs[:, 0].astype("datetime64[us]").view(np.int64)
-        ends = pairs[:, 1].astype("datetime64[us]").view(np.int64)
-        windows = target.maintenance
-        if target.exclude_maintenance and windows is not None and windows.size:
-            cuts = windows.view(np.int64)
-            keep = cuts[:, 1] > cuts[:, 0]
-            _, cut_starts, cut_ends = _merge(
-                np.zeros(int(keep.sum()), np.int64), cuts[keep, 0], cuts[keep, 1]
-            )
-            starts, ends = _subtract(starts, ends, cut_starts, cut_ends)
-        cum = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
-        return cls(starts, ends, cum)
-
-    def cumulative(self, t: np.ndarray) -> np.ndarray:
-        if self.starts.size == 0:
-            return np.zeros(np.shape(t), dtype=np.int64)
-        k = np.searchsorted(self.starts, t, side="right") - 1
-        kc = np.maximum(k, 0)
-        inside = np.clip(t - self.starts[kc], 0, self.ends[kc] - self.starts[kc])
-        values: np.ndarray = np.where(k >= 0, self.cum[kc] + inside, 0)
-        return values
-
-    def measure(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """Agreed microseconds in ``[start, end)`` (0 when ``end <= start``)."""
-        micros: np.ndarray = np.maximum(self.cumulative(end) - self.cumulative(start), 0)
-        return micros
-
-    def first_agreed(self, t: np.ndarray) -> np.ndarray:
-        """The first agreed instant at or after each ``t`` (``t`` itself when agreed); only
-        meaningful where agreed time follows ``t``."""
-        if self.starts.size == 0:
-            return t
-        k = np.searchsorted(self.starts, t, side="right") - 1
-        inside = (k >= 0) & (t < self.ends[np.maximum(k, 0)])
-        following = self.starts[np.minimum(k + 1, self.starts.size - 1)]
-        first: np.ndarray = np.where(inside, t, np.maximum(following, t))
-        return first
-
-
 # ---------------------------------------------------------------------- outage rows
 
 
@@ -345,7 +254,7 @@ def _periods(spec: MeasureSpec, lo: int, hi: int) -> list[Period]:
 
 
 def _down_by_period(
-    agreed: _AgreedTime,
+    agreed: AgreedTime,
     replication: np.ndarray,
     start: np.ndarray,
     end: np.ndarray,
@@ -412,7 +321,7 @@ def _measure(outages: pa.Table | None, target: AvailabilityTarget, spec: Measure
     bounds = [int(p.start.view(np.int64)) for p in periods]
     bounds += [int(p.end.view(np.int64)) for p in periods[-1:]]
     edges = np.clip(np.array(bounds or [lo], dtype=np.int64), lo, hi)
-    agreed = _AgreedTime.build(target, lo, hi)
+    agreed = AgreedTime.build(target, lo, hi)
     agreed_per_period = agreed.measure(edges[:-1], edges[1:])
     agreed_us = np.broadcast_to(agreed_per_period, (replications, len(periods))).copy()
 
@@ -425,10 +334,12 @@ def _measure(outages: pa.Table | None, target: AvailabilityTarget, spec: Measure
         down_rep = np.concatenate((down_rep, np.repeat(np.arange(replications), len(cuts))))
         down_start = np.concatenate((down_start, np.tile(cuts[:, 0], replications)))
         down_end = np.concatenate((down_end, np.tile(cuts[:, 1], replications)))
-    down_us = _down_by_period(agreed, *_merge(down_rep, down_start, down_end), edges, replications)
+    down_us = _down_by_period(
+        agreed, *merge_intervals(down_rep, down_start, down_end), edges, replications
+    )
 
     unplanned = ~rows.planned
-    u_rep, u_start, u_end = _merge(
+    u_rep, u_start, u_end = merge_intervals(
         rows.replication[unplanned], rows.start[unplanned], rows.end[unplanned]
     )
     unplanned_us = _down_by_period(agreed, u_rep, u_start, u_end, edges, replications)

@@ -20,8 +20,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "BREACHED",
+    "MET",
+    "OPEN",
     "TOLERANCE_H",
     "BusinessClock",
+    "ClockReadings",
     "ItemPauses",
     "attach_pauses",
     "breach_instants",
@@ -32,6 +36,9 @@ __all__ = [
 
 TOLERANCE_H = 1e-9
 """Clock readings within this many hours (about 4 µs) of a target count as on the target."""
+
+MET, BREACHED, OPEN = 0, 1, 2
+"""Status codes of a measured item: met, breached, or still open (reported, not measured)."""
 
 _NAT = np.datetime64("NaT", "us")
 
@@ -82,9 +89,9 @@ class ItemPauses:
     def subset(self, keep: np.ndarray) -> ItemPauses:
         """The pauses of the items where ``keep`` (a boolean mask over items) is true,
         renumbered to index the kept items."""
-        new_index = np.cumsum(keep) - 1
         rows = keep[self.owner]
-        return ItemPauses(new_index[self.owner[rows]], self.start[rows], self.end[rows])
+        owner = np.searchsorted(np.flatnonzero(keep), self.owner[rows]).astype(np.int64)
+        return ItemPauses(owner, self.start[rows], self.end[rows])
 
 
 def _scan_previous(
@@ -112,6 +119,24 @@ def _scan_previous(
     return out
 
 
+def _pair_keys(replication: np.ndarray, ticket_id: np.ndarray) -> np.ndarray:
+    """One int64 per ``(replication, ticket_id)`` pair, ordered as the pairs are: the offsets
+    from the smallest values when they fit, else the ranks of the values."""
+    if replication.dtype.kind in "iu" and ticket_id.dtype.kind in "iu" and ticket_id.size:
+        rep_lo, rep_hi = int(replication.min()), int(replication.max())
+        id_lo, id_hi = int(ticket_id.min()), int(ticket_id.max())
+        width = id_hi - id_lo + 1
+        bound = max(abs(rep_lo), abs(rep_hi), abs(id_lo), abs(id_hi))
+        if (rep_hi - rep_lo + 1) * width < 2**62 and bound < 2**62:
+            offset = replication.astype(np.int64) - rep_lo
+            key: np.ndarray = offset * width + (ticket_id.astype(np.int64) - id_lo)
+            return key
+    ids, id_rank = np.unique(ticket_id, return_inverse=True)
+    _, rep_rank = np.unique(replication, return_inverse=True)
+    ranked: np.ndarray = rep_rank.astype(np.int64) * ids.size + id_rank
+    return ranked
+
+
 def match_items(
     item_replication: np.ndarray,
     item_id: np.ndarray,
@@ -123,9 +148,9 @@ def match_items(
     n = item_id.size
     if n == 0:
         return np.full(ticket_id.size, -1, dtype=np.int64)
-    ids, id_rank = np.unique(np.concatenate((item_id, ticket_id)), return_inverse=True)
-    _, rep_rank = np.unique(np.concatenate((item_replication, replication)), return_inverse=True)
-    key = rep_rank.astype(np.int64) * ids.size + id_rank
+    key = _pair_keys(
+        np.concatenate((item_replication, replication)), np.concatenate((item_id, ticket_id))
+    )
     item_key, row_key = key[:n], key[n:]
     order = np.argsort(item_key, kind="stable")
     sorted_key = item_key[order]
@@ -222,3 +247,77 @@ def breach_instants(
         extra[first_owner] = stopped_before[reached[first_row]]
         target += extra
     return np.asarray(calendar.add(begin, target)).astype("datetime64[us]")
+
+
+@dataclass(frozen=True, eq=False)
+class ClockReadings:
+    """The clocks of a set of items on one calendar, read once for every target that shares
+    the calendar and the clock's stop (respond or resolve): each target then only compares
+    the readings with its own ``within_h``.
+
+    ``until`` is the stop, or ``observed_until`` for an item still running (``closed`` false),
+    and ``time_h`` the net business hours from ``begin`` to ``until``.
+    """
+
+    calendar: BusinessClock
+    begin: np.ndarray
+    until: np.ndarray
+    closed: np.ndarray
+    time_h: np.ndarray
+    pauses: ItemPauses
+
+    @classmethod
+    def read(
+        cls,
+        calendar: BusinessClock,
+        begin: np.ndarray,
+        stop: np.ndarray,
+        pauses: ItemPauses,
+        observed_until: np.datetime64,
+    ) -> ClockReadings:
+        """Read the clocks of items that begin at ``begin`` and stop at ``stop`` (``NaT``:
+        not stopped); a stop after ``observed_until`` is not known yet."""
+        stop = np.where(stop > observed_until, _NAT, stop)
+        closed = ~np.isnat(stop)
+        until = np.maximum(np.where(closed, stop, observed_until), begin)
+        time_h = net_hours(calendar, begin, until, pauses)
+        return cls(calendar, begin, until, closed, time_h, pauses)
+
+    def judge(
+        self, within_h: float, items: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Net time, status code and stop/breach instant of each item against ``within_h``.
+
+        Parameters
+        ----------
+        within_h
+            The target in business hours.
+        items
+            Increasing indices of the items judged (default: all of them).
+
+        Returns
+        -------
+        time_h, status, stop_at
+            ``time_h`` is +∞ for an item breached while still running and NaN while ``OPEN``;
+            ``stop_at`` is the stop, the breach instant of an item breached while running, or
+            ``NaT`` while ``OPEN``.
+        """
+        if items is None:
+            items = np.arange(self.begin.size)
+        time_h = self.time_h[items]
+        closed = self.closed[items]
+        status = np.full(time_h.size, OPEN, dtype=np.int8)
+        status[closed] = np.where(time_h[closed] <= within_h + TOLERANCE_H, MET, BREACHED)
+        late = ~closed & (time_h > within_h + TOLERANCE_H)
+        status[late] = BREACHED
+        stop_at = np.where(closed, self.until[items], _NAT)
+        if late.any():
+            late_items = items[late]
+            keep = np.zeros(self.begin.size, dtype=bool)
+            keep[late_items] = True
+            stop_at[late] = breach_instants(
+                self.calendar, self.begin[late_items], within_h, self.pauses.subset(keep)
+            )
+            time_h[late] = np.inf
+        time_h[status == OPEN] = np.nan
+        return time_h, status, stop_at

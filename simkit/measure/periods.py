@@ -17,9 +17,20 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from simkit.measure.targets import MeasureSpec
 
-__all__ = ["PERIOD_KINDS", "Period", "PeriodKind", "period_boundaries", "period_of", "period_table"]
+__all__ = [
+    "PERIOD_KINDS",
+    "Period",
+    "PeriodKind",
+    "period_boundaries",
+    "period_index",
+    "period_of",
+    "period_positions",
+    "period_table",
+]
 
 PeriodKind = Literal["week", "month", "quarter"]
 PERIOD_KINDS: tuple[PeriodKind, ...] = ("week", "month", "quarter")
@@ -107,6 +118,26 @@ def period_boundaries(
     return np.array(edges, dtype="datetime64[us]"), labels
 
 
+def period_index(instants: np.ndarray, timezone: str, kind: str) -> tuple[np.ndarray, list[str]]:
+    """The period of each instant as an index into a list of labels.
+
+    Returns
+    -------
+    index, labels
+        ``index`` is an int64 array (−1 where the instant is ``NaT``) into ``labels``, the
+        labels of every period from the one of the earliest instant to the one of the latest.
+    """
+    _check_kind(kind)
+    times = np.asarray(instants).astype("datetime64[us]")
+    known = ~np.isnat(times)
+    if not known.any():
+        return np.full(times.shape, -1, dtype=np.int64), []
+    edges, labels = period_boundaries(times[known].min(), times[known].max(), timezone, kind)
+    index = np.searchsorted(edges, times, side="right").astype(np.int64) - 1
+    index[~known] = -1
+    return index, labels
+
+
 def period_of(instants: np.ndarray, timezone: str, kind: str) -> np.ndarray:
     """Label of the period containing each instant.
 
@@ -124,16 +155,23 @@ def period_of(instants: np.ndarray, timezone: str, kind: str) -> np.ndarray:
     numpy.ndarray
         Object array of ``str`` labels (``None`` where the instant is ``NaT``).
     """
-    _check_kind(kind)
-    times = np.asarray(instants).astype("datetime64[us]")
-    labels_out = np.full(times.shape, None, dtype=object)
-    known = ~np.isnat(times)
-    if not known.any():
-        return labels_out
-    edges, labels = period_boundaries(times[known].min(), times[known].max(), timezone, kind)
-    index = np.searchsorted(edges, times[known], side="right") - 1
-    labels_out[known] = np.asarray(labels, dtype=object)[index]
+    index, labels = period_index(instants, timezone, kind)
+    labels_out = np.full(index.shape, None, dtype=object)
+    known = index >= 0
+    labels_out[known] = np.asarray(labels, dtype=object)[index[known]]
     return labels_out
+
+
+def period_positions(instants: np.ndarray, periods: Sequence[Period]) -> np.ndarray:
+    """The index of the period of ``periods`` (contiguous, in order) holding each instant, −1
+    for ``NaT`` and for instants outside them."""
+    times = np.asarray(instants).astype("datetime64[us]", copy=False)
+    if not periods:
+        return np.full(times.shape, -1, dtype=np.int64)
+    edges = np.array([p.start for p in periods] + [periods[-1].end], dtype="datetime64[us]")
+    index = np.searchsorted(edges, times, side="right").astype(np.int64) - 1
+    index[np.isnat(times) | (index >= len(periods))] = -1
+    return index
 
 
 def period_table(spec: MeasureSpec) -> list[Period]:

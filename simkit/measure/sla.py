@@ -18,34 +18,40 @@ otherwise.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from simkit.measure.clock import (
-    TOLERANCE_H,
-    BusinessClock,
+    BREACHED,
+    MET,
+    OPEN,
+    ClockReadings,
     ItemPauses,
     attach_pauses,
-    breach_instants,
-    instants,
     match_items,
-    net_hours,
 )
-from simkit.measure.periods import period_of
+from simkit.measure.columns import TicketColumns, VisitColumns, ticket_columns, visit_columns
+from simkit.measure.periods import period_index
 from simkit.measure.targets import MeasureSpec, OlaTarget, SlaTarget
 
 __all__ = [
+    "BREACHED",
+    "MET",
     "OLA_OUTCOME_SCHEMA",
+    "OPEN",
     "SLA_OUTCOME_SCHEMA",
     "STATUSES",
+    "Outcomes",
+    "measure_ola",
+    "measure_sla",
     "ola_outcomes",
     "sla_outcomes",
     "ticket_pauses",
 ]
 
 STATUSES = ("met", "breached", "open")
-MET, BREACHED, OPEN = 0, 1, 2
 
 _TIMESTAMP = pa.timestamp("us", "UTC")
 SLA_OUTCOME_SCHEMA = pa.schema(
@@ -71,25 +77,16 @@ OLA_OUTCOME_SCHEMA = pa.schema(
 )
 
 
-def _equals(column: pa.ChunkedArray, value: str) -> np.ndarray:
-    mask = pc.fill_null(pc.equal(column, pa.scalar(value, column.type)), False)
-    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+@dataclass(frozen=True, eq=False)
+class Outcomes:
+    """The outcomes of one target as arrays: the measured ``rows`` of the ticket or visit
+    table (increasing), and per row its ``time_h``, ``status`` code (:data:`MET`,
+    :data:`BREACHED`, :data:`OPEN`) and ``stop_at`` — an outcome table without the labels."""
 
-
-def _flag(table: pa.Table, name: str) -> np.ndarray:
-    if name not in table.column_names:
-        return np.zeros(table.num_rows, dtype=bool)
-    values = pc.fill_null(table[name].cast(pa.bool_()), False)
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _integers(table: pa.Table, name: str, dtype: type[np.integer]) -> np.ndarray:
-    return np.asarray(table[name].to_numpy(zero_copy_only=False)).astype(dtype)
-
-
-def _in_window(opened: np.ndarray, spec: MeasureSpec) -> np.ndarray:
-    inside: np.ndarray = ~np.isnat(opened) & (opened >= spec.start) & (opened < spec.horizon_end)
-    return inside
+    rows: np.ndarray
+    time_h: np.ndarray
+    status: np.ndarray
+    stop_at: np.ndarray
 
 
 def _first_known(*candidates: np.ndarray) -> np.ndarray:
@@ -100,48 +97,23 @@ def _first_known(*candidates: np.ndarray) -> np.ndarray:
     return result
 
 
-def _clock(
-    calendar: BusinessClock,
-    begin: np.ndarray,
-    stop: np.ndarray,
-    within_h: float,
-    pauses: ItemPauses,
-    spec: MeasureSpec,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Net time, status code and stop/breach instant of every item."""
-    now = spec.observed_until
-    stop = np.where(stop > now, np.datetime64("NaT", "us"), stop)
-    closed = ~np.isnat(stop)
-    until = np.maximum(np.where(closed, stop, now), begin)
-    time_h = net_hours(calendar, begin, until, pauses)
-    status = np.full(begin.size, OPEN, dtype=np.int8)
-    status[closed] = np.where(time_h[closed] <= within_h + TOLERANCE_H, MET, BREACHED)
-    late = ~closed & (time_h > within_h + TOLERANCE_H)
-    status[late] = BREACHED
-    stop_at = np.where(closed, until, np.datetime64("NaT", "us"))
-    if late.any():
-        stop_at[late] = breach_instants(calendar, begin[late], within_h, pauses.subset(late))
-        time_h[late] = np.inf
-    time_h[status == OPEN] = np.nan
-    return time_h, status, stop_at
-
-
 def _table(
-    columns: dict[str, np.ndarray],
-    time_h: np.ndarray,
-    status: np.ndarray,
-    stop_at: np.ndarray,
-    spec: MeasureSpec,
-    schema: pa.Schema,
+    columns: dict[str, np.ndarray], outcomes: Outcomes, spec: MeasureSpec, schema: pa.Schema
 ) -> pa.Table:
-    statuses = pa.DictionaryArray.from_arrays(pa.array(status, pa.int8()), pa.array(STATUSES))
-    labels = period_of(stop_at, spec.timezone, spec.period)
+    statuses = pa.DictionaryArray.from_arrays(
+        pa.array(outcomes.status, pa.int8()), pa.array(STATUSES)
+    )
+    index, labels = period_index(outcomes.stop_at, spec.timezone, spec.period)
+    periods = pa.DictionaryArray.from_arrays(
+        pa.array(index, pa.int64(), mask=index < 0), pa.array(labels, pa.string())
+    )
+    time_h = outcomes.time_h
     data = {
         **columns,
         "time_h": pa.array(time_h, pa.float64(), mask=np.isnan(time_h)),
         "status": statuses.cast(pa.string()),
-        "stop_at": pa.array(stop_at, _TIMESTAMP),
-        "period": pa.array(labels, pa.string()),
+        "stop_at": pa.array(outcomes.stop_at, _TIMESTAMP),
+        "period": periods.cast(pa.string()),
     }
     return pa.table([data[field.name] for field in schema], schema=schema)
 
@@ -152,12 +124,72 @@ def ticket_pauses(tickets: pa.Table, pauses: pa.Table | None, spec: MeasureSpec)
     Pass the result as ``pauses`` to :func:`sla_outcomes` with the same ``tickets`` table: the
     join by ``(replication, ticket_id)`` then runs once instead of once per target.
     """
-    return attach_pauses(
-        _integers(tickets, "replication", np.int32),
-        _integers(tickets, "ticket_id", np.int64),
-        pauses,
-        spec.observed_until,
-    )
+    columns = ticket_columns(tickets)
+    return attach_pauses(columns.replication, columns.ticket_id, pauses, spec.observed_until)
+
+
+def _chosen_tickets(columns: TicketColumns, target: SlaTarget, window: np.ndarray) -> np.ndarray:
+    chosen: np.ndarray = window & columns.priority.equals(target.priority)
+    if target.service is not None:
+        chosen &= columns.service.equals(target.service)
+    if target.customer is not None:
+        chosen &= columns.customer.equals(target.customer)
+    return chosen
+
+
+def _ticket_window(columns: TicketColumns, spec: MeasureSpec) -> np.ndarray:
+    window: np.ndarray = columns.opened_within(spec.start, spec.horizon_end) & ~columns.abandoned
+    return window
+
+
+def _ticket_stop(columns: TicketColumns, metric: str, rows: np.ndarray) -> np.ndarray:
+    """Response stops at ``first_response_at`` (at the resolution when none is recorded),
+    resolution at ``resolved_at``."""
+    resolved: np.ndarray = columns.resolved[rows]
+    if metric == "respond":
+        return _first_known(columns.first_response[rows], resolved)
+    return resolved
+
+
+def measure_sla(
+    tickets: pa.Table, pauses: pa.Table | ItemPauses | None, spec: MeasureSpec
+) -> list[Outcomes]:
+    """The outcomes of every SLA target of ``spec``, in order, as :func:`sla_outcomes` gives
+    them with the pauses attached to every row of ``tickets`` (:func:`ticket_pauses`).
+
+    The targets that share a calendar and a metric share one reading of the clocks, taken over
+    every ticket any of them measures; each target then only compares it with its own target.
+    """
+    if not spec.sla:
+        return []
+    columns = ticket_columns(tickets)
+    attached = pauses if isinstance(pauses, ItemPauses) else ticket_pauses(tickets, pauses, spec)
+    columns.priority.expect(target.priority for target in spec.sla)
+    columns.service.expect(target.service for target in spec.sla if target.service is not None)
+    columns.customer.expect(target.customer for target in spec.sla if target.customer is not None)
+    window = _ticket_window(columns, spec)
+    chosen = [_chosen_tickets(columns, target, window) for target in spec.sla]
+    groups: dict[tuple[object, str], list[int]] = {}
+    for i, target in enumerate(spec.sla):
+        groups.setdefault((target.calendar, target.metric), []).append(i)
+    found: dict[int, Outcomes] = {}
+    for (_, metric), members in groups.items():
+        calendar = spec.sla[members[0]].calendar
+        union = np.logical_or.reduce([chosen[i] for i in members])
+        rows = np.flatnonzero(union)
+        position = np.cumsum(union) - 1
+        readings = ClockReadings.read(
+            calendar,
+            columns.opened[rows],
+            _ticket_stop(columns, metric, rows),
+            attached.subset(union),
+            spec.observed_until,
+        )
+        for i in members:
+            mine = np.flatnonzero(chosen[i])
+            time_h, status, stop_at = readings.judge(spec.sla[i].within_h, position[mine])
+            found[i] = Outcomes(mine, time_h, status, stop_at)
+    return [found[i] for i in range(len(spec.sla))]
 
 
 def sla_outcomes(
@@ -192,57 +224,71 @@ def sla_outcomes(
     Response stops at ``first_response_at``; a resolved ticket without a recorded response
     (possible in history) counts as responded at its resolution.
     """
-    opened = instants(tickets["opened_at"], "tickets.opened_at")
-    chosen = _in_window(opened, spec) & ~_flag(tickets, "abandoned")
-    chosen &= _equals(tickets["priority"], target.priority)
-    if target.service is not None:
-        chosen &= _equals(tickets["service"], target.service)
-    if target.customer is not None:
-        chosen &= _equals(tickets["customer"], target.customer)
+    columns = ticket_columns(tickets)
+    chosen = _chosen_tickets(columns, target, _ticket_window(columns, spec))
     rows = np.flatnonzero(chosen)
-    selected = tickets.take(pa.array(rows, pa.int64()))
-    resolved = instants(selected["resolved_at"], "tickets.resolved_at")
-    if target.metric == "respond":
-        stop = _first_known(
-            instants(selected["first_response_at"], "tickets.first_response_at"), resolved
-        )
-    else:
-        stop = resolved
-    replication = _integers(selected, "replication", np.int32)
-    ticket_id = _integers(selected, "ticket_id", np.int64)
+    replication = columns.replication[rows]
+    ticket_id = columns.ticket_id[rows]
     if isinstance(pauses, ItemPauses):
         item_pauses = pauses.subset(chosen)
     else:
         item_pauses = attach_pauses(replication, ticket_id, pauses, spec.observed_until)
-    time_h, status, stop_at = _clock(
-        target.calendar, opened[rows], stop, target.within_h, item_pauses, spec
+    readings = ClockReadings.read(
+        target.calendar,
+        columns.opened[rows],
+        _ticket_stop(columns, target.metric, rows),
+        item_pauses,
+        spec.observed_until,
     )
+    outcomes = Outcomes(rows, *readings.judge(target.within_h))
     return _table(
-        {"replication": replication, "ticket_id": ticket_id},
-        time_h,
-        status,
-        stop_at,
-        spec,
-        SLA_OUTCOME_SCHEMA,
+        {"replication": replication, "ticket_id": ticket_id}, outcomes, spec, SLA_OUTCOME_SCHEMA
     )
 
 
-def _visit_priority(visits: pa.Table, tickets: pa.Table | None) -> pa.ChunkedArray:
+def _visit_priority(
+    visits: pa.Table, columns: VisitColumns, tickets: pa.Table | None, priority: str
+) -> np.ndarray:
+    """Whether each visit belongs to a ticket of ``priority``."""
     if "priority" in visits.column_names:
-        return visits["priority"]
+        return columns.priority.equals(priority)
     if tickets is None:
         raise ValueError(
             "an OLA/UC target for one priority needs the tickets table to look up the priority "
             "of each visit: pass tickets=..."
         )
+    owners = ticket_columns(tickets)
     owner = match_items(
-        _integers(tickets, "replication", np.int32),
-        _integers(tickets, "ticket_id", np.int64),
-        _integers(visits, "replication", np.int32),
-        _integers(visits, "ticket_id", np.int64),
+        owners.replication, owners.ticket_id, columns.replication, columns.ticket_id
     )
-    priority = tickets["priority"].take(pa.array(np.maximum(owner, 0), pa.int64()))
-    return pa.chunked_array([pc.if_else(pa.array(owner >= 0), priority, None)])
+    code = np.where(owner >= 0, owners.priority.codes[np.maximum(owner, 0)], -1)
+    mask: np.ndarray = code == owners.priority.code(priority)
+    return mask
+
+
+def measure_ola(
+    visits: pa.Table,
+    target: OlaTarget,
+    spec: MeasureSpec,
+    tickets: pa.Table | None = None,
+) -> Outcomes:
+    """The outcomes of one OLA/UC target as arrays; see :func:`ola_outcomes`."""
+    columns = visit_columns(visits)
+    assigned = columns.assigned
+    chosen = columns.assigned_within(spec.start, spec.horizon_end) & columns.team.equals(
+        target.team
+    )
+    chosen &= ~columns.outcome.equals("abandoned")
+    if target.priority is not None:
+        chosen &= _visit_priority(visits, columns, tickets, target.priority)
+    rows = np.flatnonzero(chosen)
+    stop = columns.finished[rows]
+    if target.metric == "respond":
+        stop = _first_known(columns.started[rows], stop)
+    readings = ClockReadings.read(
+        target.calendar, assigned[rows], stop, ItemPauses.none(), spec.observed_until
+    )
+    return Outcomes(rows, *readings.judge(target.within_h))
 
 
 def ola_outcomes(
@@ -273,30 +319,16 @@ def ola_outcomes(
     pyarrow.Table
         :data:`OLA_OUTCOME_SCHEMA`, one row per selected visit, ``open`` ones included.
     """
-    assigned = instants(visits["assigned_at"], "visits.assigned_at")
-    chosen = _in_window(assigned, spec) & _equals(visits["team"], target.team)
-    chosen &= ~_equals(visits["outcome"], "abandoned")
-    if target.priority is not None:
-        chosen &= _equals(_visit_priority(visits, tickets), target.priority)
-    rows = np.flatnonzero(chosen)
-    selected = visits.take(pa.array(rows, pa.int64()))
-    finished = instants(selected["finished_at"], "visits.finished_at")
-    if target.metric == "respond":
-        stop = _first_known(instants(selected["started_at"], "visits.started_at"), finished)
-    else:
-        stop = finished
-    time_h, status, stop_at = _clock(
-        target.calendar, assigned[rows], stop, target.within_h, ItemPauses.none(), spec
-    )
+    outcomes = measure_ola(visits, target, spec, tickets)
+    columns = visit_columns(visits)
+    rows = outcomes.rows
     return _table(
         {
-            "replication": _integers(selected, "replication", np.int32),
-            "ticket_id": _integers(selected, "ticket_id", np.int64),
-            "seq": _integers(selected, "seq", np.int32),
+            "replication": columns.replication[rows],
+            "ticket_id": columns.ticket_id[rows],
+            "seq": columns.seq[rows],
         },
-        time_h,
-        status,
-        stop_at,
+        outcomes,
         spec,
         OLA_OUTCOME_SCHEMA,
     )

@@ -29,16 +29,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simkit.measure.clock import instants
-from simkit.measure.periods import Period, period_table
+from simkit.measure.columns import ticket_columns, visit_columns
+from simkit.measure.periods import Period, period_positions, period_table
 from simkit.measure.sla import (
     BREACHED,
     MET,
     OPEN,
     STATUSES,
-    ola_outcomes,
-    sla_outcomes,
-    ticket_pauses,
+    Outcomes,
+    measure_ola,
+    measure_sla,
 )
 from simkit.measure.targets import MeasureSpec, OlaTarget, SlaTarget, SmallSample
 from simkit.stats import mean_interval, wilson_interval
@@ -118,6 +118,34 @@ class TargetFigures:
     times: np.ndarray
 
 
+def _count(
+    periods: tuple[Period, ...],
+    replication: np.ndarray,
+    status: np.ndarray,
+    period: np.ndarray,
+    time_h: np.ndarray,
+    replications: int,
+) -> TargetFigures:
+    """Outcomes counted by replication and period (``period`` indexes ``periods``, −1 for
+    none); ``status`` codes as :data:`~simkit.measure.sla.MET` and friends."""
+    replication = np.asarray(replication, np.int64)
+    if replication.size and (replication.min() < 0 or replication.max() >= replications):
+        raise ValueError(
+            f"replication ids must be 0 … {replications - 1} (spec.replications = "
+            f"{replications}), found {replication.min()} … {replication.max()}"
+        )
+    measured_rows = (status != OPEN) & (period >= 0)
+    cells = replications * len(periods)
+    key = replication * len(periods) + period
+    measured = np.bincount(key[measured_rows], minlength=cells).reshape(replications, -1)
+    met = np.bincount(key[measured_rows & (status == MET)], minlength=cells).reshape(
+        replications, -1
+    )
+    open_items = np.bincount(replication[status == OPEN], minlength=replications)
+    times = time_h[(status == MET) | (status == BREACHED)]
+    return TargetFigures(periods, measured, met, open_items, times)
+
+
 def target_figures(outcomes: pa.Table, spec: MeasureSpec) -> TargetFigures:
     """Count an outcome table (from :func:`sla_outcomes` / :func:`ola_outcomes`) by replication
     and period of :func:`period_table`.
@@ -128,29 +156,28 @@ def target_figures(outcomes: pa.Table, spec: MeasureSpec) -> TargetFigures:
         When a replication id lies outside ``0 … spec.replications − 1``.
     """
     periods = tuple(period_table(spec))
-    replications = spec.replications
     replication = np.asarray(outcomes["replication"].to_numpy(zero_copy_only=False), np.int64)
-    if replication.size and (replication.min() < 0 or replication.max() >= replications):
-        raise ValueError(
-            f"replication ids must be 0 … {replications - 1} (spec.replications = "
-            f"{replications}), found {replication.min()} … {replication.max()}"
-        )
     codes = pc.index_in(outcomes["status"], value_set=pa.array(STATUSES))
     status = np.asarray(pc.fill_null(codes, OPEN).to_numpy(zero_copy_only=False), np.int64)
     labels = pa.array([p.label for p in periods], pa.string())
     index = pc.fill_null(pc.index_in(outcomes["period"], value_set=labels), -1)
     period = np.asarray(index.to_numpy(zero_copy_only=False), np.int64)
-    measured_rows = (status != OPEN) & (period >= 0)
-    cells = replications * len(periods)
-    key = replication * len(periods) + period
-    measured = np.bincount(key[measured_rows], minlength=cells).reshape(replications, -1)
-    met = np.bincount(key[measured_rows & (status == MET)], minlength=cells).reshape(
-        replications, -1
-    )
-    open_items = np.bincount(replication[status == OPEN], minlength=replications)
     time_h = np.asarray(outcomes["time_h"].to_numpy(zero_copy_only=False), np.float64)
-    times = time_h[(status == MET) | (status == BREACHED)]
-    return TargetFigures(periods, measured, met, open_items, times)
+    return _count(periods, replication, status, period, time_h, spec.replications)
+
+
+def _figures(
+    outcomes: Outcomes, replication: np.ndarray, periods: tuple[Period, ...], spec: MeasureSpec
+) -> TargetFigures:
+    """:func:`target_figures` of outcomes held as arrays (``replication`` of their rows)."""
+    return _count(
+        periods,
+        replication,
+        outcomes.status,
+        period_positions(outcomes.stop_at, periods),
+        outcomes.time_h,
+        spec.replications,
+    )
 
 
 def _quantiles(times: np.ndarray) -> dict[str, float | None]:
@@ -247,27 +274,23 @@ def _period_rows(target: SlaTarget, figures: TargetFigures, spec: MeasureSpec) -
 
 
 def _team_rows(visits: pa.Table, team_stats: pa.Table | None, spec: MeasureSpec) -> list[Row]:
-    assigned = instants(visits["assigned_at"], "visits.assigned_at")
-    inside = ~np.isnat(assigned) & (assigned >= spec.start) & (assigned < spec.horizon_end)
-    window = visits.filter(pa.array(inside))
-    started = instants(window["started_at"], "visits.started_at")
-    wait_h = (started - assigned[inside]) / np.timedelta64(3_600_000_000, "us")
-    abandoned = np.asarray(
-        pc.fill_null(pc.equal(window["outcome"], "abandoned"), False).to_numpy(
-            zero_copy_only=False
-        ),
-        dtype=bool,
-    )
-    visit_team = np.asarray(window["team"].to_numpy(zero_copy_only=False), dtype=object)
-    names = set(visit_team.tolist())
+    columns = visit_columns(visits)
+    assigned = columns.assigned
+    inside = columns.assigned_within(spec.start, spec.horizon_end)
+    wait_h = (columns.started[inside] - assigned[inside]) / np.timedelta64(3_600_000_000, "us")
+    abandoned = columns.outcome.equals("abandoned")[inside]
+    visit_team = columns.team.codes[inside]
+    present = np.bincount(visit_team + 1, minlength=len(columns.team.names) + 1)[1:] > 0
+    names: set[Any] = {columns.team.names[code] for code in np.flatnonzero(present)}
     if team_stats is not None:
         names |= set(team_stats["team"].to_pylist())
     names.discard(None)
     utilization = _utilization(team_stats, spec.replications)
+    waited = ~np.isnan(wait_h)
     rows: list[Row] = []
     for team in sorted(names):
-        mine = visit_team == team
-        waits = wait_h[mine & ~np.isnan(wait_h)]
+        mine = visit_team == columns.team.code(team)
+        waits = wait_h[mine & waited]
         count = int(mine.sum())
         rows.append(
             {
@@ -347,22 +370,26 @@ def summarize(
         given without visits.
     """
     replications = spec.replications
+    periods = tuple(period_table(spec))
     sla_rows: list[Row] = []
     period_rows: list[Row] = []
-    attached = ticket_pauses(tickets, pauses, spec) if spec.sla else None
-    for target in spec.sla:
-        figures = target_figures(sla_outcomes(tickets, attached, target, spec), spec)
+    for target, outcomes in zip(spec.sla, measure_sla(tickets, pauses, spec), strict=True):
+        ticket_replication = ticket_columns(tickets).replication[outcomes.rows]
+        figures = _figures(outcomes, ticket_replication, periods, spec)
         sla_rows.append(_sla_row(target, figures, replications))
         period_rows.extend(_period_rows(target, figures, spec))
     if visits is None and spec.ola:
         raise ValueError("OLA/UC targets are measured on visits: pass the visits table")
+    teams = _team_rows(visits, team_stats, spec) if visits is not None else []
     ola_rows = []
     for ola_target in spec.ola if visits is not None else ():
-        outcomes = ola_outcomes(visits, ola_target, spec, tickets)
-        ola_rows.append(_ola_row(ola_target, target_figures(outcomes, spec), replications))
+        outcomes = measure_ola(visits, ola_target, spec, tickets)
+        visit_replication = visit_columns(visits).replication[outcomes.rows]
+        figures = _figures(outcomes, visit_replication, periods, spec)
+        ola_rows.append(_ola_row(ola_target, figures, replications))
     return {
         "sla": sla_rows,
         "ola": ola_rows,
-        "teams": _team_rows(visits, team_stats, spec) if visits is not None else [],
+        "teams": teams,
         "periods": period_rows,
     }
