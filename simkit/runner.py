@@ -8,8 +8,11 @@ that fails is recorded as data (:attr:`Results.failures`), not raised.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import pickle
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
@@ -92,6 +95,43 @@ def run_replication(
                 replication, f"{type(error).__name__}: {error}", traceback.format_exc()
             ),
         )
+
+
+@dataclass(frozen=True)
+class _ShippedScenario:
+    """A scenario as it travels to worker processes: pickled once by the runner, unpickled once
+    per worker (by its digest), so that every replication a worker runs shares one scenario
+    object and the model compiled from it."""
+
+    digest: str
+    data: bytes
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> _ShippedScenario:
+        data = pickle.dumps(scenario, protocol=pickle.HIGHEST_PROTOCOL)
+        return cls(hashlib.blake2b(data, digest_size=16).hexdigest(), data)
+
+    def scenario(self) -> Scenario:
+        received = _RECEIVED.get(self.digest)
+        if received is None:
+            received = pickle.loads(self.data)
+            _RECEIVED[self.digest] = received
+            while len(_RECEIVED) > _RECEIVED_SIZE:
+                _RECEIVED.popitem(last=False)
+        else:
+            _RECEIVED.move_to_end(self.digest)
+        return received
+
+
+_RECEIVED: OrderedDict[str, Scenario] = OrderedDict()
+_RECEIVED_SIZE = 8
+
+
+def _run_shipped(
+    shipped: _ShippedScenario, seed: int, replication: int, replications: int
+) -> ReplicationOutcome:
+    """:func:`run_replication` in a worker, on the worker's copy of the scenario."""
+    return run_replication(shipped.scenario(), seed, replication, replications)
 
 
 @dataclass
@@ -237,8 +277,9 @@ def simulate(
             if progress is not None:
                 progress(k + 1, n)
     else:
+        shipped = _ShippedScenario.of(scenario)
         futures: list[Future[ReplicationOutcome]] = [
-            executor.submit(run_replication, scenario, s, k, n) for k in range(n)
+            executor.submit(_run_shipped, shipped, s, k, n) for k in range(n)
         ]
         for done, future in enumerate(as_completed(futures), start=1):
             outcomes.append(future.result())

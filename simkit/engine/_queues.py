@@ -20,14 +20,17 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cmp_to_key, partial
 from heapq import heappush
+from itertools import repeat
+from typing import cast
 
 import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, Event, EventPriority
 
 from simkit.distributions import Distribution
-from simkit.engine._draws import Draws, distribution_draws, uniform_draws
+from simkit.engine._draws import Draws, bulk_draws, distribution_draws, uniform_draws
 from simkit.engine._ledger import (
     ABANDONED,
     AWAITING_USER,
@@ -65,12 +68,19 @@ class Due(Event):
 
 
 class Clock(simpy.Environment):
-    """A simpy environment that also schedules events at absolute instants."""
+    """A simpy environment that also schedules events at absolute instants.
+
+    On the hot path the engine does what :meth:`at` does without the call: it pushes
+    ``(instant, priority, next(sequence), event)`` onto ``agenda``, and reads the current instant
+    as ``_now`` rather than through the ``now`` property.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.agenda = self._queue
         """The scheduled events, a heap: ``agenda[0][0]`` is the instant of the next one."""
+        self.sequence = self._eid
+        """Numbers scheduled events in order: the tie-break between events at one instant."""
 
     def at(self, event: Event, instant: float, priority: EventPriority = NORMAL) -> None:
         """Schedule ``event`` at ``instant`` (not before now) with ``priority``."""
@@ -124,10 +134,12 @@ class _Rules:
     """By priority rank."""
     thresholds: list[float]
     """Cumulative route probabilities but the last: ``bisect_right`` picks the route."""
-    routes: list[tuple[int, Desk | None]]
-    """``(RESOLVED | PAUSED | ROUTED, target)`` aligned with the thresholds."""
-    only_route: tuple[int, Desk | None] | None
-    pause: Draws | None
+    routes: list[tuple[int, Desk]]
+    """``(RESOLVED | PAUSED | ROUTED, target)`` aligned with the thresholds; the target of a
+    resolution or a pause is the desk itself."""
+    only_route: tuple[int, Desk] | None
+    pause: Draws
+    """Pause durations; never drawn where no route pauses."""
     patience: Draws | None
     preempt: frozenset[int]
 
@@ -152,6 +164,30 @@ def _same_params(a: TeamParams, b: TeamParams) -> bool:
         and _same(a.patience, b.patience)
         and a.preempt == b.preempt
     )
+
+
+def _no_draw() -> float:
+    """Stands for draws that the rules never take (a single route, no pause)."""
+    raise AssertionError("drawn from a stream the rules do not have")
+
+
+def _no_route() -> tuple[int, Desk]:
+    raise AssertionError("routes are drawn through the rules of each regime")
+
+
+def _route_draws(rules: _Rules, rng: np.random.Generator) -> Callable[[], tuple[int, Desk]]:
+    """The route of each handling in turn: uniform draws from ``rng`` mapped in bulk through
+    the rules' thresholds (as ``bisect_right`` would map them one by one)."""
+    routes = np.empty(len(rules.routes), dtype=object)
+    for k, route in enumerate(rules.routes):
+        routes[k] = route
+    thresholds = np.asarray(rules.thresholds, dtype=np.float64)
+
+    def sample(n: int) -> np.ndarray:
+        picked: np.ndarray = routes[np.searchsorted(thresholds, rng.random(n), side="right")]
+        return picked
+
+    return cast(Callable[[], tuple[int, Desk]], bulk_draws(sample))
 
 
 class _DrawsCache:
@@ -219,10 +255,63 @@ class Floor:
         self._reopen = [_Reopen.of(model.services[s], streams) for s in range(len(model.services))]
         self.follows_resolution = any(r is not None for r in self._reopen)
         """Whether anything happens on resolution (a reopen, a watcher); else skip the call."""
+        self._wakeups: dict[float, list[Team]] = {}
+        """Instant -> teams to wake then (:meth:`wake`); one event per instant."""
+        self._wake_callbacks: list[Callback] = [self._wake]
+        self._roster_orders: dict[tuple[int, int, int, int], int] = {}
+        """``(team, change, other team, change)`` -> order of the previous changes, once known."""
 
     def regime(self, t: float) -> int:
         """Index of the regime in force at ``t``."""
         return bisect_right(self.regime_starts, t) - 1
+
+    def wake(self, team: Team, instant: float) -> None:
+        """Have ``team`` take up its roster increase at ``instant``, before anything else then."""
+        teams = self._wakeups.get(instant)
+        if teams is None:
+            self._wakeups[instant] = [team]
+            self.clock.at(Due(self._wake_callbacks, 0), instant, URGENT)
+        else:
+            teams.append(team)
+
+    def _wake(self, event: Event) -> None:
+        now: float = self.clock._now
+        teams = self._wakeups.pop(now)
+        if len(teams) > 1:
+            teams.sort(key=cmp_to_key(partial(self._roster_order, now)))
+        for team in teams:
+            team.wake(now)
+
+    def _roster_order(self, instant: float, a: Team, b: Team) -> int:
+        """Negative when ``a`` takes up its roster change at ``instant`` before ``b`` does.
+
+        The order is that of a chain of roster events per team, each change put on the clock
+        when the team's previous one takes effect (the first ones when the run opens, in team
+        order): the earlier previous change goes first, ties going further back. Teams act
+        independently at a roster change, but the order of the work they start decides the
+        order of hand-offs that end at one instant.
+        """
+        i = bisect_left(a.roster_times, instant)
+        j = bisect_left(b.roster_times, instant)
+        path: list[tuple[int, int, int, int]] = []
+        while True:
+            i -= 1
+            j -= 1
+            known = self._roster_orders.get((a.index, i, b.index, j))
+            if known is not None:
+                order = known
+                break
+            if i == 0 or j == 0:
+                order = (a.index - b.index) if i == j else (-1 if i == 0 else 1)
+                break
+            ta, tb = a.roster_times[i], b.roster_times[j]
+            if ta != tb:
+                order = -1 if ta < tb else 1
+                break
+            path.append((a.index, i, b.index, j))
+        for key in path:
+            self._roster_orders[key] = order
+        return order
 
     def resolve(self, ticket: int, desk: Desk, now: float) -> None:
         """``ticket`` was resolved by ``desk`` at ``now``: notify, and maybe schedule a reopen."""
@@ -270,13 +359,19 @@ class Desk:
         self.ledger = floor.ledger
         self.ticket_rank = floor.ticket_rank
         self.at = floor.clock.at
+        self.agenda = floor.clock.agenda
+        self.sequence = floor.clock.sequence
         self.finish_callbacks: list[Callback] = [self._finish]
         self.rejoin_callbacks: list[Callback] = [self._rejoin]
         self.rules: list[_Rules] = []
         self.varies = False
         self.only_resolves = False
         """Every handling resolves: unless a resolution has consequences, routing is skipped."""
-        self._route_chance: Draws | None = None
+        self._route_chance: Draws = _no_draw
+        """Where the rules change with the regime: uniform draws that pick a route (only drawn
+        where a rule has several routes)."""
+        self._next_route: Callable[[], tuple[int, Desk]] = _no_route
+        """Where the rules do not change: the route of each handling in turn."""
 
     def compile(self, model: SupportModel, desks: Sequence[Desk], streams: StreamFactory) -> None:
         """Turn the per-regime parameters into :class:`_Rules`, sharing equal draws."""
@@ -287,34 +382,34 @@ class Desk:
         ]
         pauses = _DrawsCache(f"pause/{team.name}", streams)
         patience = _DrawsCache(f"patience/{team.name}", streams)
-        if any(len(p.routes) > 1 for p in team.params):
-            self._route_chance = uniform_draws(streams(f"routing/{team.name}"))
         first = team.params[0]
         self.varies = any(not _same_params(first, p) for p in team.params[1:])
+        if self.varies and any(len(p.routes) > 1 for p in team.params):
+            self._route_chance = uniform_draws(streams(f"routing/{team.name}"))
         compiled: list[_Rules] = []
         for k, params in enumerate(team.params if self.varies else team.params[:1]):
             draws = [
                 handle[rank].require(params.handle[priority], k)
                 for rank, priority in enumerate(model.priorities)
             ]
-            routes: list[tuple[int, Desk | None]] = []
+            routes: list[tuple[int, Desk]] = []
             probs: list[float] = []
             for route, prob in zip(params.routes, params.route_probs.tolist(), strict=True):
                 if prob <= 0.0:
                     continue
                 if route == RESOLVED_ROUTE:
-                    routes.append((RESOLVED, None))
+                    routes.append((RESOLVED, self))
                 elif route == PAUSE:
                     if params.pause is None:
                         raise ValueError(f'team "{team.name}" routes to pause without a pause')
-                    routes.append((PAUSED, None))
+                    routes.append((PAUSED, self))
                 elif route in by_name:
                     routes.append((ROUTED, by_name[route]))
                 else:
                     raise ValueError(f'team "{team.name}" routes to unknown "{route}"')
                 probs.append(prob)
             if not routes:
-                routes, probs = [(RESOLVED, None)], [1.0]
+                routes, probs = [(RESOLVED, self)], [1.0]
             cumulative = np.cumsum(probs) / sum(probs)
             compiled.append(
                 _Rules(
@@ -322,7 +417,7 @@ class Desk:
                     thresholds=cumulative[:-1].tolist(),
                     routes=routes,
                     only_route=routes[0] if len(routes) == 1 else None,
-                    pause=pauses.get(params.pause, k),
+                    pause=pauses.get(params.pause, k) or _no_draw,
                     patience=patience.get(params.patience, k),
                     preempt=frozenset(
                         rank for rank, p in enumerate(model.priorities) if p in params.preempt
@@ -330,7 +425,14 @@ class Desk:
                 )
             )
         self.rules = compiled
-        self.only_resolves = not self.varies and compiled[0].only_route == (RESOLVED, None)
+        self.only_resolves = not self.varies and compiled[0].only_route == (RESOLVED, self)
+        if not self.varies:
+            only = compiled[0].only_route
+            self._next_route = (
+                repeat(only).__next__
+                if only is not None
+                else _route_draws(compiled[0], streams(f"routing/{team.name}"))
+            )
 
     def rules_at(self, t: float) -> _Rules:
         """The rules of the regime in force at ``t``."""
@@ -350,7 +452,7 @@ class Desk:
         """The run ends at ``end``: settle whatever is still waiting."""
 
     def _rejoin(self, event: Event) -> None:
-        self.join(event.subject, self.clock.now)  # type: ignore[attr-defined]
+        self.join(event.subject, self.clock._now)  # type: ignore[attr-defined]
 
     def _finish(self, event: Event) -> None:
         raise NotImplementedError
@@ -359,30 +461,31 @@ class Desk:
         """After handling ``row`` ends at ``now``: resolve, pause or pass the ticket on."""
         ledger = self.ledger
         floor = self.floor
+        ticket = ledger.visit_ticket[row]
         single = floor.single_handling
-        if single and ledger.visit_ticket[row] in single:
+        if single and ticket in single:
             ledger.outcome[row] = RESOLVED
-            floor.resolve(ledger.visit_ticket[row], self, now)
+            floor.resolve(ticket, self, now)
             return
-        rules = self.rules[floor.regime(now)] if self.varies else self.rules[0]
-        route = rules.only_route
-        if route is None:
-            chance = self._route_chance
-            assert chance is not None
-            route = rules.routes[bisect_right(rules.thresholds, chance())]
+        if self.varies:
+            rules = self.rules[floor.regime(now)]
+            route = rules.only_route
+            if route is None:
+                route = rules.routes[bisect_right(rules.thresholds, self._route_chance())]
+        else:
+            rules = self.rules[0]
+            route = self._next_route()
         code, target = route
         if code == RESOLVED:
             ledger.outcome[row] = RESOLVED
             if floor.follows_resolution:
-                floor.resolve(ledger.visit_ticket[row], self, now)
+                floor.resolve(ticket, self, now)
         elif code == ROUTED:
-            assert target is not None
             ledger.outcome[row] = ROUTED
-            target.join(ledger.visit_ticket[row], now)
+            target.join(ticket, now)
         else:
-            assert rules.pause is not None
             ledger.outcome[row] = PAUSED
-            floor.pause(ledger.visit_ticket[row], self, now, rules.pause())
+            floor.pause(ticket, self, now, rules.pause())
 
 
 class Team(Desk):
@@ -398,6 +501,16 @@ class Team(Desk):
         self.roster_times: list[float] = np.asarray(roster.times, float).tolist()
         self.roster_agents: list[int] = np.asarray(roster.agents).astype(int).tolist()
         self.available = self.roster_agents[0]
+        """Agents on duty as of the last roster change taken up (see :meth:`_roster_to`)."""
+        self._in_force = 0
+        self._next_change = self.roster_times[1] if len(self.roster_times) > 1 else INF
+        rises = np.flatnonzero(np.diff(roster.agents) > 0) + 1
+        increases = np.asarray(roster.times, float)[rises]
+        self._increases: list[float] = increases[increases < floor.end].tolist()
+        """Instants at which more agents come on duty: free agents may then take waiting tickets."""
+        self._waking = False
+        """Whether a wake-up is on the clock for the next increase (there is one while tickets
+        wait)."""
         self.busy = 0
         self.queues: list[deque[int]] = [deque() for _ in range(priorities)]
         self.waiting = 0
@@ -405,38 +518,51 @@ class Team(Desk):
         """Waiting visit -> the instant it abandons (only where the team has a patience)."""
         self.remaining: dict[int, float] = {}
         """Preempted visit -> handling time still to do."""
-        self.in_service: dict[int, tuple[int, float, float, Due]] = {}
+        self.in_service: dict[int, tuple[int, float, float, Event]] = {}
         """Visit -> (rank, start of this stretch, end of handling, its event); preempting teams."""
         self.preempting = False
         self.abandons = False
-        self._roster_callbacks: list[Callback] = [self._roster_change]
 
     def compile(self, model: SupportModel, desks: Sequence[Desk], streams: StreamFactory) -> None:
         super().compile(model, desks, streams)
         self.preempting = any(r.preempt for r in self.rules)
         self.abandons = any(r.patience is not None for r in self.rules)
 
-    def open(self) -> None:
-        """Put the first roster change on the clock."""
-        self._next_roster_change(1)
+    def _roster_to(self, now: float) -> None:
+        """Take up the roster changes up to ``now``.
 
-    def _next_roster_change(self, i: int) -> None:
-        if i < len(self.roster_times) and self.roster_times[i] < self.floor.end:
-            self.clock.at(Due(self._roster_callbacks, i), self.roster_times[i], URGENT)
-
-    def _roster_change(self, event: Event) -> None:
-        i: int = event.subject  # type: ignore[attr-defined]
+        Roster changes are not events: the roster is read when the team next acts, and the clock
+        only wakes the team at an increase while tickets wait (fewer agents never start work).
+        """
+        i = bisect_right(self.roster_times, now, self._in_force + 1) - 1
+        self._in_force = i
         self.available = self.roster_agents[i]
-        self._next_roster_change(i + 1)
-        if self.waiting and self.busy < self.available:
-            self._pull(self.clock.now)
+        self._next_change = self.roster_times[i + 1] if i + 1 < len(self.roster_times) else INF
+
+    def _wake_at_next_increase(self, now: float) -> None:
+        k = bisect_right(self._increases, now)
+        if k < len(self._increases):
+            self._waking = True
+            self.floor.wake(self, self._increases[k])
+
+    def wake(self, now: float) -> None:
+        """More agents come on duty at ``now``: they take waiting tickets."""
+        self._waking = False
+        self._roster_to(now)
+        if self.waiting:
+            if self.busy < self.available:
+                self._pull(now)
+            if self.waiting:
+                self._wake_at_next_increase(now)
 
     def assign(self, row: int, ticket: int, now: float) -> None:
+        if now >= self._next_change:
+            self._roster_to(now)
         rank = self.ticket_rank[ticket]
         if self.busy < self.available:
             self.ledger.started[row] = now
             rules = self.rules[self.floor.regime(now)] if self.varies else self.rules[0]
-            self._begin(row, rank, now, rules.handle[rank]())
+            self._begin(row, rank, now, rules.handle[rank](), None)
             return
         if self.preempting and self.available > 0:
             rules = self.rules_at(now)
@@ -448,32 +574,42 @@ class Team(Desk):
                 self.deadline[row] = now + patience()
         self.queues[rank].append(row)
         self.waiting += 1
+        if not self._waking:
+            self._wake_at_next_increase(now)
 
-    def _begin(self, row: int, rank: int, now: float, handling: float) -> None:
+    def _begin(self, row: int, rank: int, now: float, handling: float, event: Event | None) -> None:
+        """Handling of ``row`` starts at ``now``. Its end is marked by ``event`` — one already
+        processed, reused — or by a new one."""
         self.busy += 1
         due = now + handling
-        event = Due(self.finish_callbacks, row)
-        self.at(event, due)
+        if event is None:
+            event = Due(self.finish_callbacks, row)
+        else:
+            event.callbacks = self.finish_callbacks
+            event.subject = row  # type: ignore[attr-defined]
+        heappush(self.agenda, (due, NORMAL, next(self.sequence), event))
         if self.preempting:
             self.in_service[row] = (rank, now, due, event)
 
     def _finish(self, event: Event) -> None:
         row: int = event.subject  # type: ignore[attr-defined]
-        now: float = self.clock.now
+        now: float = self.clock._now
         self.busy -= 1
         if self.preempting:
             del self.in_service[row]
-        ledger = self.ledger
-        ledger.finished[row] = now
+        self.ledger.finished[row] = now
+        if now >= self._next_change:
+            self._roster_to(now)
         if self.waiting and self.busy < self.available:
-            self._pull(now)
+            self._pull(now, event)
         if self.only_resolves and not self.floor.follows_resolution:
-            ledger.outcome[row] = RESOLVED
+            self.ledger.outcome[row] = RESOLVED
         else:
             self._route(row, now)
 
-    def _pull(self, now: float) -> None:
-        """Free agents take waiting tickets: highest rank first, then first come."""
+    def _pull(self, now: float, spare: Event | None = None) -> None:
+        """Free agents take waiting tickets: highest rank first, then first come. ``spare`` is
+        a processed event the first of them may reuse (as in :meth:`_begin`)."""
         queues = self.queues
         deadline = self.deadline
         remaining = self.remaining
@@ -491,13 +627,22 @@ class Team(Desk):
                     ledger.outcome[row] = ABANDONED
                     continue
             if remaining and row in remaining:
-                handling = remaining.pop(row)
+                due = now + remaining.pop(row)
                 ledger.resumed[row] = now
             else:
                 ledger.started[row] = now
                 rules = self.rules[self.floor.regime(now)] if self.varies else self.rules[0]
-                handling = rules.handle[rank]()
-            self._begin(row, rank, now, handling)
+                due = now + rules.handle[rank]()
+            self.busy += 1
+            if spare is None:
+                event: Event = Due(self.finish_callbacks, row)
+            else:
+                event, spare = spare, None
+                event.callbacks = self.finish_callbacks
+                event.subject = row  # type: ignore[attr-defined]
+            heappush(self.agenda, (due, NORMAL, next(self.sequence), event))
+            if self.preempting:
+                self.in_service[row] = (rank, now, due, event)
 
     def _preempt(self, row: int, rank: int, now: float) -> bool:
         """Interrupt the lowest-ranked ticket in service below ``rank`` for ``row``."""
@@ -515,9 +660,11 @@ class Team(Desk):
         self.ledger.resumed.pop(victim, None)
         self.queues[victim_rank].appendleft(victim)
         self.waiting += 1
+        if not self._waking:
+            self._wake_at_next_increase(now)
         self.busy -= 1
         self.ledger.started[row] = now
-        self._begin(row, rank, now, self.rules_at(now).handle[rank]())
+        self._begin(row, rank, now, self.rules_at(now).handle[rank](), None)
         return True
 
     def close(self, end: float) -> None:
@@ -552,6 +699,6 @@ class Supplier(Desk):
 
     def _finish(self, event: Event) -> None:
         row: int = event.subject  # type: ignore[attr-defined]
-        now: float = self.clock.now
+        now: float = self.clock._now
         self.ledger.finished[row] = now
         self._route(row, now)

@@ -24,7 +24,7 @@ from simpy.events import Event
 
 from simkit.distributions import Distribution
 from simkit.engine._queues import Callback, Due
-from simkit.engine.compile import RunClock, _weekly_to_run
+from simkit.engine.compile import PerScenario, RunClock, _weekly_to_run
 from simkit.engine.support import SupportRun
 from simkit.scenario import Scenario
 from simkit.scenario.models import MaintenanceWindow, TeamRepair, parse_local_datetime
@@ -141,6 +141,10 @@ def _merge_spans(spans: np.ndarray) -> np.ndarray:
 
 def compile_availability(scenario: Scenario) -> AvailabilityModel:
     """The availability model of ``scenario`` (empty when no service names components)."""
+    return _compiled(scenario)
+
+
+def _compile(scenario: Scenario) -> AvailabilityModel:
     clock = RunClock(scenario)
     components = []
     for name, spec in scenario.components.items():
@@ -176,6 +180,9 @@ def compile_availability(scenario: Scenario) -> AvailabilityModel:
     return AvailabilityModel(
         origin=clock.origin, end=clock.end, components=tuple(components), services=tuple(services)
     )
+
+
+_compiled = PerScenario(_compile)
 
 
 def _renewal(
@@ -389,4 +396,3 @@ def _instants(origin: np.datetime64, hours: np.ndarray, open_at: float | None = 
     if open_at is not None:
         mask = np.asarray(hours, np.float64) >= open_at
     return pa.array(values, type=_TS, mask=mask)
-

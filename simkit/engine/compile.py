@@ -18,8 +18,9 @@ import datetime as dt
 import math
 import zoneinfo
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -40,9 +41,13 @@ from simkit.scenario.models import Service, Team
 from simkit.streams import Streams
 from simkit.timespec import MINUTES_PER_WEEK, parse_weekly_pattern, weekly_intervals
 
-__all__ = ["RunClock", "compile_support", "expected_visits", "run_clock"]
+__all__ = ["PerScenario", "RunClock", "compile_support", "expected_visits", "run_clock"]
 
 HOURS_PER_YEAR = 365.25 * 24
+_US_PER_MINUTE = 60_000_000
+_ONE_US = dt.timedelta(microseconds=1)
+_NO_OFFSET = dt.timedelta(0)
+T = TypeVar("T")
 
 
 class RunClock:
@@ -124,26 +129,29 @@ def _weekly_to_run(
     clock: RunClock, minutes: np.ndarray, values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """A weekly step function (local minutes of week) as a step function over run hours."""
-    times: list[float] = []
-    levels: list[float] = []
-    for day in clock.local_days():
-        if day.weekday() != 0:
-            continue
-        for minute, value in zip(minutes.tolist(), values.tolist(), strict=True):
-            local = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(minutes=int(minute))
-            moment = local.replace(tzinfo=clock.zone)
-            times.append(clock.hours_of(moment))
-            levels.append(value)
-    # the week before the first Monday
-    first_monday = next(d for d in clock.local_days() if d.weekday() == 0)
-    previous = dt.datetime.combine(first_monday - dt.timedelta(days=7), dt.time(0))
-    for minute, value in zip(minutes.tolist(), values.tolist(), strict=True):
-        moment = (previous + dt.timedelta(minutes=int(minute))).replace(tzinfo=clock.zone)
-        times.append(clock.hours_of(moment))
-        levels.append(value)
+    mondays = [d for d in clock.local_days() if d.weekday() == 0]
+    weeks = [*mondays, mondays[0] - dt.timedelta(days=7)]  # and the week before the first Monday
+    offsets = np.asarray(minutes, dtype=np.int64)
+    local_us = (
+        np.array(weeks, dtype="datetime64[us]").astype(np.int64)[:, None]
+        + offsets[None, :] * _US_PER_MINUTE
+    ).ravel()
+    zone = clock.zone
+    week_starts = [dt.datetime.combine(monday, dt.time(0)) for monday in weeks]
+    utc_offset_us = np.array(
+        [
+            (zone.utcoffset(start + dt.timedelta(minutes=minute)) or _NO_OFFSET) // _ONE_US
+            for start in week_starts
+            for minute in offsets.tolist()
+        ],
+        dtype=np.int64,
+    )
+    since_origin = local_us - utc_offset_us - clock.origin.astype(np.int64)
+    times = since_origin.astype(np.float64) / 3_600_000_000
+    levels = np.tile(np.asarray(values, dtype=float), len(weeks))
     order = np.argsort(times, kind="stable")
-    t = np.asarray(times)[order]
-    v = np.asarray(levels, dtype=float)[order]
+    t = times[order]
+    v = levels[order]
     # the value in force at hour 0
     before = t <= 0.0
     first_value = v[before][-1] if before.any() else v[0]
@@ -227,16 +235,15 @@ def _team_params(team: Team | None, priorities: Sequence[str], fallback: Team) -
     )
 
 
-def _effective_roster(
-    name: str,
+def _shrinkage_steps(
     rostered: tuple[np.ndarray, np.ndarray],
     shrinkage_of: Sequence[float],
     starts: np.ndarray,
     clock: RunClock,
-    streams: Streams,
-) -> Roster:
-    """Stochastically rounded agents on tickets, changing at most at whole run hours and at the
-    roster's own breakpoints."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The replication-independent part of :func:`_effective_roster`: the steps (the roster's
+    breakpoints and every whole run hour), the whole agents on tickets and the fraction of one
+    more in each step, and the run hour of each step."""
     times, agents = rostered
     hours = np.arange(0.0, math.ceil(clock.end))
     grid = np.union1d(times, hours[hours < clock.end])
@@ -244,12 +251,19 @@ def _effective_roster(
     regime = np.searchsorted(starts, grid, side="right") - 1
     keep = np.asarray(shrinkage_of, dtype=float)[regime]
     effective = level * (1.0 - keep)
-    u = streams(f"shrinkage/{name}").random(len(hours))
-    draw = u[np.minimum(np.floor(grid).astype(np.int64), len(hours) - 1)]
     whole = np.floor(effective + 1e-9)
-    agents_on = (whole + (draw < (effective - whole))).astype(np.int64)
+    hour = np.minimum(np.floor(grid).astype(np.int64), len(hours) - 1)
+    return grid, whole, effective - whole, hour
+
+
+def _effective_roster(team: _RosteredTeam, clock: RunClock, streams: Streams) -> Roster:
+    """Stochastically rounded agents on tickets, changing at most at whole run hours and at the
+    roster's own breakpoints: in each run hour one more agent than the whole number with the
+    probability of the fraction (stream ``shrinkage/<team>``)."""
+    u = streams(f"shrinkage/{team.name}").random(math.ceil(clock.end))
+    agents_on = (team.whole + (u[team.hour] < team.fraction)).astype(np.int64)
     change = np.concatenate([[True], agents_on[1:] != agents_on[:-1]])
-    return Roster(times=grid[change], agents=agents_on[change])
+    return Roster(times=team.steps[change], agents=agents_on[change])
 
 
 def _work_intervals(
@@ -399,11 +413,13 @@ def _service_params(
 
 @dataclass(frozen=True, eq=False)
 class _RosteredTeam:
-    """A team before shrinkage is rounded: rostered agents over the run, shrinkage per regime."""
+    """A team before shrinkage is rounded (see :func:`_shrinkage_steps`)."""
 
     name: str
-    rostered: tuple[np.ndarray, np.ndarray]
-    shrinkage: tuple[float, ...]
+    steps: np.ndarray
+    whole: np.ndarray
+    fraction: np.ndarray
+    hour: np.ndarray
     params: tuple[TeamParams, ...]
 
 
@@ -418,23 +434,26 @@ class _Prepared:
     services: tuple[ServiceModel, ...]
 
 
-_PREPARED: OrderedDict[int, tuple[Scenario, _Prepared]] = OrderedDict()
-_PREPARED_SIZE = 16
+class PerScenario(Generic[T]):
+    """``build(scenario)``, computed once per scenario object (scenarios are immutable) and
+    reused by every replication in this process; the latest ``size`` scenarios are kept."""
 
+    def __init__(self, build: Callable[[Scenario], T], size: int = 16) -> None:
+        self._build = build
+        self._size = size
+        self._values: OrderedDict[int, tuple[Scenario, T]] = OrderedDict()
 
-def _prepare(scenario: Scenario) -> _Prepared:
-    """Rosters, work intervals, arrival rates and parameters of ``scenario`` — computed once per
-    scenario object (scenarios are immutable) and reused by every replication in this process."""
-    key = id(scenario)
-    cached = _PREPARED.get(key)
-    if cached is not None and cached[0] is scenario:
-        _PREPARED.move_to_end(key)
-        return cached[1]
-    prepared = _prepare_uncached(scenario)
-    _PREPARED[key] = (scenario, prepared)
-    while len(_PREPARED) > _PREPARED_SIZE:
-        _PREPARED.popitem(last=False)
-    return prepared
+    def __call__(self, scenario: Scenario) -> T:
+        key = id(scenario)
+        cached = self._values.get(key)
+        if cached is not None and cached[0] is scenario:
+            self._values.move_to_end(key)
+            return cached[1]
+        value = self._build(scenario)
+        self._values[key] = (scenario, value)
+        while len(self._values) > self._size:
+            self._values.popitem(last=False)
+        return value
 
 
 def _prepare_uncached(scenario: Scenario) -> _Prepared:
@@ -474,9 +493,13 @@ def _prepare_uncached(scenario: Scenario) -> _Prepared:
             pieces.append(_weekly_to_run(clock, *_weekly_level(roster)))
         teams.append(
             _RosteredTeam(
-                name=name,
-                rostered=_splice(starts, clock.end, pieces),
-                shrinkage=tuple((r.teams.get(name) or fallback).shrinkage for r in regimes),
+                name,
+                *_shrinkage_steps(
+                    _splice(starts, clock.end, pieces),
+                    tuple((r.teams.get(name) or fallback).shrinkage for r in regimes),
+                    starts,
+                    clock,
+                ),
                 params=params,
             )
         )
@@ -511,6 +534,10 @@ def _prepare_uncached(scenario: Scenario) -> _Prepared:
     )
 
 
+_prepare = PerScenario(_prepare_uncached)
+"""Rosters, work intervals, arrival rates and parameters of a scenario."""
+
+
 def compile_support(scenario: Scenario, streams: Streams) -> SupportModel:
     """The support model of ``scenario`` for one replication (``streams`` round the rosters)."""
     prepared = _prepare(scenario)
@@ -520,9 +547,7 @@ def compile_support(scenario: Scenario, streams: Streams) -> SupportModel:
         if isinstance(team, TeamModel):
             teams.append(team)
             continue
-        roster = _effective_roster(
-            team.name, team.rostered, team.shrinkage, prepared.starts, clock, streams
-        )
+        roster = _effective_roster(team, clock, streams)
         teams.append(
             TeamModel(
                 name=team.name, kind="team", roster=roster, work_intervals=None, params=team.params

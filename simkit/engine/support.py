@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from heapq import heappush
 
 import numpy as np
 import pyarrow as pa
-from simpy.events import Event
+from simpy.events import NORMAL, Event
 
 from simkit.engine._queues import Desk, Due, Floor, Supplier, Team
 from simkit.engine._tables import (
@@ -47,6 +48,25 @@ class SupportRecords:
     visits: pa.Table
     pauses: pa.Table
     team_stats: pa.Table
+
+    def __reduce__(self) -> tuple[Callable[..., SupportRecords], tuple[bytes, ...]]:
+        """Pickled (from a worker process) as Arrow IPC streams, which are cheaper to write than
+        pickled tables and are read back without a copy."""
+        tables = (self.tickets, self.visits, self.pauses, self.team_stats)
+        return (_records_from_ipc, tuple(_ipc_stream(table) for table in tables))
+
+
+def _ipc_stream(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    stream: bytes = sink.getvalue().to_pybytes()
+    return stream
+
+
+def _records_from_ipc(*streams: bytes) -> SupportRecords:
+    tickets, visits, pauses, team_stats = (pa.ipc.open_stream(s).read_all() for s in streams)
+    return SupportRecords(tickets, visits, pauses, team_stats)
 
 
 def simulate_support(model: SupportModel, streams: Streams, replication: int = 0) -> SupportRecords:
@@ -252,18 +272,22 @@ class SupportRun:
         return ticket
 
     def _arrive(self, event: Event) -> None:
-        """Admit arrival ``i`` and every later one due before the next scheduled event."""
+        """Admit arrival ``i`` and every later one due before the next scheduled event; the
+        event then comes back for the first arrival after that."""
         i: int = event.subject  # type: ignore[attr-defined]
         times = self._arrival_times
         assign = self._arrival_desks
-        agenda = self.floor.clock.agenda
+        clock = self.floor.clock
+        agenda = clock.agenda
         n = len(times)
         assign[i](i, i, times[i])
         i += 1
         while i < n:
             t = times[i]
             if t >= agenda[0][0]:
-                self.floor.clock.at(Due(self._arrive_callbacks, i), t)
+                event.callbacks = self._arrive_callbacks
+                event.subject = i  # type: ignore[attr-defined]
+                heappush(agenda, (t, NORMAL, next(clock.sequence), event))
                 return
             assign[i](i, i, t)
             i += 1
@@ -293,9 +317,6 @@ class SupportRun:
         self._arrival_desks = assigners[arrivals.desk].tolist()
         if self._arrival_times:
             floor.clock.at(Due(self._arrive_callbacks, 0), self._arrival_times[0])
-        for desk in self.desks:
-            if isinstance(desk, Team):
-                desk.open()
         self._running = True
         floor.clock.run(until=model.end)
         self._running = False
