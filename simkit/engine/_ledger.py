@@ -1,14 +1,16 @@
 """Columns recorded while a support run is in progress.
 
-Nothing per ticket survives as a Python object: each visit is a row index into typed
-:class:`array.array` columns (C buffers that grow by over-allocation and become numpy arrays
-without a copy), written when the visit opens and updated when it starts and ends.
+No object is made per ticket or visit: each visit is a row index into columns. While the run
+writes them the columns are Python lists (an item write or an append there is far cheaper than
+into an :class:`array.array`, which parses every value it is given); they are packed into numpy
+arrays once, when the run is over (:meth:`Ledger.columns`).
 """
 
 from __future__ import annotations
 
 import math
-from array import array
+import struct
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +25,7 @@ __all__ = [
     "RESOLVED",
     "ROUTED",
     "Ledger",
+    "LedgerColumns",
 ]
 
 OPEN, RESOLVED, ROUTED, PAUSED, ABANDONED = range(5)
@@ -36,33 +39,64 @@ PAUSE_REASONS = ("awaiting user", "reopen")
 NAN = math.nan
 
 
+def _packed(values: list[float] | list[int], code: str, dtype: type[np.generic]) -> np.ndarray:
+    """A list of numbers as a numpy array, packed by :mod:`struct` (much faster than letting
+    numpy discover each element's type)."""
+    return np.frombuffer(struct.pack(f"{len(values)}{code}", *values), dtype=dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class LedgerColumns:
+    """The recorded columns of a finished run as numpy arrays."""
+
+    visit_ticket: np.ndarray
+    visit_desk: np.ndarray
+    assigned: np.ndarray
+    started: np.ndarray
+    finished: np.ndarray
+    outcome: np.ndarray
+    pause_ticket: np.ndarray
+    pause_start: np.ndarray
+    pause_end: np.ndarray
+    pause_reason: np.ndarray
+    interrupted_desk: np.ndarray
+    interrupted_start: np.ndarray
+    interrupted_end: np.ndarray
+
+
 class Ledger:
     """Visits, pauses and interrupted handling of one replication, as columns."""
 
     def __init__(self) -> None:
-        self.visit_ticket = array("q")
-        self.visit_desk = array("h")
-        self.assigned = array("d")
-        self.started = array("d")
+        self.visit_ticket: list[int] = []
+        self.visit_desk: list[int] = []
+        """Desk of each visit after the first visits reserved in advance."""
+        self.assigned: list[float] = []
+        """Assignment instant of each visit after the first visits reserved in advance."""
+        self._reserved = 0
+        self._reserved_desk = np.zeros(0, dtype=np.int16)
+        self._reserved_assigned = np.zeros(0, dtype=np.float64)
+        self.started: list[float] = []
         """First start of handling; NaN while the visit has never started."""
-        self.finished = array("d")
+        self.finished: list[float] = []
         """End of the visit (handled, or abandoned); NaN while it is still open."""
-        self.outcome = array("b")
-        self.pause_ticket = array("q")
-        self.pause_start = array("d")
-        self.pause_end = array("d")
-        self.pause_reason = array("b")
-        self.interrupted_desk = array("h")
-        self.interrupted_start = array("d")
-        self.interrupted_end = array("d")
+        self.outcome: list[int] = []
+        self.pause_ticket: list[int] = []
+        self.pause_start: list[float] = []
+        self.pause_end: list[float] = []
+        self.pause_reason: list[int] = []
+        self.interrupted_desk: list[int] = []
+        self.interrupted_start: list[float] = []
+        self.interrupted_end: list[float] = []
         self.resumed: dict[int, float] = {}
         """Visit -> start of its latest stretch of handling, for visits preempted and resumed."""
         self.suspended: set[int] = set()
         """Visits preempted and waiting to resume when the run ended."""
+        self._columns: LedgerColumns | None = None
 
     def open_visit(self, ticket: int, desk: int, now: float) -> int:
         """Record a new visit assigned at ``now``, not yet started; return its row."""
-        row = len(self.assigned)
+        row = len(self.visit_ticket)
         self.visit_ticket.append(ticket)
         self.visit_desk.append(desk)
         self.assigned.append(now)
@@ -75,12 +109,13 @@ class Ledger:
         """Rows ``0 … n-1`` become the first visits of tickets ``0 … n-1``, known in advance
         (call before any other visit is recorded)."""
         n = assigned.size
-        self.visit_ticket.frombytes(np.arange(n, dtype=np.int64).tobytes())
-        self.visit_desk.frombytes(np.asarray(desk, dtype=np.int16).tobytes())
-        self.assigned.frombytes(np.asarray(assigned, dtype=np.float64).tobytes())
-        self.started.frombytes(np.full(n, NAN).tobytes())
-        self.finished.frombytes(np.full(n, NAN).tobytes())
-        self.outcome.frombytes(np.full(n, OPEN, dtype=np.int8).tobytes())
+        self._reserved = n
+        self._reserved_desk = np.asarray(desk, dtype=np.int16)
+        self._reserved_assigned = np.asarray(assigned, dtype=np.float64)
+        self.visit_ticket.extend(range(n))
+        self.started.extend([NAN] * n)
+        self.finished.extend([NAN] * n)
+        self.outcome.extend([OPEN] * n)
 
     def pause(self, ticket: int, start: float, end: float, reason: int) -> None:
         """Record a pause; ``end`` is NaN when the run ends first."""
@@ -97,7 +132,36 @@ class Ledger:
 
     @property
     def visits(self) -> int:
-        return len(self.assigned)
+        return len(self.visit_ticket)
+
+    def columns(self) -> LedgerColumns:
+        """The columns as numpy arrays (call when the run is over; packed once)."""
+        if self._columns is None:
+            self._columns = LedgerColumns(
+                visit_ticket=np.concatenate(
+                    [
+                        np.arange(self._reserved, dtype=np.int64),
+                        _packed(self.visit_ticket[self._reserved :], "q", np.int64),
+                    ]
+                ),
+                visit_desk=np.concatenate(
+                    [self._reserved_desk, _packed(self.visit_desk, "h", np.int16)]
+                ),
+                assigned=np.concatenate(
+                    [self._reserved_assigned, _packed(self.assigned, "d", np.float64)]
+                ),
+                started=_packed(self.started, "d", np.float64),
+                finished=_packed(self.finished, "d", np.float64),
+                outcome=_packed(self.outcome, "b", np.int8),
+                pause_ticket=_packed(self.pause_ticket, "q", np.int64),
+                pause_start=_packed(self.pause_start, "d", np.float64),
+                pause_end=_packed(self.pause_end, "d", np.float64),
+                pause_reason=_packed(self.pause_reason, "b", np.int8),
+                interrupted_desk=_packed(self.interrupted_desk, "h", np.int16),
+                interrupted_start=_packed(self.interrupted_start, "d", np.float64),
+                interrupted_end=_packed(self.interrupted_end, "d", np.float64),
+            )
+        return self._columns
 
     def handling_stretches(self, end: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every stretch of handling as ``(desk, start, end)`` arrays; open ones end at ``end``.
@@ -105,18 +169,19 @@ class Ledger:
         Visits never started are left out; a preempted visit contributes its interrupted
         stretches and, unless it was still waiting to resume, its last one.
         """
-        desk = np.frombuffer(self.visit_desk, dtype=np.int16)
-        start = np.frombuffer(self.started, dtype=np.float64).copy()
+        columns = self.columns()
+        desk = columns.visit_desk
+        start = columns.started.copy()
         if self.resumed:
             rows = np.fromiter(self.resumed.keys(), dtype=np.int64, count=len(self.resumed))
             start[rows] = np.fromiter(self.resumed.values(), dtype=np.float64, count=rows.size)
         if self.suspended:
             start[np.fromiter(self.suspended, dtype=np.int64, count=len(self.suspended))] = NAN
-        finish = np.frombuffer(self.finished, dtype=np.float64)
+        finish = columns.finished
         stop = np.where(np.isnan(finish), end, finish)
         keep = ~np.isnan(start)
         return (
-            np.concatenate([desk[keep], np.frombuffer(self.interrupted_desk, dtype=np.int16)]),
-            np.concatenate([start[keep], np.frombuffer(self.interrupted_start, dtype=np.float64)]),
-            np.concatenate([stop[keep], np.frombuffer(self.interrupted_end, dtype=np.float64)]),
+            np.concatenate([desk[keep], columns.interrupted_desk]),
+            np.concatenate([start[keep], columns.interrupted_start]),
+            np.concatenate([stop[keep], columns.interrupted_end]),
         )

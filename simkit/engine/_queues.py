@@ -1,12 +1,13 @@
 """Teams and suppliers as queues on one simpy clock — the hot path of a support run.
 
 There is no simpy process or resource request per ticket. A team is a counter of busy agents,
-the agents on duty (a roster step function driven by a chain of events), and one FIFO deque per
-priority rank. A ticket joining a team either starts at once or waits; each start schedules one
-:class:`Due` event at the end of handling, whose callback routes the ticket and lets the freed
-agent pull the next waiting one. Waiting tickets that run out of patience are noticed when they
-reach the head of their queue (their abandonment instant is known when they join, and nothing
-else depends on them in between), so patience costs no events either.
+the agents on duty (a roster step function) and one FIFO deque per priority rank. A ticket joining
+a team either starts at once or waits; each start schedules one :class:`Due` event at the end of
+handling, whose callback routes the ticket and lets the freed agent pull the next waiting one
+(reusing the event). Waiting tickets that run out of patience are noticed when they reach the head
+of their queue (their abandonment instant is known when they join, and nothing else depends on
+them in between), so patience costs no events either. Roster changes cost none either, except
+where more agents come on duty while tickets wait: a team reads its roster when it next acts.
 
 Every instant is passed explicitly (``now``) and events are put on the clock at absolute times,
 so arrivals can be admitted in runs: the arrival event admits every pre-sampled arrival due
@@ -20,43 +21,43 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cmp_to_key, partial
 from heapq import heappush
 from itertools import repeat
-from typing import cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, URGENT, Event, EventPriority
+from simpy.events import NORMAL, Event, EventPriority
 
-from simkit.distributions import Distribution
-from simkit.engine._draws import Draws, bulk_draws, distribution_draws, uniform_draws
-from simkit.engine._ledger import (
-    ABANDONED,
-    AWAITING_USER,
-    PAUSED,
-    REOPEN,
-    RESOLVED,
-    ROUTED,
-    Ledger,
+from simkit.engine._draws import (
+    Draws,
+    DrawsCache,
+    StreamFactory,
+    choice_draws,
+    no_draw,
+    same_value,
+    uniform_draws,
 )
-from simkit.engine.model import PAUSE, ServiceModel, SupportModel, TeamModel, TeamParams
+from simkit.engine._ledger import ABANDONED, PAUSED, RESOLVED, ROUTED
+from simkit.engine.model import PAUSE, SupportModel, TeamModel, TeamParams
 from simkit.engine.model import RESOLVED as RESOLVED_ROUTE
 
-__all__ = ["Clock", "Desk", "Due", "Floor", "Supplier", "Team", "WorkTime"]
+if TYPE_CHECKING:
+    from simkit.engine.support import Floor
 
-NAN = math.nan
+__all__ = ["Callback", "Clock", "Desk", "Due", "Supplier", "Team", "WorkTime"]
+
 INF = math.inf
 
 Callback = Callable[[Event], None]
-StreamFactory = Callable[[str], np.random.Generator]
 
 
 class Due(Event):
     """An engine occurrence at a known instant; its callbacks act on ``subject``.
 
     Created already triggered. Events of one kind share one callbacks list, which simpy only
-    reads; clearing an event's ``callbacks`` before it is processed cancels it.
+    reads; clearing an event's ``callbacks`` before it is processed cancels it. Once processed,
+    an event may go back on the clock with its callbacks and subject set anew.
     """
 
     _ok = True
@@ -144,205 +145,20 @@ class _Rules:
     preempt: frozenset[int]
 
 
-def _same(a: object, b: object) -> bool:
-    """Equal values (identity where a value cannot say whether it is equal)."""
-    if a is b:
-        return True
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
-
-
 def _same_params(a: TeamParams, b: TeamParams) -> bool:
     return a is b or (
         a.handle.keys() == b.handle.keys()
-        and all(_same(a.handle[p], b.handle[p]) for p in a.handle)
+        and all(same_value(a.handle[p], b.handle[p]) for p in a.handle)
         and a.routes == b.routes
         and np.array_equal(a.route_probs, b.route_probs)
-        and _same(a.pause, b.pause)
-        and _same(a.patience, b.patience)
+        and same_value(a.pause, b.pause)
+        and same_value(a.patience, b.patience)
         and a.preempt == b.preempt
     )
 
 
-def _no_draw() -> float:
-    """Stands for draws that the rules never take (a single route, no pause)."""
-    raise AssertionError("drawn from a stream the rules do not have")
-
-
 def _no_route() -> tuple[int, Desk]:
     raise AssertionError("routes are drawn through the rules of each regime")
-
-
-def _route_draws(rules: _Rules, rng: np.random.Generator) -> Callable[[], tuple[int, Desk]]:
-    """The route of each handling in turn: uniform draws from ``rng`` mapped in bulk through
-    the rules' thresholds (as ``bisect_right`` would map them one by one)."""
-    routes = np.empty(len(rules.routes), dtype=object)
-    for k, route in enumerate(rules.routes):
-        routes[k] = route
-    thresholds = np.asarray(rules.thresholds, dtype=np.float64)
-
-    def sample(n: int) -> np.ndarray:
-        picked: np.ndarray = routes[np.searchsorted(thresholds, rng.random(n), side="right")]
-        return picked
-
-    return cast(Callable[[], tuple[int, Desk]], bulk_draws(sample))
-
-
-class _DrawsCache:
-    """One :class:`Draws` per distinct distribution of one purpose; the first regime to use a
-    distribution names its stream (``name``, then ``name/<regime>`` for later ones)."""
-
-    def __init__(self, name: str, streams: StreamFactory) -> None:
-        self._name = name
-        self._streams = streams
-        self._known: list[tuple[Distribution, Draws]] = []
-
-    def get(self, dist: Distribution | None, regime: int) -> Draws | None:
-        return None if dist is None else self.require(dist, regime)
-
-    def require(self, dist: Distribution, regime: int) -> Draws:
-        for known, draws in self._known:
-            if _same(known, dist):
-                return draws
-        name = self._name if not self._known else f"{self._name}/{regime}"
-        draws = distribution_draws(dist, self._streams(name))
-        self._known.append((dist, draws))
-        return draws
-
-
-@dataclass(eq=False)
-class _Reopen:
-    """A service's reopening, per regime: ``(probability, delay draws)``."""
-
-    rules: list[tuple[float, Draws | None]]
-    chance: Draws
-    varies: bool
-
-    @classmethod
-    def of(cls, service: ServiceModel, streams: StreamFactory) -> _Reopen | None:
-        if all(p.reopen_probability <= 0.0 or p.reopen_after is None for p in service.params):
-            return None
-        delays = _DrawsCache(f"reopen/{service.name}/after", streams)
-        rules: list[tuple[float, Draws | None]] = []
-        for k, params in enumerate(service.params):
-            after = delays.get(params.reopen_after, k) if params.reopen_probability > 0 else None
-            rules.append((float(params.reopen_probability), after))
-        return cls(
-            rules=rules,
-            chance=uniform_draws(streams(f"reopen/{service.name}")),
-            varies=any(rule != rules[0] for rule in rules[1:]),
-        )
-
-
-class Floor:
-    """What every desk of a run shares: the clock, the ledger, ticket attributes, reopening."""
-
-    def __init__(self, model: SupportModel, streams: StreamFactory) -> None:
-        self.clock = Clock()
-        self.ledger = Ledger()
-        self.end = float(model.end)
-        self.regime_starts: list[float] = np.asarray(model.regime_starts, float).tolist()
-        self.ticket_rank: list[int] = []
-        self.ticket_service: list[int] = []
-        """Service index; indices past the model's services are labels of outside tickets."""
-        self.single_handling: set[int] = set()
-        """Tickets resolved after one handling whatever the routing (incidents)."""
-        self.on_resolved: dict[int, Callable[[int, float], None]] = {}
-        """Ticket -> called with (ticket, instant) when it is resolved; set ``follows_resolution``."""
-        self.reopened: set[int] = set()
-        self._reopen = [_Reopen.of(model.services[s], streams) for s in range(len(model.services))]
-        self.follows_resolution = any(r is not None for r in self._reopen)
-        """Whether anything happens on resolution (a reopen, a watcher); else skip the call."""
-        self._wakeups: dict[float, list[Team]] = {}
-        """Instant -> teams to wake then (:meth:`wake`); one event per instant."""
-        self._wake_callbacks: list[Callback] = [self._wake]
-        self._roster_orders: dict[tuple[int, int, int, int], int] = {}
-        """``(team, change, other team, change)`` -> order of the previous changes, once known."""
-
-    def regime(self, t: float) -> int:
-        """Index of the regime in force at ``t``."""
-        return bisect_right(self.regime_starts, t) - 1
-
-    def wake(self, team: Team, instant: float) -> None:
-        """Have ``team`` take up its roster increase at ``instant``, before anything else then."""
-        teams = self._wakeups.get(instant)
-        if teams is None:
-            self._wakeups[instant] = [team]
-            self.clock.at(Due(self._wake_callbacks, 0), instant, URGENT)
-        else:
-            teams.append(team)
-
-    def _wake(self, event: Event) -> None:
-        now: float = self.clock._now
-        teams = self._wakeups.pop(now)
-        if len(teams) > 1:
-            teams.sort(key=cmp_to_key(partial(self._roster_order, now)))
-        for team in teams:
-            team.wake(now)
-
-    def _roster_order(self, instant: float, a: Team, b: Team) -> int:
-        """Negative when ``a`` takes up its roster change at ``instant`` before ``b`` does.
-
-        The order is that of a chain of roster events per team, each change put on the clock
-        when the team's previous one takes effect (the first ones when the run opens, in team
-        order): the earlier previous change goes first, ties going further back. Teams act
-        independently at a roster change, but the order of the work they start decides the
-        order of hand-offs that end at one instant.
-        """
-        i = bisect_left(a.roster_times, instant)
-        j = bisect_left(b.roster_times, instant)
-        path: list[tuple[int, int, int, int]] = []
-        while True:
-            i -= 1
-            j -= 1
-            known = self._roster_orders.get((a.index, i, b.index, j))
-            if known is not None:
-                order = known
-                break
-            if i == 0 or j == 0:
-                order = (a.index - b.index) if i == j else (-1 if i == 0 else 1)
-                break
-            ta, tb = a.roster_times[i], b.roster_times[j]
-            if ta != tb:
-                order = -1 if ta < tb else 1
-                break
-            path.append((a.index, i, b.index, j))
-        for key in path:
-            self._roster_orders[key] = order
-        return order
-
-    def resolve(self, ticket: int, desk: Desk, now: float) -> None:
-        """``ticket`` was resolved by ``desk`` at ``now``: notify, and maybe schedule a reopen."""
-        if self.on_resolved:
-            notify = self.on_resolved.pop(ticket, None)
-            if notify is not None:
-                notify(ticket, now)
-        service = self.ticket_service[ticket]
-        if service >= len(self._reopen):
-            return
-        reopen = self._reopen[service]
-        if reopen is None or ticket in self.reopened:
-            return
-        probability, after = reopen.rules[self.regime(now) if reopen.varies else 0]
-        if after is None or reopen.chance() >= probability:
-            return
-        back = now + after()
-        if back >= self.end:
-            return
-        self.reopened.add(ticket)
-        self.ledger.pause(ticket, now, back, REOPEN)
-        self.clock.at(Due(desk.rejoin_callbacks, ticket), back)
-
-    def pause(self, ticket: int, desk: Desk, now: float, duration: float) -> None:
-        """``ticket`` awaits the user for ``duration`` and then rejoins ``desk``."""
-        back = now + duration
-        if back >= self.end:
-            self.ledger.pause(ticket, now, NAN, AWAITING_USER)
-            return
-        self.ledger.pause(ticket, now, back, AWAITING_USER)
-        self.clock.at(Due(desk.rejoin_callbacks, ticket), back)
 
 
 class Desk:
@@ -367,7 +183,7 @@ class Desk:
         self.varies = False
         self.only_resolves = False
         """Every handling resolves: unless a resolution has consequences, routing is skipped."""
-        self._route_chance: Draws = _no_draw
+        self._route_chance: Draws = no_draw
         """Where the rules change with the regime: uniform draws that pick a route (only drawn
         where a rule has several routes)."""
         self._next_route: Callable[[], tuple[int, Desk]] = _no_route
@@ -378,10 +194,10 @@ class Desk:
         team = self.model
         by_name = {d.name: d for d in desks}
         handle = [
-            _DrawsCache(f"handle/{team.name}/{priority}", streams) for priority in model.priorities
+            DrawsCache(f"handle/{team.name}/{priority}", streams) for priority in model.priorities
         ]
-        pauses = _DrawsCache(f"pause/{team.name}", streams)
-        patience = _DrawsCache(f"patience/{team.name}", streams)
+        pauses = DrawsCache(f"pause/{team.name}", streams)
+        patience = DrawsCache(f"patience/{team.name}", streams)
         first = team.params[0]
         self.varies = any(not _same_params(first, p) for p in team.params[1:])
         if self.varies and any(len(p.routes) > 1 for p in team.params):
@@ -417,7 +233,7 @@ class Desk:
                     thresholds=cumulative[:-1].tolist(),
                     routes=routes,
                     only_route=routes[0] if len(routes) == 1 else None,
-                    pause=pauses.get(params.pause, k) or _no_draw,
+                    pause=pauses.get(params.pause, k) or no_draw,
                     patience=patience.get(params.patience, k),
                     preempt=frozenset(
                         rank for rank, p in enumerate(model.priorities) if p in params.preempt
@@ -431,7 +247,9 @@ class Desk:
             self._next_route = (
                 repeat(only).__next__
                 if only is not None
-                else _route_draws(compiled[0], streams(f"routing/{team.name}"))
+                else choice_draws(
+                    compiled[0].routes, compiled[0].thresholds, streams(f"routing/{team.name}")
+                )
             )
 
     def rules_at(self, t: float) -> _Rules:
@@ -509,8 +327,8 @@ class Team(Desk):
         self._increases: list[float] = increases[increases < floor.end].tolist()
         """Instants at which more agents come on duty: free agents may then take waiting tickets."""
         self._waking = False
-        """Whether a wake-up is on the clock for the next increase (there is one while tickets
-        wait)."""
+        """Whether a wake-up is on the clock for the next increase, or no increase is left
+        (one of the two holds while tickets wait)."""
         self.busy = 0
         self.queues: list[deque[int]] = [deque() for _ in range(priorities)]
         self.waiting = 0
@@ -541,8 +359,8 @@ class Team(Desk):
 
     def _wake_at_next_increase(self, now: float) -> None:
         k = bisect_right(self._increases, now)
+        self._waking = True
         if k < len(self._increases):
-            self._waking = True
             self.floor.wake(self, self._increases[k])
 
     def wake(self, now: float) -> None:
@@ -562,7 +380,7 @@ class Team(Desk):
         if self.busy < self.available:
             self.ledger.started[row] = now
             rules = self.rules[self.floor.regime(now)] if self.varies else self.rules[0]
-            self._begin(row, rank, now, rules.handle[rank](), None)
+            self._begin(row, rank, now, rules.handle[rank]())
             return
         if self.preempting and self.available > 0:
             rules = self.rules_at(now)
@@ -577,7 +395,9 @@ class Team(Desk):
         if not self._waking:
             self._wake_at_next_increase(now)
 
-    def _begin(self, row: int, rank: int, now: float, handling: float, event: Event | None) -> None:
+    def _begin(
+        self, row: int, rank: int, now: float, handling: float, event: Event | None = None
+    ) -> None:
         """Handling of ``row`` starts at ``now``. Its end is marked by ``event`` — one already
         processed, reused — or by a new one."""
         self.busy += 1
@@ -609,7 +429,7 @@ class Team(Desk):
 
     def _pull(self, now: float, spare: Event | None = None) -> None:
         """Free agents take waiting tickets: highest rank first, then first come. ``spare`` is
-        a processed event the first of them may reuse (as in :meth:`_begin`)."""
+        a processed event the first of them may reuse."""
         queues = self.queues
         deadline = self.deadline
         remaining = self.remaining
@@ -627,22 +447,14 @@ class Team(Desk):
                     ledger.outcome[row] = ABANDONED
                     continue
             if remaining and row in remaining:
-                due = now + remaining.pop(row)
+                handling = remaining.pop(row)
                 ledger.resumed[row] = now
             else:
                 ledger.started[row] = now
                 rules = self.rules[self.floor.regime(now)] if self.varies else self.rules[0]
-                due = now + rules.handle[rank]()
-            self.busy += 1
-            if spare is None:
-                event: Event = Due(self.finish_callbacks, row)
-            else:
-                event, spare = spare, None
-                event.callbacks = self.finish_callbacks
-                event.subject = row  # type: ignore[attr-defined]
-            heappush(self.agenda, (due, NORMAL, next(self.sequence), event))
-            if self.preempting:
-                self.in_service[row] = (rank, now, due, event)
+                handling = rules.handle[rank]()
+            self._begin(row, rank, now, handling, spare)
+            spare = None
 
     def _preempt(self, row: int, rank: int, now: float) -> bool:
         """Interrupt the lowest-ranked ticket in service below ``rank`` for ``row``."""
@@ -664,7 +476,7 @@ class Team(Desk):
             self._wake_at_next_increase(now)
         self.busy -= 1
         self.ledger.started[row] = now
-        self._begin(row, rank, now, self.rules_at(now).handle[rank](), None)
+        self._begin(row, rank, now, self.rules_at(now).handle[rank]())
         return True
 
     def close(self, end: float) -> None:

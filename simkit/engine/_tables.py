@@ -122,11 +122,12 @@ def tickets_and_visits(
 ) -> tuple[pa.Table, pa.Table]:
     """The ``tickets`` and ``visits`` tables."""
     n_tickets = tickets.opened.size
-    visit_ticket = np.frombuffer(ledger.visit_ticket, dtype=np.int64)
-    started = np.frombuffer(ledger.started, dtype=np.float64)
-    finished = np.frombuffer(ledger.finished, dtype=np.float64)
-    outcome = np.frombuffer(ledger.outcome, dtype=np.int8)
-    desk = np.frombuffer(ledger.visit_desk, dtype=np.int16)
+    columns = ledger.columns()
+    visit_ticket = columns.visit_ticket
+    started = columns.started
+    finished = columns.finished
+    outcome = columns.outcome
+    desk = columns.visit_desk
     n_visits = visit_ticket.size
 
     order = np.argsort(visit_ticket, kind="stable")
@@ -170,7 +171,7 @@ def tickets_and_visits(
             _names([d.name for d in desks], desk),
             _names([d.kind for d in desks], desk),
             pa.array(seq),
-            instants(np.frombuffer(ledger.assigned, dtype=np.float64), origin),
+            instants(columns.assigned, origin),
             instants(started, origin),
             instants(finished, origin),
             _names(OUTCOMES, outcome),
@@ -183,12 +184,13 @@ def tickets_and_visits(
 
 def pauses_table(ledger: Ledger, origin: np.datetime64, replication: int) -> pa.Table:
     """The ``pauses`` table."""
-    reason = np.frombuffer(ledger.pause_reason, dtype=np.int8)
+    columns = ledger.columns()
+    reason = columns.pause_reason
     return pa.Table.from_arrays(
         [
-            pa.array(np.frombuffer(ledger.pause_ticket, dtype=np.int64)),
-            instants(np.frombuffer(ledger.pause_start, dtype=np.float64), origin),
-            instants(np.frombuffer(ledger.pause_end, dtype=np.float64), origin),
+            pa.array(columns.pause_ticket),
+            instants(columns.pause_start, origin),
+            instants(columns.pause_end, origin),
             _names(PAUSE_REASONS, reason),
             _replication(reason.size, replication),
         ],

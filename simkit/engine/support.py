@@ -1,22 +1,28 @@
 """The support-queue simulation: one replication of a :class:`SupportModel` → Arrow tables.
 
 Arrivals, priorities and customers are sampled up front, in bulk, per service; teams and
-suppliers (:mod:`simkit.engine._queues`) then work the tickets on one simpy clock, recording
-visits and pauses as columns (:mod:`simkit.engine._ledger`) that become the ``tickets``,
-``visits``, ``pauses`` and ``team_stats`` tables of the design contract at the end.
+suppliers (:mod:`simkit.engine._queues`) then work the tickets on one simpy clock, sharing a
+:class:`Floor` (the clock, the ledger, reopening and pauses, roster wake-ups) and recording visits
+and pauses as columns (:mod:`simkit.engine._ledger`) that become the ``tickets``, ``visits``,
+``pauses`` and ``team_stats`` tables of the design contract at the end.
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cmp_to_key, partial
 from heapq import heappush
 
 import numpy as np
 import pyarrow as pa
-from simpy.events import NORMAL, Event
+from simpy.events import NORMAL, URGENT, Event
 
-from simkit.engine._queues import Desk, Due, Floor, Supplier, Team
+from simkit.engine._draws import Reopening, StreamFactory
+from simkit.engine._ledger import AWAITING_USER, REOPEN, Ledger
+from simkit.engine._queues import Callback, Clock, Desk, Due, Supplier, Team
 from simkit.engine._tables import (
     PAUSES_SCHEMA,
     TEAM_STATS_SCHEMA,
@@ -38,6 +44,8 @@ __all__ = [
     "SupportRecords",
     "simulate_support",
 ]
+
+NAN = math.nan
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,6 +167,118 @@ def _service_arrivals(
         rank=rank,
         single_handling=np.zeros(n, dtype=bool),
     )
+
+
+class Floor:
+    """What every desk of a run shares: the clock, the ledger, ticket attributes, reopening,
+    and the wake-ups of teams at roster increases."""
+
+    def __init__(self, model: SupportModel, streams: StreamFactory) -> None:
+        self.clock = Clock()
+        self.ledger = Ledger()
+        self.end = float(model.end)
+        self.regime_starts: list[float] = np.asarray(model.regime_starts, float).tolist()
+        self.ticket_rank: list[int] = []
+        self.ticket_service: list[int] = []
+        """Service index; indices past the model's services are labels of outside tickets."""
+        self.single_handling: set[int] = set()
+        """Tickets resolved after one handling whatever the routing (incidents)."""
+        self.on_resolved: dict[int, Callable[[int, float], None]] = {}
+        """Ticket -> called with (ticket, instant) when it is resolved; set ``follows_resolution``."""
+        self.reopened: set[int] = set()
+        self._reopen = [
+            Reopening.of(model.services[s], streams) for s in range(len(model.services))
+        ]
+        self.follows_resolution = any(r is not None for r in self._reopen)
+        """Whether anything happens on resolution (a reopen, a watcher); else skip the call."""
+        self._wakeups: dict[float, list[Team]] = {}
+        """Instant -> teams to wake then (:meth:`wake`); one event per instant."""
+        self._wake_callbacks: list[Callback] = [self._wake]
+        self._roster_orders: dict[tuple[int, int, int, int], int] = {}
+        """``(team, change, other team, change)`` -> order of the previous changes, once known."""
+
+    def regime(self, t: float) -> int:
+        """Index of the regime in force at ``t``."""
+        return bisect_right(self.regime_starts, t) - 1
+
+    def wake(self, team: Team, instant: float) -> None:
+        """Have ``team`` take up its roster increase at ``instant``, before anything else then."""
+        teams = self._wakeups.get(instant)
+        if teams is None:
+            self._wakeups[instant] = [team]
+            self.clock.at(Due(self._wake_callbacks, 0), instant, URGENT)
+        else:
+            teams.append(team)
+
+    def _wake(self, event: Event) -> None:
+        now: float = self.clock._now
+        teams = self._wakeups.pop(now)
+        if len(teams) > 1:
+            teams.sort(key=cmp_to_key(partial(self._roster_order, now)))
+        for team in teams:
+            team.wake(now)
+
+    def _roster_order(self, instant: float, a: Team, b: Team) -> int:
+        """Negative when ``a`` takes up its roster change at ``instant`` before ``b`` does.
+
+        The order is that of a chain of roster events per team, each change put on the clock
+        when the team's previous one takes effect (the first ones when the run opens, in team
+        order): the earlier previous change goes first, ties going further back. Teams act
+        independently at a roster change, but the order of the work they start decides the
+        order of hand-offs that end at one instant.
+        """
+        i = bisect_left(a.roster_times, instant)
+        j = bisect_left(b.roster_times, instant)
+        path: list[tuple[int, int, int, int]] = []
+        while True:
+            i -= 1
+            j -= 1
+            known = self._roster_orders.get((a.index, i, b.index, j))
+            if known is not None:
+                order = known
+                break
+            if i == 0 or j == 0:
+                order = (a.index - b.index) if i == j else (-1 if i == 0 else 1)
+                break
+            ta, tb = a.roster_times[i], b.roster_times[j]
+            if ta != tb:
+                order = -1 if ta < tb else 1
+                break
+            path.append((a.index, i, b.index, j))
+        for key in path:
+            self._roster_orders[key] = order
+        return order
+
+    def resolve(self, ticket: int, desk: Desk, now: float) -> None:
+        """``ticket`` was resolved by ``desk`` at ``now``: notify, and maybe schedule a reopen."""
+        if self.on_resolved:
+            notify = self.on_resolved.pop(ticket, None)
+            if notify is not None:
+                notify(ticket, now)
+        service = self.ticket_service[ticket]
+        if service >= len(self._reopen):
+            return
+        reopen = self._reopen[service]
+        if reopen is None or ticket in self.reopened:
+            return
+        probability, after = reopen.rules[self.regime(now) if reopen.varies else 0]
+        if after is None or reopen.chance() >= probability:
+            return
+        back = now + after()
+        if back >= self.end:
+            return
+        self.reopened.add(ticket)
+        self.ledger.pause(ticket, now, back, REOPEN)
+        self.clock.at(Due(desk.rejoin_callbacks, ticket), back)
+
+    def pause(self, ticket: int, desk: Desk, now: float, duration: float) -> None:
+        """``ticket`` awaits the user for ``duration`` and then rejoins ``desk``."""
+        back = now + duration
+        if back >= self.end:
+            self.ledger.pause(ticket, now, NAN, AWAITING_USER)
+            return
+        self.ledger.pause(ticket, now, back, AWAITING_USER)
+        self.clock.at(Due(desk.rejoin_callbacks, ticket), back)
 
 
 class SupportRun:
