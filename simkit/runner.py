@@ -281,10 +281,18 @@ def simulate(
         futures: list[Future[ReplicationOutcome]] = [
             executor.submit(_run_shipped, shipped, s, k, n) for k in range(n)
         ]
-        for done, future in enumerate(as_completed(futures), start=1):
-            outcomes.append(future.result())
-            if progress is not None:
-                progress(done, n)
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                outcomes.append(future.result())
+                if progress is not None:
+                    progress(done, n)
+        except BaseException:
+            # The caller gave up (a progress callback raised, as a page does when its user
+            # moves on, or the run was interrupted): replications not yet started are
+            # withdrawn, so that the workers are free for whatever comes next.
+            for future in futures:
+                future.cancel()
+            raise
     outcomes.sort(key=lambda o: o.replication)
     records = [o.records for o in outcomes if o.records is not None]
     failures = tuple(o.failure for o in outcomes if o.failure is not None)

@@ -170,6 +170,27 @@ def test_run_key_follows_content_replications_and_seed(desk: Scenario) -> None:
     )
 
 
+def test_run_key_tells_windowed_changes_apart(desk: Scenario) -> None:
+    """A windowed change keeps the scenario's YAML (it stays under ``changes``) but changes its
+    numbers: the run key must differ from the base scenario's, and from the same change over
+    another window; applying the same change again gives the same key."""
+    base = desk
+    dated = base.apply("month_end_cover")
+    assert dated.overlays and dated.to_yaml() == base.to_yaml()
+    keys = {model.run_key(base, 5, 1), model.run_key(dated, 5, 1)}
+    change = base.changes["month_end_cover"]
+    other = base.with_patch(
+        change.patch,
+        window=change.window.model_copy(
+            update={"until": change.window.until + dt.timedelta(days=7)}
+        ),
+        name="month_end_cover",
+    )
+    keys.add(model.run_key(other, 5, 1))
+    assert len(keys) == 3
+    assert model.run_key(base.apply("month_end_cover"), 5, 1) == model.run_key(dated, 5, 1)
+
+
 def test_sla_table_verdicts_follow_the_interval(run: Results) -> None:
     """Each row's verdict is analysis.verdict on its P(period met) interval, and the estimate
     column is filled when a quick estimate is given."""

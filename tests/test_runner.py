@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,32 @@ def test_progress_callback() -> None:
     calls: list[tuple[int, int]] = []
     simulate(small(), replications=2, progress=lambda d, t: calls.append((d, t)))
     assert calls == [(1, 2), (2, 2)]
+
+
+class _GaveUp(Exception):
+    pass
+
+
+def test_progress_that_raises_withdraws_pending_replications() -> None:
+    """When the caller gives up during a run (its progress callback raises, as a page does when
+    the user moves a slider again), replications not yet started are cancelled rather than left
+    to occupy the workers; the exception reaches the caller."""
+    submitted: list[Future[Any]] = []
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            future = super().submit(fn, *args, **kwargs)
+            submitted.append(future)
+            return future
+
+    def give_up(done: int, total: int) -> None:
+        raise _GaveUp
+
+    with Recording(max_workers=1) as pool, pytest.raises(_GaveUp):
+        simulate(small(), replications=8, executor=pool, progress=give_up)
+    assert len(submitted) == 8
+    # one worker: at most the replication that reported and the one then running were started
+    assert sum(future.cancelled() for future in submitted) >= 8 - 2
 
 
 def test_visit_guard() -> None:

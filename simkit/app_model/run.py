@@ -63,10 +63,11 @@ def check_run(
 
 
 def run_key(scenario: Scenario, replications: int, seed: int) -> str:
-    """A key for a run's results: the scenario's YAML (and where its files resolve), the
-    replications and the seed — equal keys give equal numbers."""
+    """A key for a run's results: the scenario's fingerprint (its YAML and the windowed changes
+    in force), where its files resolve, the replications and the seed — equal keys give equal
+    numbers."""
     digest = hashlib.sha256()
-    for part in (scenario.to_yaml(), str(scenario.base_dir), str(replications), str(seed)):
+    for part in (scenario.fingerprint(), str(scenario.base_dir), str(replications), str(seed)):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()

@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import difflib
 import functools
+import hashlib
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ class Scenario(ScenarioModel):
     _allow_files: bool = PrivateAttr(default=True)
     _overlays: tuple[Overlay, ...] = PrivateAttr(default=())
     _applied: tuple[str, ...] = PrivateAttr(default=())
+    _yaml: str | None = PrivateAttr(default=None)
 
     # -- provenance -------------------------------------------------------------------------
     @property
@@ -159,7 +161,21 @@ class Scenario(ScenarioModel):
 
     def to_yaml(self) -> str:
         """The scenario as YAML (permanent changes merged in; windowed ones stay under changes)."""
-        return yaml.safe_dump(_plain(self._raw), sort_keys=False, allow_unicode=True)
+        if self._yaml is None:  # a scenario never changes: written once
+            self._yaml = yaml.safe_dump(_plain(self._raw), sort_keys=False, allow_unicode=True)
+        return self._yaml
+
+    def fingerprint(self) -> str:
+        """A digest of everything that decides the scenario's numbers: its YAML and the windowed
+        changes in force (name, window and the scenario inside the window), in order. Equal
+        fingerprints, equal scenarios; files it names are identified by name only."""
+        digest = hashlib.sha256(self.to_yaml().encode("utf-8"))
+        for overlay in self._overlays:
+            window = overlay.window
+            for part in (overlay.name, str(window.from_), str(window.until)):
+                digest.update(b"\0" + part.encode("utf-8"))
+            digest.update(b"\0" + overlay.scenario.fingerprint().encode("ascii"))
+        return digest.hexdigest()
 
 
 def _plain(value: Any) -> Any:
