@@ -13,40 +13,34 @@ Per SLA, OLA and UC target two differences are reported, change − baseline:
 
 Availability targets are compared the same way: per replication, availability over the
 measured span and the share of full periods meeting the target.
+
+The parts: :mod:`~simkit.analysis.impact_figures` (per-replication figures of a run) and
+:mod:`~simkit.analysis.impact_paired` (paired differences and their words); this module runs
+the baseline and the changes.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from simkit.analysis.verdict import verdict
-from simkit.errors import InputError, Problem
-from simkit.measure import (
-    MeasureSpec,
-    OlaTarget,
-    Period,
-    SlaTarget,
-    TargetFigures,
-    availability_outcomes,
-    ola_outcomes,
-    period_meets,
-    sla_outcomes,
-    target_figures,
-    ticket_pauses,
+from simkit.analysis.impact_figures import RunFigures, TargetRuns, run_figures, target_label
+from simkit.analysis.impact_figures import TargetKey as TargetKey
+from simkit.analysis.impact_paired import (
+    _comparison_rows,
+    _period_rows,
+    effect_words,
+    fmt_pp,
+    paired,
+    pp_digits,
+    target_fields,
 )
+from simkit.errors import InputError, Problem
 from simkit.runner import DEFAULT_MAX_VISITS, Progress, Results, simulate
 from simkit.scenario import Scenario
 from simkit.scenario.overlay import parse_set, patch_for
-from simkit.scenario.targets import availability_targets
-from simkit.stats import Interval, mean_interval, paired_difference
 
 __all__ = [
     "DEFAULT_CONFIDENCE",
@@ -65,363 +59,7 @@ __all__ = [
 
 DEFAULT_CONFIDENCE = 0.8
 """Confidence of the SLR verdict (share of periods that must meet the goal)."""
-
-TargetKey = tuple[Any, ...]
 Row = dict[str, Any]
-_EMPTY = Interval(None, None, None)
-_FRACTION = (0.0, 1.0)
-
-
-# -- per-replication figures of one run ------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class TargetRuns:
-    """One target's figures in one run, per replication (indexed by the run's own replication
-    numbers, so two runs with the same seed line up; NaN where a figure is undefined, as in a
-    failed replication).
-
-    ``compliance`` is met / measured over the whole span (availability for an availability
-    target) and ``share_met`` the share of the replication's full periods that met the target.
-    For SLA and OLA/UC targets ``measured`` and ``met`` count tickets (visits) by replication and
-    period; they are ``None`` for availability.
-    """
-
-    key: TargetKey
-    kind: str
-    row: Row
-    compliance: np.ndarray
-    share_met: np.ndarray
-    periods: tuple[Period, ...]
-    measured: np.ndarray | None
-    met: np.ndarray | None
-    ok: np.ndarray
-
-    def period_compliance(self) -> np.ndarray:
-        """Met / measured per replication and period (NaN where nothing was measured)."""
-        if self.measured is None or self.met is None:
-            raise ValueError(f"{self.kind} targets have no ticket counts per period")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = self.met / self.measured
-        return np.where(self.ok[:, None] & (self.measured > 0), share, np.nan)
-
-
-@dataclass(frozen=True, eq=False)
-class RunFigures:
-    """A run's summary document and, per target, its per-replication figures."""
-
-    results: Results
-    document: dict[str, Any]
-    spec: MeasureSpec
-    targets: dict[TargetKey, TargetRuns]
-
-
-def _sla_key(row: Mapping[str, Any]) -> TargetKey:
-    return ("sla", row["level"], row["service"], row["customer"], row["priority"], row["metric"])
-
-
-def _ola_key(row: Mapping[str, Any]) -> TargetKey:
-    return ("ola", row["team"], row["kind"], row.get("priority"), row["metric"])
-
-
-def target_label(row: Mapping[str, Any]) -> str:
-    """A target as people name it: ``'payroll P1 resolve'``, ``'finance: payroll P1 resolve'``,
-    ``'corporate P1 resolve'``, ``'apps OLA resolve'``, ``'payroll availability'``."""
-    if "level" in row and row.get("level") is not None:
-        if row["level"] == "corporate":
-            return f"corporate {row['priority']} {row['metric']}"
-        prefix = f"{row['customer']}: " if row["level"] == "customer" else ""
-        return f"{prefix}{row['service']} {row['priority']} {row['metric']}"
-    if row.get("team") is not None:
-        priority = f" {row['priority']}" if row.get("priority") else ""
-        return f"{row['team']} {str(row['kind']).upper()}{priority} {row['metric']}"
-    return f"{row.get('service')} availability"
-
-
-def run_figures(results: Results) -> RunFigures:
-    """Per-replication figures of every SLA, OLA/UC and availability target of a run, measured
-    exactly as its summary measures them, and the summary itself."""
-    document = results.summary()
-    spec = dataclasses.replace(results.measure_spec(), replications=results.replications)
-    ok = np.ones(results.replications, dtype=bool)
-    ok[[f.replication for f in results.failures]] = False
-    targets: dict[TargetKey, TargetRuns] = {}
-    if not results.succeeded:
-        return RunFigures(results, document, spec, targets)
-    tickets = results.service_tickets()
-    attached = ticket_pauses(tickets, results.pauses, spec) if spec.sla else None
-    for target, row in zip(spec.sla, document["sla"], strict=True):
-        outcomes = sla_outcomes(tickets, attached, target, spec)
-        key = _sla_key(row)
-        targets[key] = _counted(key, "sla", row, target, target_figures(outcomes, spec), ok)
-    for ola_target, row in zip(spec.ola, document["ola"], strict=True):
-        outcomes = ola_outcomes(results.visits, ola_target, spec, tickets)
-        key = _ola_key(row)
-        targets[key] = _counted(key, "ola", row, ola_target, target_figures(outcomes, spec), ok)
-    for a_target, row in zip(
-        availability_targets(results.scenario), document["availability"], strict=True
-    ):
-        outcomes = availability_outcomes(results.outages, a_target, spec)
-        key = ("availability", a_target.service)
-        targets[key] = _available(key, row, outcomes, results.replications, ok)
-    return RunFigures(results, document, spec, targets)
-
-
-def _shares(numerator: np.ndarray, denominator: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = numerator / denominator
-    return np.where(ok & (denominator > 0), share, np.nan)
-
-
-def _counted(
-    key: TargetKey,
-    kind: str,
-    row: Row,
-    target: SlaTarget | OlaTarget,
-    figures: TargetFigures,
-    ok: np.ndarray,
-) -> TargetRuns:
-    full = np.array([p.full for p in figures.periods], dtype=bool)
-    meets, defined = period_meets(
-        figures.measured[:, full], figures.met[:, full], target.goal, target.small_sample
-    )
-    return TargetRuns(
-        key=key,
-        kind=kind,
-        row=row,
-        compliance=_shares(figures.met.sum(axis=1), figures.measured.sum(axis=1), ok),
-        share_met=_shares(meets.sum(axis=1), defined.sum(axis=1), ok),
-        periods=figures.periods,
-        measured=figures.measured,
-        met=figures.met,
-        ok=ok,
-    )
-
-
-def _available(
-    key: TargetKey, row: Row, outcomes: pa.Table, replications: int, ok: np.ndarray
-) -> TargetRuns:
-    """Availability per replication, (Σ agreed − Σ down) / Σ agreed over the span, and the share
-    of full periods meeting the target."""
-
-    def column(name: str) -> np.ndarray:
-        return np.asarray(outcomes[name].to_numpy(zero_copy_only=False))
-
-    replication = column("replication").astype(np.int64)
-    agreed = np.bincount(replication, column("agreed_h"), minlength=replications)
-    down = np.bincount(replication, column("down_h"), minlength=replications)
-    judged = column("full").astype(bool) & outcomes["met"].is_valid().to_numpy(zero_copy_only=False)
-    met = judged & np.asarray(pc.fill_null(outcomes["met"], False).to_numpy(zero_copy_only=False))
-    return TargetRuns(
-        key=key,
-        kind="availability",
-        row=row,
-        compliance=_shares(agreed - down, agreed, ok),
-        share_met=_shares(
-            np.bincount(replication, met, minlength=replications),
-            np.bincount(replication, judged, minlength=replications),
-            ok,
-        ),
-        periods=(),
-        measured=None,
-        met=None,
-        ok=ok,
-    )
-
-
-# -- paired differences and their words ------------------------------------------------------------
-
-
-def paired(change: np.ndarray, baseline: np.ndarray) -> Interval:
-    """Paired mean difference ``change − baseline`` of two fractions with its 95% t-interval
-    (clipped to ±1), over the replications where both are defined (NaN marks an undefined
-    value)."""
-    both = np.isfinite(change) & np.isfinite(baseline)
-    if not both.any():
-        return _EMPTY
-    delta = paired_difference(change[both], baseline[both])
-    if delta.lo is None or delta.hi is None:
-        return delta
-    return Interval(delta.mean, max(delta.lo, -1.0), min(delta.hi, 1.0))
-
-
-def pp_digits(*values: float) -> int:
-    """Decimals for percentage points: one, or two when a non-zero value would show as 0.0."""
-    small = [abs(v) * 100 for v in values if v != 0.0]
-    return 2 if small and min(small) < 0.05 else 1
-
-
-def fmt_pp(value: float, digits: int = 1, *, signed: bool = False) -> str:
-    """A difference of fractions in percentage points: ``0.031`` → ``'3.1'`` (``'+3.1'`` signed,
-    with a true minus sign)."""
-    text = f"{value * 100:{'+' if signed else ''}.{digits}f}"
-    return text.replace("-", "−")
-
-
-def effect_words(delta: Interval, what: str = "compliance") -> tuple[str, str]:
-    """The effect of a change from the interval of its paired difference, in words.
-
-    Returns
-    -------
-    effect, words
-        ``effect`` is ``improves`` (the interval lies above zero), ``worsens`` (below zero),
-        ``none`` (it contains zero, or the runs are identical) or ``unknown`` (not measured in
-        both runs, or a single replication); ``words`` reads e.g. ``'improves compliance by
-        3.1 pp [1.9–4.3]'``.
-    """
-    mean, lo, hi = delta.mean, delta.lo, delta.hi
-    if mean is None:
-        return "unknown", f"{what} not measured in both runs"
-    if mean == 0.0 and lo == 0.0 and hi == 0.0:
-        return "none", f"no effect on {what}: identical in every replication"
-    if lo is None or hi is None:
-        return "unknown", f"{what} {fmt_pp(mean, signed=True)} pp (one replication: no interval)"
-    d = max(pp_digits(mean, lo, hi), 2 if what == "availability" else 1)
-    if lo > 0.0:
-        return (
-            "improves",
-            f"improves {what} by {fmt_pp(mean, d)} pp [{fmt_pp(lo, d)}–{fmt_pp(hi, d)}]",
-        )
-    if hi < 0.0:
-        return "worsens", (
-            f"worsens {what} by {fmt_pp(-mean, d)} pp [{fmt_pp(-hi, d)}–{fmt_pp(-lo, d)}]"
-        )
-    return "none", (
-        f"no detectable effect on {what} ({fmt_pp(mean, d, signed=True)} pp "
-        f"[{fmt_pp(lo, d, signed=True)} to {fmt_pp(hi, d, signed=True)}])"
-    )
-
-
-def _slr(row_change: Row | None, row_base: Row | None, confidence: float) -> Row:
-    def judged(row: Row | None) -> str | None:
-        if row is None:
-            return None
-        p = row.get("p_period_met") or {}
-        return verdict(p.get("lo"), p.get("hi"), confidence)
-
-    before, after = judged(row_base), judged(row_change)
-    flips = before is not None and after is not None and before != after
-    return {"confidence": confidence, "baseline": before, "change": after, "flips": flips}
-
-
-def target_fields(row: Row, kind: str) -> Row:
-    """The fields naming a target in every row: kind, level, service, customer, team, priority,
-    metric and its label."""
-    return {
-        "kind": kind,
-        "level": row.get("level"),
-        "service": row.get("service"),
-        "customer": row.get("customer"),
-        "team": row.get("team"),
-        "priority": row.get("priority"),
-        "metric": row.get("metric", "availability"),
-        "label": target_label(row),
-    }
-
-
-def _row(
-    base_row: Row | None,
-    change_row: Row | None,
-    kind: str,
-    compliance: Interval,
-    p_met: Interval,
-    confidence: float,
-    *,
-    figure: str = "compliance",
-) -> Row:
-    shown = change_row if change_row is not None else base_row
-    assert shown is not None
-    effect, words = effect_words(compliance, figure)
-    slr = _slr(change_row, base_row, confidence)
-    verdict_text = words
-    if slr["flips"]:
-        verdict_text += (
-            f"; at {confidence:.0%} confidence the target goes from {slr['baseline']} to "
-            f"{slr['change']}"
-        )
-    if base_row is None:
-        verdict_text = "a new target: only the change measures it"
-        effect = "unknown"
-    elif change_row is None:
-        verdict_text = "the change removes this target"
-        effect = "unknown"
-    _, p_words = effect_words(p_met, "P(period meets goal)")
-    return {
-        **target_fields(shown, kind),
-        "compliance_delta": compliance.as_dict(),
-        "p_period_met_delta": p_met.as_dict(),
-        "verdict": verdict_text,
-        "effect": effect,
-        "slr": slr,
-        "baseline_compliance": (base_row or {}).get(figure),
-        "change_compliance": (change_row or {}).get(figure),
-        "words": f"{verdict_text}; {p_words}",
-    }
-
-
-def _comparison_rows(change: RunFigures, base: RunFigures, confidence: float) -> list[Row]:
-    rows: list[Row] = []
-    keys = list(base.targets) + [k for k in change.targets if k not in base.targets]
-    for key in keys:
-        b, c = base.targets.get(key), change.targets.get(key)
-        if b is not None and c is not None:
-            compliance = paired(c.compliance, b.compliance)
-            p_met = paired(c.share_met, b.share_met)
-        else:
-            compliance = p_met = _EMPTY
-        kind = key[0]
-        rows.append(
-            _row(
-                b.row if b else None,
-                c.row if c else None,
-                kind,
-                compliance,
-                p_met,
-                confidence,
-                figure="availability" if kind == "availability" else "compliance",
-            )
-        )
-    return rows
-
-
-def _period_rows(change: RunFigures, base: RunFigures) -> list[Row]:
-    """Per SLA target and reporting period: baseline and change compliance and their paired
-    difference."""
-    rows: list[Row] = []
-    for key, b in base.targets.items():
-        c = change.targets.get(key)
-        if b.kind != "sla" or c is None or b.measured is None or c.measured is None:
-            continue
-        b_share, c_share = b.period_compliance(), c.period_compliance()
-        c_index = {p.label: i for i, p in enumerate(c.periods)}
-        for i, period in enumerate(b.periods):
-            j = c_index.get(period.label)
-            if j is None:
-                continue
-            measured = b.measured[:, i].any() or c.measured[:, j].any()
-            if period.start >= base.spec.horizon_end and not measured:
-                continue
-            b_values, c_values = b_share[:, i], c_share[:, j]
-            rows.append(
-                {
-                    "period": period.label,
-                    "full": period.full,
-                    **target_fields(b.row, "sla"),
-                    "baseline_compliance": _interval(b_values),
-                    "change_compliance": _interval(c_values),
-                    "compliance_delta": paired(c_values, b_values).as_dict(),
-                    "tickets_baseline": float(b.measured[:, i].sum() / max(int(b.ok.sum()), 1)),
-                    "tickets_change": float(c.measured[:, j].sum() / max(int(c.ok.sum()), 1)),
-                }
-            )
-    return rows
-
-
-def _interval(values: np.ndarray) -> dict[str, float | None]:
-    return mean_interval(values[np.isfinite(values)], bounds=_FRACTION).as_dict()
-
-
-# -- running ---------------------------------------------------------------------------------------
 
 
 def simulate_all(

@@ -6,14 +6,15 @@ counter of *decompressed* bytes, so a file over the size limit — a gzip bomb i
 as soon as the limit is passed, never unpacked. CSV and XES values arrive as strings (the mapping
 profile parses them); Parquet keeps its own column types. Every table carries a ``__row`` column:
 the 1-based data row (CSV, Parquet) or event (XES) number that problems are reported against.
+
+The parts: :mod:`~simkit.calibrate.readers_stream` (limited streams, row numbers),
+:mod:`~simkit.calibrate.readers_sniff` (recognising the file) and
+:mod:`~simkit.calibrate.readers_xes` (XES); this module opens and reads an export.
 """
 
 from __future__ import annotations
 
-import bz2
 import codecs
-import csv
-import gzip
 import io
 import lzma
 import re
@@ -21,82 +22,41 @@ import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
+from simkit.calibrate.readers_sniff import (
+    _MAGIC,
+    _REFUSED_MAGIC,
+    _header,
+    _looks_binary,
+    _sniff_delimiter,
+    _text_encoding,
+    _unique_names,
+)
+from simkit.calibrate.readers_stream import (
+    _BLOCK_BYTES,
+    _MAX_BLOCK_BYTES,
+    ROW_COLUMN,
+    _decompressed,
+    _empty,
+    _head,
+    _Limited,
+    _row_numbers,
+    _size,
+    _TooLarge,
+)
+from simkit.calibrate.readers_stream import Compression as Compression
+from simkit.calibrate.readers_xes import _XesColumns
 from simkit.errors import InputError
 
-__all__ = [
-    "ROW_COLUMN",
-    "Export",
-    "MalformedRow",
-    "open_export",
-]
-
-ROW_COLUMN = "__row"
-"""Name of the row-number column every reader adds."""
+__all__ = ["ROW_COLUMN", "Export", "MalformedRow", "open_export"]
 
 Format = Literal["csv", "parquet", "xes"]
-Compression = Literal["gzip", "xz", "bz2"] | None
-
-_SAMPLE_BYTES = 64 * 1024
-_BLOCK_BYTES = 4 * 1024 * 1024
-_MAX_BLOCK_BYTES = 256 * 1024 * 1024
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x1f\x8b", "gzip"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"BZh", "bz2"),
-)
-_REFUSED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
-    (
-        b"PK\x03\x04",
-        "a zip archive (an Excel .xlsx is one too)",
-        "unzip it, or save the sheet as CSV, and pass the CSV file",
-    ),
-    (b"\x28\xb5\x2f\xfd", "zstandard-compressed", "decompress it (zstd -d) or use gzip / xz"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook", "save the sheet as CSV"),
-    (b"%PDF", "a PDF document", "export the tickets as CSV, Parquet or XES"),
-)
-_DELIMITERS = ",;\t|"
-_XES_NS = re.compile(r"^\{[^}]*\}")
-_XES_CHUNK = 65_536
-
-
-class _TooLarge(Exception):
-    """Raised inside a read once more than the allowed decompressed bytes went through."""
-
-
-class _Limited(io.RawIOBase):
-    """A binary stream that raises :class:`_TooLarge` once ``limit`` bytes have been read."""
-
-    def __init__(self, inner: IO[bytes], limit: int) -> None:
-        super().__init__()
-        self._inner = inner
-        self._limit = limit
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer)
-        data = self._inner.read(min(len(view), self._limit - self.count + 1))
-        n = len(data)
-        view[:n] = data
-        self.count += n
-        if self.count > self._limit:
-            raise _TooLarge
-        return n
-
-    def close(self) -> None:
-        self._inner.close()
-        super().close()
 
 
 @dataclass(frozen=True)
@@ -331,184 +291,6 @@ class Export:
             present = [c for c in columns if c in table.column_names]
             table = table.select([*present, ROW_COLUMN])
         return table
-
-
-class _XesColumns:
-    """Events of an XES log as columns: event attributes by key, trace attributes as
-    ``case:<key>``; values kept as the strings XES writes (dates in ISO 8601).
-
-    Events are gathered as small dicts and turned into Arrow every :data:`_XES_CHUNK` events, so
-    memory stays close to the size of the Arrow table.
-    """
-
-    def __init__(self, wanted: set[str] | None) -> None:
-        self.wanted = wanted
-        self.seen: dict[str, None] = {}
-        self.rows: list[dict[str, str]] = []
-        self.chunks: list[pa.Table] = []
-        self.events = 0
-        self.orphans = 0
-        """Events outside any trace (not read: they belong to no ticket)."""
-
-    @property
-    def order(self) -> list[str]:
-        """Every attribute key seen, in order of first appearance."""
-        return list(self.seen)
-
-    def _flush(self) -> None:
-        if not self.rows:
-            return
-        keys = dict.fromkeys(chain.from_iterable(self.rows))
-        self.seen.update(keys)
-        if self.wanted is not None:
-            keys = {k: None for k in keys if k in self.wanted}
-        rows = self.rows
-        if keys:
-            self.chunks.append(
-                pa.table({k: pa.array([r.get(k) for r in rows], pa.string()) for k in keys})
-            )
-        self.events += len(rows)
-        self.rows = []
-
-    def parse(self, stream: IO[bytes]) -> None:
-        last: ET.Element | None = None
-        for _, element in ET.iterparse(stream, events=("end",)):
-            last = element
-            tag = element.tag
-            if tag == "trace" or tag.endswith("}trace"):
-                trace = {f"case:{k}": v for k, v in _attributes(element).items()}
-                for child in element:
-                    if child.tag == "event" or child.tag.endswith("}event"):
-                        attributes = _attributes(child)
-                        attributes.update(trace)
-                        self.rows.append(attributes)
-                element.clear()
-                if len(self.rows) >= _XES_CHUNK:
-                    self._flush()
-        self._flush()
-        if last is None or _XES_NS.sub("", last.tag) != "log":
-            raise ET.ParseError("the root element is not <log>: not an XES event log")
-        self.orphans = sum(1 for c in last if c.tag == "event" or c.tag.endswith("}event"))
-
-    def table(self) -> pa.Table:
-        n = self.events
-        if not self.chunks:
-            return pa.table({ROW_COLUMN: _row_numbers(n)})
-        table = pa.concat_tables(self.chunks, promote_options="permissive").combine_chunks()
-        table = table.select([k for k in self.seen if k in table.column_names])
-        return table.append_column(ROW_COLUMN, _row_numbers(n))
-
-
-def _attributes(element: ET.Element) -> dict[str, str]:
-    """Direct typed attributes (``<string key= value=>`` …) of an event or trace."""
-    return {
-        key: child.get("value", "") for child in element if (key := child.get("key")) is not None
-    }
-
-
-# -- opening ----------------------------------------------------------------------------------
-
-
-def _decompressed(path: Path, compression: Compression) -> IO[bytes]:
-    if compression == "gzip":
-        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
-    if compression == "xz":
-        return lzma.open(path, "rb")
-    if compression == "bz2":
-        return bz2.open(path, "rb")
-    return open(path, "rb")
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n:,} bytes"
-
-
-def _row_numbers(n: int) -> pa.Array:
-    return pa.array(np.arange(1, n + 1, dtype=np.int64))
-
-
-def _empty(names: Sequence[str]) -> pa.Table:
-    arrays = {name: pa.array([], pa.string()) for name in names}
-    arrays[ROW_COLUMN] = pa.array([], pa.int64())
-    return pa.table(arrays)
-
-
-def _head(path: Path, compression: Compression, limit: int) -> bytes:
-    stream = _Limited(_decompressed(path, compression), limit)
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        with stream:
-            while size < _SAMPLE_BYTES:
-                chunk = stream.read(_SAMPLE_BYTES - size)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-    except _TooLarge:
-        pass
-    return b"".join(chunks)
-
-
-def _text_encoding(sample: bytes) -> tuple[str, str]:
-    """``(encoding for Arrow, sample decoded)``."""
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16", sample.decode("utf-16", errors="ignore")
-    body = sample[3:] if sample.startswith(codecs.BOM_UTF8) else sample
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(body, final=False)
-    except UnicodeDecodeError:
-        return "latin-1", body.decode("latin-1")
-    return ("utf-8-sig" if body is not sample else "utf-8"), text
-
-
-def _sniff_delimiter(text: str) -> str:
-    lines = text.splitlines()
-    head = "\n".join(lines[:50])
-    try:
-        return csv.Sniffer().sniff(head, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        first = lines[0] if lines else ""
-        counts = {d: first.count(d) for d in _DELIMITERS}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
-
-
-def _header(text: str, delimiter: str) -> list[str]:
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        return next(rows)
-    except (StopIteration, csv.Error):
-        return []
-
-
-def _unique_names(names: list[str]) -> tuple[list[str], list[str]]:
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    notes: list[str] = []
-    for raw in names:
-        name = raw.strip().lstrip("\ufeff") or "column"
-        if name in seen:
-            seen[name] += 1
-            renamed = f"{name} ({seen[name]})"
-            notes.append(f"the header names {name!r} more than once: the repeat is {renamed!r}")
-            name = renamed
-        else:
-            seen[name] = 1
-        out.append(name)
-    return out, notes
-
-
-def _looks_binary(sample: bytes, encoding: str) -> bool:
-    if encoding == "utf-16":
-        return False
-    if b"\x00" in sample:
-        return True
-    controls = sum(1 for b in sample[:4096] if b < 32 and b not in (9, 10, 13, 12))
-    return controls > max(8, len(sample[:4096]) // 20)
 
 
 def open_export(

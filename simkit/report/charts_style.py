@@ -1,0 +1,38 @@
+"""The common look of simkit's charts: how rows become chart data, intervals are read, titles
+and axes are set, and the colour of a goal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import altair as alt
+
+__all__ = ["Rows"]
+
+Rows = Sequence[Mapping[str, Any]]
+_PERCENT = ".1%"
+_GOAL_COLOUR = "#d62728"
+_WIDTH = "container"
+
+
+def _data(rows: Rows) -> Any:
+    return alt.Data(values=[dict(r) for r in rows])  # type: ignore[no-untyped-call]
+
+
+def _interval(row: Mapping[str, Any], key: str) -> dict[str, float | None]:
+    value = row.get(key) or {}
+    return {"mean": value.get("mean"), "lo": value.get("lo"), "hi": value.get("hi")}
+
+
+def _runs(replications: int | None) -> str:
+    return f"{replications} replications, 95% intervals" if replications else ""
+
+
+def _title(text: str, subtitle: str = "") -> Any:
+    return alt.TitleParams(text=text, subtitle=subtitle or [], anchor="start")
+
+
+def _label_axis() -> Any:
+    return alt.Axis(labelLimit=240)
