@@ -590,3 +590,39 @@ def test_adding_a_team_leaves_other_teams_numbers_unchanged() -> None:
     second = payroll_tickets(simulate_support(together, streams(3)))
     assert len(first) > 200
     assert first == second
+
+
+@pytest.mark.parametrize(
+    ("desk_a_roster", "desk_b_roster", "first"),
+    [
+        # The team whose previous roster change came earlier takes up its increase first,
+        # whatever the team order.
+        ([0.0, 3.0, 5.0], [0.0, 2.0, 5.0], "b"),
+        ([0.0, 2.0, 5.0], [0.0, 3.0, 5.0], "a"),
+        # Previous changes at one instant: the team whose chain reaches the run start first
+        # goes first; chains of equal length fall back on the team order.
+        ([0.0, 1.0, 2.0, 5.0], [0.0, 2.0, 5.0], "b"),
+        ([0.0, 2.0, 5.0], [0.0, 2.0, 5.0], "a"),
+    ],
+)
+def test_roster_increases_at_one_instant_follow_the_roster_order(
+    desk_a_roster: list[float], desk_b_roster: list[float], first: str
+) -> None:
+    """Two teams whose agents come on duty at the same instant while tickets wait take them up
+    in the order of their roster changes (``Floor._roster_order``); that order decides which
+    hand-off, ending at one instant, reaches a shared third team first."""
+    handoff = params(1.0, {"c": 1.0})
+    desk_a = team("a", (desk_a_roster, [0] * (len(desk_a_roster) - 1) + [1]), handoff)
+    desk_b = team("b", (desk_b_roster, [0] * (len(desk_b_roster) - 1) + [1]), handoff)
+    m = model([desk_a, desk_b, team("c", 1)], hours=20.0)
+    run = SupportRun(m, streams())
+    run.add_tickets(np.array([1.0]), "P3", m.services[0].name, team="a")
+    run.add_tickets(np.array([1.0]), "P3", m.services[0].name, team="b")
+    rows = visit_rows(run.run())
+    c_start = {"a": (7.0, 6.0)[first == "a"], "b": (7.0, 6.0)[first == "b"]}
+    assert rows == [
+        (0, "a", 0, 1.0, 5.0, 6.0, "routed"),
+        (0, "c", 1, 6.0, c_start["a"], c_start["a"] + 1.0, "resolved"),
+        (1, "b", 0, 1.0, 5.0, 6.0, "routed"),
+        (1, "c", 1, 6.0, c_start["b"], c_start["b"] + 1.0, "resolved"),
+    ]

@@ -65,7 +65,11 @@ class LedgerColumns:
 
 
 class Ledger:
-    """Visits, pauses and interrupted handling of one replication, as columns."""
+    """Visits, pauses and interrupted handling of one replication, as columns.
+
+    A desk appends a new visit's row itself (``Desk.join``) and writes the columns of its
+    visits in place, holding the lists directly: no call per visit on the hot path.
+    """
 
     def __init__(self) -> None:
         self.visit_ticket: list[int] = []
@@ -93,17 +97,6 @@ class Ledger:
         self.suspended: set[int] = set()
         """Visits preempted and waiting to resume when the run ended."""
         self._columns: LedgerColumns | None = None
-
-    def open_visit(self, ticket: int, desk: int, now: float) -> int:
-        """Record a new visit assigned at ``now``, not yet started; return its row."""
-        row = len(self.visit_ticket)
-        self.visit_ticket.append(ticket)
-        self.visit_desk.append(desk)
-        self.assigned.append(now)
-        self.started.append(NAN)
-        self.finished.append(NAN)
-        self.outcome.append(OPEN)
-        return row
 
     def reserve_first_visits(self, desk: np.ndarray, assigned: np.ndarray) -> None:
         """Rows ``0 … n-1`` become the first visits of tickets ``0 … n-1``, known in advance

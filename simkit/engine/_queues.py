@@ -38,7 +38,7 @@ from simkit.engine._draws import (
     same_value,
     uniform_draws,
 )
-from simkit.engine._ledger import ABANDONED, PAUSED, RESOLVED, ROUTED
+from simkit.engine._ledger import ABANDONED, OPEN, PAUSED, RESOLVED, ROUTED
 from simkit.engine.model import PAUSE, SupportModel, TeamModel, TeamParams
 from simkit.engine.model import RESOLVED as RESOLVED_ROUTE
 
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["Callback", "Clock", "Desk", "Due", "Supplier", "Team", "WorkTime"]
 
 INF = math.inf
+NAN = math.nan
 
 Callback = Callable[[Event], None]
 
@@ -57,15 +58,16 @@ class Due(Event):
 
     Created already triggered. Events of one kind share one callbacks list, which simpy only
     reads; clearing an event's ``callbacks`` before it is processed cancels it. Once processed,
-    an event may go back on the clock with its callbacks and subject set anew.
+    an event may go back on the clock with its callbacks and subject set anew (see
+    :meth:`Clock.due`). ``_ok`` is set on the instance, where simpy's loop reads it fastest.
     """
 
-    _ok = True
     _value = None
 
     def __init__(self, callbacks: list[Callback], subject: int) -> None:
         self.callbacks = callbacks
         self.subject = subject
+        self._ok = True
 
 
 class Clock(simpy.Environment):
@@ -82,10 +84,23 @@ class Clock(simpy.Environment):
         """The scheduled events, a heap: ``agenda[0][0]`` is the instant of the next one."""
         self.sequence = self._eid
         """Numbers scheduled events in order: the tie-break between events at one instant."""
+        self.spare: list[Due] = []
+        """Processed events, free to go back on the clock: a callback that is done with its
+        event puts it here, which costs far less than making a new one (:meth:`due`)."""
 
     def at(self, event: Event, instant: float, priority: EventPriority = NORMAL) -> None:
         """Schedule ``event`` at ``instant`` (not before now) with ``priority``."""
         heappush(self._queue, (instant, priority, next(self._eid), event))
+
+    def due(self, callbacks: list[Callback], subject: int) -> Due:
+        """A :class:`Due` event acting on ``subject`` — a spare one where there is one."""
+        spare = self.spare
+        if spare:
+            event = spare.pop()
+            event.callbacks = callbacks
+            event.subject = subject
+            return event
+        return Due(callbacks, subject)
 
 
 class WorkTime:
@@ -162,7 +177,40 @@ def _no_route() -> tuple[int, Desk]:
 
 
 class Desk:
-    """A team or supplier: where a ticket is assigned, handled, then routed."""
+    """A team or supplier: where a ticket is assigned, handled, then routed.
+
+    Desks declare ``__slots__``: attribute reads on the hot path are then slot reads, and
+    method lookups on ``self`` stay specialised (an instance with more than 30 attributes in a
+    ``__dict__`` loses CPython's fast paths for both).
+    """
+
+    __slots__ = (
+        "_next_route",
+        "_route_chance",
+        "agenda",
+        "assigned",
+        "at",
+        "clock",
+        "finish_callbacks",
+        "finished",
+        "floor",
+        "handle",
+        "index",
+        "ledger",
+        "model",
+        "name",
+        "only_resolves",
+        "outcome",
+        "rejoin_callbacks",
+        "rules",
+        "sequence",
+        "spare",
+        "started",
+        "ticket_rank",
+        "varies",
+        "visit_desk",
+        "visit_ticket",
+    )
 
     kind = "team"
 
@@ -177,9 +225,20 @@ class Desk:
         self.at = floor.clock.at
         self.agenda = floor.clock.agenda
         self.sequence = floor.clock.sequence
+        self.spare = floor.clock.spare
+        ledger = floor.ledger
+        self.visit_ticket = ledger.visit_ticket
+        self.visit_desk = ledger.visit_desk
+        self.assigned = ledger.assigned
+        self.started = ledger.started
+        self.finished = ledger.finished
+        self.outcome = ledger.outcome
+        """The ledger's columns the hot path writes (the same lists)."""
         self.finish_callbacks: list[Callback] = [self._finish]
         self.rejoin_callbacks: list[Callback] = [self._rejoin]
         self.rules: list[_Rules] = []
+        self.handle: list[Draws] = []
+        """Handling-time draws by priority rank, where the rules do not change."""
         self.varies = False
         self.only_resolves = False
         """Every handling resolves: unless a resolution has consequences, routing is skipped."""
@@ -241,6 +300,7 @@ class Desk:
                 )
             )
         self.rules = compiled
+        self.handle = compiled[0].handle
         self.only_resolves = not self.varies and compiled[0].only_route == (RESOLVED, self)
         if not self.varies:
             only = compiled[0].only_route
@@ -259,8 +319,15 @@ class Desk:
         return self.rules[0]
 
     def join(self, ticket: int, now: float) -> None:
-        """``ticket`` is assigned to this desk at ``now``."""
-        self.assign(self.ledger.open_visit(ticket, self.index, now), ticket, now)
+        """``ticket`` is assigned to this desk at ``now``: a new visit, not yet started."""
+        row = len(self.visit_ticket)
+        self.visit_ticket.append(ticket)
+        self.visit_desk.append(self.index)
+        self.assigned.append(now)
+        self.started.append(NAN)
+        self.finished.append(NAN)
+        self.outcome.append(OPEN)
+        self.assign(row, ticket, now)
 
     def assign(self, row: int, ticket: int, now: float) -> None:
         """The visit recorded in ``row`` brings ``ticket`` to this desk at ``now``."""
@@ -270,6 +337,7 @@ class Desk:
         """The run ends at ``end``: settle whatever is still waiting."""
 
     def _rejoin(self, event: Event) -> None:
+        self.spare.append(event)  # type: ignore[arg-type]
         self.join(event.subject, self.clock._now)  # type: ignore[attr-defined]
 
     def _finish(self, event: Event) -> None:
@@ -277,37 +345,60 @@ class Desk:
 
     def _route(self, row: int, now: float) -> None:
         """After handling ``row`` ends at ``now``: resolve, pause or pass the ticket on."""
-        ledger = self.ledger
         floor = self.floor
-        ticket = ledger.visit_ticket[row]
+        ticket = self.visit_ticket[row]
         single = floor.single_handling
         if single and ticket in single:
-            ledger.outcome[row] = RESOLVED
+            self.outcome[row] = RESOLVED
             floor.resolve(ticket, self, now)
             return
         if self.varies:
             rules = self.rules[floor.regime(now)]
             route = rules.only_route
             if route is None:
-                route = rules.routes[bisect_right(rules.thresholds, self._route_chance())]
+                chance = self._route_chance
+                route = rules.routes[bisect_right(rules.thresholds, chance())]
         else:
             rules = self.rules[0]
-            route = self._next_route()
+            next_route = self._next_route  # a slot read and a call: cheaper than a method call
+            route = next_route()
         code, target = route
         if code == RESOLVED:
-            ledger.outcome[row] = RESOLVED
+            self.outcome[row] = RESOLVED
             if floor.follows_resolution:
-                floor.resolve(ticket, self, now)
+                # Floor.resolve without the call where nothing follows: watchers are only
+                # ever on single-handling tickets, which were settled above.
+                reopen = floor.ticket_reopening[ticket]
+                if reopen is not None:
+                    floor.reopen(ticket, reopen, self, now)
         elif code == ROUTED:
-            ledger.outcome[row] = ROUTED
+            self.outcome[row] = ROUTED
             target.join(ticket, now)
         else:
-            ledger.outcome[row] = PAUSED
+            self.outcome[row] = PAUSED
             floor.pause(ticket, self, now, rules.pause())
 
 
 class Team(Desk):
     """Agents on a roster working one priority-ranked FIFO queue."""
+
+    __slots__ = (
+        "_in_force",
+        "_increases",
+        "_next_change",
+        "_waking",
+        "abandons",
+        "available",
+        "busy",
+        "deadline",
+        "in_service",
+        "preempting",
+        "queues",
+        "remaining",
+        "roster_agents",
+        "roster_times",
+        "waiting",
+    )
 
     kind = "team"
 
@@ -378,9 +469,9 @@ class Team(Desk):
             self._roster_to(now)
         rank = self.ticket_rank[ticket]
         if self.busy < self.available:
-            self.ledger.started[row] = now
-            rules = self.rules[self.floor.regime(now)] if self.varies else self.rules[0]
-            self._begin(row, rank, now, rules.handle[rank]())
+            self.started[row] = now
+            handle = self.rules[self.floor.regime(now)].handle if self.varies else self.handle
+            self._begin(row, rank, now, handle[rank]())
             return
         if self.preempting and self.available > 0:
             rules = self.rules_at(now)
@@ -395,18 +486,17 @@ class Team(Desk):
         if not self._waking:
             self._wake_at_next_increase(now)
 
-    def _begin(
-        self, row: int, rank: int, now: float, handling: float, event: Event | None = None
-    ) -> None:
-        """Handling of ``row`` starts at ``now``. Its end is marked by ``event`` — one already
-        processed, reused — or by a new one."""
+    def _begin(self, row: int, rank: int, now: float, handling: float) -> None:
+        """Handling of ``row`` starts at ``now`` and takes ``handling`` hours."""
         self.busy += 1
         due = now + handling
-        if event is None:
-            event = Due(self.finish_callbacks, row)
-        else:
+        spare = self.spare
+        if spare:
+            event = spare.pop()
             event.callbacks = self.finish_callbacks
-            event.subject = row  # type: ignore[attr-defined]
+            event.subject = row
+        else:
+            event = Due(self.finish_callbacks, row)
         heappush(self.agenda, (due, NORMAL, next(self.sequence), event))
         if self.preempting:
             self.in_service[row] = (rank, now, due, event)
@@ -414,26 +504,25 @@ class Team(Desk):
     def _finish(self, event: Event) -> None:
         row: int = event.subject  # type: ignore[attr-defined]
         now: float = self.clock._now
+        self.spare.append(event)  # type: ignore[arg-type]
         self.busy -= 1
         if self.preempting:
             del self.in_service[row]
-        self.ledger.finished[row] = now
+        self.finished[row] = now
         if now >= self._next_change:
             self._roster_to(now)
         if self.waiting and self.busy < self.available:
-            self._pull(now, event)
+            self._pull(now)
         if self.only_resolves and not self.floor.follows_resolution:
-            self.ledger.outcome[row] = RESOLVED
+            self.outcome[row] = RESOLVED
         else:
             self._route(row, now)
 
-    def _pull(self, now: float, spare: Event | None = None) -> None:
-        """Free agents take waiting tickets: highest rank first, then first come. ``spare`` is
-        a processed event the first of them may reuse."""
+    def _pull(self, now: float) -> None:
+        """Free agents take waiting tickets: highest rank first, then first come."""
         queues = self.queues
         deadline = self.deadline
         remaining = self.remaining
-        ledger = self.ledger
         while self.waiting and self.busy < self.available:
             rank = 0
             while not queues[rank]:
@@ -443,18 +532,30 @@ class Team(Desk):
             if deadline:
                 gives_up = deadline.pop(row, INF)
                 if gives_up < now:
-                    ledger.finished[row] = gives_up
-                    ledger.outcome[row] = ABANDONED
+                    self.finished[row] = gives_up
+                    self.outcome[row] = ABANDONED
                     continue
             if remaining and row in remaining:
                 handling = remaining.pop(row)
-                ledger.resumed[row] = now
+                self.ledger.resumed[row] = now
             else:
-                ledger.started[row] = now
-                rules = self.rules[self.floor.regime(now)] if self.varies else self.rules[0]
-                handling = rules.handle[rank]()
-            self._begin(row, rank, now, handling, spare)
-            spare = None
+                self.started[row] = now
+                handle = self.rules[self.floor.regime(now)].handle if self.varies else self.handle
+                handling = handle[rank]()
+            # What _begin does, written in line: this loop runs for most handlings, and the
+            # call would cost more than the work.
+            self.busy += 1
+            due = now + handling
+            spare = self.spare
+            if spare:
+                event = spare.pop()
+                event.callbacks = self.finish_callbacks
+                event.subject = row
+            else:
+                event = Due(self.finish_callbacks, row)
+            heappush(self.agenda, (due, NORMAL, next(self.sequence), event))
+            if self.preempting:
+                self.in_service[row] = (rank, now, due, event)
 
     def _preempt(self, row: int, rank: int, now: float) -> bool:
         """Interrupt the lowest-ranked ticket in service below ``rank`` for ``row``."""
@@ -494,6 +595,8 @@ class Team(Desk):
 class Supplier(Desk):
     """A supplier: every ticket starts at once; handling time runs only in its open hours."""
 
+    __slots__ = ("work",)
+
     kind = "supplier"
 
     def __init__(self, floor: Floor, index: int, model: TeamModel) -> None:
@@ -503,14 +606,15 @@ class Supplier(Desk):
         self.work = WorkTime(model.work_intervals)
 
     def assign(self, row: int, ticket: int, now: float) -> None:
-        self.ledger.started[row] = now
-        rules = self.rules[self.floor.regime(now)] if self.varies else self.rules[0]
-        done = self.work.after(now, rules.handle[self.ticket_rank[ticket]]())
+        self.started[row] = now
+        handle = self.rules[self.floor.regime(now)].handle if self.varies else self.handle
+        done = self.work.after(now, handle[self.ticket_rank[ticket]]())
         if done < self.floor.end:
-            self.clock.at(Due(self.finish_callbacks, row), done)
+            self.clock.at(self.clock.due(self.finish_callbacks, row), done)
 
     def _finish(self, event: Event) -> None:
         row: int = event.subject  # type: ignore[attr-defined]
         now: float = self.clock._now
-        self.ledger.finished[row] = now
+        self.spare.append(event)  # type: ignore[arg-type]
+        self.finished[row] = now
         self._route(row, now)

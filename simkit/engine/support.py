@@ -179,8 +179,8 @@ class Floor:
         self.end = float(model.end)
         self.regime_starts: list[float] = np.asarray(model.regime_starts, float).tolist()
         self.ticket_rank: list[int] = []
-        self.ticket_service: list[int] = []
-        """Service index; indices past the model's services are labels of outside tickets."""
+        self.ticket_reopening: list[Reopening | None] = []
+        """Each ticket's reopening (its service's; None where it cannot reopen)."""
         self.single_handling: set[int] = set()
         """Tickets resolved after one handling whatever the routing (incidents)."""
         self.on_resolved: dict[int, Callable[[int, float], None]] = {}
@@ -206,13 +206,14 @@ class Floor:
         teams = self._wakeups.get(instant)
         if teams is None:
             self._wakeups[instant] = [team]
-            self.clock.at(Due(self._wake_callbacks, 0), instant, URGENT)
+            self.clock.at(self.clock.due(self._wake_callbacks, 0), instant, URGENT)
         else:
             teams.append(team)
 
     def _wake(self, event: Event) -> None:
         now: float = self.clock._now
         teams = self._wakeups.pop(now)
+        self.clock.spare.append(event)  # type: ignore[arg-type]
         if len(teams) > 1:
             teams.sort(key=cmp_to_key(partial(self._roster_order, now)))
         for team in teams:
@@ -249,17 +250,25 @@ class Floor:
             self._roster_orders[key] = order
         return order
 
+    def reopening_of(self, service: int) -> Reopening | None:
+        """The reopening of service index ``service`` (None past the model's services: labels
+        of outside tickets)."""
+        return self._reopen[service] if service < len(self._reopen) else None
+
     def resolve(self, ticket: int, desk: Desk, now: float) -> None:
         """``ticket`` was resolved by ``desk`` at ``now``: notify, and maybe schedule a reopen."""
         if self.on_resolved:
             notify = self.on_resolved.pop(ticket, None)
             if notify is not None:
                 notify(ticket, now)
-        service = self.ticket_service[ticket]
-        if service >= len(self._reopen):
-            return
-        reopen = self._reopen[service]
-        if reopen is None or ticket in self.reopened:
+        reopen = self.ticket_reopening[ticket]
+        if reopen is not None:
+            self.reopen(ticket, reopen, desk, now)
+
+    def reopen(self, ticket: int, reopen: Reopening, desk: Desk, now: float) -> None:
+        """Maybe reopen ``ticket``, just resolved by ``desk`` at ``now``, under ``reopen``: it
+        then comes back to ``desk`` (and is never reopened again)."""
+        if ticket in self.reopened:
             return
         probability, after = reopen.rules[self.regime(now) if reopen.varies else 0]
         if after is None or reopen.chance() >= probability:
@@ -269,7 +278,7 @@ class Floor:
             return
         self.reopened.add(ticket)
         self.ledger.pause(ticket, now, back, REOPEN)
-        self.clock.at(Due(desk.rejoin_callbacks, ticket), back)
+        self.clock.at(self.clock.due(desk.rejoin_callbacks, ticket), back)
 
     def pause(self, ticket: int, desk: Desk, now: float, duration: float) -> None:
         """``ticket`` awaits the user for ``duration`` and then rejoins ``desk``."""
@@ -278,7 +287,7 @@ class Floor:
             self.ledger.pause(ticket, now, NAN, AWAITING_USER)
             return
         self.ledger.pause(ticket, now, back, AWAITING_USER)
-        self.clock.at(Due(desk.rejoin_callbacks, ticket), back)
+        self.clock.at(self.clock.due(desk.rejoin_callbacks, ticket), back)
 
 
 class SupportRun:
@@ -381,7 +390,7 @@ class SupportRun:
         floor = self.floor
         ticket = len(floor.ticket_rank)
         floor.ticket_rank.append(rank)
-        floor.ticket_service.append(service)
+        floor.ticket_reopening.append(floor.reopening_of(service))
         floor.single_handling.add(ticket)
         self._late_opened.append(now)
         self._late_service.append(service)
@@ -428,7 +437,9 @@ class SupportRun:
         ]
         arrivals = _Arrivals.concat(parts + self._extra)
         floor.ticket_rank.extend(arrivals.rank.tolist())
-        floor.ticket_service.extend(arrivals.service.tolist())
+        reopenings = np.empty(len(self.service_names), dtype=object)
+        reopenings[:] = [floor.reopening_of(s) for s in range(len(self.service_names))]
+        floor.ticket_reopening.extend(reopenings[arrivals.service].tolist())
         floor.single_handling.update(np.flatnonzero(arrivals.single_handling).tolist())
         floor.ledger.reserve_first_visits(arrivals.desk, arrivals.times)
         self._arrival_times = arrivals.times.tolist()
