@@ -23,10 +23,12 @@ class BenchResult:
     target: str
     """The issue's target in words, e.g. ``"<= 0.5 s"`` or ``">= 3x simpy"``."""
     passed: bool
+    informational: bool = False
+    """A figure shown for context, with no target of its own (printed as INFO)."""
 
     def line(self) -> str:
         ratio = f"{self.ratio:8.1f}x vs {self.baseline}" if self.ratio is not None else "      n/a"
-        verdict = "PASS" if self.passed else "MISS"
+        verdict = "INFO" if self.informational else "PASS" if self.passed else "MISS"
         return f"{self.name:<44} {self.figure:>22}  {ratio:<40} target {self.target:<18} {verdict}"
 
 

@@ -5,8 +5,9 @@
 - **quick estimate**: the slider values → patched scenario → Erlang C estimate table (target
   ≤ 100 ms);
 - **simulated answer** after a staffing slider: patched scenario → the run guard → 20
-  replications → measurement → SLA table (target ≤ 1 s), in the page's thread and on the two
-  worker processes the app uses by default;
+  replications → measurement of the SLA figures → SLA table (target ≤ 1 s), in the page's
+  thread and on the two worker processes the app uses by default (the page measures the OLA,
+  team and availability figures after the table is shown: "rest of the page" below);
 - **re-measured answer** after a target slider: the cached run measured against the new target
   (the simulation is not repeated).
 
@@ -16,6 +17,7 @@ The simulated figures give their split between simulation and measurement.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -37,15 +39,16 @@ TARGET_QUICK_S = 0.1
 def _answer(
     scenario: Scenario, what_if: model.WhatIf, executor: Executor | None = None
 ) -> tuple[float, float]:
-    """Seconds simulating and measuring the SLA table of one slider position."""
+    """Seconds simulating, and measuring the SLA table, of one slider position — what the
+    Scenario page does before it shows the table (its OLA, team and availability figures are
+    measured after the table is on the screen)."""
     edited = model.edit_scenario(scenario, what_if)
     t0 = time.perf_counter()
     results = model.simulate_run(
         edited.run, replications=REPLICATIONS, seed=SEED, executor=executor
     )
     t1 = time.perf_counter()
-    document = model.remeasure(results, edited.measured).summary()
-    model.sla_table(document)
+    model.sla_table(model.remeasure(results, edited.measured).sla_summary())
     return t1 - t0, time.perf_counter() - t1
 
 
@@ -101,9 +104,20 @@ def run() -> list[BenchResult]:
     def remeasure() -> Any:
         what_if = model.WhatIf(targets={target.key: (target.within_h, next(goals))})
         edited = model.edit_scenario(scenario, what_if)
-        return model.sla_table(model.remeasure(results, edited.measured).summary())
+        return model.sla_table(model.remeasure(results, edited.measured).sla_summary())
 
     remeasure_s = best_of(remeasure, repeat=3)
+
+    def rest_of_page() -> float:
+        """Seconds for the page's other figures (OLA, teams, availability), measured after the
+        SLA table is shown."""
+        measured = dataclasses.replace(results)  # a copy without the measured figures
+        measured.sla_summary()
+        t0 = time.perf_counter()
+        measured.summary()
+        return time.perf_counter() - t0
+
+    rest_s = min(rest_of_page() for _ in range(3))
 
     def result(name: str, seconds: float, figure: str, target_s: float) -> BenchResult:
         return BenchResult(
@@ -139,6 +153,15 @@ def run() -> list[BenchResult]:
             remeasure_s,
             f"{remeasure_s:.2f} s (measure only)",
             TARGET_SIMULATED_S,
+        ),
+        BenchResult(
+            name="app: rest of the page after the SLA table",
+            figure=f"{rest_s:.2f} s (OLA, teams)",
+            ratio=first_total / rest_s,
+            baseline=f"{baseline} ({first_total:.2f} s)",
+            target="none (after the table)",
+            passed=True,
+            informational=True,
         ),
     ]
 

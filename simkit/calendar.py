@@ -248,6 +248,13 @@ class Calendar:
         t0, scalar0 = _as_micros(start, "start")
         t1, scalar1 = _as_micros(end, "end")
         t0, t1 = np.broadcast_arrays(t0, t1)
+        first = min(int(t0.min()), int(t1.min())) if t0.size else _NAT
+        if first != _NAT and not self.is_always:  # nothing missing: NaT is the smallest int64
+            timeline = self._covering_span(first, max(int(t0.max()), int(t1.max())))
+            micros = timeline.cumulative(t1)
+            micros -= timeline.cumulative(t0)
+            hours = np.asarray(micros / US_PER_HOUR)
+            return float(hours) if scalar0 and scalar1 else hours
         missing = (t0 == _NAT) | (t1 == _NAT)
         t0 = np.where(missing, 0, t0)
         t1 = np.where(missing, 0, t1)
@@ -262,6 +269,38 @@ class Calendar:
             micros = timeline.cumulative(t1) - timeline.cumulative(t0)
         hours = np.where(missing, np.nan, micros / US_PER_HOUR)
         return float(hours) if scalar0 and scalar1 else hours
+
+    def open_time(self, *instants: object) -> tuple[npt.NDArray[np.int64], ...]:
+        """``F``, the cumulative open time, at each array of instants: open microseconds from
+        one origin that the arrays of this call share.
+
+        ``(F(t1) - F(t0)) / 3_600_000_000`` is exactly ``elapsed(t0, t1)`` for instants of any
+        two of the arrays, so spans that begin at the same instants read ``F`` there once.
+
+        Parameters
+        ----------
+        *instants
+            Arrays of instants as for :meth:`elapsed`, none missing.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            int64 microseconds, one array per argument, shaped as it.
+
+        Raises
+        ------
+        SpecError
+            For missing instants, bad instants, or instants outside 1900–2200.
+        """
+        micros = [_as_micros(value, "instants")[0] for value in instants]
+        read = [m for m in micros if m.size]
+        first = min((int(m.min()) for m in read), default=0)
+        if first == _NAT:
+            raise SpecError("open time is read at a missing instant", "leave out missing instants")
+        if self.is_always or not read:
+            return tuple(m.copy() for m in micros)
+        timeline = self._covering_span(first, max(int(m.max()) for m in read))
+        return tuple(timeline.cumulative(m) for m in micros)
 
     @overload
     def add(self, start: Instant, hours: float) -> np.datetime64: ...
@@ -389,6 +428,10 @@ class Calendar:
         """A timeline covering every (non-missing) instant given, extending the cache if needed."""
         lo = min(int(a.min()) for a in instants if a.size)
         hi = max(int(a.max()) for a in instants if a.size)
+        return self._covering_span(lo, hi)
+
+    def _covering_span(self, lo: int, hi: int) -> _Timeline:
+        """A timeline covering the instants from ``lo`` to ``hi`` (UTC microseconds)."""
         return self._covering_years(_local_year(lo, -1), _local_year(hi, +1))
 
     def _covering_years(self, first_year: int, last_year: int) -> _Timeline:
@@ -447,7 +490,7 @@ def _as_micros(value: object, what: str) -> tuple[_Micros, bool]:
         raise SpecError(f"{what} is missing", _INSTANT_FIX)
     array = np.asarray(value)
     if array.dtype.kind == "M":
-        return array.astype("datetime64[us]").view(np.int64), False
+        return array.astype("datetime64[us]", copy=False).view(np.int64), False
     if array.dtype == object:
         flat = [_object_micros(item, what) for item in array.ravel()]
         return np.array(flat, dtype=np.int64).reshape(array.shape), False

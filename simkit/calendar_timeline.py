@@ -10,7 +10,7 @@ timeline DST-correct.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -44,19 +44,29 @@ class _Timeline:
     ends: _Micros
     cum: _Micros
     """Open microseconds before interval ``i``; ``cum[-1]`` is the total."""
+    shift: _Micros = field(init=False, repr=False)
+    """``shift[k]`` is ``cum[k - 1] - starts[k - 1]`` (``-lo`` for ``k = 0``): ``F(t)`` is
+    ``t + shift[k]`` inside interval ``k - 1``, capped at ``cum[k]`` after its end."""
+
+    def __post_init__(self) -> None:
+        shift = np.concatenate([[-self.lo], self.cum[:-1] - self.starts]).astype(np.int64)
+        object.__setattr__(self, "shift", shift)
 
     @property
     def total(self) -> int:
         return int(self.cum[-1])
 
     def cumulative(self, t: _Micros) -> _Micros:
-        """``F(t)``: open microseconds in ``[lo, t)`` for instants inside ``[lo, hi]``."""
-        if self.starts.size == 0:
-            return np.zeros(t.shape, dtype=np.int64)
-        k = np.searchsorted(self.starts, t, side="right") - 1
-        kc = np.maximum(k, 0)
-        inside = np.clip(t - self.starts[kc], 0, self.ends[kc] - self.starts[kc])
-        return np.where(k >= 0, self.cum[kc] + inside, 0)
+        """``F(t)``: open microseconds in ``[lo, t)`` for instants inside ``[lo, hi]``.
+
+        With ``k`` the number of intervals starting at or before ``t``, ``F(t)`` is
+        ``min(t + shift[k], cum[k])``: the open time up to ``t`` while inside interval ``k - 1``,
+        the open time to its end after it (and 0 before the first interval).
+        """
+        k = np.searchsorted(self.starts, t, side="right")
+        values: _Micros = np.asarray(self.shift.take(k))
+        values += t
+        return np.minimum(values, self.cum.take(k), out=values)
 
     def instant_at(self, target: _Micros, latest: BoolArray) -> _Micros:
         """``F⁻¹``: the earliest instant with ``F == target`` (the latest where ``latest``)."""

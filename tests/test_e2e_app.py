@@ -115,7 +115,10 @@ def test_moving_a_slider_changes_the_sla_table(server: str, tmp_path: Path) -> N
                 headers = page.locator("[role=columnheader]").all_inner_texts()
                 running = page.get_by_text("Simulating").count()
                 after = page.locator("[role=gridcell]").all_inner_texts()
-                if not running and any("verdict" in h for h in headers) and after != before:
+                # the grid may be between two renderings (no cells yet): wait for its rows
+                shown = "payroll P1 respond" in after
+                verdicts = any("verdict" in h for h in headers)
+                if not running and verdicts and shown and after != before:
                     break
             page.screenshot(path=str(tmp_path / "after.png"))
             assert after != before, "the SLA table did not change after the slider moved"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+import queue
+import threading
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -135,22 +137,68 @@ def test_progress_that_raises_withdraws_pending_replications() -> None:
     """When the caller gives up during a run (its progress callback raises, as a page does when
     the user moves a slider again), replications not yet started are cancelled rather than left
     to occupy the workers; the exception reaches the caller."""
-    submitted: list[Future[Any]] = []
 
-    class Recording(ThreadPoolExecutor):
+    class OneAtATime(Executor):
+        """Runs the first task at once and the others, in order, only once ``gate`` opens."""
+
+        def __init__(self) -> None:
+            self.gate = threading.Event()
+            self.futures: list[Future[Any]] = []
+            self.tasks: queue.Queue[Any] = queue.Queue()
+            self.thread = threading.Thread(target=self._work, daemon=True)
+            self.thread.start()
+
         def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-            future = super().submit(fn, *args, **kwargs)
-            submitted.append(future)
+            future: Future[Any] = Future()
+            self.futures.append(future)
+            self.tasks.put((future, fn, args, kwargs))
             return future
+
+        def _work(self) -> None:
+            first = True
+            while (task := self.tasks.get()) is not None:
+                future, fn, args, kwargs = task
+                if not first:
+                    self.gate.wait()
+                first = False
+                if future.set_running_or_notify_cancel():
+                    future.set_result(fn(*args, **kwargs))
+
+        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+            self.gate.set()
+            self.tasks.put(None)
+            self.thread.join()
 
     def give_up(done: int, total: int) -> None:
         raise _GaveUp
 
-    with Recording(max_workers=1) as pool, pytest.raises(_GaveUp):
+    pool = OneAtATime()
+    with pytest.raises(_GaveUp):
         simulate(small(), replications=8, executor=pool, progress=give_up)
-    assert len(submitted) == 8
-    # one worker: at most the replication that reported and the one then running were started
-    assert sum(future.cancelled() for future in submitted) >= 8 - 2
+    pool.shutdown()
+    assert len(pool.futures) == 8
+    assert pool.futures[0].done() and not pool.futures[0].cancelled()
+    assert all(future.cancelled() for future in pool.futures[1:])
+
+
+def test_sla_summary_is_the_sla_part_of_the_summary() -> None:
+    """The SLA part a page shows first carries exactly the summary's SLA and period rows, its
+    header and failures, without the OLA/team figures; the whole summary then agrees with one
+    measured from scratch."""
+    results = simulate(small(), replications=2)
+    head = results.sla_summary()
+    assert "ola" not in head and "teams" not in head and "availability" not in head
+    assert head["sla"] and head["periods"]
+    whole = results.summary()
+    assert list(whole) == [
+        "scenario", "replications", "seed", "changes", "sla", "ola", "teams", "periods",
+        "availability", "failures",
+    ]  # fmt: skip
+    for key in ("scenario", "replications", "seed", "changes", "sla", "periods", "failures"):
+        assert whole[key] == head[key]
+    fresh = simulate(small(), replications=2).summary()
+    assert json.dumps(fresh, sort_keys=True) == json.dumps(whole, sort_keys=True)
+    assert whole["ola"] and whole["teams"]
 
 
 def test_visit_guard() -> None:

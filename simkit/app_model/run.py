@@ -93,4 +93,4 @@ def remeasure(results: Results, scenario: Scenario) -> Results:
     scenario that was run in its targets only (as :attr:`EditedScenario.measured` does)."""
     if scenario is results.scenario:
         return results
-    return dataclasses.replace(results, scenario=scenario, _summary=None)
+    return dataclasses.replace(results, scenario=scenario)

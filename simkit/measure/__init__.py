@@ -2,8 +2,9 @@
 
 Historical and simulated tickets share one table schema, and this package measures both the same
 way: :func:`sla_outcomes` and :func:`ola_outcomes` give the outcome of every measured ticket or
-visit of one target, :func:`summarize` the figures over replications that every command reports,
-:func:`period_table` / :func:`period_of` the reporting periods.
+visit of one target, :func:`summarize` the figures over replications that every command reports
+(also in two halves, :func:`summarize_sla` and :func:`summarize_teams`, so that a page can show
+the SLA table first), :func:`period_table` / :func:`period_of` the reporting periods.
 """
 
 from simkit.measure.availability import (
@@ -22,7 +23,15 @@ from simkit.measure.sla import (
     sla_outcomes,
     ticket_pauses,
 )
-from simkit.measure.summary import QUANTILES, TargetFigures, period_meets, summarize, target_figures
+from simkit.measure.summary import (
+    QUANTILES,
+    TargetFigures,
+    period_meets,
+    summarize,
+    summarize_sla,
+    summarize_teams,
+    target_figures,
+)
 from simkit.measure.targets import MeasureSpec, OlaTarget, SlaTarget, SmallSample
 
 __all__ = [
@@ -47,6 +56,8 @@ __all__ = [
     "period_table",
     "sla_outcomes",
     "summarize",
+    "summarize_sla",
+    "summarize_teams",
     "target_figures",
     "ticket_pauses",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 __all__ = [
     "BREACHED",
@@ -41,6 +41,7 @@ MET, BREACHED, OPEN = 0, 1, 2
 """Status codes of a measured item: met, breached, or still open (reported, not measured)."""
 
 _NAT = np.datetime64("NaT", "us")
+_US_PER_HOUR = 3_600_000_000
 
 
 class BusinessClock(Protocol):
@@ -48,11 +49,17 @@ class BusinessClock(Protocol):
 
     def elapsed(self, start: np.ndarray, end: np.ndarray) -> np.ndarray: ...
 
+    def open_time(self, *instants: np.ndarray) -> tuple[np.ndarray, ...]: ...
+
     def add(self, start: np.ndarray, hours: np.ndarray) -> np.ndarray: ...
 
 
-def instants(column: pa.Array | pa.ChunkedArray, name: str = "column") -> np.ndarray:
+def instants(
+    column: pa.Array | pa.ChunkedArray, name: str = "column", *, copy: bool = True
+) -> np.ndarray:
     """A timestamp column as ``datetime64[us]`` UTC instants, ``NaT`` where null.
+
+    With ``copy=False`` the array may share (read-only) memory with the column.
 
     Raises
     ------
@@ -62,7 +69,7 @@ def instants(column: pa.Array | pa.ChunkedArray, name: str = "column") -> np.nda
     if not pa.types.is_timestamp(column.type):
         raise TypeError(f"{name} must be a timestamp column, got {column.type}")
     values = column.to_numpy(zero_copy_only=False)
-    return np.asarray(values).astype("datetime64[us]")
+    return np.asarray(values).astype("datetime64[us]", copy=copy)
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class ItemPauses:
     def subset(self, keep: np.ndarray) -> ItemPauses:
         """The pauses of the items where ``keep`` (a boolean mask over items) is true,
         renumbered to index the kept items."""
+        if self.owner.size == 0:
+            return self
         rows = keep[self.owner]
         owner = np.searchsorted(np.flatnonzero(keep), self.owner[rows]).astype(np.int64)
         return ItemPauses(owner, self.start[rows], self.end[rows])
@@ -128,8 +137,11 @@ def _pair_keys(replication: np.ndarray, ticket_id: np.ndarray) -> np.ndarray:
         width = id_hi - id_lo + 1
         bound = max(abs(rep_lo), abs(rep_hi), abs(id_lo), abs(id_hi))
         if (rep_hi - rep_lo + 1) * width < 2**62 and bound < 2**62:
-            offset = replication.astype(np.int64) - rep_lo
-            key: np.ndarray = offset * width + (ticket_id.astype(np.int64) - id_lo)
+            key: np.ndarray = replication.astype(np.int64)
+            key -= rep_lo
+            key *= width
+            key += ticket_id.astype(np.int64, copy=False)
+            key -= id_lo
             return key
     ids, id_rank = np.unique(ticket_id, return_inverse=True)
     _, rep_rank = np.unique(replication, return_inverse=True)
@@ -152,11 +164,15 @@ def match_items(
         np.concatenate((item_replication, replication)), np.concatenate((item_id, ticket_id))
     )
     item_key, row_key = key[:n], key[n:]
-    order = np.argsort(item_key, kind="stable")
-    sorted_key = item_key[order]
+    order: np.ndarray | None = None
+    sorted_key = item_key
+    if not (item_key[1:] > item_key[:-1]).all():
+        order = np.argsort(item_key, kind="stable")
+        sorted_key = item_key[order]
     position = np.minimum(np.searchsorted(sorted_key, row_key), n - 1)
     found = sorted_key[position] == row_key
-    return np.where(found, order[position], -1).astype(np.int64)
+    index = position if order is None else order[position]
+    return np.where(found, index, -1).astype(np.int64)
 
 
 def attach_pauses(
@@ -209,6 +225,18 @@ def net_hours(
     """Business hours from ``begin`` to ``stop`` of each item minus the business hours of its
     pauses inside that span, on ``calendar``. ``stop`` must not be before ``begin``."""
     total = np.asarray(calendar.elapsed(begin, stop), dtype=np.float64)
+    return _less_pauses(calendar, total, begin, stop, pauses)
+
+
+def _less_pauses(
+    calendar: BusinessClock,
+    total: np.ndarray,
+    begin: np.ndarray,
+    stop: np.ndarray,
+    pauses: ItemPauses,
+) -> np.ndarray:
+    """``total`` business hours from ``begin`` to ``stop`` of each item less the business hours
+    of its pauses inside that span."""
     if pauses.owner.size == 0:
         return total
     low, high = begin[pauses.owner], stop[pauses.owner]
@@ -277,11 +305,31 @@ class ClockReadings:
     ) -> ClockReadings:
         """Read the clocks of items that begin at ``begin`` and stop at ``stop`` (``NaT``:
         not stopped); a stop after ``observed_until`` is not known yet."""
-        stop = np.where(stop > observed_until, _NAT, stop)
-        closed = ~np.isnat(stop)
-        until = np.maximum(np.where(closed, stop, observed_until), begin)
-        time_h = net_hours(calendar, begin, until, pauses)
-        return cls(calendar, begin, until, closed, time_h, pauses)
+        return cls.read_stops(calendar, begin, [stop], pauses, observed_until)[0]
+
+    @classmethod
+    def read_stops(
+        cls,
+        calendar: BusinessClock,
+        begin: np.ndarray,
+        stops: Sequence[np.ndarray],
+        pauses: ItemPauses,
+        observed_until: np.datetime64,
+    ) -> list[ClockReadings]:
+        """:meth:`read` for each of several stops of the same items (such as the response and
+        the resolution), reading the calendar's open time at ``begin`` once for all."""
+        closed = [stop <= observed_until for stop in stops]  # false where NaT
+        untils = [np.where(c, stop, observed_until) for c, stop in zip(closed, stops, strict=True)]
+        for until in untils:
+            np.maximum(until, begin, out=until)
+        begin_open, *until_open = calendar.open_time(begin, *untils)
+        readings = []
+        for until, stopped, open_micros in zip(untils, closed, until_open, strict=True):
+            open_micros -= begin_open
+            total = open_micros / _US_PER_HOUR
+            time_h = _less_pauses(calendar, total, begin, until, pauses)
+            readings.append(cls(calendar, begin, until, stopped, time_h, pauses))
+        return readings
 
     def judge(
         self, within_h: float, items: np.ndarray | None = None
@@ -303,21 +351,23 @@ class ClockReadings:
             ``NaT`` while ``OPEN``.
         """
         if items is None:
-            items = np.arange(self.begin.size)
-        time_h = self.time_h[items]
-        closed = self.closed[items]
-        status = np.full(time_h.size, OPEN, dtype=np.int8)
-        status[closed] = np.where(time_h[closed] <= within_h + TOLERANCE_H, MET, BREACHED)
-        late = ~closed & (time_h > within_h + TOLERANCE_H)
-        status[late] = BREACHED
-        stop_at = np.where(closed, self.until[items], _NAT)
+            time_h, closed, until = self.time_h.copy(), self.closed, self.until
+        else:
+            time_h, closed, until = self.time_h[items], self.closed[items], self.until[items]
+        over = time_h > within_h + TOLERANCE_H
+        status = np.full(time_h.size, MET, dtype=np.int8)
+        status[over] = BREACHED
+        running = ~(closed | over)
+        status[running] = OPEN
+        stop_at = np.where(closed, until, _NAT)
+        late = over & ~closed
         if late.any():
-            late_items = items[late]
+            late_items = np.flatnonzero(late) if items is None else items[late]
             keep = np.zeros(self.begin.size, dtype=bool)
             keep[late_items] = True
             stop_at[late] = breach_instants(
                 self.calendar, self.begin[late_items], within_h, self.pauses.subset(keep)
             )
             time_h[late] = np.inf
-        time_h[status == OPEN] = np.nan
+        time_h[running] = np.nan
         return time_h, status, stop_at

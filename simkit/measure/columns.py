@@ -28,7 +28,7 @@ _NO_CODE = -2
 
 def integers(column: pa.Array | pa.ChunkedArray, dtype: type[np.integer]) -> np.ndarray:
     """An integer column as a numpy array of ``dtype``."""
-    return np.asarray(column.to_numpy(zero_copy_only=False)).astype(dtype)
+    return np.asarray(column.to_numpy(zero_copy_only=False)).astype(dtype, copy=False)
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -62,8 +62,9 @@ class Names:
                 mask = self.codes == self.code(value)
             else:
                 equal = pc.equal(self._column, pa.scalar(value, self._column.type))
-                filled = pc.fill_null(equal, False).to_numpy(zero_copy_only=False)
-                mask = np.asarray(filled, dtype=bool)
+                if equal.null_count:  # null to false, on the bitmaps: null AND false is false
+                    equal = pc.and_kleene(equal, pc.is_valid(equal))
+                mask = np.asarray(equal.to_numpy(zero_copy_only=False), dtype=bool)
             self._masks[value] = _read_only(mask)
         return mask
 
@@ -99,7 +100,9 @@ class Names:
             chunks = [self._column.combine_chunks().dictionary_encode()]
             dictionary = chunks[0].dictionary
         indices = pa.chunked_array([chunk.indices for chunk in chunks], chunks[0].indices.type)
-        codes = pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if indices.null_count:
+            indices = pc.fill_null(indices, -1)
+        codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
         return codes, tuple(str(name) for name in dictionary.to_pylist())
 
 
@@ -122,7 +125,7 @@ class _TableColumns:
         return table
 
     def _instants(self, name: str, label: str) -> np.ndarray:
-        return _read_only(instants(self.table[name], label))
+        return _read_only(instants(self.table[name], label, copy=False))
 
     def _integers(self, name: str, dtype: type[np.integer]) -> np.ndarray:
         return _read_only(integers(self.table[name], dtype))
@@ -137,7 +140,9 @@ class _TableColumns:
         key = (name, start, end)
         mask = self._windows.get(key)
         if mask is None:
-            mask = _read_only(~np.isnat(values) & (values >= start) & (values < end))
+            micros = values.view(np.int64)  # NaT is the smallest int64: before any start
+            lo, hi = (t.astype("datetime64[us]").astype(np.int64) for t in (start, end))
+            mask = _read_only((micros >= lo) & (micros < hi))
             self._windows[key] = mask
         return mask
 
@@ -211,6 +216,16 @@ class VisitColumns(_TableColumns):
     def assigned_within(self, start: np.datetime64, end: np.datetime64) -> np.ndarray:
         """Read-only mask of the visits assigned in ``[start, end)``."""
         return self._within("assigned", self.assigned, start, end)
+
+    def measured_within(self, start: np.datetime64, end: np.datetime64) -> np.ndarray:
+        """Read-only mask of the visits assigned in ``[start, end)`` and not abandoned: those
+        that OLAs and UCs measure."""
+        key = ("measured", start, end)
+        mask = self._windows.get(key)
+        if mask is None:
+            mask = self.assigned_within(start, end) & ~self.outcome.equals("abandoned")
+            self._windows[key] = _read_only(mask)
+        return mask
 
     @cached_property
     def started(self) -> np.ndarray:

@@ -169,9 +169,10 @@ def period_positions(instants: np.ndarray, periods: Sequence[Period]) -> np.ndar
     if not periods:
         return np.full(times.shape, -1, dtype=np.int64)
     edges = np.array([p.start for p in periods] + [periods[-1].end], dtype="datetime64[us]")
-    index = np.searchsorted(edges, times, side="right").astype(np.int64) - 1
-    index[np.isnat(times) | (index >= len(periods))] = -1
-    return index
+    micros = times.view(np.int64)  # NaT is the smallest int64: before the first period
+    index: np.ndarray = np.searchsorted(edges.view(np.int64), micros, side="right") - 1
+    index[index >= len(periods)] = -1
+    return index.astype(np.int64, copy=False)
 
 
 def period_table(spec: MeasureSpec) -> list[Period]:

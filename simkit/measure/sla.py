@@ -18,7 +18,9 @@ otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +47,7 @@ __all__ = [
     "STATUSES",
     "Outcomes",
     "measure_ola",
+    "measure_olas",
     "measure_sla",
     "ola_outcomes",
     "sla_outcomes",
@@ -175,9 +178,8 @@ def measure_sla(
     found: dict[int, Outcomes] = {}
     for (_, metric), members in groups.items():
         calendar = spec.sla[members[0]].calendar
-        union = np.logical_or.reduce([chosen[i] for i in members])
+        union = reduce(np.logical_or, [chosen[i] for i in members])
         rows = np.flatnonzero(union)
-        position = np.cumsum(union) - 1
         readings = ClockReadings.read(
             calendar,
             columns.opened[rows],
@@ -186,9 +188,12 @@ def measure_sla(
             spec.observed_until,
         )
         for i in members:
-            mine = np.flatnonzero(chosen[i])
-            time_h, status, stop_at = readings.judge(spec.sla[i].within_h, position[mine])
-            found[i] = Outcomes(mine, time_h, status, stop_at)
+            if len(members) == 1:
+                found[i] = Outcomes(rows, *readings.judge(spec.sla[i].within_h))
+                continue
+            items = np.flatnonzero(chosen[i][rows])
+            time_h, status, stop_at = readings.judge(spec.sla[i].within_h, items)
+            found[i] = Outcomes(rows[items], time_h, status, stop_at)
     return [found[i] for i in range(len(spec.sla))]
 
 
@@ -266,6 +271,51 @@ def _visit_priority(
     return mask
 
 
+def _visit_stop(columns: VisitColumns, metric: str, rows: np.ndarray) -> np.ndarray:
+    """Response stops at ``started_at`` (at the end of the visit when none is recorded),
+    resolution at ``finished_at``."""
+    finished: np.ndarray = columns.finished[rows]
+    if metric == "respond":
+        return _first_known(columns.started[rows], finished)
+    return finished
+
+
+def measure_olas(
+    visits: pa.Table,
+    targets: Sequence[OlaTarget],
+    spec: MeasureSpec,
+    tickets: pa.Table | None = None,
+) -> list[Outcomes]:
+    """The outcomes of OLA/UC targets as arrays, in order; see :func:`ola_outcomes`.
+
+    The targets of one team, priority and calendar (its respond and resolve OLA) measure the
+    same visits: their clocks are read together, the open time at the assignments once.
+    """
+    columns = visit_columns(visits)
+    groups: dict[tuple[str, str | None, object], list[int]] = {}
+    for i, target in enumerate(targets):
+        groups.setdefault((target.team, target.priority, target.calendar), []).append(i)
+    found: dict[int, Outcomes] = {}
+    for (team, priority, _), members in groups.items():
+        chosen = columns.measured_within(spec.start, spec.horizon_end) & columns.team.equals(team)
+        if priority is not None:
+            chosen &= _visit_priority(visits, columns, tickets, priority)
+        rows = np.flatnonzero(chosen)
+        metrics = list(dict.fromkeys(targets[i].metric for i in members))
+        readings = ClockReadings.read_stops(
+            targets[members[0]].calendar,
+            columns.assigned[rows],
+            [_visit_stop(columns, metric, rows) for metric in metrics],
+            ItemPauses.none(),
+            spec.observed_until,
+        )
+        by_metric = dict(zip(metrics, readings, strict=True))
+        for i in members:
+            target = targets[i]
+            found[i] = Outcomes(rows, *by_metric[target.metric].judge(target.within_h))
+    return [found[i] for i in range(len(targets))]
+
+
 def measure_ola(
     visits: pa.Table,
     target: OlaTarget,
@@ -273,22 +323,7 @@ def measure_ola(
     tickets: pa.Table | None = None,
 ) -> Outcomes:
     """The outcomes of one OLA/UC target as arrays; see :func:`ola_outcomes`."""
-    columns = visit_columns(visits)
-    assigned = columns.assigned
-    chosen = columns.assigned_within(spec.start, spec.horizon_end) & columns.team.equals(
-        target.team
-    )
-    chosen &= ~columns.outcome.equals("abandoned")
-    if target.priority is not None:
-        chosen &= _visit_priority(visits, columns, tickets, target.priority)
-    rows = np.flatnonzero(chosen)
-    stop = columns.finished[rows]
-    if target.metric == "respond":
-        stop = _first_known(columns.started[rows], stop)
-    readings = ClockReadings.read(
-        target.calendar, assigned[rows], stop, ItemPauses.none(), spec.observed_until
-    )
-    return Outcomes(rows, *readings.judge(target.within_h))
+    return measure_olas(visits, [target], spec, tickets)[0]
 
 
 def ola_outcomes(

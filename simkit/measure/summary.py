@@ -1,5 +1,7 @@
 """Figures over replications: the ``sla``, ``ola``, ``teams`` and ``periods`` rows of a run or a
-history, exactly as the ``simulate --json`` contract names them.
+history, exactly as the ``simulate --json`` contract names them — all at once
+(:func:`summarize`), or the SLA half (:func:`summarize_sla`) and the OLA/UC and team half
+(:func:`summarize_teams`) on their own.
 
 Definitions (DESIGN, "Figures over replications"):
 
@@ -33,11 +35,10 @@ from simkit.measure.columns import ticket_columns, visit_columns
 from simkit.measure.periods import Period, period_positions, period_table
 from simkit.measure.sla import (
     BREACHED,
-    MET,
     OPEN,
     STATUSES,
     Outcomes,
-    measure_ola,
+    measure_olas,
     measure_sla,
 )
 from simkit.measure.targets import MeasureSpec, OlaTarget, SlaTarget, SmallSample
@@ -49,11 +50,15 @@ __all__ = [
     "period_meets",
     "sla_identity",
     "summarize",
+    "summarize_sla",
+    "summarize_teams",
     "target_figures",
 ]
 
 QUANTILES = ("50", "80", "90", "95")
 _QUANTILE_LEVELS = np.array([0.5, 0.8, 0.9, 0.95])
+_WAIT_LEVEL = np.array([0.9])
+_US_PER_HOUR = 3_600_000_000
 _FRACTION = (0.0, 1.0)
 _GOAL_TOLERANCE = 1e-12
 
@@ -128,22 +133,22 @@ def _count(
 ) -> TargetFigures:
     """Outcomes counted by replication and period (``period`` indexes ``periods``, −1 for
     none); ``status`` codes as :data:`~simkit.measure.sla.MET` and friends."""
-    replication = np.asarray(replication, np.int64)
     if replication.size and (replication.min() < 0 or replication.max() >= replications):
         raise ValueError(
             f"replication ids must be 0 … {replications - 1} (spec.replications = "
             f"{replications}), found {replication.min()} … {replication.max()}"
         )
-    measured_rows = (status != OPEN) & (period >= 0)
-    cells = replications * len(periods)
-    key = replication * len(periods) + period
-    measured = np.bincount(key[measured_rows], minlength=cells).reshape(replications, -1)
-    met = np.bincount(key[measured_rows & (status == MET)], minlength=cells).reshape(
-        replications, -1
-    )
-    open_items = np.bincount(replication[status == OPEN], minlength=replications)
-    times = time_h[(status == MET) | (status == BREACHED)]
-    return TargetFigures(periods, measured, met, open_items, times)
+    judged = status != OPEN
+    counted = judged & (period >= 0)
+    cell = replication[counted].astype(np.int64) * len(periods) + period[counted]
+    breached = status[counted] == BREACHED
+    # two counts per cell: met, then breached
+    by_status = np.bincount(2 * cell + breached, minlength=2 * replications * len(periods))
+    met_breached = by_status.reshape(replications, len(periods), 2)
+    measured = met_breached.sum(axis=2)
+    met = met_breached[:, :, 0]
+    open_items = np.bincount(replication[~judged], minlength=replications)
+    return TargetFigures(periods, measured, met, open_items, time_h[judged])
 
 
 def target_figures(outcomes: pa.Table, spec: MeasureSpec) -> TargetFigures:
@@ -180,10 +185,20 @@ def _figures(
     )
 
 
+def _order_statistics(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """``numpy.quantile(values, levels, method="inverted_cdf")`` of a non-empty array without
+    NaN: the level-*q* quantile is the ⌈n·q⌉-th smallest value. One sort serves many levels;
+    a single level only needs a partition."""
+    ranks = np.maximum(np.ceil(values.size * levels) - 1, 0).astype(np.intp)
+    ordered = np.partition(values, ranks) if ranks.size == 1 else np.sort(values)
+    chosen: np.ndarray = ordered[ranks]
+    return chosen
+
+
 def _quantiles(times: np.ndarray) -> dict[str, float | None]:
     if times.size == 0:
         return dict.fromkeys(QUANTILES)
-    values = np.quantile(times, _QUANTILE_LEVELS, method="inverted_cdf")
+    values = _order_statistics(times, _QUANTILE_LEVELS)
     return {key: _number(v) for key, v in zip(QUANTILES, values, strict=True)}
 
 
@@ -275,34 +290,36 @@ def _period_rows(target: SlaTarget, figures: TargetFigures, spec: MeasureSpec) -
 
 def _team_rows(visits: pa.Table, team_stats: pa.Table | None, spec: MeasureSpec) -> list[Row]:
     columns = visit_columns(visits)
-    assigned = columns.assigned
     inside = columns.assigned_within(spec.start, spec.horizon_end)
-    wait_h = (columns.started[inside] - assigned[inside]) / np.timedelta64(3_600_000_000, "us")
-    abandoned = columns.outcome.equals("abandoned")[inside]
-    visit_team = columns.team.codes[inside]
-    present = np.bincount(visit_team + 1, minlength=len(columns.team.names) + 1)[1:] > 0
-    names: set[Any] = {columns.team.names[code] for code in np.flatnonzero(present)}
+    codes = columns.team.codes
+    slots = len(columns.team.names) + 1
+    visit_count = np.bincount(codes[inside] + 1, minlength=slots)[1:]
+    abandoned = inside & columns.outcome.equals("abandoned")
+    abandoned_count = np.bincount(codes[abandoned] + 1, minlength=slots)[1:]
+    waited = inside & ~np.isnat(columns.started)
+    wait_us = columns.started.view(np.int64)[waited]
+    wait_us -= columns.assigned.view(np.int64)[waited]
+    wait_h = wait_us / _US_PER_HOUR
+    waiting_team = codes[waited]
+    names: set[Any] = {columns.team.names[code] for code in np.flatnonzero(visit_count)}
     if team_stats is not None:
         names |= set(team_stats["team"].to_pylist())
     names.discard(None)
     utilization = _utilization(team_stats, spec.replications)
-    waited = ~np.isnan(wait_h)
     rows: list[Row] = []
     for team in sorted(names):
-        mine = visit_team == columns.team.code(team)
-        waits = wait_h[mine & waited]
-        count = int(mine.sum())
+        code = columns.team.code(team)
+        count = int(visit_count[code]) if code >= 0 else 0
+        waits = wait_h[waiting_team == code]
         rows.append(
             {
                 "team": team,
                 "utilization": utilization.get(team),
                 "wait_h": {
                     "mean": _number(waits.mean()) if waits.size else None,
-                    "90": _number(np.quantile(waits, 0.9, method="inverted_cdf"))
-                    if waits.size
-                    else None,
+                    "90": _number(_order_statistics(waits, _WAIT_LEVEL)[0]) if waits.size else None,
                 },
-                "abandoned": float(abandoned[mine].sum() / count) if count else None,
+                "abandoned": float(abandoned_count[code] / count) if count else None,
             }
         )
     return rows
@@ -328,6 +345,92 @@ def _utilization(team_stats: pa.Table | None, replications: int) -> dict[str, fl
     return result
 
 
+def summarize_sla(
+    tickets: pa.Table, pauses: pa.Table | None, spec: MeasureSpec
+) -> dict[str, list[Row]]:
+    """The SLA and period figures of a run or a history, without the OLA/UC and team figures.
+
+    Needs no visits, so a page can show the SLA table before :func:`summarize_teams` has run.
+
+    Parameters
+    ----------
+    tickets, pauses
+        The ticket and pause tables of the run (all replications) or of the history
+        (replication 0); ``pauses`` may be ``None`` when no ticket was ever paused.
+    spec
+        Measured span and targets (only ``spec.sla`` is measured).
+
+    Returns
+    -------
+    dict
+        ``{"sla": [...], "periods": [...]}``: the rows of :func:`summarize` under those keys.
+
+    Raises
+    ------
+    ValueError
+        When a replication id lies outside ``0 … spec.replications − 1``.
+    """
+    replications = spec.replications
+    periods = tuple(period_table(spec))
+    replication = ticket_columns(tickets).replication
+    sla_rows: list[Row] = []
+    period_rows: list[Row] = []
+    for target, outcomes in zip(spec.sla, measure_sla(tickets, pauses, spec), strict=True):
+        figures = _figures(outcomes, replication[outcomes.rows], periods, spec)
+        sla_rows.append(_sla_row(target, figures, replications))
+        period_rows.extend(_period_rows(target, figures, spec))
+    return {"sla": sla_rows, "periods": period_rows}
+
+
+def summarize_teams(
+    tickets: pa.Table | None,
+    visits: pa.Table | None,
+    team_stats: pa.Table | None,
+    spec: MeasureSpec,
+) -> dict[str, list[Row]]:
+    """The OLA/UC and team figures of a run or a history, without the SLA figures.
+
+    Parameters
+    ----------
+    tickets
+        The ticket table; read only for an OLA/UC target restricted to one priority when
+        ``visits`` has no ``priority`` column (may be ``None`` otherwise).
+    visits
+        The visit table, or ``None`` for a history without assignment records when there are
+        no OLA/UC targets; there are then no rows at all.
+    team_stats
+        Per team and replication ``busy_h`` and ``available_h`` over the measured window (from
+        the simulation); ``None`` for history, whose utilisation is then ``null``.
+    spec
+        Measured span and targets (only ``spec.ola`` is measured).
+
+    Returns
+    -------
+    dict
+        ``{"ola": [...], "teams": [...]}``: the rows of :func:`summarize` under those keys.
+
+    Raises
+    ------
+    ValueError
+        When a replication id lies outside ``0 … spec.replications − 1``, or OLA/UC targets are
+        given without visits.
+    """
+    if visits is None:
+        if spec.ola:
+            raise ValueError("OLA/UC targets are measured on visits: pass the visits table")
+        return {"ola": [], "teams": []}
+    replications = spec.replications
+    periods = tuple(period_table(spec))
+    replication = visit_columns(visits).replication
+    teams = _team_rows(visits, team_stats, spec)
+    ola_rows: list[Row] = []
+    measured = measure_olas(visits, spec.ola, spec, tickets)
+    for target, outcomes in zip(spec.ola, measured, strict=True):
+        figures = _figures(outcomes, replication[outcomes.rows], periods, spec)
+        ola_rows.append(_ola_row(target, figures, replications))
+    return {"ola": ola_rows, "teams": teams}
+
+
 def summarize(
     tickets: pa.Table,
     visits: pa.Table | None,
@@ -336,6 +439,9 @@ def summarize(
     spec: MeasureSpec,
 ) -> dict[str, list[Row]]:
     """Every SLA, OLA/UC, team and period figure of a run or a history.
+
+    The union of :func:`summarize_sla` and :func:`summarize_teams`, which measure the two halves
+    on their own.
 
     Parameters
     ----------
@@ -369,27 +475,11 @@ def summarize(
         When a replication id lies outside ``0 … spec.replications − 1``, or OLA/UC targets are
         given without visits.
     """
-    replications = spec.replications
-    periods = tuple(period_table(spec))
-    sla_rows: list[Row] = []
-    period_rows: list[Row] = []
-    for target, outcomes in zip(spec.sla, measure_sla(tickets, pauses, spec), strict=True):
-        ticket_replication = ticket_columns(tickets).replication[outcomes.rows]
-        figures = _figures(outcomes, ticket_replication, periods, spec)
-        sla_rows.append(_sla_row(target, figures, replications))
-        period_rows.extend(_period_rows(target, figures, spec))
-    if visits is None and spec.ola:
-        raise ValueError("OLA/UC targets are measured on visits: pass the visits table")
-    teams = _team_rows(visits, team_stats, spec) if visits is not None else []
-    ola_rows = []
-    for ola_target in spec.ola if visits is not None else ():
-        outcomes = measure_ola(visits, ola_target, spec, tickets)
-        visit_replication = visit_columns(visits).replication[outcomes.rows]
-        figures = _figures(outcomes, visit_replication, periods, spec)
-        ola_rows.append(_ola_row(ola_target, figures, replications))
+    sla = summarize_sla(tickets, pauses, spec)
+    teams = summarize_teams(tickets, visits, team_stats, spec)
     return {
-        "sla": sla_rows,
-        "ola": ola_rows,
-        "teams": teams,
-        "periods": period_rows,
+        "sla": sla["sla"],
+        "ola": teams["ola"],
+        "teams": teams["teams"],
+        "periods": sla["periods"],
     }
