@@ -32,8 +32,8 @@ bench: $(STAMP)  ## benchmarks: absolute figure, ratio to baseline, PASS/MISS (n
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
-	$(BIN)/ruff check simkit app tests benchmarks
-	$(BIN)/ruff format --check simkit app tests benchmarks
+	$(BIN)/ruff check simkit app tests benchmarks scripts
+	$(BIN)/ruff format --check simkit app tests benchmarks scripts
 	$(BIN)/mypy simkit
 
 clean:

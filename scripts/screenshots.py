@@ -13,30 +13,17 @@ the committed files small). Needs ``apt-get install chromium`` and the ``dev`` e
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+if str(ROOT) not in sys.path:  # run as ``python scripts/screenshots.py``
+    sys.path.insert(0, str(ROOT))
+
+from scripts.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -60,53 +47,6 @@ SHOTS = (
     Shot("ola", "ola", "Alignment per SLA target"),
     Shot("calibrate", "calibrate", "Fitted:", tab="Fitted"),
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def streamlit_server(port: int, log: Path) -> Iterator[str]:
-    """``streamlit run`` on ``port`` until the block ends; yields the base URL."""
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app" / "streamlit_app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                        if reply.status == 200:
-                            break
-                except OSError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
 
 
 def available_pages(url: str, shots: tuple[Shot, ...]) -> tuple[Shot, ...]:
@@ -176,10 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     log = args.out / ".streamlit.log"
-    os.environ.setdefault("SIMKIT_APP_WORKERS", "2")
-    with streamlit_server(port, log) as url:
+    with streamlit_server(
+        log, env={"SIMKIT_APP_WORKERS": os.environ.get("SIMKIT_APP_WORKERS", "2")}
+    ) as url:
         shots = available_pages(url, SHOTS)
         if args.page:
             shots = tuple(s for s in shots if s.name in args.page)

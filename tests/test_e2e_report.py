@@ -10,23 +10,13 @@ from typing import Any
 
 import pytest
 
+from scripts.browser import CHROMIUM, CHROMIUM_ARGS, have_browser
 from simkit.report.brief import BRIEF_SECTIONS, write_demo_reports
 from simkit.report.render import can_render
 from simkit.report.review_pack import REVIEW_SECTIONS
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 60_000
 
 
@@ -40,8 +30,9 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    missing = have_browser()
+    if missing:
+        pytest.skip(missing)
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
