@@ -33,7 +33,7 @@ from simkit.engine.availability import (
 from simkit.engine.compile import RunClock, compile_support, expected_visits
 from simkit.engine.support import SupportRecords, SupportRun, simulate_support
 from simkit.errors import InputError
-from simkit.measure import summarize
+from simkit.measure import summarize_sla, summarize_teams
 from simkit.measure.availability import availability_rows
 from simkit.scenario import Scenario
 from simkit.scenario.targets import availability_targets, measure_spec
@@ -147,7 +147,9 @@ class Results:
     team_stats: pa.Table
     outages: pa.Table = field(default_factory=OUTAGES_SCHEMA.empty_table)
     failures: tuple[ReplicationFailure, ...] = ()
-    _summary: dict[str, Any] | None = field(default=None, repr=False)
+    _summary: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _sla_summary: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _measured: list[pa.Table] | None = field(default=None, init=False, repr=False)
 
     @property
     def succeeded(self) -> int:
@@ -163,37 +165,72 @@ class Results:
             replications=self.succeeded,
         )
 
+    def _tables(self) -> list[pa.Table]:
+        """The tables measured: service tickets, visits, pauses, team statistics, outages, with
+        replication ids made contiguous over the successful replications."""
+        if self._measured is not None:
+            return self._measured
+        tables = [
+            self.service_tickets(),
+            self.visits,
+            self.pauses,
+            self.team_stats,
+            self.outages,
+        ]
+        if self.failures:
+            tables = [_renumber(t, self.failures) for t in tables]
+        self._measured = tables
+        return tables
+
+    def _header(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "replications": self.succeeded,
+            "seed": self.seed,
+            "changes": list(self.scenario.applied_changes),
+        }
+
+    def _failure_rows(self) -> list[dict[str, Any]]:
+        return [{"replication": f.replication, "error": f.error} for f in self.failures]
+
+    def sla_summary(self) -> dict[str, Any]:
+        """The SLA part of :meth:`summary` — its ``sla`` and ``periods`` rows with the header
+        and ``failures`` — measured without the OLA, team and availability figures, so that a
+        page can show the SLA table first. :meth:`summary` reuses it."""
+        if self._sla_summary is None:
+            figures: dict[str, Any] = {"sla": [], "periods": []}
+            if self.succeeded:
+                tickets, _, pauses, _, _ = self._tables()
+                figures = summarize_sla(tickets, pauses, self.measure_spec())
+            self._sla_summary = {
+                **self._header(),
+                "sla": figures["sla"],
+                "periods": figures["periods"],
+                "failures": self._failure_rows(),
+            }
+        return self._sla_summary
+
     def summary(self) -> dict[str, Any]:
         """The document ``simkit simulate --json`` prints (DESIGN.md's contract)."""
         if self._summary is None:
-            tables = [
-                self.service_tickets(),
-                self.visits,
-                self.pauses,
-                self.team_stats,
-                self.outages,
-            ]
-            if self.failures:
-                tables = [_renumber(t, self.failures) for t in tables]
-            figures: dict[str, Any] = {"sla": [], "ola": [], "teams": [], "periods": []}
+            sla = self.sla_summary()
+            figures: dict[str, Any] = {"ola": [], "teams": []}
             availability: list[dict[str, Any]] = []
             if self.succeeded:
-                tickets, visits, pauses, team_stats, outages = tables
+                tickets, visits, _, team_stats, outages = self._tables()
                 spec = self.measure_spec()
-                figures = summarize(tickets, visits, pauses, team_stats, spec)
+                figures = summarize_teams(tickets, visits, team_stats, spec)
                 targets = availability_targets(self.scenario)
                 if targets:
                     availability = availability_rows(outages, targets, spec)
             self._summary = {
-                "scenario": self.scenario.name,
-                "replications": self.succeeded,
-                "seed": self.seed,
-                "changes": list(self.scenario.applied_changes),
-                **figures,
+                **self._header(),
+                "sla": sla["sla"],
+                "ola": figures["ola"],
+                "teams": figures["teams"],
+                "periods": sla["periods"],
                 "availability": availability,
-                "failures": [
-                    {"replication": f.replication, "error": f.error} for f in self.failures
-                ],
+                "failures": sla["failures"],
             }
         return self._summary
 
