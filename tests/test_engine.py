@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
+from simpy.events import Event, EventPriority
 
 from simkit.distributions import Distribution, Exponential, Fixed
+from simkit.engine._queues import Clock, Due
 from simkit.engine.model import (
     Roster,
     ServiceModel,
@@ -626,3 +628,127 @@ def test_roster_increases_at_one_instant_follow_the_roster_order(
         (1, "b", 0, 1.0, 5.0, 6.0, "routed"),
         (1, "c", 1, 6.0, c_start["b"], c_start["b"] + 1.0, "resolved"),
     ]
+
+
+def _arrival_trace(
+    times: list[float],
+    delays: list[float],
+    follow: list[float],
+    scheduled: list[tuple[float, int]],
+    end: float,
+    merged: bool,
+) -> list[tuple[str, int, float]]:
+    """What happens on a clock where arrival ``i`` (at ``times[i]``) schedules its handling
+    ``delays[i]`` later, which may schedule a follow-up ``follow[i]`` later (none if negative),
+    around events ``scheduled`` before the run as ``(instant, priority)``: arrivals merged by
+    ``Clock.run_until`` or, for reference, a chain of arrival events run by simpy's own loop."""
+    clock = Clock()
+    trace: list[tuple[str, int, float]] = []
+
+    def handled(event: Event) -> None:
+        subject: int = event.subject  # type: ignore[attr-defined]
+        trace.append(("event", subject, clock.now))
+        if subject < 1000 and follow[subject] >= 0.0:
+            clock.at(Due(callbacks, subject + 1000), clock.now + follow[subject])
+
+    callbacks: list[Callable[[Event], None]] = [handled]
+
+    def admit(row: int, ticket: int, now: float) -> None:
+        trace.append(("arrival", ticket, now))
+        clock.at(Due(callbacks, ticket), now + delays[ticket])
+
+    for j, (instant, priority) in enumerate(scheduled):
+        clock.at(Due(callbacks, 2000 + j), instant, EventPriority(priority))
+    if merged:
+        clock.run_until(end, times, [admit] * len(times), next(clock.sequence))
+        return trace
+
+    def arrive(event: Event) -> None:
+        i: int = event.subject  # type: ignore[attr-defined]
+        admit(i, i, times[i])
+        if i + 1 < len(times):
+            clock.at(Due(arrive_callbacks, i + 1), times[i + 1])
+
+    arrive_callbacks: list[Callable[[Event], None]] = [arrive]
+    clock.at(Due(arrive_callbacks, 0), times[0])
+    clock.run(until=end)
+    return trace
+
+
+def test_arrivals_merged_into_the_clock_keep_the_order_of_arrival_events() -> None:
+    """Clock.run_until admits every arrival exactly where a chain of arrival events (each put on
+    the clock when the one before is processed) would be, ties with other events included."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 30))
+        times = np.sort(rng.integers(0, 50, n) * 0.5).tolist()
+        delays = (rng.integers(0, 4, n) * 0.5).tolist()
+        follow = (rng.integers(-2, 3, n) * 0.5).tolist()
+        scheduled = [
+            (float(rng.integers(0, 50) * 0.5), int(rng.integers(0, 2)))
+            for _ in range(int(rng.integers(0, 8)))
+        ]
+        end = float(rng.integers(1, 26))
+        merged = _arrival_trace(times, delays, follow, scheduled, end, merged=True)
+        assert merged == _arrival_trace(times, delays, follow, scheduled, end, merged=False)
+        assert [t for kind, _, t in merged if kind == "arrival"] == [t for t in times if t < end]
+
+
+def test_waiting_tickets_are_taken_alike_at_a_roster_increase_and_at_a_finish() -> None:
+    """Whether agents come on duty or finish a ticket, they take the highest-ranked earliest
+    waiting ticket, passing over those whose patience has run out."""
+    desk = team("desk", ((0.0, 2.0), (0, 1)), params(1.0, patience=Fixed(1.5)))
+    records = run_with(
+        model([desk], hours=10.0),
+        [(0.0, "P3"), (1.0, "P3"), (1.2, "P3"), (1.4, "P3"), (2.5, "P3")],
+    )
+    assert visit_rows(records) == [
+        (0, "desk", 0, 0.0, None, 1.5, "abandoned"),
+        (1, "desk", 0, 1.0, 2.0, 3.0, "resolved"),
+        (2, "desk", 0, 1.2, None, 2.7, "abandoned"),
+        (3, "desk", 0, 1.4, None, 2.9, "abandoned"),
+        (4, "desk", 0, 2.5, 3.0, 4.0, "resolved"),
+    ]
+
+
+def test_suppliers_and_teams_route_and_reopen_alike() -> None:
+    """A ticket handed on by a supplier or by a team joins the next desk as a new visit at the
+    end of handling; one resolved by either reopens back to the desk that resolved it."""
+    svc = ServiceParams(np.array([0.0, 0.0, 1.0]), np.array([1.0]), 1.0, Fixed(2.0))
+    m = model(
+        [
+            team("desk", 1, params(1.0, {"vendor": 1.0})),
+            supplier("vendor", [(0.0, 100.0)], params(2.0, {"tier2": 1.0})),
+            team("tier2", 1, params(0.5, {"resolved": 1.0})),
+        ],
+        services=[service("payroll", "desk", 100.0, 0.0, ("",), svc)],
+    )
+    records = run_with(m, [(0.0, "P3")])
+    assert visit_rows(records) == [
+        (0, "desk", 0, 0.0, 0.0, 1.0, "routed"),
+        (0, "vendor", 1, 1.0, 1.0, 3.0, "routed"),
+        (0, "tier2", 2, 3.0, 3.0, 3.5, "resolved"),
+        (0, "tier2", 3, 5.5, 5.5, 6.0, "resolved"),
+    ]
+    supplier_first = model(
+        [
+            supplier("vendor", [(0.0, 100.0)], params(2.0, {"desk": 1.0})),
+            team("desk", 1, params(1.0, {"resolved": 1.0})),
+        ],
+        services=[service("payroll", "vendor", 100.0, 0.0, ("",), svc)],
+    )
+    records = run_with(supplier_first, [(0.0, "P3")])
+    assert visit_rows(records)[:2] == [
+        (0, "vendor", 0, 0.0, 0.0, 2.0, "routed"),
+        (0, "desk", 1, 2.0, 2.0, 3.0, "resolved"),
+    ]
+    resolved_by_supplier = model(
+        [supplier("vendor", [(0.0, 100.0)], params(2.0))],
+        services=[service("payroll", "vendor", 100.0, 0.0, ("",), svc)],
+    )
+    records = run_with(resolved_by_supplier, [(0.0, "P3")])
+    assert visit_rows(records) == [
+        (0, "vendor", 0, 0.0, 0.0, 2.0, "resolved"),
+        (0, "vendor", 1, 4.0, 4.0, 6.0, "resolved"),
+    ]
+    assert column(records.pauses, "reason") == ["reopen"]

@@ -10,8 +10,8 @@ them in between), so patience costs no events either. Roster changes cost none e
 where more agents come on duty while tickets wait: a team reads its roster when it next acts.
 
 Every instant is passed explicitly (``now``) and events are put on the clock at absolute times,
-so arrivals can be admitted in runs: the arrival event admits every pre-sampled arrival due
-before the next scheduled event.
+so arrivals need no events: the clock's loop (:meth:`Clock.run_until`) merges the pre-sampled
+arrivals with its agenda, admitting every arrival due before the next scheduled event.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from heapq import heappush
+from heapq import heappop, heappush
 from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, Event, EventPriority
+from simpy.core import StopSimulation
+from simpy.events import NORMAL, URGENT, Event, EventPriority
 
 from simkit.engine._draws import (
     Draws,
@@ -87,6 +88,65 @@ class Clock(simpy.Environment):
         self.spare: list[Due] = []
         """Processed events, free to go back on the clock: a callback that is done with its
         event puts it here, which costs far less than making a new one (:meth:`due`)."""
+
+    def run_until(
+        self,
+        end: float,
+        arrival_times: Sequence[float] = (),
+        admit: Sequence[Callable[[int, int, float], None]] = (),
+        first_arrival: int = 0,
+    ) -> None:
+        """Process events until ``end``, as simpy's ``run(until=end)`` does, with arrivals.
+
+        Arrival ``i``, at ``arrival_times[i]`` (sorted), is admitted by ``admit[i](i, i,
+        instant)``. The arrivals are one stream merged with the agenda, in the order an arrival
+        event on the agenda would give: the next one stands for an event numbered
+        ``first_arrival`` (a number of ``sequence`` taken when the first was due to be
+        scheduled), and every later one due before the next scheduled event is admitted with
+        it; the first one that is not gets the next number then. No arrival costs an event.
+        """
+        queue = self._queue
+        sequence = self._eid
+        stop = Event(self)
+        stop._ok = True
+        stop._value = None
+        stop.callbacks = [StopSimulation.callback]
+        heappush(queue, (end, URGENT, next(sequence), stop))
+        n = len(arrival_times)
+        i = 0
+        # The next arrival as the agenda entry it stands for; (INF,) sorts after every entry.
+        arrival: tuple[float, ...] = (arrival_times[0], NORMAL, first_arrival) if n else (INF,)
+        due = arrival[0]
+        try:
+            while True:
+                head = queue[0]
+                if due <= head[0] and arrival < head:
+                    self._now = due
+                    admit[i](i, i, due)
+                    i += 1
+                    while i < n:
+                        due = arrival_times[i]
+                        if due >= queue[0][0]:
+                            arrival = (due, NORMAL, next(sequence))
+                            break
+                        admit[i](i, i, due)
+                        i += 1
+                    else:
+                        arrival = (INF,)
+                        due = INF
+                    continue
+                # What simpy's step does, written in line: this loop runs for every event.
+                self._now, _, _, event = heappop(queue)
+                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    failure = event._value
+                    exc = type(failure)(*failure.args)
+                    exc.__cause__ = failure
+                    raise exc
+        except StopSimulation:
+            return
 
     def at(self, event: Event, instant: float, priority: EventPriority = NORMAL) -> None:
         """Schedule ``event`` at ``instant`` (not before now) with ``priority``."""
@@ -471,7 +531,19 @@ class Team(Desk):
         if self.busy < self.available:
             self.started[row] = now
             handle = self.rules[self.floor.regime(now)].handle if self.varies else self.handle
-            self._begin(row, rank, now, handle[rank]())
+            # What _begin does, written in line: most arrivals start at once.
+            self.busy += 1
+            due = now + handle[rank]()
+            spare = self.spare
+            if spare:
+                event = spare.pop()
+                event.callbacks = self.finish_callbacks
+                event.subject = row
+            else:
+                event = Due(self.finish_callbacks, row)
+            heappush(self.agenda, (due, NORMAL, next(self.sequence), event))
+            if self.preempting:
+                self.in_service[row] = (rank, now, due, event)
             return
         if self.preempting and self.available > 0:
             rules = self.rules_at(now)
@@ -502,6 +574,12 @@ class Team(Desk):
             self.in_service[row] = (rank, now, due, event)
 
     def _finish(self, event: Event) -> None:
+        """Handling of ``event.subject`` ends now: the agent takes the next waiting tickets
+        (:meth:`_pull`), then the ticket is routed (:meth:`Desk._route`).
+
+        Both are written in line: this runs once per handling, where a call costs more than
+        the work it does. The copies must stay in step with the methods they mirror.
+        """
         row: int = event.subject  # type: ignore[attr-defined]
         now: float = self.clock._now
         self.spare.append(event)  # type: ignore[arg-type]
@@ -512,11 +590,89 @@ class Team(Desk):
         if now >= self._next_change:
             self._roster_to(now)
         if self.waiting and self.busy < self.available:
-            self._pull(now)
-        if self.only_resolves and not self.floor.follows_resolution:
+            # What _pull does, written in line.
+            queues = self.queues
+            deadline = self.deadline
+            remaining = self.remaining
+            while self.waiting and self.busy < self.available:
+                rank = 0
+                while not queues[rank]:
+                    rank += 1
+                waiting_row = queues[rank].popleft()
+                self.waiting -= 1
+                if deadline:
+                    gives_up = deadline.pop(waiting_row, INF)
+                    if gives_up < now:
+                        self.finished[waiting_row] = gives_up
+                        self.outcome[waiting_row] = ABANDONED
+                        continue
+                if remaining and waiting_row in remaining:
+                    handling = remaining.pop(waiting_row)
+                    self.ledger.resumed[waiting_row] = now
+                else:
+                    self.started[waiting_row] = now
+                    handle = (
+                        self.rules[self.floor.regime(now)].handle if self.varies else self.handle
+                    )
+                    handling = handle[rank]()
+                self.busy += 1
+                due = now + handling
+                spare = self.spare
+                if spare:
+                    begun = spare.pop()
+                    begun.callbacks = self.finish_callbacks
+                    begun.subject = waiting_row
+                else:
+                    begun = Due(self.finish_callbacks, waiting_row)
+                heappush(self.agenda, (due, NORMAL, next(self.sequence), begun))
+                if self.preempting:
+                    self.in_service[waiting_row] = (rank, now, due, begun)
+        floor = self.floor
+        if self.only_resolves and not floor.follows_resolution:
             self.outcome[row] = RESOLVED
+            return
+        # What Desk._route does, written in line.
+        ticket = self.visit_ticket[row]
+        single = floor.single_handling
+        if single and ticket in single:
+            self.outcome[row] = RESOLVED
+            floor.resolve(ticket, self, now)
+            return
+        if self.varies:
+            rules = self.rules[floor.regime(now)]
+            route = rules.only_route
+            if route is None:
+                chance = self._route_chance
+                route = rules.routes[bisect_right(rules.thresholds, chance())]
         else:
-            self._route(row, now)
+            rules = self.rules[0]
+            next_route = self._next_route
+            route = next_route()
+        code, target = route
+        if code == RESOLVED:
+            self.outcome[row] = RESOLVED
+            if floor.follows_resolution:
+                reopen = floor.ticket_reopening[ticket]
+                if reopen is not None and ticket not in floor.reopened:
+                    # What Floor.reopen decides, written in line: most resolutions stay so.
+                    probability, after = reopen.rules[floor.regime(now) if reopen.varies else 0]
+                    if after is not None and reopen.chance() < probability:
+                        floor.reopen_after(ticket, after, self, now)
+        elif code == ROUTED:
+            self.outcome[row] = ROUTED
+            # What Desk.join does, written in line (the ledger's lists are every desk's).
+            visit_ticket = self.visit_ticket
+            routed_row = len(visit_ticket)
+            visit_ticket.append(ticket)
+            self.visit_desk.append(target.index)
+            self.assigned.append(now)
+            self.started.append(NAN)
+            self.finished.append(NAN)
+            self.outcome.append(OPEN)
+            target.assign(routed_row, ticket, now)
+        else:
+            self.outcome[row] = PAUSED
+            floor.pause(ticket, self, now, rules.pause())
 
     def _pull(self, now: float) -> None:
         """Free agents take waiting tickets: highest rank first, then first come."""

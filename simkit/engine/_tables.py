@@ -222,9 +222,10 @@ def team_stats_table(
             b = np.clip(stop[mine], lo, hi)
             busy[d.index] = float(np.sum(d.work.elapsed_many(b) - d.work.elapsed_many(a)))
             available.append(None)
-        elif isinstance(d, Team):
-            times = np.asarray(d.roster_times, dtype=np.float64)
-            agents = np.asarray(d.roster_agents, dtype=np.float64)
+        elif isinstance(d, Team) and d.model.roster is not None:
+            # The model's arrays, as the team reads them (cheaper than its lists back to arrays).
+            times = np.asarray(d.model.roster.times, dtype=np.float64)
+            agents = np.asarray(d.model.roster.agents).astype(int).astype(np.float64)
             spans = _overlap(times, np.r_[times[1:], np.inf], lo, hi)
             available.append(float(np.sum(agents * spans)))
         else:

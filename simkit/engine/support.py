@@ -14,15 +14,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cmp_to_key, partial
-from heapq import heappush
 
 import numpy as np
 import pyarrow as pa
-from simpy.events import NORMAL, URGENT, Event
+from simpy.events import URGENT, Event
 
-from simkit.engine._draws import Reopening, StreamFactory
+from simkit.engine._draws import Draws, Reopening, StreamFactory
 from simkit.engine._ledger import AWAITING_USER, REOPEN, Ledger
-from simkit.engine._queues import Callback, Clock, Desk, Due, Supplier, Team
+from simkit.engine._queues import Callback, Clock, Desk, Supplier, Team
 from simkit.engine._tables import (
     PAUSES_SCHEMA,
     TEAM_STATS_SCHEMA,
@@ -273,6 +272,11 @@ class Floor:
         probability, after = reopen.rules[self.regime(now) if reopen.varies else 0]
         if after is None or reopen.chance() >= probability:
             return
+        self.reopen_after(ticket, after, desk, now)
+
+    def reopen_after(self, ticket: int, after: Draws, desk: Desk, now: float) -> None:
+        """``ticket``, just resolved by ``desk`` at ``now``, reopens: it comes back to ``desk``
+        after a delay drawn from ``after`` unless the run is over by then."""
         back = now + after()
         if back >= self.end:
             return
@@ -324,7 +328,6 @@ class SupportRun:
         self._arrival_times: list[float] = []
         self._arrival_desks: list[Callable[[int, int, float], None]] = []
         """The ``assign`` of each arrival's entry desk."""
-        self._arrive_callbacks: list[Callable[[Event], None]] = [self._arrive]
         self._running = False
 
     def _label(self, label: str) -> int:
@@ -400,27 +403,6 @@ class SupportRun:
         desk.join(ticket, now)
         return ticket
 
-    def _arrive(self, event: Event) -> None:
-        """Admit arrival ``i`` and every later one due before the next scheduled event; the
-        event then comes back for the first arrival after that."""
-        i: int = event.subject  # type: ignore[attr-defined]
-        times = self._arrival_times
-        assign = self._arrival_desks
-        clock = self.floor.clock
-        agenda = clock.agenda
-        n = len(times)
-        assign[i](i, i, times[i])
-        i += 1
-        while i < n:
-            t = times[i]
-            if t >= agenda[0][0]:
-                event.callbacks = self._arrive_callbacks
-                event.subject = i  # type: ignore[attr-defined]
-                heappush(agenda, (t, NORMAL, next(clock.sequence), event))
-                return
-            assign[i](i, i, t)
-            i += 1
-
     def run(self) -> SupportRecords:
         """Simulate until ``model.end`` and build the tables."""
         model = self.model
@@ -446,10 +428,12 @@ class SupportRun:
         assigners = np.empty(len(self.desks), dtype=object)
         assigners[:] = [d.assign for d in self.desks]
         self._arrival_desks = assigners[arrivals.desk].tolist()
-        if self._arrival_times:
-            floor.clock.at(Due(self._arrive_callbacks, 0), self._arrival_times[0])
+        # The number an arrival event scheduled here would take (see Clock.run_until).
+        first_arrival = next(floor.clock.sequence)
         self._running = True
-        floor.clock.run(until=model.end)
+        floor.clock.run_until(
+            float(model.end), self._arrival_times, self._arrival_desks, first_arrival
+        )
         self._running = False
         for desk in self.desks:
             desk.close(model.end)
@@ -463,7 +447,9 @@ class SupportRun:
             opened=np.concatenate([arrivals.times, np.asarray(self._late_opened, np.float64)]),
             service=np.concatenate([arrivals.service, np.asarray(self._late_service, np.int64)]),
             customer=np.concatenate([arrivals.customer, np.zeros(late, np.int64)]),
-            rank=np.asarray(floor.ticket_rank, dtype=np.int64),
+            rank=np.concatenate(
+                [arrivals.rank, np.asarray(floor.ticket_rank[arrivals.rank.size :], np.int64)]
+            ),
             service_names=self.service_names,
             customer_names=self.customer_names,
             priorities=model.priorities,
