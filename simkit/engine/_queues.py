@@ -10,38 +10,36 @@ them in between), so patience costs no events either. Roster changes cost none e
 where more agents come on duty while tickets wait: a team reads its roster when it next acts.
 
 Every instant is passed explicitly (``now``) and events are put on the clock at absolute times,
-so arrivals need no events: the clock's loop (:meth:`Clock.run_until`) merges the pre-sampled
-arrivals with its agenda, admitting every arrival due before the next scheduled event.
+so arrivals need no events: the clock's loop (:meth:`Clock.run_until`, in
+:mod:`simkit.engine._clock`) merges the pre-sampled arrivals with its agenda, admitting every
+arrival due before the next scheduled event. A desk's parameters per regime are compiled by
+:mod:`simkit.engine._rules`.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from heapq import heappop, heappush
+from heapq import heappush
 from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
-import simpy
-from simpy.core import StopSimulation
-from simpy.events import NORMAL, URGENT, Event, EventPriority
+from simpy.events import NORMAL, Event
 
+from simkit.engine._clock import Callback, Clock, Due, WorkTime
 from simkit.engine._draws import (
     Draws,
-    DrawsCache,
     StreamFactory,
     choice_draws,
     no_draw,
-    same_value,
     uniform_draws,
 )
 from simkit.engine._ledger import ABANDONED, OPEN, PAUSED, RESOLVED, ROUTED
-from simkit.engine.model import PAUSE, SupportModel, TeamModel, TeamParams
-from simkit.engine.model import RESOLVED as RESOLVED_ROUTE
+from simkit.engine._rules import Rules, compile_rules, same_params
+from simkit.engine.model import SupportModel, TeamModel
 
 if TYPE_CHECKING:
     from simkit.engine.support import Floor
@@ -50,186 +48,6 @@ __all__ = ["Callback", "Clock", "Desk", "Due", "Supplier", "Team", "WorkTime"]
 
 INF = math.inf
 NAN = math.nan
-
-Callback = Callable[[Event], None]
-
-
-class Due(Event):
-    """An engine occurrence at a known instant; its callbacks act on ``subject``.
-
-    Created already triggered. Events of one kind share one callbacks list, which simpy only
-    reads; clearing an event's ``callbacks`` before it is processed cancels it. Once processed,
-    an event may go back on the clock with its callbacks and subject set anew (see
-    :meth:`Clock.due`). ``_ok`` is set on the instance, where simpy's loop reads it fastest.
-    """
-
-    _value = None
-
-    def __init__(self, callbacks: list[Callback], subject: int) -> None:
-        self.callbacks = callbacks
-        self.subject = subject
-        self._ok = True
-
-
-class Clock(simpy.Environment):
-    """A simpy environment that also schedules events at absolute instants.
-
-    On the hot path the engine does what :meth:`at` does without the call: it pushes
-    ``(instant, priority, next(sequence), event)`` onto ``agenda``, and reads the current instant
-    as ``_now`` rather than through the ``now`` property.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.agenda = self._queue
-        """The scheduled events, a heap: ``agenda[0][0]`` is the instant of the next one."""
-        self.sequence = self._eid
-        """Numbers scheduled events in order: the tie-break between events at one instant."""
-        self.spare: list[Due] = []
-        """Processed events, free to go back on the clock: a callback that is done with its
-        event puts it here, which costs far less than making a new one (:meth:`due`)."""
-
-    def run_until(
-        self,
-        end: float,
-        arrival_times: Sequence[float] = (),
-        admit: Sequence[Callable[[int, int, float], None]] = (),
-        first_arrival: int = 0,
-    ) -> None:
-        """Process events until ``end``, as simpy's ``run(until=end)`` does, with arrivals.
-
-        Arrival ``i``, at ``arrival_times[i]`` (sorted), is admitted by ``admit[i](i, i,
-        instant)``. The arrivals are one stream merged with the agenda, in the order an arrival
-        event on the agenda would give: the next one stands for an event numbered
-        ``first_arrival`` (a number of ``sequence`` taken when the first was due to be
-        scheduled), and every later one due before the next scheduled event is admitted with
-        it; the first one that is not gets the next number then. No arrival costs an event.
-        """
-        queue = self._queue
-        sequence = self._eid
-        stop = Event(self)
-        stop._ok = True
-        stop._value = None
-        stop.callbacks = [StopSimulation.callback]
-        heappush(queue, (end, URGENT, next(sequence), stop))
-        n = len(arrival_times)
-        i = 0
-        # The next arrival as the agenda entry it stands for; (INF,) sorts after every entry.
-        arrival: tuple[float, ...] = (arrival_times[0], NORMAL, first_arrival) if n else (INF,)
-        due = arrival[0]
-        try:
-            while True:
-                head = queue[0]
-                if due <= head[0] and arrival < head:
-                    self._now = due
-                    admit[i](i, i, due)
-                    i += 1
-                    while i < n:
-                        due = arrival_times[i]
-                        if due >= queue[0][0]:
-                            arrival = (due, NORMAL, next(sequence))
-                            break
-                        admit[i](i, i, due)
-                        i += 1
-                    else:
-                        arrival = (INF,)
-                        due = INF
-                    continue
-                # What simpy's step does, written in line: this loop runs for every event.
-                self._now, _, _, event = heappop(queue)
-                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
-                for callback in callbacks:
-                    callback(event)
-                if not event._ok and not hasattr(event, "_defused"):
-                    failure = event._value
-                    exc = type(failure)(*failure.args)
-                    exc.__cause__ = failure
-                    raise exc
-        except StopSimulation:
-            return
-
-    def at(self, event: Event, instant: float, priority: EventPriority = NORMAL) -> None:
-        """Schedule ``event`` at ``instant`` (not before now) with ``priority``."""
-        heappush(self._queue, (instant, priority, next(self._eid), event))
-
-    def due(self, callbacks: list[Callback], subject: int) -> Due:
-        """A :class:`Due` event acting on ``subject`` — a spare one where there is one."""
-        spare = self.spare
-        if spare:
-            event = spare.pop()
-            event.callbacks = callbacks
-            event.subject = subject
-            return event
-        return Due(callbacks, subject)
-
-
-class WorkTime:
-    """Open working time of a supplier: sorted disjoint intervals with prefix sums."""
-
-    def __init__(self, intervals: np.ndarray) -> None:
-        spans = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
-        lengths = spans[:, 1] - spans[:, 0]
-        self.starts_np = spans[:, 0].copy()
-        self.ends_np = spans[:, 1].copy()
-        self.before_np = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
-        self.starts: list[float] = self.starts_np.tolist()
-        self.ends: list[float] = self.ends_np.tolist()
-        self.before: list[float] = self.before_np.tolist()
-        self.through: list[float] = (self.before_np + lengths).tolist()
-
-    def elapsed(self, t: float) -> float:
-        """Open time in ``[0, t)``."""
-        i = bisect_right(self.starts, t) - 1
-        if i < 0:
-            return 0.0
-        return self.before[i] + min(t, self.ends[i]) - self.starts[i]
-
-    def elapsed_many(self, t: np.ndarray) -> np.ndarray:
-        """:meth:`elapsed` for an array of instants."""
-        if self.starts_np.size == 0:
-            return np.zeros_like(t)
-        i = np.searchsorted(self.starts_np, t, side="right") - 1
-        j = np.maximum(i, 0)
-        done = self.before_np[j] + np.minimum(t, self.ends_np[j]) - self.starts_np[j]
-        return np.where(i < 0, 0.0, done)
-
-    def after(self, t: float, work: float) -> float:
-        """The instant at which ``work`` hours of open time have passed since ``t``."""
-        target = self.elapsed(t) + work
-        i = bisect_left(self.through, target)
-        if i == len(self.through):
-            return INF
-        return max(t, self.starts[i] + (target - self.before[i]))
-
-
-@dataclass(eq=False)
-class _Rules:
-    """A desk's parameters in one regime, ready for the hot path."""
-
-    handle: list[Draws]
-    """By priority rank."""
-    thresholds: list[float]
-    """Cumulative route probabilities but the last: ``bisect_right`` picks the route."""
-    routes: list[tuple[int, Desk]]
-    """``(RESOLVED | PAUSED | ROUTED, target)`` aligned with the thresholds; the target of a
-    resolution or a pause is the desk itself."""
-    only_route: tuple[int, Desk] | None
-    pause: Draws
-    """Pause durations; never drawn where no route pauses."""
-    patience: Draws | None
-    preempt: frozenset[int]
-
-
-def _same_params(a: TeamParams, b: TeamParams) -> bool:
-    return a is b or (
-        a.handle.keys() == b.handle.keys()
-        and all(same_value(a.handle[p], b.handle[p]) for p in a.handle)
-        and a.routes == b.routes
-        and np.array_equal(a.route_probs, b.route_probs)
-        and same_value(a.pause, b.pause)
-        and same_value(a.patience, b.patience)
-        and a.preempt == b.preempt
-    )
 
 
 def _no_route() -> tuple[int, Desk]:
@@ -296,7 +114,7 @@ class Desk:
         """The ledger's columns the hot path writes (the same lists)."""
         self.finish_callbacks: list[Callback] = [self._finish]
         self.rejoin_callbacks: list[Callback] = [self._rejoin]
-        self.rules: list[_Rules] = []
+        self.rules: list[Rules] = []
         self.handle: list[Draws] = []
         """Handling-time draws by priority rank, where the rules do not change."""
         self.varies = False
@@ -309,56 +127,13 @@ class Desk:
         """Where the rules do not change: the route of each handling in turn."""
 
     def compile(self, model: SupportModel, desks: Sequence[Desk], streams: StreamFactory) -> None:
-        """Turn the per-regime parameters into :class:`_Rules`, sharing equal draws."""
+        """Turn the per-regime parameters into :class:`Rules`, sharing equal draws."""
         team = self.model
-        by_name = {d.name: d for d in desks}
-        handle = [
-            DrawsCache(f"handle/{team.name}/{priority}", streams) for priority in model.priorities
-        ]
-        pauses = DrawsCache(f"pause/{team.name}", streams)
-        patience = DrawsCache(f"patience/{team.name}", streams)
         first = team.params[0]
-        self.varies = any(not _same_params(first, p) for p in team.params[1:])
+        self.varies = any(not same_params(first, p) for p in team.params[1:])
         if self.varies and any(len(p.routes) > 1 for p in team.params):
             self._route_chance = uniform_draws(streams(f"routing/{team.name}"))
-        compiled: list[_Rules] = []
-        for k, params in enumerate(team.params if self.varies else team.params[:1]):
-            draws = [
-                handle[rank].require(params.handle[priority], k)
-                for rank, priority in enumerate(model.priorities)
-            ]
-            routes: list[tuple[int, Desk]] = []
-            probs: list[float] = []
-            for route, prob in zip(params.routes, params.route_probs.tolist(), strict=True):
-                if prob <= 0.0:
-                    continue
-                if route == RESOLVED_ROUTE:
-                    routes.append((RESOLVED, self))
-                elif route == PAUSE:
-                    if params.pause is None:
-                        raise ValueError(f'team "{team.name}" routes to pause without a pause')
-                    routes.append((PAUSED, self))
-                elif route in by_name:
-                    routes.append((ROUTED, by_name[route]))
-                else:
-                    raise ValueError(f'team "{team.name}" routes to unknown "{route}"')
-                probs.append(prob)
-            if not routes:
-                routes, probs = [(RESOLVED, self)], [1.0]
-            cumulative = np.cumsum(probs) / sum(probs)
-            compiled.append(
-                _Rules(
-                    handle=draws,
-                    thresholds=cumulative[:-1].tolist(),
-                    routes=routes,
-                    only_route=routes[0] if len(routes) == 1 else None,
-                    pause=pauses.get(params.pause, k) or no_draw,
-                    patience=patience.get(params.patience, k),
-                    preempt=frozenset(
-                        rank for rank, p in enumerate(model.priorities) if p in params.preempt
-                    ),
-                )
-            )
+        compiled = compile_rules(self, model, desks, streams, varies=self.varies)
         self.rules = compiled
         self.handle = compiled[0].handle
         self.only_resolves = not self.varies and compiled[0].only_route == (RESOLVED, self)
@@ -372,7 +147,7 @@ class Desk:
                 )
             )
 
-    def rules_at(self, t: float) -> _Rules:
+    def rules_at(self, t: float) -> Rules:
         """The rules of the regime in force at ``t``."""
         if self.varies:
             return self.rules[self.floor.regime(t)]
