@@ -30,6 +30,9 @@ TARGET_SIMULATED_S = 1.0
 TARGET_QUICK_S = 0.1
 ROW = "payroll P1 respond"
 TIMEOUT_S = 300.0
+SETTLE_MS = 3000
+"""Pause after the table appears, so the browser has drawn the charts below it before the
+next key press (the browser runs on the same cores as the workers)."""
 
 
 WATCH = """
@@ -75,7 +78,7 @@ def _move(page: Any, slider: Any) -> tuple[float, float]:
     """Seconds from one key press to the quick estimate on the screen and to the simulated SLA
     table that replaces it (the table shows the estimate while the run is under way)."""
     _settled(page)
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(SETTLE_MS)
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function(
