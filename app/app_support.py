@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -32,6 +33,8 @@ RUN_ENTRIES = 6
 """Simulation runs (their tables: tens of MB each) kept in memory for every session to reuse."""
 FIGURE_ENTRIES = 64
 """Derived documents and chart rows (small) kept likewise."""
+PROGRESS_EVERY_S = 0.3
+"""Seconds between two updates of a progress bar."""
 
 T = TypeVar("T")
 
@@ -303,9 +306,15 @@ def with_progress(
     if hit is not None:
         return hit  # type: ignore[no-any-return]
     bar = st.progress(0.0, text=f"{label}…")
+    shown = [time.monotonic()]
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"{label}: {done} of {total}")
+        # At most a few updates a second: each one makes the browser redraw the page, which on
+        # a small server costs the workers processor time.
+        now = time.monotonic()
+        if now - shown[0] >= PROGRESS_EVERY_S:
+            shown[0] = now
+            bar.progress(done / max(total, 1), text=f"{label}: {done} of {total}")
 
     try:
         return cache.get_or_compute(key, lambda: compute(progress))

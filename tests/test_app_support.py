@@ -1,0 +1,39 @@
+"""The workbench's support code outside a page: the progress bar's pace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def test_progress_bar_updates_a_few_times_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each progress update makes the browser redraw the page, which on a small server takes
+    processor time from the workers: the bar moves at most once per PROGRESS_EVERY_S, however
+    often replications finish, and the result still comes back."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    shown: list[float] = []
+
+    class Bar:
+        def progress(self, value: float, text: str) -> None:
+            shown.append(value)
+
+        def empty(self) -> None:
+            pass
+
+    step = app_support.PROGRESS_EVERY_S
+    # replications finishing at these instants (the first reading is when the bar appears)
+    instants = iter([0.0, 0.2 * step, 0.5 * step, 1.1 * step, 1.5 * step, 2.3 * step, 2.4 * step])
+    monkeypatch.setattr(app_support.st, "progress", lambda value, text: Bar())
+    monkeypatch.setattr(app_support.time, "monotonic", lambda: next(instants))
+
+    def compute(progress: Any) -> str:
+        for done in range(1, 7):
+            progress(done, 6)
+        return "done"
+
+    result = app_support.with_progress("Simulating", ("test-progress", id(shown)), compute)
+    assert result == "done"
+    assert shown == [3 / 6, 5 / 6]
