@@ -23,19 +23,12 @@ from simkit.scenario.checks import (
     natural_key,
 )
 from simkit.scenario.models import (
-    AvailabilitySpec,
     CalendarHours,
-    Change,
-    Component,
-    Customer,
-    Demand,
     ScenarioModel,
-    Service,
-    ServiceLevelTarget,
-    Team,
     Window,
 )
 from simkit.scenario.overlay import merge_patch
+from simkit.scenario.pydantic_errors import pick_problems
 from simkit.scenario.yamlsource import Lines, parse_yaml
 
 if TYPE_CHECKING:
@@ -223,189 +216,6 @@ def _build_calendar(scenario: ScenarioModel, name: str) -> Calendar:
 
 # -- validation ---------------------------------------------------------------------------------
 
-_KNOWN_KEYS = sorted(
-    {
-        (field.alias or key)
-        for model in (
-            ScenarioModel,
-            Service,
-            Team,
-            Demand,
-            Component,
-            Customer,
-            Change,
-            AvailabilitySpec,
-            CalendarHours,
-            ServiceLevelTarget,
-            Window,
-        )
-        for key, field in model.model_fields.items()
-    }
-    | {
-        "share",
-        "respond",
-        "resolve",
-        "country",
-        "subdivision",
-        "dates",
-        "duration",
-        "probability",
-        "after",
-        "below",
-        "credit",
-        "max_breaches",
-        "team",
-        "priority",
-        "per_month",
-        "failure_rate",
-        "outage",
-        "file",
-        "from",
-        "until",
-        "target",
-        "depends_on",
-        "maintenance",
-        "exclude_maintenance",
-        "credits",
-        "monthly_fee",
-    }
-)
-
-
-def _clean_path(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
-    """Drop pydantic's union/validator tags from ``loc`` by following the data itself."""
-    path: list[str | int] = []
-    node = data
-    for part in loc:
-        if isinstance(node, Mapping) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif (
-            isinstance(node, Mapping)
-            and isinstance(part, str)
-            and part.isidentifier()
-            and (part[0].islower() or part == "from_")
-            and not part.startswith(
-                (
-                    "function",
-                    "tuple",
-                    "dict",
-                    "list",
-                    "literal",
-                    "str",
-                    "int",
-                    "float",
-                    "bool",
-                    "union",
-                    "nullable",
-                    "lax",
-                )
-            )
-        ):
-            path.append("from" if part == "from_" else part)
-            node = None
-    return tuple(path)
-
-
-def _describe(error: Mapping[str, Any], path: tuple[str | int, ...]) -> tuple[str, str]:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    value = error.get("input")
-    key = str(path[-1]) if path else ""
-    if kind == "simkit_spec":
-        return str(ctx.get("message", error["msg"])), str(ctx.get("fix", ""))
-    if kind == "extra_forbidden":
-        close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1, cutoff=0.7)
-        fix = f"did you mean {close[0]!r}?" if close else "remove it (see docs/scenario-format.md)"
-        return f"unknown key {key!r}", fix
-    if kind == "missing":
-        return f"missing required key {key!r}", f"add {key}: (see docs/scenario-format.md)"
-    if kind in ("string_type",) and isinstance(value, bool):
-        return (
-            f"read as {str(value).lower()}: YAML reads yes/no/on/off unquoted as true/false",
-            "quote it",
-        )
-    if kind in ("string_type",) and isinstance(value, int | float):
-        return (
-            f"read as the number {value} (YAML reads unquoted 12:30 as a number)",
-            "quote it",
-        )
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"expected a whole number, got {value!r}", "write a whole number such as 4"
-    if kind in ("float_parsing", "float_type"):
-        return f"expected a number, got {value!r}", "write a number such as 450"
-    if kind in ("greater_than", "greater_than_equal", "less_than_equal", "less_than"):
-        return error["msg"].replace("Input should be", "must be"), "change the value"
-    if kind == "literal_error":
-        return f"{value!r} is not allowed here", error["msg"].replace("Input should be", "use")
-    if kind == "too_short":
-        return "must not be empty", "add at least one entry"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a mapping (key: value lines), got {type(value).__name__}", (
-            "indent the entries under this key"
-        )
-    if kind in ("tuple_type", "list_type"):
-        return f"expected a list, got {type(value).__name__}", "write [a, b] or '- a' lines"
-    if kind == "bool_type" or kind == "bool_parsing":
-        return f"expected true or false, got {value!r}", "write true or false"
-    return error["msg"], ""
-
-
-_BRANCH_NOISE = (
-    "dict_type",
-    "tuple_type",
-    "list_type",
-    "string_type",
-    "model_type",
-    "literal_error",
-    "model_attributes_type",
-    "float_type",
-    "int_type",
-    "bool_type",
-)
-
-
-def _pick(errors: list[dict[str, Any]], data: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
-    """One problem per path: pydantic reports one error per union branch; keep the best."""
-    best: dict[tuple[str | int, ...], tuple[int, dict[str, Any]]] = {}
-    for error in errors:
-        path = _clean_path(error["loc"], data)
-        score = (
-            3
-            if error["type"] == "simkit_spec"
-            else 2
-            if error["type"] in ("extra_forbidden", "missing")
-            else 0
-            if error["type"]
-            in (
-                "dict_type",
-                "tuple_type",
-                "list_type",
-                "model_type",
-                "literal_error",
-                "string_type",
-                "float_type",
-            )
-            else 1
-        )
-        score = score * 100 + len(error["loc"])
-        if path not in best or score > best[path][0]:
-            best[path] = (score, error)
-    # a branch-type error at a parent is noise when a child has a precise error
-    paths = list(best)
-    out = []
-    for path, (_, error) in best.items():
-        if error["type"] in _BRANCH_NOISE and any(
-            p != path and p[: len(path)] == path for p in paths
-        ):
-            continue
-        message, fix = _describe(error, path)
-        out.append((path, message, fix))
-    return out
-
 
 def _calendar_problems(
     data: Mapping[str, Any], flagged: set[tuple[str | int, ...]]
@@ -467,7 +277,7 @@ def scenario_problems(
                 data, context={"base_dir": base_dir, "allow_files": allow_files}
             )
         except ValidationError as error:
-            found.extend(_pick([dict(e) for e in error.errors()], data))
+            found.extend(pick_problems([dict(e) for e in error.errors()], data))
         found.extend(cross_check(data))
         found.extend(_calendar_problems(data, {path for path, _, _ in found}))
     problems = []
