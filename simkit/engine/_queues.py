@@ -450,7 +450,8 @@ class Team(Desk):
             floor.pause(ticket, self, now, rules.pause())
 
     def _pull(self, now: float) -> None:
-        """Free agents take waiting tickets: highest rank first, then first come."""
+        """Free agents take waiting tickets: highest rank first, then first come (at a roster
+        increase; after a handling, :meth:`_finish` does this in line)."""
         queues = self.queues
         deadline = self.deadline
         remaining = self.remaining
@@ -473,20 +474,7 @@ class Team(Desk):
                 self.started[row] = now
                 handle = self.rules[self.floor.regime(now)].handle if self.varies else self.handle
                 handling = handle[rank]()
-            # What _begin does, written in line: this loop runs for most handlings, and the
-            # call would cost more than the work.
-            self.busy += 1
-            due = now + handling
-            spare = self.spare
-            if spare:
-                event = spare.pop()
-                event.callbacks = self.finish_callbacks
-                event.subject = row
-            else:
-                event = Due(self.finish_callbacks, row)
-            heappush(self.agenda, (due, NORMAL, next(self.sequence), event))
-            if self.preempting:
-                self.in_service[row] = (rank, now, due, event)
+            self._begin(row, rank, now, handling)
 
     def _preempt(self, row: int, rank: int, now: float) -> bool:
         """Interrupt the lowest-ranked ticket in service below ``rank`` for ``row``."""
