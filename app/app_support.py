@@ -231,6 +231,18 @@ def remember(key: str, value: Any) -> None:
     st.session_state.setdefault("kept_values", {})[key] = value
 
 
+def kept_widget(shown: bool | None, key: str, default: T, draw: Callable[[str], T]) -> T:
+    """A kept widget's value: the widget is drawn (``draw(key)``, see :func:`kept`) unless
+    ``shown`` is ``False`` — its tab is closed, so nothing is drawn there — and then its last
+    value (``default`` before it was ever drawn) stands."""
+    if shown is False:
+        value: T = st.session_state.get("kept_values", {}).get(key, default)
+        return value
+    value = draw(kept(key, default))
+    remember(key, value)
+    return value
+
+
 # -- content-keyed results shared by every session --------------------------------------------------
 
 

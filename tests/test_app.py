@@ -46,6 +46,13 @@ def labelled(widgets: Any, start: str) -> Any:
     raise AssertionError(f"no widget labelled {start!r}: {[w.label for w in widgets]}")
 
 
+def open_tab(at: AppTest, tabs: str, label: str) -> AppTest:
+    """Open a tab of the Scenario page (``tabs``: ``what_if_tab`` or ``results_tab``): only the
+    open tab's widgets and figures are drawn."""
+    at.session_state[tabs] = label
+    return at.run()
+
+
 def sla_table(at: AppTest) -> dict[str, str]:
     """The simulated SLA table: compliance text by SLA label."""
     for frame in at.dataframe:
@@ -94,19 +101,19 @@ def test_every_example_loads() -> None:
 
 
 @pytest.mark.parametrize(
-    ("label", "value"),
+    ("tab", "label", "value"),
     [
-        ("Volume change", 60),
-        ("Growth per year — payroll", 40),
-        ("apps: mon-fri 08:00-18:00", 3),
-        ("service_desk: mon-fri 11:00-19:00", 1),
-        ("Handling time × — apps", 1.8),
-        ("Pause rate — service_desk", 40),
+        ("Demand", "Volume change", 60),
+        ("Demand", "Growth per year — payroll", 40),
+        ("Staff", "apps: mon-fri 08:00-18:00", 3),
+        ("Staff", "service_desk: mon-fri 11:00-19:00", 1),
+        ("Handling", "Handling time × — apps", 1.8),
+        ("Handling", "Pause rate — service_desk", 40),
     ],
 )
-def test_main_sliders_change_the_figures(label: str, value: float) -> None:
+def test_main_sliders_change_the_figures(tab: str, label: str, value: float) -> None:
     """Moving a main slider changes the simulated SLA table and the quick estimate beside it."""
-    at = run_app()
+    at = open_tab(run_app(), "what_if_tab", tab)
     before, estimate_before = sla_table(at), estimate_column(at)
     labelled(at.slider, label).set_value(value).run()
     assert_clean(at)
@@ -120,7 +127,7 @@ def test_main_sliders_change_the_figures(label: str, value: float) -> None:
 def test_target_change_remeasures_only_its_row() -> None:
     """A longer target raises its own compliance and leaves every other row as it was: the
     same run is measured again."""
-    at = run_app()
+    at = open_tab(run_app(), "what_if_tab", "Targets")
     before = sla_table(at)
     labelled(at.number_input, "payroll P1 resolve: within").set_value(8.0).run()
     assert_clean(at)
@@ -137,6 +144,7 @@ def test_replications_are_shown_with_the_table() -> None:
     """The table's heading names its replications; raising them reruns with more."""
     at = run_app()
     assert any("2 replications" in m.value for m in at.markdown)
+    open_tab(at, "what_if_tab", "Run")
     labelled(at.number_input, "Replications").set_value(3).run()
     assert_clean(at)
     assert any("3 replications" in m.value for m in at.markdown)
@@ -145,12 +153,52 @@ def test_replications_are_shown_with_the_table() -> None:
 def test_impossible_slider_value_gives_a_message_and_the_page_recovers() -> None:
     """Every ticket paused for ever is refused with the reason in the page; moving the slider
     back brings the table back."""
-    at = run_app()
+    at = open_tab(run_app(), "what_if_tab", "Handling")
     labelled(at.slider, "Pause rate — service_desk").set_value(100).run()
     assert_clean(at)
     assert "never be resolved" in errors(at)
     labelled(at.slider, "Pause rate — service_desk").set_value(5).run()
     assert not at.error and sla_table(at)
+
+
+def test_closed_tabs_keep_their_values() -> None:
+    """Only the open tab's sliders are drawn; a value set in one tab stands while another is
+    open, and is shown again when its tab reopens."""
+    at = run_app()
+    assert labelled(at.slider, "Volume change")
+    assert not any(s.label.startswith("apps:") for s in at.slider)
+    labelled(at.slider, "Volume change").set_value(40).run()
+    raised = sla_table(at)
+    open_tab(at, "what_if_tab", "Staff")
+    assert_clean(at)
+    assert not any(s.label.startswith("Volume change") for s in at.slider)
+    assert sla_table(at) == raised
+    labelled(at.slider, "apps: mon-fri 08:00-18:00").set_value(1).run()
+    both = sla_table(at)
+    assert both != raised
+    open_tab(at, "what_if_tab", "Demand")
+    assert labelled(at.slider, "Volume change").value == 40
+    assert sla_table(at) == both
+
+
+def test_result_tabs_are_made_when_opened() -> None:
+    """Each results tab shows its figures when opened; the OLA and team figures only there."""
+    at = run_app()
+    assert not any("OLAs and underpinning" in m.value for m in at.markdown)
+    expected = {
+        "Times against targets": lambda: at.selectbox(key="time_target"),
+        "Queues & utilisation": lambda: at.radio(key="queue_measure"),
+        "Teams & OLAs": lambda: next(f for f in at.dataframe if "utilisation" in f.value.columns),
+        "Downloads": lambda: at.get("download_button")[0],
+    }
+    for tab, shown in expected.items():
+        open_tab(at, "results_tab", tab)
+        assert_clean(at)
+        assert not at.error, (tab, errors(at))
+        assert shown(), tab
+        assert sla_table(at)
+        ola_shown = any("OLAs and underpinning" in m.value for m in at.markdown)
+        assert ola_shown == (tab == "Teams & OLAs"), tab
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
@@ -270,6 +318,7 @@ def test_downloads_produce_valid_files(downloads: dict[str, Any]) -> None:
     the SLA and period tables as CSV; the result tables as Parquet."""
     at = run_app()
     labelled(at.slider, "Volume change").set_value(20).run()
+    open_tab(at, "results_tab", "Downloads")
     assert_clean(at)
     assert {b.label for b in at.get("download_button")} >= {
         "Scenario as edited (YAML)",
@@ -425,7 +474,7 @@ def test_calibrate_upload_and_backtest() -> None:
 def test_brief_downloads_as_html(downloads: dict[str, Any]) -> None:
     """The negotiation brief of the edited scenario is made on request and downloads as one
     HTML page naming the scenario."""
-    at = run_app()
+    at = open_tab(run_app(), "results_tab", "Downloads")
     at.button(key="make_brief").click().run()
     assert_clean(at)
     assert not at.error, errors(at)

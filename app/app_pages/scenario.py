@@ -13,8 +13,7 @@ from app_support import (
     current_scenario,
     default_replications,
     executor,
-    kept,
-    remember,
+    kept_widget,
     remember_edit,
     scenario_id,
     show_problems,
@@ -100,130 +99,180 @@ def describe(scenario: Scenario) -> None:
 describe(scenario)
 
 
+WHAT_IF_TABS = ["Demand", "Staff", "Handling", "Targets", "Run"]
+RESULT_TABS = ["Per period", "Times against targets", "Queues & utilisation", "Teams & OLAs"]
+RESULT_TABS += ["Downloads"]
+
+
+def widget_row(shown: bool | None, columns: int) -> list[Any]:
+    """The columns of one row of widgets, made only where the widgets are drawn (in a closed
+    tab :func:`kept_widget` draws nothing, so the row is never used)."""
+    return list(st.columns(columns)) if shown is not False else [st] * columns
+
+
 def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float]:
-    """Draw the sliders; return the what-if, replications, seed and confidence."""
+    """Draw the sliders of the open tab; return the what-if, replications, seed and confidence.
+
+    Only the open tab's widgets are drawn; a closed tab's stand at their kept values. Each
+    slider change redraws this part of the page, in the browser too, and fewer widgets leave
+    more of the server (and of the browser's machine) to the simulation.
+    """
     controls = model.scenario_controls(scenario)
     demand, staffing, handling, targets, run = st.tabs(
-        ["Demand", "Staff", "Handling", "Targets", "Run"]
+        WHAT_IF_TABS, key="what_if_tab", on_change="rerun"
     )
     with demand:
-        key = f"{sid}:volume"
-        volume = st.slider(
-            "Volume change, every service",
-            -50,
-            100,
-            step=5,
-            format="%+d%%",
-            key=kept(key, 0),
-            help="Tickets per week of every service, relative to the scenario.",
+        volume = kept_widget(
+            demand.open,
+            f"{sid}:volume",
+            0,
+            lambda key: st.slider(
+                "Volume change, every service",
+                -50,
+                100,
+                step=5,
+                format="%+d%%",
+                key=key,
+                help="Tickets per week of every service, relative to the scenario.",
+            ),
         )
-        remember(key, volume)
         growth = {}
         for service in controls.services:
-            key = f"{sid}:growth:{service.service}"
-            value = st.slider(
-                f"Growth per year — {service.service} ({service.per_week:g} tickets a week)",
-                -20,
-                50,
-                step=1,
-                format="%d%%",
-                key=kept(key, round(service.growth * 100)),
+            value = kept_widget(
+                demand.open,
+                f"{sid}:growth:{service.service}",
+                round(service.growth * 100),
+                lambda key, service=service: st.slider(
+                    f"Growth per year — {service.service} ({service.per_week:g} tickets a week)",
+                    -20,
+                    50,
+                    step=1,
+                    format="%d%%",
+                    key=key,
+                ),
             )
-            remember(key, value)
             growth[service.service] = value / 100
     with staffing:
         agents: dict[str, dict[str, int]] = {}
         for team in controls.teams:
             if not team.roster:
                 continue
-            st.markdown(f"**{team.team}** — shrinkage {fmt_pct(team.shrinkage, 0)}")
+            if staffing.open is not False:
+                st.markdown(f"**{team.team}** — shrinkage {fmt_pct(team.shrinkage, 0)}")
             agents[team.team] = {}
             for line, n in team.roster:
-                key = f"{sid}:agents:{team.team}:{line}"
-                value = st.slider(
-                    f"{team.team}: {line}",
-                    0,
-                    max(10, 3 * n),
-                    key=kept(key, n),
-                    help="Agents rostered on this line (lines stack).",
+                value = kept_widget(
+                    staffing.open,
+                    f"{sid}:agents:{team.team}:{line}",
+                    n,
+                    lambda key, team=team, line=line, n=n: st.slider(
+                        f"{team.team}: {line}",
+                        0,
+                        max(10, 3 * n),
+                        key=key,
+                        help="Agents rostered on this line (lines stack).",
+                    ),
                 )
-                remember(key, value)
                 agents[team.team][line] = int(value)
     with handling:
         handle: dict[str, float] = {}
         pause: dict[str, float] = {}
         for team in controls.teams:
-            key = f"{sid}:handle:{team.team}"
-            factor = st.slider(
-                f"Handling time × — {team.team}",
-                0.5,
-                2.0,
-                step=0.05,
-                format="×%.2f",
-                key=kept(key, 1.0),
-                help=f"Scales every handling-time distribution: {team.handle}",
+            factor = kept_widget(
+                handling.open,
+                f"{sid}:handle:{team.team}",
+                1.0,
+                lambda key, team=team: st.slider(
+                    f"Handling time × — {team.team}",
+                    0.5,
+                    2.0,
+                    step=0.05,
+                    format="×%.2f",
+                    key=key,
+                    help=f"Scales every handling-time distribution: {team.handle}",
+                ),
             )
-            remember(key, factor)
             handle[team.team] = float(factor)
             if team.pause is not None:
-                key = f"{sid}:pause:{team.team}"
-                value = st.slider(
-                    f"Pause rate — {team.team} (share of handlings awaiting the user)",
-                    0,
-                    100,
-                    format="%d%%",
-                    key=kept(key, round(team.pause * 100)),
+                value = kept_widget(
+                    handling.open,
+                    f"{sid}:pause:{team.team}",
+                    round(team.pause * 100),
+                    lambda key, team=team: st.slider(
+                        f"Pause rate — {team.team} (share of handlings awaiting the user)",
+                        0,
+                        100,
+                        format="%d%%",
+                        key=key,
+                    ),
                 )
-                remember(key, value)
                 pause[team.team] = value / 100
     with targets:
-        st.caption("Targets are measured, not simulated: changing one re-measures the same run.")
+        if targets.open is not False:
+            st.caption(
+                "Targets are measured, not simulated: changing one re-measures the same run."
+            )
         chosen: dict[str, tuple[float, float]] = {}
         for target in controls.targets:
-            left, right = st.columns(2)
-            key = f"{sid}:within:{target.key}"
-            within = left.number_input(
-                f"{target.label}: within (hours, {target.calendar})",
-                min_value=0.0,
-                step=0.25,
-                key=kept(key, float(target.within_h)),
+            left, right = widget_row(targets.open, 2)
+            within = kept_widget(
+                targets.open,
+                f"{sid}:within:{target.key}",
+                float(target.within_h),
+                lambda key, left=left, target=target: left.number_input(
+                    f"{target.label}: within (hours, {target.calendar})",
+                    min_value=0.0,
+                    step=0.25,
+                    key=key,
+                ),
             )
-            remember(key, within)
-            key = f"{sid}:goal:{target.key}"
-            goal = right.slider(
-                f"{target.label}: goal",
-                50.0,
-                100.0,
-                step=0.5,
-                format="%.1f%%",
-                key=kept(key, round(target.goal * 100, 1)),
+            goal = kept_widget(
+                targets.open,
+                f"{sid}:goal:{target.key}",
+                round(target.goal * 100, 1),
+                lambda key, right=right, target=target: right.slider(
+                    f"{target.label}: goal",
+                    50.0,
+                    100.0,
+                    step=0.5,
+                    format="%.1f%%",
+                    key=key,
+                ),
             )
-            remember(key, goal)
             chosen[target.key] = (float(within), float(goal) / 100)
     with run:
-        left, middle, right = st.columns(3)
-        key = f"{sid}:replications"
-        replications = left.number_input(
-            "Replications",
-            min_value=2,
-            max_value=model.MAX_REPLICATIONS,
-            key=kept(key, default_replications()),
-            help="More replications give narrower intervals and take longer.",
+        left, middle, right = widget_row(run.open, 3)
+        replications = kept_widget(
+            run.open,
+            f"{sid}:replications",
+            default_replications(),
+            lambda key: left.number_input(
+                "Replications",
+                min_value=2,
+                max_value=model.MAX_REPLICATIONS,
+                key=key,
+                help="More replications give narrower intervals and take longer.",
+            ),
         )
-        remember(key, replications)
-        key = f"{sid}:seed"
-        seed = middle.number_input("Seed", min_value=0, key=kept(key, int(scenario.seed)))
-        remember(key, seed)
-        key = f"{sid}:confidence"
-        confidence = right.slider(
-            "Confidence for verdicts",
-            50,
-            99,
-            format="%d%%",
-            key=kept(key, 80),
-            help="The share of reporting periods a promise must hold in.",
+        seed = kept_widget(
+            run.open,
+            f"{sid}:seed",
+            int(scenario.seed),
+            lambda key: middle.number_input("Seed", min_value=0, key=key),
         )
-        remember(key, confidence)
+        confidence = kept_widget(
+            run.open,
+            f"{sid}:confidence",
+            80,
+            lambda key: right.slider(
+                "Confidence for verdicts",
+                50,
+                99,
+                format="%d%%",
+                key=key,
+                help="The share of reporting periods a promise must hold in.",
+            ),
+        )
     what_if = model.WhatIf(
         volume=volume / 100,
         growth=growth,
@@ -416,84 +465,104 @@ def workbench(scenario: Scenario) -> None:
             ),
             width="stretch",
         )
-        document = measured.summary()
+    # Only the open tab is made (its figures, its chart in the browser); the OLA and team
+    # figures are measured when their tab is opened.
     periods, times, queues, teams, files = st.tabs(
-        ["Per period", "Times against targets", "Queues & utilisation", "Teams & OLAs", "Downloads"]
+        RESULT_TABS, key="results_tab", on_change="rerun"
     )
-    labels = [sla_label(row) for row in document["sla"]]
-    with periods:
-        rows = model.period_rows(document)
-        default = [label for label in labels if not label.startswith("corporate")][:4]
-        shown = st.multiselect("Targets", labels, default=default, key="period_targets")
-        st.altair_chart(
-            charts.period_chart(
-                [r for r in rows if r["target"] in shown],
-                replications=document["replications"],
-            ),
-            width="stretch",
-        )
-    with times:
-        if labels:
-            label = st.selectbox("Target", labels, key="time_target")
-            index = labels.index(label)
-            rows = cached(
-                ("times", model.run_key(edited.measured, replications, seed), index),
-                lambda: model.time_rows(measured, index),
-            )
-            if rows:
-                st.altair_chart(charts.time_chart(rows), width="stretch")
-            else:
-                st.info("No ticket of this target was measured.")
-    with queues:
-        rows = cached(
-            ("queues", model.run_key(edited.run, replications, seed)),
-            lambda: model.queue_rows(results, estimate),
-        )
-        measure = st.radio(
-            "Show",
-            ["waiting", "utilization", "busy"],
-            format_func={
-                "waiting": "tickets waiting",
-                "utilization": "utilisation",
-                "busy": "agents busy",
-            }.get,
-            horizontal=True,
-            key="queue_measure",
-        )
-        st.altair_chart(charts.queue_chart(rows, measure), width="stretch")
-    with teams:
+    labels = [sla_label(sla) for sla in head["sla"]]
+    if periods.open is not False:
+        with periods:
+            period_tab(head, labels)
+    if times.open is not False:
+        with times:
+            times_tab(measured, labels, model.run_key(edited.measured, replications, seed))
+    if queues.open is not False:
+        with queues:
+            queues_tab(results, estimate, model.run_key(edited.run, replications, seed))
+    if teams.open is not False:
+        with teams:
+            teams_tab(measured.summary())
+    if files.open is not False:
+        with files:
+            downloads(edited, measured, head)
+            brief(edited, replications, seed, confidence)
+
+
+def period_tab(head: dict[str, Any], labels: list[str]) -> None:
+    """Compliance per reporting period of the chosen targets."""
+    rows = model.period_rows(head)
+    default = [label for label in labels if not label.startswith("corporate")][:4]
+    shown = st.multiselect("Targets", labels, default=default, key="period_targets")
+    st.altair_chart(
+        charts.period_chart(
+            [r for r in rows if r["target"] in shown], replications=head["replications"]
+        ),
+        width="stretch",
+    )
+
+
+def times_tab(measured: Results, labels: list[str], key: str) -> None:
+    """The distribution of one target's measured times against the target."""
+    if not labels:
+        return
+    label = st.selectbox("Target", labels, key="time_target")
+    index = labels.index(label)
+    rows = cached(("times", key, index), lambda: model.time_rows(measured, index))
+    if rows:
+        st.altair_chart(charts.time_chart(rows), width="stretch")
+    else:
+        st.info("No ticket of this target was measured.")
+
+
+def queues_tab(results: Results, estimate: dict[str, Any], key: str) -> None:
+    """Tickets waiting, utilisation or agents busy over the week, per team."""
+    rows = cached(("queues", key), lambda: model.queue_rows(results, estimate))
+    measure = st.radio(
+        "Show",
+        ["waiting", "utilization", "busy"],
+        format_func={
+            "waiting": "tickets waiting",
+            "utilization": "utilisation",
+            "busy": "agents busy",
+        }.get,
+        horizontal=True,
+        key="queue_measure",
+    )
+    st.altair_chart(charts.queue_chart(rows, measure), width="stretch")
+
+
+def teams_tab(document: dict[str, Any]) -> None:
+    """Per team utilisation and waits; the OLAs and underpinning contracts."""
+    st.dataframe(
+        [
+            {
+                "team": row["team"],
+                "utilisation": fmt_pct(row["utilization"]),
+                "mean wait": model.fmt_hours(row["wait_h"]["mean"]),
+                "90% wait": model.fmt_hours(row["wait_h"]["90"]),
+                "abandoned": fmt_pct(row["abandoned"]),
+            }
+            for row in document["teams"]
+        ],
+        hide_index=True,
+    )
+    if document["ola"]:
+        st.markdown("**OLAs and underpinning contracts** (per visit)")
         st.dataframe(
             [
                 {
-                    "team": row["team"],
-                    "utilisation": fmt_pct(row["utilization"]),
-                    "mean wait": model.fmt_hours(row["wait_h"]["mean"]),
-                    "90% wait": model.fmt_hours(row["wait_h"]["90"]),
-                    "abandoned": fmt_pct(row["abandoned"]),
+                    "agreement": f"{row['team']} {row['kind'].upper()} {row['metric']}",
+                    "target": f"{fmt_pct(row['goal'], 0)} within "
+                    f"{format_duration(row['within_h'])} ({row['calendar']})",
+                    "visits": round(row["tickets"], 1),
+                    "compliance": fmt_interval(row["compliance"]),
+                    "P(period met)": fmt_interval(row["p_period_met"], 0),
                 }
-                for row in document["teams"]
+                for row in document["ola"]
             ],
             hide_index=True,
         )
-        if document["ola"]:
-            st.markdown("**OLAs and underpinning contracts** (per visit)")
-            st.dataframe(
-                [
-                    {
-                        "agreement": f"{row['team']} {row['kind'].upper()} {row['metric']}",
-                        "target": f"{fmt_pct(row['goal'], 0)} within "
-                        f"{format_duration(row['within_h'])} ({row['calendar']})",
-                        "visits": round(row["tickets"], 1),
-                        "compliance": fmt_interval(row["compliance"]),
-                        "P(period met)": fmt_interval(row["p_period_met"], 0),
-                    }
-                    for row in document["ola"]
-                ],
-                hide_index=True,
-            )
-    with files:
-        downloads(edited, measured, document)
-        brief(edited, replications, seed, confidence)
 
 
 workbench(scenario)
