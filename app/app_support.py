@@ -289,11 +289,22 @@ def shared_cache(kind: str = "figures") -> ResultCache:
     return ResultCache(RUN_ENTRIES if kind == "runs" else FIGURE_ENTRIES)
 
 
+WORKER_NICENESS = 10
+"""How much lower the workers' scheduling priority is than the server's (Unix ``nice``): the
+pages, and a browser on the same machine, stay responsive while a run takes every core."""
+
+
 @st.cache_resource(show_spinner=False)
 def _pool(workers: int) -> Executor:
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    lower = hasattr(os, "nice")  # Unix
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=os.nice if lower else None,
+        initargs=(WORKER_NICENESS,) if lower else (),
+    )
 
 
 def executor() -> Executor | None:

@@ -6,8 +6,9 @@
   ≤ 100 ms);
 - **simulated answer** after a staffing slider: patched scenario → the run guard → 20
   replications → measurement of the SLA figures → SLA table (target ≤ 1 s), in the page's
-  thread and on the two worker processes the app uses by default (the page measures the OLA,
-  team and availability figures after the table is shown: "rest of the page" below);
+  thread and on the two worker processes the app uses by default; and after the volume slider
+  is raised 20% (more tickets, more to simulate). The page measures the OLA, team and
+  availability figures only when their tab is opened ("Teams & OLAs tab" below);
 - **re-measured answer** after a target slider: the cached run measured against the new target
   (the simulation is not repeated).
 
@@ -34,6 +35,8 @@ REPLICATIONS = 20
 SEED = 2027
 TARGET_SIMULATED_S = 1.0
 TARGET_QUICK_S = 0.1
+VOLUME_UP = 0.2
+"""The volume slider's move timed too: more tickets, so more to simulate than a staffing move."""
 
 
 def _answer(
@@ -95,6 +98,8 @@ def run() -> list[BenchResult]:
         pooled = iter(staffing)
         _answer(scenario, model.WhatIf(volume=0.05), pool)  # workers import simkit
         pool_total, pool_sim, pool_measure = _timed(lambda: _answer(scenario, next(pooled), pool))
+        busier = model.WhatIf(volume=VOLUME_UP)
+        volume_total, volume_sim, volume_measure = _timed(lambda: _answer(scenario, busier, pool))
     finally:
         pool.shutdown()
 
@@ -109,8 +114,8 @@ def run() -> list[BenchResult]:
     remeasure_s = best_of(remeasure, repeat=3)
 
     def rest_of_page() -> float:
-        """Seconds for the page's other figures (OLA, teams, availability), measured after the
-        SLA table is shown."""
+        """Seconds for the other figures (OLA, teams, availability), measured when the user
+        opens the Teams & OLAs tab."""
         measured = dataclasses.replace(results)  # a copy without the measured figures
         measured.sla_summary()
         t0 = time.perf_counter()
@@ -149,17 +154,23 @@ def run() -> list[BenchResult]:
             TARGET_SIMULATED_S,
         ),
         result(
+            f"app: simulated SLA table, volume {VOLUME_UP:+.0%} (2 workers)",
+            volume_total,
+            _figure(volume_total, volume_sim, volume_measure),
+            TARGET_SIMULATED_S,
+        ),
+        result(
             "app: SLA table after a target slider",
             remeasure_s,
             f"{remeasure_s:.2f} s (measure only)",
             TARGET_SIMULATED_S,
         ),
         BenchResult(
-            name="app: rest of the page after the SLA table",
+            name="app: Teams & OLAs tab, when opened",
             figure=f"{rest_s:.2f} s (OLA, teams)",
             ratio=first_total / rest_s,
             baseline=f"{baseline} ({first_total:.2f} s)",
-            target="none (after the table)",
+            target="none (not on the slider path)",
             passed=True,
             informational=True,
         ),

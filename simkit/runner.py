@@ -273,8 +273,12 @@ def _renumber(table: pa.Table, failures: Sequence[ReplicationFailure]) -> pa.Tab
 
 def check_size(scenario: Scenario, max_visits: int = DEFAULT_MAX_VISITS) -> float:
     """Refuse a scenario expecting more than ``max_visits`` visits per replication."""
-    model = compile_support(scenario, Streams(replication_seeds(scenario.seed, 1)[0]))
-    estimate = expected_visits(model)
+    estimate = scenario.derived(
+        "expected_visits",
+        lambda: expected_visits(
+            compile_support(scenario, Streams(replication_seeds(scenario.seed, 1)[0]))
+        ),
+    )
     if not math.isfinite(estimate) or estimate > max_visits:
         shown = (
             "an unbounded number of" if not math.isfinite(estimate) else f"about {estimate:,.0f}"

@@ -1,7 +1,8 @@
-"""The workbench's support code outside a page: the progress bar's pace."""
+"""The workbench's support code outside a page: the progress bar's pace, the workers' priority."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -37,3 +38,18 @@ def test_progress_bar_updates_a_few_times_a_second(monkeypatch: pytest.MonkeyPat
     result = app_support.with_progress("Simulating", ("test-progress", id(shown)), compute)
     assert result == "done"
     assert shown == [3 / 6, 5 / 6]
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="scheduling priority is a Unix notion")
+def test_workers_run_at_a_lower_priority_than_the_server() -> None:
+    """The app's worker processes run at WORKER_NICENESS below the server (capped at the
+    lowest priority), so a run taking every core leaves the pages responsive."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    pool = app_support._pool.__wrapped__(2)  # type: ignore[attr-defined]
+    try:
+        niceness = set(pool.map(os.nice, [0] * 4))
+    finally:
+        pool.shutdown()
+    assert niceness == {min(os.nice(0) + app_support.WORKER_NICENESS, 19)}

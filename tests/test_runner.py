@@ -210,6 +210,24 @@ def test_visit_guard() -> None:
     assert "visits per replication" in problem.message and "--max-visits" in problem.fix
 
 
+def test_visit_estimate_is_made_once_per_scenario_and_not_shared_with_a_dated_change() -> None:
+    """The guard's estimate is computed once per scenario object (the app checks a run, then
+    runs it); a dated change made from that scenario has its own estimate."""
+    import datetime as dt
+
+    from simkit.runner import check_size
+    from simkit.scenario.models import Window
+
+    base = small()
+    first = check_size(base)
+    assert check_size(base) == first
+    assert base.derived("expected_visits", lambda: -1.0) == first
+    window = Window.model_validate({"from": dt.date(2027, 1, 11), "until": dt.date(2027, 1, 25)})
+    busier = base.with_patch({"services": {"svc": {"demand": {"per_week": 400}}}}, window=window)
+    assert check_size(busier) > first
+    assert check_size(base) == first
+
+
 def test_summary_contract_keys() -> None:
     """The simulate document has DESIGN.md's top-level keys and row fields."""
     document = simulate(small(), replications=2).summary()

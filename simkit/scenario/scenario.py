@@ -8,10 +8,10 @@ import difflib
 import functools
 import hashlib
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import PrivateAttr, ValidationError
@@ -30,6 +30,8 @@ from simkit.scenario.models import (
 from simkit.scenario.overlay import merge_patch
 from simkit.scenario.pydantic_errors import pick_problems
 from simkit.scenario.yamlsource import Lines, parse_yaml
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from simkit.calendar import Calendar
@@ -59,6 +61,7 @@ class Scenario(ScenarioModel):
     _overlays: tuple[Overlay, ...] = PrivateAttr(default=())
     _applied: tuple[str, ...] = PrivateAttr(default=())
     _yaml: str | None = PrivateAttr(default=None)
+    _derived: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     # -- provenance -------------------------------------------------------------------------
     @property
@@ -150,6 +153,7 @@ class Scenario(ScenarioModel):
         result._allow_files = self._allow_files
         result._overlays = (*self._overlays, Overlay(name, window, patched, patch))
         result._applied = (*self._applied, name)
+        result._derived = {}  # a windowed change has figures of its own
         return result
 
     def to_yaml(self) -> str:
@@ -157,6 +161,14 @@ class Scenario(ScenarioModel):
         if self._yaml is None:  # a scenario never changes: written once
             self._yaml = yaml.safe_dump(_plain(self._raw), sort_keys=False, allow_unicode=True)
         return self._yaml
+
+    def derived(self, name: str, compute: Callable[[], _T]) -> _T:
+        """A figure that depends on this scenario alone (``name`` says which), computed by
+        ``compute`` once per scenario object: a scenario never changes."""
+        if name not in self._derived:
+            self._derived[name] = compute()
+        value: _T = self._derived[name]
+        return value
 
     def fingerprint(self) -> str:
         """A digest of everything that decides the scenario's numbers: its YAML and the windowed
