@@ -100,8 +100,13 @@ describe(scenario)
 
 
 WHAT_IF_TABS = ["Demand", "Staff", "Handling", "Targets", "Run"]
-RESULT_TABS = ["Per period", "Times against targets", "Queues & utilisation", "Teams & OLAs"]
-RESULT_TABS += ["Downloads"]
+RESULT_TABS = [
+    "Per period",
+    "Times against targets",
+    "Queues & utilisation",
+    "Teams & OLAs",
+    "Downloads",
+]
 
 
 def widget_row(shown: bool | None, columns: int) -> list[Any]:
