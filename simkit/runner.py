@@ -240,8 +240,19 @@ class Results:
         if self.tickets.num_rows == 0 or not self.scenario.components:
             return self.tickets
         labels = pa.array([incident_label(name) for name in self.scenario.components])
-        incident = pc.is_in(self.tickets.column("service"), value_set=labels)
-        return self.tickets.filter(pc.invert(pc.fill_null(incident, False)))
+        column = self.tickets.schema.get_field_index("service")
+        kept: list[pa.RecordBatch] = []
+        for batch in self.tickets.to_batches():
+            incident = pc.is_in(batch.column(column), value_set=labels)
+            mask = np.asarray(incident.to_numpy(zero_copy_only=False), dtype=bool)
+            first = int(mask.argmax()) if mask.any() else len(mask)
+            if mask[first:].all():
+                # Incidents open during the run, after the replication's own tickets: they end
+                # its rows, and the rows before them are kept without a copy.
+                kept.append(batch.slice(0, first))
+            else:
+                kept.append(batch.filter(pa.array(~mask)))
+        return pa.Table.from_batches(kept, schema=self.tickets.schema)
 
     def write(self, folder: str | Path) -> list[Path]:
         """Write the tables as Parquet files into ``folder``."""

@@ -215,3 +215,33 @@ def test_empty_pauses_subset_is_itself() -> None:
     none = ItemPauses.none()
     kept = none.subset(np.array([True, False]))
     assert kept.owner.size == 0 and kept.start.dtype == np.dtype("datetime64[us]")
+
+
+def test_service_tickets_leave_out_the_repair_incidents_wherever_they_are() -> None:
+    """The tickets measured against SLAs are the table without the components' repair
+    incidents — kept without a copy where the incidents end each replication's rows (as the
+    engine writes them), filtered where they do not."""
+    from simkit.engine.availability import incident_label
+
+    path = next(p for p in example_scenarios() if p.name == "corporate_service_desk.yaml")
+    scenario = load_scenario(path).with_patch({"horizon": "4w", "warmup": "1w"})
+    run = simulate(scenario, replications=3, seed=5)
+    labels = {incident_label(name) for name in scenario.components}
+    services = run.tickets.column("service").to_pylist()
+    assert labels & set(services), "the example has no repair incident to leave out"
+
+    def expected(table: pa.Table) -> pa.Table:
+        keep = [s not in labels for s in table.column("service").to_pylist()]
+        return table.filter(pa.array(keep))
+
+    assert run.service_tickets().equals(expected(run.tickets))
+    # the same rows in another order: incidents first in each replication
+    shuffled = pa.Table.from_batches(
+        [
+            batch.take(pa.array(np.roll(np.arange(batch.num_rows), 7)))
+            for batch in run.tickets.to_batches()
+        ],
+        schema=run.tickets.schema,
+    )
+    moved = dataclasses.replace(run, tickets=shuffled)
+    assert moved.service_tickets().equals(expected(shuffled))
