@@ -70,3 +70,35 @@ def test_moving_a_slider_changes_the_sla_table(server: str, tmp_path: Path) -> N
         finally:
             browser.close()
     assert (tmp_path / "after.png").stat().st_size > 10_000
+
+
+def test_tabs_draw_their_content_when_opened(server: str, tmp_path: Path) -> None:
+    """Only the open tab is drawn: the staffing sliders appear when Staff is opened, and the
+    OLA table when Teams & OLAs is; the volume set on Demand still stands after the switch."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            page.goto(server, wait_until="domcontentloaded")
+            page.get_by_text("Simulated SLA table").first.wait_for(timeout=TIMEOUT_MS)
+            staff = page.get_by_text("apps: mon-fri 08:00-18:00")
+            assert staff.count() == 0
+            volume = page.get_by_role("slider").first
+            volume.focus()
+            volume.press("ArrowRight")
+            page.get_by_text("+5%").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+
+            page.get_by_role("tab", name="Staff").click()
+            staff.first.wait_for(timeout=TIMEOUT_MS)
+            assert page.get_by_text("Volume change, every service").count() == 0
+            page.get_by_role("tab", name="Teams & OLAs").click()
+            page.get_by_text("OLAs and underpinning contracts").first.wait_for(timeout=TIMEOUT_MS)
+            page.screenshot(path=str(tmp_path / "tabs.png"))
+
+            page.get_by_role("tab", name="Demand").click()
+            page.get_by_text("Volume change, every service").first.wait_for(timeout=TIMEOUT_MS)
+            assert page.get_by_text("+5%").count() >= 1, "the volume set before is lost"
+        finally:
+            browser.close()
