@@ -24,7 +24,7 @@ import streamlit as st
 from simkit.app_model import DEFAULT_REPLICATIONS, MAX_REPLICATIONS, run_key, simulate_run
 from simkit.errors import InputError
 from simkit.resources import example_scenarios
-from simkit.runner import Results
+from simkit.runner import Results, warm_up
 from simkit.scenario import Scenario, load_scenario, parse_scenario
 
 MAX_UPLOAD_BYTES = 1_000_000
@@ -299,12 +299,15 @@ def _pool(workers: int) -> Executor:
     import multiprocessing
 
     lower = hasattr(os, "nice")  # Unix
-    return ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=os.nice if lower else None,
         initargs=(WORKER_NICENESS,) if lower else (),
     )
+    for _ in range(workers):  # each worker starts and imports the engine now, not at the first run
+        pool.submit(warm_up)
+    return pool
 
 
 def executor() -> Executor | None:

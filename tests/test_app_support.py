@@ -49,7 +49,27 @@ def test_workers_run_at_a_lower_priority_than_the_server() -> None:
 
     pool = app_support._pool.__wrapped__(2)  # type: ignore[attr-defined]
     try:
+        assert pool.submit(app_support.warm_up).result() is None
         niceness = set(pool.map(os.nice, [0] * 4))
     finally:
         pool.shutdown()
     assert niceness == {min(os.nice(0) + app_support.WORKER_NICENESS, 19)}
+
+
+def test_a_worker_starting_up_does_not_run_the_app() -> None:
+    """A spawned worker runs the app's main module as ``__mp_main__`` before its first task:
+    that must draw nothing, start no pool of its own, and not even import streamlit."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
+    code = (
+        "import runpy, sys\n"
+        f"runpy.run_path({str(app)!r}, run_name='__mp_main__')\n"
+        "print('streamlit' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "False", done.stdout + done.stderr
