@@ -13,6 +13,7 @@ import pytest
 
 pytest.importorskip("streamlit")
 import pyarrow.parquet as pq
+import yaml
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
@@ -179,6 +180,21 @@ def test_closed_tabs_keep_their_values() -> None:
     open_tab(at, "what_if_tab", "Demand")
     assert labelled(at.slider, "Volume change").value == 40
     assert sla_table(at) == both
+
+
+def test_the_change_shows_as_a_patch_when_opened() -> None:
+    """An untouched workbench makes no patch; a slider move makes one, drawn as YAML when its
+    expander is opened (not before: the browser's code highlighter is slow to start)."""
+    at = run_app()
+    assert not any(e.label.startswith("The change") for e in at.expander)
+    labelled(at.slider, "Volume change").set_value(20).run()
+    assert any(e.label.startswith("The change") for e in at.expander)
+    assert not at.code
+    at.session_state["patch_expander"] = True
+    at.run()
+    assert_clean(at)
+    patch = yaml.safe_load(at.code[0].value)
+    assert patch["services"]["payroll"]["demand"]["per_week"] == pytest.approx(540)
 
 
 def test_result_tabs_are_made_when_opened() -> None:

@@ -386,8 +386,14 @@ def workbench(scenario: Scenario) -> None:
             return
         remember_edit(scenario, edited.measured, edited.patch)
         if edited.patch:
-            with st.expander("The change, as a patch on the scenario"):
-                st.code(model.yaml_text(edited.patch), language="yaml")
+            # Drawn only when opened: the browser's highlighter costs it about 0.5 s of processor
+            # time the first time it shows code, time the simulation needs.
+            patch_shown = st.expander(
+                "The change, as a patch on the scenario", key="patch_expander", on_change="rerun"
+            )
+            if patch_shown.open is not False:
+                with patch_shown:
+                    st.code(model.yaml_text(edited.patch), language="yaml")
         estimate = quick_estimate(edited.measured)
         overloaded = [
             f"{team['team']} {len(team['overloaded_hours'])} h (from {team['overloaded_hours'][0]})"
