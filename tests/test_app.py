@@ -48,8 +48,8 @@ def labelled(widgets: Any, start: str) -> Any:
 
 
 def open_tab(at: AppTest, tabs: str, label: str) -> AppTest:
-    """Open a tab of the Scenario page (``tabs``: ``what_if_tab`` or ``results_tab``): only the
-    open tab's widgets and figures are drawn."""
+    """Open the tab ``label`` of the tabs keyed ``tabs`` (``what_if_tab``, ``results_tab``,
+    ``availability_tab``): only the open tab's widgets and figures are drawn."""
     at.session_state[tabs] = label
     return at.run()
 
@@ -391,6 +391,21 @@ def test_availability_slider_changes_the_figures() -> None:
     labelled(at.slider, "db: time to failure").set_value(0.25).run()
     assert_clean(at)
     assert availability() != before
+
+
+def test_availability_tabs_show_their_tables_when_opened() -> None:
+    """The availability page draws only its open tab: the credit tiers and the outages by
+    length appear when their tab is opened."""
+    at = run_app()
+    at.switch_page("app_pages/availability.py").run()
+    assert not any("tier" in f.value.columns for f in at.dataframe)
+    open_tab(at, "availability_tab", "Credits")
+    assert_clean(at)
+    assert any("tier" in f.value.columns for f in at.dataframe)
+    open_tab(at, "availability_tab", "Outages by length")
+    assert_clean(at)
+    assert not any("tier" in f.value.columns for f in at.dataframe)
+    assert any("by their length" in c.value for c in at.caption)
 
 
 def test_targets_confidence_and_options() -> None:

@@ -3,6 +3,8 @@ of each service per period, its distribution over simulated months and the expec
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 from app_support import (
     cached,
@@ -195,42 +197,60 @@ def availability(scenario: Scenario) -> None:
             ),
             width="stretch",
         )
-    hist, credits, bands = st.tabs(["Distribution over periods", "Credits", "Outages by length"])
-    with hist:
-        st.altair_chart(
-            charts.availability_histogram(figures["outcomes"], target=first_target),
-            width="stretch",
-        )
-    with credits:
-        if figures["credits"]:
-            st.dataframe(
-                [
-                    {
-                        "service": row["service"],
-                        "tier": f"below {format_percent(row['below'])}: "
-                        f"{format_percent(row['credit'])} of the fee",
-                        "share of periods": fmt_pct(row["share_of_periods"]),
-                        "periods simulated": row["periods"],
-                    }
-                    for row in figures["credits"]
-                ],
-                hide_index=True,
+    # Only the open tab is drawn: a slider move redraws one of them, not three.
+    hist, credits, bands = st.tabs(
+        ["Distribution over periods", "Credits", "Outages by length"],
+        key="availability_tab",
+        on_change="rerun",
+    )
+    if hist.open is not False:
+        with hist:
+            st.altair_chart(
+                charts.availability_histogram(figures["outcomes"], target=first_target),
+                width="stretch",
             )
-        else:
-            st.info("No credit tiers are defined (availability.credits).")
-    with bands:
-        st.dataframe(
-            [
-                {
-                    "service": row["service"],
-                    **{k: "—" if v is None else f"{v:.2f}" for k, v in row["bands"].items()},
-                }
-                for row in figures["targets"]
-                if row["bands"]
-            ],
-            hide_index=True,
-        )
-        st.caption("Mean unplanned outages per full period, by their length in agreed time.")
+    if credits.open is not False:
+        with credits:
+            credit_table(figures)
+    if bands.open is not False:
+        with bands:
+            bands_table(figures)
+
+
+def credit_table(figures: dict[str, Any]) -> None:
+    """The share of periods in each service-credit tier."""
+    if not figures["credits"]:
+        st.info("No credit tiers are defined (availability.credits).")
+        return
+    st.dataframe(
+        [
+            {
+                "service": row["service"],
+                "tier": f"below {format_percent(row['below'])}: "
+                f"{format_percent(row['credit'])} of the fee",
+                "share of periods": fmt_pct(row["share_of_periods"]),
+                "periods simulated": row["periods"],
+            }
+            for row in figures["credits"]
+        ],
+        hide_index=True,
+    )
+
+
+def bands_table(figures: dict[str, Any]) -> None:
+    """Unplanned outages per period by their length."""
+    st.dataframe(
+        [
+            {
+                "service": row["service"],
+                **{k: "—" if v is None else f"{v:.2f}" for k, v in row["bands"].items()},
+            }
+            for row in figures["targets"]
+            if row["bands"]
+        ],
+        hide_index=True,
+    )
+    st.caption("Mean unplanned outages per full period, by their length in agreed time.")
 
 
 availability(scenario)
