@@ -60,7 +60,7 @@ from simkit.analysis.staffing_search import (
     _remove_phase,
     _Search,
 )
-from simkit.analysis.verdict import ACHIEVABLE
+from simkit.analysis.verdict import ACHIEVABLE, check_confidence
 from simkit.engine.compile import RunClock
 from simkit.errors import InputError
 from simkit.measure import period_table
@@ -111,15 +111,6 @@ def replications_needed(periods: int, confidence: float) -> int | None:
     return r
 
 
-def _check_confidence(confidence: float) -> None:
-    if not 0.0 < confidence < 1.0:
-        raise InputError.single(
-            f"confidence must be between 0 and 1, got {confidence!r}",
-            "write a share of periods such as 0.8 (80% of periods)",
-            path="--confidence",
-        )
-
-
 def optimize_staffing(
     scenario: Scenario,
     *,
@@ -165,7 +156,7 @@ def optimize_staffing(
         verdict``. ``searched`` lists every simulated roster with its phase, changes, cost,
         shortfall and verdicts.
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     if budget_runs < 1:
         raise InputError.single(
             f"the budget must allow at least one simulation run, got {budget_runs}",

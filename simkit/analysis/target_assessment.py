@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simkit.errors import InputError
+from simkit.analysis.verdict import check_confidence
 from simkit.measure import (
     MeasureSpec,
     SlaTarget,
@@ -225,7 +225,7 @@ def assess_targets(
     targets
         The targets to assess (default: every SLA target of the run's scenario).
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     spec = _full_spec(results)
     chosen = spec.sla if targets is None else tuple(targets)
     if results.succeeded == 0:
@@ -279,12 +279,3 @@ def limiting_teams(results: Results, assessments: Sequence[TargetAssessment]) ->
             waiting = np.bincount(team[mine], minlength=len(names)).astype(np.float64)
         out.append(str(names[int(np.argmax(waiting))]))
     return out
-
-
-def _check_confidence(confidence: float) -> None:
-    if not 0.0 < confidence < 1.0:
-        raise InputError.single(
-            f"confidence must be between 0 and 1, got {confidence!r}",
-            "write a share of periods such as 0.8 (80% of periods)",
-            path="--confidence",
-        )

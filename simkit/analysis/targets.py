@@ -40,14 +40,13 @@ import pyarrow.compute as pc
 from simkit.analysis.target_assessment import (
     TargetAssessment,
     _alive,
-    _check_confidence,
     _full_spec,
     assess_targets,
     limiting_teams,
     period_values,
     smallest_met,
 )
-from simkit.analysis.verdict import verdict, verdict_words
+from simkit.analysis.verdict import check_confidence, verdict, verdict_words
 from simkit.measure import SlaTarget
 from simkit.measure.availability import availability_outcomes
 from simkit.runner import DEFAULT_MAX_VISITS, Progress, Results, simulate
@@ -321,7 +320,7 @@ def achievable_targets(
         share ``confidence`` of the full periods), ``availability {mean, lo, hi}`` (over the
         span), ``p_period_met, verdict, words, note``.
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     n = results.replications if results is not None else (replications or scenario.replications)
     tally = _Tally(progress, n)
     if results is None:

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["ACHIEVABLE", "AT_RISK", "NOT_ACHIEVABLE", "Verdict", "verdict", "verdict_words"]
+from simkit.errors import InputError
+
+__all__ = [
+    "ACHIEVABLE",
+    "AT_RISK",
+    "NOT_ACHIEVABLE",
+    "Verdict",
+    "check_confidence",
+    "verdict",
+    "verdict_words",
+]
 
 ACHIEVABLE = "achievable"
 AT_RISK = "at risk"
@@ -40,3 +50,13 @@ def verdict_words(
     out_of_ten = round(p_mean * 10)
     need = round(confidence * 10)
     return f"{v}: met in about {out_of_ten} {period}s out of 10 (we need {need})"
+
+
+def check_confidence(confidence: float) -> None:
+    """Refuse a confidence outside (0, 1), with the fix."""
+    if not 0.0 < confidence < 1.0:
+        raise InputError.single(
+            f"confidence must be between 0 and 1, got {confidence!r}",
+            "write a share of periods such as 0.8 (80% of periods)",
+            path="--confidence",
+        )
