@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pytest
 from simpy.events import Event, EventPriority
 
+import simkit.engine.support
 from simkit.distributions import Distribution, Exponential, Fixed
 from simkit.engine._queues import Clock, Due
 from simkit.engine.model import (
@@ -752,3 +754,119 @@ def test_suppliers_and_teams_route_and_reopen_alike() -> None:
         (0, "vendor", 1, 4.0, 4.0, 6.0, "resolved"),
     ]
     assert column(records.pauses, "reason") == ["reopen"]
+
+
+# The drain ends once nothing measured can change any more ------------------------------------
+
+
+def _run(
+    m: SupportModel, settled: bool, seed: int = 5, arrivals: Sequence[float] = ()
+) -> tuple[SupportRun, SupportRecords]:
+    run = SupportRun(m, streams(seed), end_when_settled=settled)
+    for hour in arrivals:
+        run.add_tickets(np.array([hour]), priority="P3", label=m.services[0].name)
+    return run, run.run()
+
+
+def _opened_before(records: SupportRecords, instant: float) -> dict[str, pa.Table]:
+    """The rows of the tickets opened before ``instant``: their tickets, visits and pauses."""
+    opened = np.array(column(records.tickets, "opened_at"))
+    ids = np.array(column(records.tickets, "ticket_id"))[opened < instant]
+    kept = pa.array(ids)
+    return {
+        "tickets": records.tickets.filter(pa.compute.is_in(records.tickets["ticket_id"], kept)),
+        "visits": records.visits.filter(pa.compute.is_in(records.visits["ticket_id"], kept)),
+        "pauses": records.pauses.filter(pa.compute.is_in(records.pauses["ticket_id"], kept)),
+    }
+
+
+def test_the_drain_ends_once_every_ticket_of_the_span_is_settled() -> None:
+    """With routing, pauses, reopening, patience, preemption and a supplier, the run stops in
+    the drain once every ticket opened before the end of the span is settled, and their rows
+    and the team figures are those of the run that went on to the end."""
+    m = model(
+        [
+            team(
+                "desk",
+                ([0.0, 8.0, 18.0, 24.0, 32.0, 42.0, 48.0], [2, 4, 2, 2, 4, 2, 2]),
+                params(
+                    Exponential(0.4),
+                    {"resolved": 0.6, "vendor": 0.2, "pause": 0.2},
+                    pause=Exponential(2.0),
+                    patience=Exponential(6.0),
+                    preempt=frozenset({"P1"}),
+                ),
+            ),
+            supplier(
+                "vendor", [(0.0, 10.0), (30.0, 60.0), (70.0, 400.0)], params(Exponential(4.0))
+            ),
+        ],
+        services=[
+            service(
+                "payroll",
+                "desk",
+                400.0,
+                2.0,
+                ("", "finance"),
+                ServiceParams(
+                    np.array([0.1, 0.3, 0.6]), np.array([0.3, 0.7]), 0.2, Exponential(5.0)
+                ),
+            )
+        ],
+        hours=400.0,
+        start=10.0,
+    )
+    m = dataclasses.replace(m, horizon_end=100.0)
+    for seed in range(5):
+        (early, ours), (full, theirs) = _run(m, True, seed), _run(m, False, seed)
+        assert 100.0 <= early.ended < 400.0 and full.ended == 400.0
+        for name, table in _opened_before(ours, 100.0).items():
+            assert table.equals(_opened_before(theirs, 100.0)[name]), name
+        assert ours.team_stats.equals(theirs.team_stats)
+        # the tickets that never opened are gone, and the rest numbered without a gap
+        n = ours.tickets.num_rows
+        assert (
+            column(ours.tickets, "ticket_id")
+            == list(range(n))
+            < column(theirs.tickets, "ticket_id")
+        )
+        assert max(column(ours.tickets, "opened_at")) <= early.ended
+        assert set(column(ours.visits, "ticket_id")) <= set(range(n))
+
+
+def test_a_reopening_still_to_come_keeps_the_run_going() -> None:
+    """A ticket of the span resolved and due to reopen in the drain holds the run until it is
+    resolved again; a ticket due to open after that is not in the tables."""
+    svc = ServiceParams(np.array([0.0, 0.0, 1.0]), np.array([1.0]), 1.0, Fixed(30.0))
+    m = model([team()], services=[service("payroll", "desk", 200.0, 0.0, ("",), svc)], hours=200.0)
+    m = dataclasses.replace(m, horizon_end=100.5)
+    early, ours = _run(m, True, arrivals=[99.0, 101.0, 190.0])
+    _, theirs = _run(m, False, arrivals=[99.0, 101.0, 190.0])
+    step = simkit.engine.support.SETTLED_CHECK_EVERY_H
+    checks = 100.5 + step * np.arange(20)
+    assert early.ended == checks[checks > 131.0][0]  # the first check after the second resolution
+    for records in (ours, theirs):
+        assert column(records.tickets, "resolved_at")[0] == 131.0
+    assert column(ours.tickets, "opened_at") == [99.0, 101.0]
+    assert column(theirs.tickets, "opened_at") == [99.0, 101.0, 190.0]
+
+
+def test_a_pause_ending_after_the_run_does_not_hold_it() -> None:
+    """A ticket of the span awaiting its user past the end of the run stays paused either way:
+    it does not keep the drain going."""
+    desk = team("desk", 1, params(1.0, {"pause": 1.0}, pause=Fixed(500.0)))
+    m = dataclasses.replace(model([desk], hours=200.0), horizon_end=50.0)
+    early, records = _run(m, True, arrivals=[10.0])
+    assert early.ended == 50.0
+    assert column(records.pauses, "end") == [None]
+
+
+def test_something_busy_outside_the_queues_keeps_the_run_going() -> None:
+    """What registers with keep_running_while (a component still down) holds the run."""
+    m = dataclasses.replace(model([team()], hours=200.0), horizon_end=50.0)
+    run = SupportRun(m, streams(), end_when_settled=True)
+    run.keep_running_while(lambda: run.floor.clock.now < 80.0)
+    run.run()
+    step = simkit.engine.support.SETTLED_CHECK_EVERY_H
+    checks = 50.0 + step * np.arange(40)
+    assert run.ended == checks[checks >= 80.0][0]

@@ -9,13 +9,15 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from simkit.errors import InputError
 from simkit.resources import example_scenarios
-from simkit.runner import simulate
+from simkit.runner import Results, simulate
 from simkit.scenario import Scenario, load_scenario, parse_scenario
 
 SMALL = {
@@ -332,3 +334,85 @@ def test_every_example_simulates(path: Path) -> None:
     for name in scenario.changes:
         changed = simulate(scenario.apply(name), replications=2).summary()
         assert not changed["failures"], (name, changed["failures"])
+
+
+def _rows_of_the_span(results: Any) -> dict[str, pa.Table]:
+    """Tickets opened before the end of the measured span, with their visits and pauses, the
+    ticket ids replaced by their order (tickets opened during the run, e.g. incidents, are
+    numbered after the services' own and so differ by the tickets that never opened)."""
+    horizon_end = results.measure_spec().horizon_end
+    tickets = results.tickets
+    opened = tickets["opened_at"].cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+    kept = tickets.filter(pa.array(opened < horizon_end))
+
+    def key(table: pa.Table) -> pa.ChunkedArray:  # (replication, ticket) as one number
+        return pc.add(pc.multiply(table["replication"].cast(pa.int64()), 10**9), table["ticket_id"])
+
+    out = {}
+    for name in ("tickets", "visits", "pauses"):
+        table = getattr(results, name)
+        mine = table.filter(pc.is_in(key(table), key(kept)))
+        out[name] = mine.set_column(0, "ticket_id", pc.index_in(key(mine), key(kept)))
+    return out
+
+
+def _assert_drain_end_changes_nothing(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch, replications: int = 3
+) -> None:
+    import simkit.engine.support as support
+
+    runs = {}
+    for settled in (True, False):
+        monkeypatch.setattr(support, "END_WHEN_SETTLED", settled)
+        runs[settled] = simulate(scenario, replications=replications, seed=11)
+    early, full = runs[True], runs[False]
+    assert early.visits.num_rows < full.visits.num_rows  # the drain did end sooner
+    assert json.dumps(early.summary(), default=str) == json.dumps(full.summary(), default=str)
+    horizon_end = early.measure_spec().horizon_end
+
+    def outages_of_the_span(results: Results) -> pa.Table:
+        start = results.outages["start"].cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+        return results.outages.filter(pa.array(start < horizon_end))
+
+    assert outages_of_the_span(early).equals(outages_of_the_span(full))
+    ours, theirs = _rows_of_the_span(early), _rows_of_the_span(full)
+    for name, table in ours.items():
+        assert table.equals(theirs[name]), (scenario.name, name)
+
+
+@pytest.mark.parametrize("path", example_scenarios(), ids=lambda p: p.name)
+def test_ending_the_drain_when_settled_changes_no_figure(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drain ends once every ticket opened before the end of the span is settled (and no
+    component is down): every figure, every outage and every row of those tickets is what the
+    run to the end of the drain gives, for each example and each of its changes."""
+    scenario = load_scenario(path)
+    for variant in [scenario, *(scenario.apply(name) for name in scenario.changes)]:
+        _assert_drain_end_changes_nothing(variant, monkeypatch)
+
+
+def test_ending_the_drain_waits_for_components_repaired_by_a_team(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Units of a 2-of-3 component repaired through an office-hours team: their incidents are
+    tickets opened during the run, and a unit still down holds the run; the figures, the
+    outages and the rows of the span are those of the run to the end of the drain."""
+    services = {
+        "svc": {
+            **SMALL["services"]["svc"],  # type: ignore[index]
+            "availability": {"target": "99%", "depends_on": ["box"]},
+        }
+    }
+    components = {
+        "box": {
+            "count": 3,
+            "needed": 2,
+            "fails": {"exponential": {"mean": "40h"}},
+            "repair": {"team": "l2", "priority": "P1"},
+            "restore": "30h",  # a unit is back 30 h after its incident is resolved
+        }
+    }
+    for seed in (3, 4):
+        scenario = small(services=services, components=components, seed=seed)
+        _assert_drain_end_changes_nothing(scenario, monkeypatch, replications=4)

@@ -63,8 +63,10 @@ class Clock(simpy.Environment):
         arrival_times: Sequence[float] = (),
         admit: Sequence[Callable[[int, int, float], None]] = (),
         first_arrival: int = 0,
-    ) -> None:
-        """Process events until ``end``, as simpy's ``run(until=end)`` does, with arrivals.
+    ) -> int:
+        """Process events until ``end``, as simpy's ``run(until=end)`` does, with arrivals, and
+        return how many arrivals were admitted. A callback may end the run sooner by raising
+        :class:`simpy.core.StopSimulation`.
 
         Arrival ``i``, at ``arrival_times[i]`` (sorted), is admitted by ``admit[i](i, i,
         instant)``. The arrivals are one stream merged with the agenda, in the order an arrival
@@ -114,7 +116,7 @@ class Clock(simpy.Environment):
                     exc.__cause__ = failure
                     raise exc
         except StopSimulation:
-            return
+            return i
 
     def at(self, event: Event, instant: float, priority: EventPriority = NORMAL) -> None:
         """Schedule ``event`` at ``instant`` (not before now) with ``priority``."""

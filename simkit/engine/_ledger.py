@@ -117,6 +117,29 @@ class Ledger:
         self.pause_end.append(end)
         self.pause_reason.append(reason)
 
+    def forget_unarrived(self, first: int, count: int) -> None:
+        """Tickets ``first … first+count−1``, whose first visits were reserved but which never
+        arrived (the run ended first), are removed: their rows go, and later tickets and rows
+        are numbered ``count`` lower (call after the run, before :meth:`columns`)."""
+        if count <= 0:
+            return
+        if self._columns is not None:
+            raise RuntimeError("forget_unarrived is for use before the columns are packed")
+        end = first + count
+        if end != self._reserved:
+            raise ValueError("only the last reserved tickets can be forgotten")
+        for column in (self.visit_ticket, self.started, self.finished, self.outcome):
+            del column[first:end]
+        self._reserved = first
+        self._reserved_desk = self._reserved_desk[:first]
+        self._reserved_assigned = self._reserved_assigned[:first]
+        self.visit_ticket[first:] = [
+            t - count if t >= end else t for t in self.visit_ticket[first:]
+        ]
+        self.pause_ticket[:] = [t - count if t >= end else t for t in self.pause_ticket]
+        self.resumed = {(r - count if r >= end else r): t for r, t in self.resumed.items()}
+        self.suspended = {r - count if r >= end else r for r in self.suspended}
+
     def interrupted(self, desk: int, start: float, end: float) -> None:
         """Record a stretch of handling cut short by preemption."""
         self.interrupted_desk.append(desk)

@@ -285,6 +285,10 @@ class _TeamRepairs:
         if following < self.end:
             self.run.floor.clock.at(Due(self._fail_callbacks, unit), following)
 
+    def any_down(self) -> bool:
+        """Whether a unit is down now (its outage could still be one the span measures)."""
+        return any(since is not None for since in self.down_since)
+
     def unit_down(self) -> list[np.ndarray]:
         out = []
         for unit in range(self.component.count):
@@ -307,6 +311,10 @@ class AvailabilityRun:
         for component in model.components:
             if component.repair_team is not None:
                 self._team[component.name] = _TeamRepairs(component, run, streams, model.end)
+        if self._team:
+            # An outage that began in the measured span must end before the run may.
+            repairs = list(self._team.values())
+            run.keep_running_while(lambda: any(r.any_down() for r in repairs))
 
     def _component_down(self, component: ComponentModel) -> tuple[np.ndarray, np.ndarray]:
         """Down intervals of the component, and whether each was caused by a change."""

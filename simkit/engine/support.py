@@ -17,11 +17,12 @@ from functools import cmp_to_key, partial
 
 import numpy as np
 import pyarrow as pa
+from simpy.core import StopSimulation
 from simpy.events import URGENT, Event
 
 from simkit.engine._draws import Draws, Reopening, StreamFactory
-from simkit.engine._ledger import AWAITING_USER, REOPEN, Ledger
-from simkit.engine._queues import Callback, Clock, Desk, Supplier, Team
+from simkit.engine._ledger import AWAITING_USER, OPEN, REOPEN, Ledger
+from simkit.engine._queues import Callback, Clock, Desk, Due, Supplier, Team
 from simkit.engine._tables import (
     PAUSES_SCHEMA,
     TEAM_STATS_SCHEMA,
@@ -45,6 +46,13 @@ __all__ = [
 ]
 
 NAN = math.nan
+
+END_WHEN_SETTLED = True
+"""Whether runs end their drain once nothing measured can change any more (:meth:`SupportRun.run`);
+off, every run goes on until ``model.end``. Both give the same measured figures."""
+
+SETTLED_CHECK_EVERY_H = 6.0
+"""How often, in run hours, the drain checks whether the run can end (:meth:`SupportRun.run`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +85,8 @@ def _records_from_ipc(*streams: bytes) -> SupportRecords:
 
 
 def simulate_support(model: SupportModel, streams: Streams, replication: int = 0) -> SupportRecords:
-    """Simulate one replication of ``model`` from ``model.origin`` until ``model.end``.
+    """Simulate one replication of ``model`` from ``model.origin`` until ``model.end``, or until
+    nothing measured can change any more (:meth:`SupportRun.run`).
 
     Parameters
     ----------
@@ -91,8 +100,9 @@ def simulate_support(model: SupportModel, streams: Streams, replication: int = 0
     Returns
     -------
     SupportRecords
-        Every ticket opened during the run (warm-up included), every visit, every pause, and each
-        team's busy and rostered agent-hours inside ``[model.start, model.horizon_end)``.
+        Every ticket opened during the run (warm-up included; in the drain, those opened until
+        the run ended), every visit, every pause, and each team's busy and rostered agent-hours
+        inside ``[model.start, model.horizon_end)``.
     """
     return SupportRun(model, streams, replication).run()
 
@@ -301,10 +311,21 @@ class SupportRun:
     incidents): :meth:`add_tickets` before :meth:`run`, or :meth:`open_ticket` from inside the run.
     """
 
-    def __init__(self, model: SupportModel, streams: Streams, replication: int = 0) -> None:
+    def __init__(
+        self,
+        model: SupportModel,
+        streams: Streams,
+        replication: int = 0,
+        *,
+        end_when_settled: bool | None = None,
+    ) -> None:
         self.model = model
         self.streams = streams
         self.replication = replication
+        self.end_when_settled = END_WHEN_SETTLED if end_when_settled is None else end_when_settled
+        """Whether the drain ends once nothing measured can change any more (see :meth:`run`)."""
+        self._busy: list[Callable[[], bool]] = []
+        """Whether something outside the queues still has to finish before the run may end."""
         self.floor = Floor(model, streams)
         n_priorities = len(model.priorities)
         self.desks: list[Desk] = [
@@ -329,6 +350,20 @@ class SupportRun:
         self._arrival_desks: list[Callable[[int, int, float], None]] = []
         """The ``assign`` of each arrival's entry desk."""
         self._running = False
+        self._n_arrivals = 0
+        self._settled_before = 0
+        """Arrivals ``0 … _settled_before−1`` open before the end of the measured span."""
+        self._reserved_seen = 0
+        self._visit_seen = 0
+        self._pause_seen = 0
+        self._pause_until = -math.inf
+        self._check_callbacks: list[Callback] = [self._check_settled]
+        self.ended = math.nan
+        """The run hour at which the run ended (``model.end``, or sooner; see :meth:`run`)."""
+
+    def keep_running_while(self, busy: Callable[[], bool]) -> None:
+        """Do not end the drain early while ``busy()`` is true (e.g. a component still down)."""
+        self._busy.append(busy)
 
     def _label(self, label: str) -> int:
         if label not in self.service_names:
@@ -404,7 +439,15 @@ class SupportRun:
         return ticket
 
     def run(self) -> SupportRecords:
-        """Simulate until ``model.end`` and build the tables."""
+        """Simulate until ``model.end`` and build the tables.
+
+        The drain (from the end of the measured span to ``model.end``) ends sooner once every
+        ticket opened before the end of the span is settled — no visit of it still open, no
+        pause or reopening of it still to end — and nothing registered with
+        :meth:`keep_running_while` is busy: what happens after that instant changes no
+        measured figure. It is checked every :data:`SETTLED_CHECK_EVERY_H` hours of the drain.
+        The tables then hold the tickets opened until that instant (``ended``).
+        """
         model = self.model
         floor = self.floor
         parts = [
@@ -428,16 +471,90 @@ class SupportRun:
         assigners = np.empty(len(self.desks), dtype=object)
         assigners[:] = [d.assign for d in self.desks]
         self._arrival_desks = assigners[arrivals.desk].tolist()
+        self._n_arrivals = n = len(self._arrival_times)
+        horizon_end = float(model.horizon_end)
+        self._settled_before = bisect_left(self._arrival_times, horizon_end)
+        if self.end_when_settled and horizon_end < float(model.end):
+            floor.clock.at(Due(self._check_callbacks, 0), horizon_end)
         # The number an arrival event scheduled here would take (see Clock.run_until).
         first_arrival = next(floor.clock.sequence)
         self._running = True
-        floor.clock.run_until(
+        admitted = floor.clock.run_until(
             float(model.end), self._arrival_times, self._arrival_desks, first_arrival
         )
         self._running = False
+        self.ended = float(floor.clock.now)
         for desk in self.desks:
-            desk.close(model.end)
+            desk.close(self.ended)
+        if admitted < n:
+            arrivals = self._forget_unarrived(arrivals, admitted)
         return self._records(arrivals)
+
+    def _watched(self, ticket: int) -> bool:
+        """Whether ``ticket`` opened before the end of the measured span."""
+        if ticket < self._n_arrivals:
+            return ticket < self._settled_before
+        late = ticket - self._n_arrivals
+        return self._late_opened[late] < float(self.model.horizon_end)
+
+    def _check_settled(self, event: Event) -> None:
+        """End the run now if nothing measured can change any more; else look again later."""
+        now: float = self.floor.clock._now
+        if self._settled(now):
+            raise StopSimulation(None)
+        following = now + SETTLED_CHECK_EVERY_H
+        if following < float(self.model.end):
+            self.floor.clock.at(Due(self._check_callbacks, 0), following)
+
+    def _settled(self, now: float) -> bool:
+        """Whether every ticket opened before the end of the measured span is settled at
+        ``now``. Each check resumes where the last one stopped: a closed visit stays closed,
+        and a ticket settled before the check cannot get a new visit."""
+        ledger = self.floor.ledger
+        outcome = ledger.outcome
+        k = self._reserved_seen
+        while k < self._settled_before and outcome[k] != OPEN:  # first visits, in ticket order
+            k += 1
+        self._reserved_seen = k
+        if k < self._settled_before:
+            return False
+        row = max(self._visit_seen, self._n_arrivals)
+        tickets = ledger.visit_ticket
+        while row < len(outcome):  # later visits, in the order they were opened
+            if outcome[row] == OPEN and self._watched(tickets[row]):
+                self._visit_seen = row
+                return False
+            row += 1
+        self._visit_seen = row
+        p = self._pause_seen
+        ends = ledger.pause_end
+        while p < len(ends):  # pauses and reopenings: each brings its ticket back at its end
+            if ends[p] > self._pause_until and self._watched(ledger.pause_ticket[p]):
+                self._pause_until = ends[p]  # NaN (back after the run) never compares greater
+            p += 1
+        self._pause_seen = p
+        if self._pause_until >= now:
+            return False
+        return not any(busy() for busy in self._busy)
+
+    def _forget_unarrived(self, arrivals: _Arrivals, admitted: int) -> _Arrivals:
+        """The run ended before arrivals ``admitted …`` opened: they, their reserved first
+        visits, and their numbers go (later tickets are renumbered)."""
+        count = self._n_arrivals - admitted
+        floor = self.floor
+        floor.ledger.forget_unarrived(admitted, count)
+        del floor.ticket_rank[admitted : self._n_arrivals]
+        del floor.ticket_reopening[admitted : self._n_arrivals]
+        end = self._n_arrivals
+        floor.reopened = {t - count if t >= end else t for t in floor.reopened}
+        return _Arrivals(
+            times=arrivals.times[:admitted],
+            desk=arrivals.desk[:admitted],
+            service=arrivals.service[:admitted],
+            customer=arrivals.customer[:admitted],
+            rank=arrivals.rank[:admitted],
+            single_handling=arrivals.single_handling[:admitted],
+        )
 
     def _records(self, arrivals: _Arrivals) -> SupportRecords:
         model = self.model
@@ -465,7 +582,7 @@ class SupportRun:
                 floor.ledger,
                 self.desks,
                 (float(model.start), float(model.horizon_end)),
-                float(model.end),
+                self.ended,
                 self.replication,
             ),
         )
