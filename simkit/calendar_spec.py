@@ -23,6 +23,19 @@ from simkit.timespec import (
     weekly_intervals,
 )
 
+
+def known_zone(name: object) -> ZoneInfo | None:
+    """The IANA time zone ``name``, or None when it names none. Whatever the value — not a
+    string, an empty or malformed name, one too long for the zone files' folder — the answer is
+    None, never an exception: callers turn it into their own message."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
 _HOLIDAY_KEYS = ("country", "subdivision", "dates")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -31,10 +44,10 @@ def _zone(name: object) -> ZoneInfo:
     fix = "use an IANA time zone name such as Europe/London, America/New_York or UTC"
     if not isinstance(name, str) or not name.strip():
         raise SpecError(f"expected a time zone name, got {name!r}", fix)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SpecError(f"unknown time zone {name!r}", fix) from None
+    zone = known_zone(name)
+    if zone is None:
+        raise SpecError(f"unknown time zone {name!r}", fix)
+    return zone
 
 
 def _parse_hours(value: object) -> tuple[WeeklyInterval, ...]:

@@ -456,6 +456,7 @@ def test_intervals_extend_to_later_and_earlier_years() -> None:
         ({"hours": {"mon-fri": 750}}, "UTC", "read as the number 750"),
         ({"hours": {"mon": "08:00-17:00"}, "timezone": "Europe/Londres"}, "UTC", "Europe/Londres"),
         ({"hours": {"mon": "08:00-17:00"}}, "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        ({"hours": {"mon": "08:00-17:00"}}, "x" * 300, "unknown time zone 'xxx"),
         ("always", "", "expected a time zone name"),
         ({"hours": {"mon": "09:00-17:00"}, "holidays": {"country": "XX"}}, "UTC", "country 'XX'"),
         (

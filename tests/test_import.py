@@ -346,3 +346,13 @@ def test_column_override_of_unknown_field() -> None:
     with pytest.raises(InputError) as caught:
         load_profile("generic").with_overrides(columns={"opend_at": "Created"})
     assert "opened_at" in caught.value.problems[0].fix
+
+
+@pytest.mark.parametrize("value", ["Mars/Olympus", "Europe/" + "x" * 300, ""])
+def test_unknown_time_zones_are_refused_with_a_message(value: str) -> None:
+    """A profile's time zone that names none — misspelt, empty, or too long for a file name —
+    is refused with the same message, never an OS error."""
+    from simkit.calibrate.profiles import check_timezone
+
+    with pytest.raises(ValueError, match="unknown time zone"):
+        check_timezone(value)

@@ -33,7 +33,6 @@ The fits live in :mod:`~simkit.calibrate.demand` and :mod:`~simkit.calibrate.tea
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simkit.calendar_spec import known_zone
 from simkit.calibrate.arrays import _Data, _data, _hour_grid, _pool_small_teams, _without_visits
 from simkit.calibrate.demand import _demand, _holiday_dates
 from simkit.calibrate.durations import _durations, _fit_durations, _Fitted
@@ -169,14 +169,12 @@ def calibrate(
         When the history is too short or holds no tickets.
     """
     zone = timezone or (scenario.timezone if scenario is not None else history.timezone)
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    if known_zone(zone) is None:
         raise InputError.single(
             f"unknown time zone {zone!r}",
             "use an IANA name such as Europe/London",
             path="--timezone",
-        ) from None
+        )
     if handling_fraction is not None and not 0 < handling_fraction <= 1:
         raise InputError.single(
             f"the handling fraction must lie in (0, 1], got {handling_fraction}",

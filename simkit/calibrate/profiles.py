@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from simkit.calendar_spec import known_zone
 from simkit.calibrate.clean import ISO, format_pattern
 from simkit.errors import InputError, Problem
 from simkit.scenario.yamlsource import parse_yaml
@@ -344,14 +345,12 @@ class Profile(BaseModel):
 
 def check_timezone(value: str) -> str:
     """``value`` if it names an IANA time zone."""
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    if known_zone(value) is None:
         close = difflib.get_close_matches(value, sorted(zoneinfo.available_timezones()), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise ValueError(
             f"unknown time zone {value!r}{hint}: use an IANA name such as Europe/London"
-        ) from None
+        )
     return value
 
 

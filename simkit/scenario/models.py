@@ -8,12 +8,12 @@ checked in :mod:`simkit.scenario.checks` so that every problem is reported at on
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from simkit.calendar_spec import known_zone
 from simkit.errors import SpecError
 from simkit.scenario.types import (
     Code,
@@ -160,14 +160,12 @@ class CalendarHours(_Model):
 
 
 def _check_timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+    if known_zone(value) is None:
         raise spec_error(
             SpecError(
                 f"{value!r} is not a time zone", "use an IANA name such as Europe/London or UTC"
             )
-        ) from None
+        )
     return value
 
 

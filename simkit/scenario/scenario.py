@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 from pydantic import PrivateAttr, ValidationError
 
+from simkit.calendar_spec import known_zone
 from simkit.errors import InputError, Problem, SpecError
 from simkit.scenario.checks import (
     BUILTIN_CALENDARS,
@@ -237,9 +238,7 @@ def _calendar_problems(
     from simkit.calendar import Calendar
 
     timezone = data.get("timezone", "UTC")
-    try:
-        zoneinfo.ZoneInfo(str(timezone))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    if known_zone(str(timezone)) is None:
         timezone = "UTC"  # the bad zone is reported once, at timezone
     out: list[tuple[tuple[str | int, ...], str, str]] = []
     calendars = data.get("calendars")
@@ -420,7 +419,6 @@ def load_scenario(path: str | Path, *, allow_files: bool = True) -> Scenario:
 
 def local_midnight_utc(day: dt.date, timezone: str) -> dt.datetime:
     """The UTC instant of local midnight at the start of ``day``."""
-    import zoneinfo
 
     local = dt.datetime.combine(day, dt.time(0), tzinfo=zoneinfo.ZoneInfo(timezone))
     return local.astimezone(dt.UTC)
