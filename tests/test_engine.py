@@ -849,6 +849,16 @@ def test_a_reopening_still_to_come_keeps_the_run_going() -> None:
     assert column(theirs.tickets, "opened_at") == [99.0, 101.0, 190.0]
 
 
+def test_a_first_visit_still_in_hand_keeps_the_run_going() -> None:
+    """A ticket of the span still in its first handling, with nothing else to wait for, holds
+    the run until that handling ends."""
+    m = dataclasses.replace(model([team("desk", 1, params(40.0))], hours=200.0), horizon_end=100.5)
+    early, records = _run(m, True, arrivals=[99.0])
+    checks = 100.5 + simkit.engine.support.SETTLED_CHECK_EVERY_H * np.arange(20)
+    assert early.ended == checks[checks > 139.0][0]
+    assert column(records.tickets, "resolved_at") == [139.0]
+
+
 def test_a_pause_ending_after_the_run_does_not_hold_it() -> None:
     """A ticket of the span awaiting its user past the end of the run stays paused either way:
     it does not keep the drain going."""

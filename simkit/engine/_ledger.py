@@ -133,10 +133,10 @@ class Ledger:
         self._reserved = first
         self._reserved_desk = self._reserved_desk[:first]
         self._reserved_assigned = self._reserved_assigned[:first]
-        self.visit_ticket[first:] = [
-            t - count if t >= end else t for t in self.visit_ticket[first:]
-        ]
-        self.pause_ticket[:] = [t - count if t >= end else t for t in self.pause_ticket]
+        for column, start in ((self.visit_ticket, first), (self.pause_ticket, 0)):
+            later = np.asarray(column[start:], dtype=np.int64)
+            later[later >= end] -= count
+            column[start:] = later.tolist()
         self.resumed = {(r - count if r >= end else r): t for r, t in self.resumed.items()}
         self.suspended = {r - count if r >= end else r for r in self.suspended}
 

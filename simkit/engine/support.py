@@ -490,12 +490,14 @@ class SupportRun:
             arrivals = self._forget_unarrived(arrivals, admitted)
         return self._records(arrivals)
 
-    def _watched(self, ticket: int) -> bool:
-        """Whether ``ticket`` opened before the end of the measured span."""
-        if ticket < self._n_arrivals:
-            return ticket < self._settled_before
-        late = ticket - self._n_arrivals
-        return self._late_opened[late] < float(self.model.horizon_end)
+    def _watched(self, tickets: np.ndarray) -> np.ndarray:
+        """Which of ``tickets`` opened before the end of the measured span."""
+        late = tickets >= self._n_arrivals
+        watched = tickets < self._settled_before
+        if late.any():
+            opened = np.asarray(self._late_opened, dtype=np.float64)
+            watched[late] = opened[tickets[late] - self._n_arrivals] < self.model.horizon_end
+        return watched
 
     def _check_settled(self, event: Event) -> None:
         """End the run now if nothing measured can change any more; else look again later."""
@@ -511,28 +513,33 @@ class SupportRun:
         ``now``. Each check resumes where the last one stopped: a closed visit stays closed,
         and a ticket settled before the check cannot get a new visit."""
         ledger = self.floor.ledger
-        outcome = ledger.outcome
-        k = self._reserved_seen
-        while k < self._settled_before and outcome[k] != OPEN:  # first visits, in ticket order
-            k += 1
-        self._reserved_seen = k
-        if k < self._settled_before:
+        # The first visits of the span's tickets, in ticket order: the first one still open.
+        try:
+            self._reserved_seen = ledger.outcome.index(
+                OPEN, self._reserved_seen, self._settled_before
+            )
             return False
-        row = max(self._visit_seen, self._n_arrivals)
-        tickets = ledger.visit_ticket
-        while row < len(outcome):  # later visits, in the order they were opened
-            if outcome[row] == OPEN and self._watched(tickets[row]):
-                self._visit_seen = row
+        except ValueError:
+            self._reserved_seen = self._settled_before
+        # Later visits, in the order they were opened: those still open, of the span's tickets.
+        first = max(self._visit_seen, self._n_arrivals)
+        outcome = np.asarray(ledger.outcome[first:], dtype=np.int8)
+        open_rows = np.flatnonzero(outcome == OPEN)
+        if open_rows.size:
+            tickets = np.asarray(ledger.visit_ticket[first:], dtype=np.int64)[open_rows]
+            watched = np.flatnonzero(self._watched(tickets))
+            if watched.size:
+                self._visit_seen = first + int(open_rows[watched[0]])
                 return False
-            row += 1
-        self._visit_seen = row
-        p = self._pause_seen
-        ends = ledger.pause_end
-        while p < len(ends):  # pauses and reopenings: each brings its ticket back at its end
-            if ends[p] > self._pause_until and self._watched(ledger.pause_ticket[p]):
-                self._pause_until = ends[p]  # NaN (back after the run) never compares greater
-            p += 1
-        self._pause_seen = p
+        self._visit_seen = first + outcome.size
+        # Pauses and reopenings: each brings its ticket back at its end (NaN: after the run).
+        ends = np.asarray(ledger.pause_end[self._pause_seen :], dtype=np.float64)
+        if ends.size:
+            who = np.asarray(ledger.pause_ticket[self._pause_seen :], dtype=np.int64)
+            mine = ends[self._watched(who) & ~np.isnan(ends)]
+            if mine.size:
+                self._pause_until = max(self._pause_until, float(mine.max()))
+            self._pause_seen += ends.size
         if self._pause_until >= now:
             return False
         return not any(busy() for busy in self._busy)
