@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,9 +32,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(f"streamlit did not start:\n{log.read_text(errors='replace')}")
 
 
-def test_moving_a_slider_changes_the_sla_table(server: str, tmp_path: Path) -> None:
-    """Open the Scenario page, wait for the simulated SLA table, raise the volume with the
-    keyboard on its slider, and see the table's figures change; screenshots before and after."""
+@contextmanager
+def scenario_page(server: str) -> Iterator[Any]:
+    """The Scenario page in chromium, once its first simulated SLA table is shown."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -41,64 +43,62 @@ def test_moving_a_slider_changes_the_sla_table(server: str, tmp_path: Path) -> N
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
             page.goto(server, wait_until="domcontentloaded")
             page.get_by_text("Simulated SLA table").first.wait_for(timeout=TIMEOUT_MS)
-            cells = page.locator("[role=gridcell]")
-            cells.first.wait_for(state="attached", timeout=TIMEOUT_MS)
-            before = cells.all_inner_texts()
-            assert "payroll P1 respond" in before
-            page.screenshot(path=str(tmp_path / "before.png"))
-
-            slider = page.get_by_role("slider").first
-            slider.focus()
-            for _ in range(8):  # 8 steps of 5%: +40%
-                slider.press("ArrowRight")
-            deadline = time.monotonic() + TIMEOUT_MS / 1000
-            after = before
-            while time.monotonic() < deadline:
-                page.wait_for_timeout(1000)
-                headers = page.locator("[role=columnheader]").all_inner_texts()
-                running = page.get_by_text("Simulating").count()
-                after = page.locator("[role=gridcell]").all_inner_texts()
-                # the grid may be between two renderings (no cells yet): wait for its rows
-                shown = "payroll P1 respond" in after
-                verdicts = any("verdict" in h for h in headers)
-                if not running and verdicts and shown and after != before:
-                    break
-            page.screenshot(path=str(tmp_path / "after.png"))
-            assert after != before, "the SLA table did not change after the slider moved"
-            assert "payroll P1 respond" in after
-            assert page.get_by_text("+40%").count() >= 1, "the slider does not show +40%"
+            yield page
         finally:
             browser.close()
+
+
+def test_moving_a_slider_changes_the_sla_table(server: str, tmp_path: Path) -> None:
+    """Open the Scenario page, wait for the simulated SLA table, raise the volume with the
+    keyboard on its slider, and see the table's figures change; screenshots before and after."""
+    with scenario_page(server) as page:
+        cells = page.locator("[role=gridcell]")
+        cells.first.wait_for(state="attached", timeout=TIMEOUT_MS)
+        before = cells.all_inner_texts()
+        assert "payroll P1 respond" in before
+        page.screenshot(path=str(tmp_path / "before.png"))
+
+        slider = page.get_by_role("slider").first
+        slider.focus()
+        for _ in range(8):  # 8 steps of 5%: +40%
+            slider.press("ArrowRight")
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        after = before
+        while time.monotonic() < deadline:
+            page.wait_for_timeout(1000)
+            headers = page.locator("[role=columnheader]").all_inner_texts()
+            running = page.get_by_text("Simulating").count()
+            after = page.locator("[role=gridcell]").all_inner_texts()
+            # the grid may be between two renderings (no cells yet): wait for its rows
+            shown = "payroll P1 respond" in after
+            verdicts = any("verdict" in h for h in headers)
+            if not running and verdicts and shown and after != before:
+                break
+        page.screenshot(path=str(tmp_path / "after.png"))
+        assert after != before, "the SLA table did not change after the slider moved"
+        assert "payroll P1 respond" in after
+        assert page.get_by_text("+40%").count() >= 1, "the slider does not show +40%"
     assert (tmp_path / "after.png").stat().st_size > 10_000
 
 
 def test_tabs_draw_their_content_when_opened(server: str, tmp_path: Path) -> None:
     """Only the open tab is drawn: the staffing sliders appear when Staff is opened, and the
     OLA table when Teams & OLAs is; the volume set on Demand still stands after the switch."""
-    from playwright.sync_api import sync_playwright
+    with scenario_page(server) as page:
+        staff = page.get_by_text("apps: mon-fri 08:00-18:00")
+        assert staff.count() == 0
+        volume = page.get_by_role("slider").first
+        volume.focus()
+        volume.press("ArrowRight")
+        page.get_by_text("+5%").first.wait_for(state="attached", timeout=TIMEOUT_MS)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1400})
-            page.goto(server, wait_until="domcontentloaded")
-            page.get_by_text("Simulated SLA table").first.wait_for(timeout=TIMEOUT_MS)
-            staff = page.get_by_text("apps: mon-fri 08:00-18:00")
-            assert staff.count() == 0
-            volume = page.get_by_role("slider").first
-            volume.focus()
-            volume.press("ArrowRight")
-            page.get_by_text("+5%").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+        page.get_by_role("tab", name="Staff").click()
+        staff.first.wait_for(timeout=TIMEOUT_MS)
+        assert page.get_by_text("Volume change, every service").count() == 0
+        page.get_by_role("tab", name="Teams & OLAs").click()
+        page.get_by_text("OLAs and underpinning contracts").first.wait_for(timeout=TIMEOUT_MS)
+        page.screenshot(path=str(tmp_path / "tabs.png"))
 
-            page.get_by_role("tab", name="Staff").click()
-            staff.first.wait_for(timeout=TIMEOUT_MS)
-            assert page.get_by_text("Volume change, every service").count() == 0
-            page.get_by_role("tab", name="Teams & OLAs").click()
-            page.get_by_text("OLAs and underpinning contracts").first.wait_for(timeout=TIMEOUT_MS)
-            page.screenshot(path=str(tmp_path / "tabs.png"))
-
-            page.get_by_role("tab", name="Demand").click()
-            page.get_by_text("Volume change, every service").first.wait_for(timeout=TIMEOUT_MS)
-            assert page.get_by_text("+5%").count() >= 1, "the volume set before is lost"
-        finally:
-            browser.close()
+        page.get_by_role("tab", name="Demand").click()
+        page.get_by_text("Volume change, every service").first.wait_for(timeout=TIMEOUT_MS)
+        assert page.get_by_text("+5%").count() >= 1, "the volume set before is lost"
