@@ -127,7 +127,7 @@ def run() -> list[BenchResult]:
                 _settled(page)
                 first_view = time.perf_counter() - opened
                 page.evaluate(WATCH, HEADER)
-                slider = page.get_by_role("slider").first
+                slider = page.get_by_role("slider", name="Volume change, every service")
                 for _ in range(MOVES):
                     estimate_s, table_s = _move(page, slider)
                     estimates.append(estimate_s)
