@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: app test demo bench lint quick setup clean
+.PHONY: app test demo bench lint quick fuzz setup clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: $(STAMP)  ## the whole suite, every marker
 
 quick: $(STAMP)  ## the quick suite (skips slow, e2e, distributed)
 	$(BIN)/python -m pytest -q
+
+fuzz: $(STAMP)  ## the property tests, 5 rounds of newly drawn examples
+	for round in 1 2 3 4 5; do SIMKIT_HYPOTHESIS=fuzz $(BIN)/python -m pytest -m hypothesis -q || exit 1; done
 
 demo: $(STAMP)  ## the whole pipeline headless on the bundled examples
 	$(BIN)/simkit demo

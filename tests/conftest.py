@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The property tests draw the same examples on every run ("fixed"), so that a run of the suite
+# passes or fails the same way on any machine. `make fuzz` draws new examples ("fuzz"): run it
+# to look for new failures, and add each one found as a plain regression case.
+settings.register_profile("fixed", derandomize=True, database=None)
+settings.register_profile("fuzz", derandomize=False)
+settings.load_profile(os.environ.get("SIMKIT_HYPOTHESIS", "fixed"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
