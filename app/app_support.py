@@ -33,8 +33,20 @@ RUN_ENTRIES = 6
 """Simulation runs (their tables: tens of MB each) kept in memory for every session to reuse."""
 FIGURE_ENTRIES = 64
 """Derived documents and chart rows (small) kept likewise."""
-PROGRESS_EVERY_S = 0.3
-"""Seconds between two updates of a progress bar."""
+PROGRESS_EVERY_S = 1.0
+"""Seconds between two updates of a progress bar. The bar shows at once; a run of the baseline
+(about a second) then ends before its first update. Each update costs the browser a redraw of
+the page, processor time the workers need when they share its cores."""
+QUIET_MOTION_CSS = """
+.stElementContainer[data-stale="true"], [data-testid="stTabs"] [role="tablist"] {
+  transition-duration: 0s !important;
+}
+[data-testid="stProgressBarTrack"] > div { transition: none !important; }
+"""
+"""Figures being recomputed dim in one step, after the same half-second delay, rather than
+fading over a second, and the progress bar jumps rather than gliding: drawing those
+transitions frame by frame took the browser about 0.17 s of processor time per slider move,
+the length of a run (measured with chromium on two cores, docs/app.md)."""
 
 T = TypeVar("T")
 
@@ -346,6 +358,11 @@ def with_progress(
         return cache.get_or_compute(key, lambda: compute(progress))
     finally:
         bar.empty()
+
+
+def quiet_motion() -> None:
+    """Apply :data:`QUIET_MOTION_CSS` to the page (a style element takes no space)."""
+    st.html(f"<style>{QUIET_MOTION_CSS}</style>")
 
 
 def simulated(scenario: Scenario, replications: int, seed: int) -> Results:

@@ -20,11 +20,12 @@ def main() -> None:
 
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
-    from app_support import executor, scenario_picker
+    from app_support import executor, quiet_motion, scenario_picker
 
     st.set_page_config(
         page_title="simkit — test service levels before you agree them", layout="wide"
     )
+    quiet_motion()
     pages_dir = HERE / "app_pages"
     pages = [
         st.Page(pages_dir / "scenario.py", title="Scenario", icon=":material/tune:", default=True),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 
-def test_progress_bar_updates_a_few_times_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_bar_updates_at_most_once_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each progress update makes the browser redraw the page, which on a small server takes
     processor time from the workers: the bar moves at most once per PROGRESS_EVERY_S, however
     often replications finish, and the result still comes back."""

@@ -48,6 +48,19 @@ def scenario_page(server: str) -> Iterator[Any]:
             browser.close()
 
 
+STALE_WATCH = """() => {
+  // the transition time of every figure Streamlit marks stale while the page re-runs
+  window.__staleTransitions = [];
+  new MutationObserver(() => {
+    for (const e of document.querySelectorAll('.stElementContainer[data-stale="true"]')) {
+      window.__staleTransitions.push(getComputedStyle(e).transitionDuration);
+    }
+  }).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["data-stale"],
+  });
+}"""
+
+
 def raise_volume(page: Any, steps: int) -> None:
     """Press the right arrow on the volume slider until it stands ``steps`` steps (of 5%) up.
 
@@ -80,6 +93,7 @@ def test_moving_a_slider_changes_the_sla_table(server: str, tmp_path: Path) -> N
         assert "payroll P1 respond" in before
         page.screenshot(path=str(tmp_path / "before.png"))
 
+        page.evaluate(STALE_WATCH)
         raise_volume(page, 8)  # 8 steps of 5%: +40%
         deadline = time.monotonic() + TIMEOUT_MS / 1000
         after = before
@@ -97,6 +111,9 @@ def test_moving_a_slider_changes_the_sla_table(server: str, tmp_path: Path) -> N
         assert after != before, "the SLA table did not change after the slider moved"
         assert "payroll P1 respond" in after
         assert page.get_by_text("+40%").count() >= 1, "the slider does not show +40%"
+        # figures being recomputed dim in one step (app_support.QUIET_MOTION_CSS), not a fade
+        durations = set(page.evaluate("window.__staleTransitions"))
+        assert durations == {"0s"}, f"stale figures' transitions: {durations or 'none seen'}"
     assert (tmp_path / "after.png").stat().st_size > 10_000
 
 
