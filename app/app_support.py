@@ -44,9 +44,9 @@ QUIET_MOTION_CSS = """
 [data-testid="stProgressBarTrack"] > div { transition: none !important; }
 """
 """Figures being recomputed dim in one step, after the same half-second delay, rather than
-fading over a second, and the progress bar jumps rather than gliding: drawing those
-transitions frame by frame took the browser about 0.17 s of processor time per slider move,
-the length of a run (measured with chromium on two cores, docs/app.md)."""
+fading over a second, and the progress bar jumps rather than gliding. Those transitions last
+about as long as a run, and the browser drew them frame by frame: about 0.17 s of compositing
+and as much again of page work per slider move (chromium on two cores, docs/app.md)."""
 
 T = TypeVar("T")
 
