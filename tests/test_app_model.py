@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import math
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -168,6 +169,26 @@ def test_run_key_follows_content_replications_and_seed(desk: Scenario) -> None:
         len({model.run_key(desk, 10, 1), model.run_key(desk, 11, 1), model.run_key(desk, 10, 2)})
         == 3
     )
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"seed": 2028},  # an integer
+        {"start": "2027-01-08"},  # a date
+        {"services": {"payroll": {"demand": {"per_week": 450.5}}}},  # a number
+        {"warmup": "3w"},  # a text
+        {"name": "Corporate service desk — copy"},  # a text that changes no figure
+    ],
+)
+def test_run_key_tells_every_setting_apart(desk: Scenario, patch: dict[str, Any]) -> None:
+    """One setting changed, of any type, changes the key; the same change made twice gives the
+    same key, and a scenario read back from its own YAML keeps it."""
+    changed = desk.with_patch(patch)
+    assert model.run_key(changed, 5, 1) != model.run_key(desk, 5, 1)
+    assert model.run_key(desk.with_patch(patch), 5, 1) == model.run_key(changed, 5, 1)
+    again = parse_scenario(changed.to_yaml().encode(), file="c.yaml", base_dir=desk.base_dir)
+    assert model.run_key(again, 5, 1) == model.run_key(changed, 5, 1)
 
 
 def test_run_key_tells_windowed_changes_apart(desk: Scenario) -> None:

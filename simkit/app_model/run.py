@@ -63,7 +63,7 @@ def check_run(
 
 
 def run_key(scenario: Scenario, replications: int, seed: int) -> str:
-    """A key for a run's results: the scenario's fingerprint (its YAML and the windowed changes
+    """A key for a run's results: the scenario's fingerprint (its settings and the windowed changes
     in force), where its files resolve, the replications and the seed — equal keys give equal
     numbers."""
     digest = hashlib.sha256()

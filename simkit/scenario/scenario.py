@@ -7,6 +7,7 @@ import datetime as dt
 import difflib
 import functools
 import hashlib
+import json
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -163,6 +164,15 @@ class Scenario(ScenarioModel):
             self._yaml = yaml.safe_dump(_plain(self._raw), sort_keys=False, allow_unicode=True)
         return self._yaml
 
+    def _settings_text(self) -> str:
+        """The settings as compact JSON, a value JSON has no type for (a date) as its type and
+        text: what :meth:`fingerprint` digests. It is written in well under a millisecond,
+        where the YAML takes about 15 ms, and the workbench takes a fingerprint of every
+        scenario a slider makes, twice."""
+        return json.dumps(
+            _plain(self._raw), ensure_ascii=False, separators=(",", ":"), default=_typed_text
+        )
+
     def derived(self, name: str, compute: Callable[[], _T]) -> _T:
         """A figure that depends on this scenario alone (``name`` says which), computed by
         ``compute`` once per scenario object: a scenario never changes."""
@@ -172,16 +182,21 @@ class Scenario(ScenarioModel):
         return value
 
     def fingerprint(self) -> str:
-        """A digest of everything that decides the scenario's numbers: its YAML and the windowed
-        changes in force (name, window and the scenario inside the window), in order. Equal
-        fingerprints, equal scenarios; files it names are identified by name only."""
-        digest = hashlib.sha256(self.to_yaml().encode("utf-8"))
+        """A digest of everything that decides the scenario's numbers: its settings (what
+        :meth:`to_yaml` writes) and the windowed changes in force (name, window and the scenario
+        inside the window), in order. Equal fingerprints, equal scenarios; files it names are
+        identified by name only."""
+        digest = hashlib.sha256(self.derived("settings_text", self._settings_text).encode("utf-8"))
         for overlay in self._overlays:
             window = overlay.window
             for part in (overlay.name, str(window.from_), str(window.until)):
                 digest.update(b"\0" + part.encode("utf-8"))
             digest.update(b"\0" + overlay.scenario.fingerprint().encode("ascii"))
         return digest.hexdigest()
+
+
+def _typed_text(value: Any) -> str:
+    return f"{type(value).__name__}:{value}"
 
 
 def _plain(value: Any) -> Any:
