@@ -77,7 +77,9 @@ def raise_volume(page: Any, steps: int) -> None:
         assert time.monotonic() < deadline, f"the volume slider stays at {slider.input_value()}"
         before = int(slider.input_value())
         slider.press("ArrowRight")
-        for _ in range(20):  # the value follows the press within a frame or two
+        # The value follows the press within a frame or two; a busy browser may take longer,
+        # and pressing again then would overshoot, so a press counts as lost only after 5 s.
+        for _ in range(100):
             if int(slider.input_value()) > before:
                 break
             page.wait_for_timeout(50)
