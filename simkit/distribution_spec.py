@@ -221,7 +221,13 @@ def _empirical(
         )
     path = Path(shown).expanduser()
     if not path.is_absolute():
-        path = (base_dir if base_dir is not None else Path.cwd()) / path
+        if base_dir is None:
+            raise SpecError(
+                f"empirical file {shown!r} is a relative path, and this scenario has no folder "
+                "to read it from",
+                "give the file's absolute path, or load the scenario from its file",
+            )
+        path = base_dir / path
     return Empirical(_read_column(path, shown), file=shown)
 
 

@@ -552,6 +552,29 @@ def test_uploads_may_not_name_files(tmp_path: Path) -> None:
     assert any(p.path == "teams.apps.handle.default" for p in caught.value.problems)
 
 
+def test_an_uploads_change_may_not_name_files(tmp_path: Path) -> None:
+    """A change of an upload is checked as the upload is: naming a file there is refused too,
+    before anything is read, and the message shows nothing of the file."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("duration\n1h\nTOP-SECRET\n")
+    evil = {"handle": {"default": {"gamma": None, "empirical": {"file": str(secret)}}}}
+    data = patched({})
+    data["changes"] = {"evil": {"patch": {"teams": {"apps": evil}}}}
+    with pytest.raises(InputError) as caught:
+        parse_scenario(yaml.safe_dump(data), file="upload.yaml", allow_files=False)
+    text = str(caught.value)
+    assert "may not name files" in text and "changes.evil.patch" in text
+    assert "TOP-SECRET" not in text
+    # A relative file in a scenario without a folder is not looked for in the working directory.
+    relative = {"handle": {"default": {"gamma": None, "empirical": {"file": "secret.csv"}}}}
+    data["changes"] = {"rel": {"patch": {"teams": {"apps": relative}}}}
+    with pytest.raises(InputError, match="no folder"):
+        parse_scenario(yaml.safe_dump(data), file="inline.yaml")
+    # From its folder, the change reads the file beside the scenario.
+    (tmp_path / "secret.csv").write_text("duration\n1h\n2h\n")
+    parse_scenario(yaml.safe_dump(data), file="inline.yaml", base_dir=tmp_path)
+
+
 def test_missing_file_and_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         load_scenario(tmp_path / "nope.yaml")
@@ -713,3 +736,41 @@ def test_cli_bad_flag_is_input_error(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["validate", "--json", "--bogus", "x.yaml"]) == 2
     document = json.loads(capsys.readouterr().out)
     assert "bogus" in document["errors"][0]["message"]
+
+
+def _alias_bomb(levels: int) -> str:
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for k in range(1, levels + 1):
+        refs = ", ".join([f"*a{k - 1}"] * 9)
+        lines.append(f"a{k}: &a{k} [{refs}]")
+    return "\n".join(lines) + "\nname: bomb\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (_alias_bomb(9), "once its aliases"),  # 9**9 values from about 400 bytes
+        ("a: &a [*a]\nname: x\n", "contains itself"),
+        ("a: &a {b: *a}\nname: x\n", "contains itself"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\nname: x\n", "nested"),
+        ("a: " + "[" * 80 + "]" * 80 + "\nname: x\n", "nested more than"),
+    ],
+)
+def test_yaml_that_would_tie_up_the_server_is_refused(text: str, expected: str) -> None:
+    """Aliases that multiply, an alias inside itself and deep nesting are refused with a message
+    naming the file, before the YAML is turned into values."""
+    with pytest.raises(InputError, match=expected) as caught:
+        parse_scenario(text, file="upload.yaml", allow_files=False)
+    assert caught.value.problems[0].file == "upload.yaml"
+
+
+def test_aliases_that_repeat_a_value_are_still_read() -> None:
+    """Anchors and aliases used as intended (one roster for two teams) still work."""
+    text = yaml.safe_dump(patched({}))
+    text = text.replace(
+        "roster:\n      mon-fri 08:00-18:00: 2", "roster: &two\n      mon-fri 08:00-18:00: 2"
+    )
+    text = text.replace("roster:\n      mon-fri 08:00-18:00: 3", "roster: *two")
+    assert "&two" in text and "*two" in text
+    scenario = parse_scenario(text, file="ok.yaml")
+    assert scenario.teams["desk"].roster == scenario.teams["apps"].roster

@@ -381,7 +381,11 @@ def parse_scenario(
     if traps:
         problems = sorted([*traps, *problems], key=lambda p: (p.line is None, p.line or 0))
     if scenario is not None and not traps:
-        problems.extend(_change_problems(scenario, data, file=file, lines=lines))
+        problems.extend(
+            _change_problems(
+                scenario, data, file=file, lines=lines, base_dir=base_dir, allow_files=allow_files
+            )
+        )
     if problems or scenario is None:
         raise InputError(problems)
     scenario._raw = copy.deepcopy(data)
@@ -390,9 +394,16 @@ def parse_scenario(
 
 
 def _change_problems(
-    scenario: Scenario, data: Mapping[str, Any], *, file: str | None, lines: Lines
+    scenario: Scenario,
+    data: Mapping[str, Any],
+    *,
+    file: str | None,
+    lines: Lines,
+    base_dir: Path | None,
+    allow_files: bool,
 ) -> list[Problem]:
-    """Each change, applied, must give a valid scenario: report its problems at the patch."""
+    """Each change, applied, must give a valid scenario: report its problems at the patch
+    (a change of an uploaded scenario may no more name a file than the scenario itself)."""
     problems: list[Problem] = []
     base = {k: v for k, v in data.items()}
     for name, change in scenario.changes.items():
@@ -401,7 +412,8 @@ def _change_problems(
             patched,
             file=file,
             lines=None,
-            base_dir=scenario.base_dir,
+            base_dir=base_dir,
+            allow_files=allow_files,
             context=f"after change {name!r}",
         )
         for problem in inner:

@@ -53,19 +53,83 @@ def _valid_timestamp(text: str) -> bool:
     return True
 
 
+MAX_NODES = 200_000
+"""Most values a scenario's YAML may hold once its aliases are expanded. A scenario holds a few
+thousand; a few hundred bytes of aliases that repeat each other expand to billions."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists a scenario's YAML may have (a scenario needs about 8)."""
+
+
+class _Refused(Exception):
+    """The YAML is refused before it is read into values: too large, too deep or circular."""
+
+    def __init__(self, line: int | None, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.line, self.message, self.fix = line, message, fix
+
+
 class _Walk:
     def __init__(self, file: str | None) -> None:
         self.file = file
         self.table: dict[Path_, int] = {}
         self.problems: list[Problem] = []
         self.fatal = False
+        self.nodes = 0
+        self.open: set[int] = set()
+        """The mappings and lists being walked (by id): one met again inside itself is an alias
+        of itself."""
 
     def problem(self, path: Path_, line: int, message: str, fix: str) -> None:
         self.problems.append(Problem(self.file, line, _dotted(path), message, fix))
 
     def walk(self, node: yaml.Node, path: Path_) -> None:
         line = node.start_mark.line + 1
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _Refused(
+                line,
+                f"the YAML holds more than {MAX_NODES:,} values once its aliases (*name) are "
+                "expanded",
+                "write the values out, or use fewer aliases that repeat other aliases",
+            )
+        if len(path) > MAX_DEPTH:
+            raise _Refused(
+                line,
+                f"the YAML is nested more than {MAX_DEPTH} levels deep",
+                "a scenario needs only a few levels: check the indentation and brackets",
+            )
         self.table.setdefault(path, line)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self.open:
+                raise _Refused(
+                    line,
+                    f"{_dotted(path) or 'the document'} contains itself through an alias (*name)",
+                    "an alias may only repeat a value defined before it, outside itself",
+                )
+            self.open.add(id(node))
+            try:
+                self._collection(node, path)
+            finally:
+                self.open.discard(id(node))
+        elif isinstance(node, yaml.ScalarNode) and node.style is None:
+            if node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in node.value:
+                self.problem(
+                    path,
+                    line,
+                    f"{node.value} is read by YAML as a base-60 number, not as a time",
+                    f'quote it ("{node.value}"); write durations as 1.5h or 90m',
+                )
+            elif node.tag == _TIMESTAMP_TAG and not _valid_timestamp(node.value):
+                self.fatal = True
+                self.problem(
+                    path,
+                    line,
+                    f"{node.value} is not a real date",
+                    "write an existing date as YYYY-MM-DD, e.g. 2027-01-04",
+                )
+
+    def _collection(self, node: yaml.MappingNode | yaml.SequenceNode, path: Path_) -> None:
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, int] = {}
             for key_node, value_node in node.value:
@@ -84,25 +148,9 @@ class _Walk:
                 seen[key] = key_line
                 self.walk(value_node, child)
                 self.table[child] = key_line
-        elif isinstance(node, yaml.SequenceNode):
+        else:
             for index, item in enumerate(node.value):
                 self.walk(item, (*path, index))
-        elif isinstance(node, yaml.ScalarNode) and node.style is None:
-            if node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in node.value:
-                self.problem(
-                    path,
-                    line,
-                    f"{node.value} is read by YAML as a base-60 number, not as a time",
-                    f'quote it ("{node.value}"); write durations as 1.5h or 90m',
-                )
-            elif node.tag == _TIMESTAMP_TAG and not _valid_timestamp(node.value):
-                self.fatal = True
-                self.problem(
-                    path,
-                    line,
-                    f"{node.value} is not a real date",
-                    "write an existing date as YYYY-MM-DD, e.g. 2027-01-04",
-                )
 
 
 def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines, list[Problem]]:
@@ -115,6 +163,12 @@ def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines, list[Problem
     """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise InputError.single(
+            "the YAML is nested too deeply to read",
+            "a scenario needs only a few levels: check the brackets and indentation",
+            file=file,
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -129,7 +183,12 @@ def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines, list[Problem
         raise InputError.single(f"YAML error: {error}", "", file=file) from None
     walk = _Walk(file)
     if node is not None:
-        walk.walk(node, ())
+        try:
+            walk.walk(node, ())
+        except _Refused as refused:
+            raise InputError.single(
+                refused.message, refused.fix, file=file, line=refused.line
+            ) from None
     if walk.fatal:
         raise InputError(walk.problems)
     try:
