@@ -162,9 +162,15 @@ def test_targets_are_measured_not_simulated(desk: Scenario, run: Results) -> Non
 
 
 def test_run_key_follows_content_replications_and_seed(desk: Scenario) -> None:
-    """Equal content, replications and seed give one key; any difference another."""
-    same = parse_scenario(desk.to_yaml().encode(), file="copy.yaml", base_dir=desk.base_dir)
+    """Equal content, file, replications and seed give one key; any difference another. The
+    file name counts: results carry their scenario, and a shared cache must not hand one
+    user's upload name to another session."""
+    text = desk.to_yaml().encode()
+    same = parse_scenario(text, file=desk.source, base_dir=desk.base_dir)
     assert model.run_key(same, 10, 1) == model.run_key(desk, 10, 1)
+    alice = parse_scenario(text, file="alice-confidential.yaml", allow_files=False)
+    bob = parse_scenario(text, file="bob.yaml", allow_files=False)
+    assert model.run_key(alice, 10, 1) != model.run_key(bob, 10, 1)
     assert (
         len({model.run_key(desk, 10, 1), model.run_key(desk, 11, 1), model.run_key(desk, 10, 2)})
         == 3
@@ -187,7 +193,7 @@ def test_run_key_tells_every_setting_apart(desk: Scenario, patch: dict[str, Any]
     changed = desk.with_patch(patch)
     assert model.run_key(changed, 5, 1) != model.run_key(desk, 5, 1)
     assert model.run_key(desk.with_patch(patch), 5, 1) == model.run_key(changed, 5, 1)
-    again = parse_scenario(changed.to_yaml().encode(), file="c.yaml", base_dir=desk.base_dir)
+    again = parse_scenario(changed.to_yaml().encode(), file=desk.source, base_dir=desk.base_dir)
     assert model.run_key(again, 5, 1) == model.run_key(changed, 5, 1)
 
 

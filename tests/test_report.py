@@ -361,3 +361,19 @@ def test_without_a_renderer_each_chart_is_a_note(
     assert "<svg" not in page
     assert page.count("Chart not drawn: static charts need") >= 3
     assert_self_contained(page)
+
+
+def test_an_uploads_name_reads_no_server_file(tmp_path: Path, monkeypatch: Any) -> None:
+    """The brief reads a scenario's own file for its digest and calibration note only when the
+    scenario was loaded from disk: an upload named like a file on the server reads nothing."""
+    from simkit.report import brief_data
+    from simkit.scenario import parse_scenario
+
+    desk = next(p for p in example_scenarios() if p.stem == "corporate_service_desk")
+    (tmp_path / "secret.yaml").write_text("# calibrated from SECRET-TOKEN\nname: x\n")
+    monkeypatch.chdir(tmp_path)
+    for name in ("secret.yaml", str(tmp_path / "secret.yaml")):
+        upload = parse_scenario(desk.read_bytes(), file=name, allow_files=False)
+        assert brief_data._calibration_note(upload) is None
+        assert brief_data._source_file(upload) is None
+    assert brief_data._source_file(load_scenario(desk)) == desk.resolve()

@@ -65,9 +65,17 @@ def check_run(
 def run_key(scenario: Scenario, replications: int, seed: int) -> str:
     """A key for a run's results: the scenario's fingerprint (its settings and the windowed changes
     in force), where its files resolve, the replications and the seed — equal keys give equal
-    numbers."""
+    numbers. The scenario's file name is part of it too: results and briefs carry the scenario,
+    and one user's upload name must not reach another session through a shared cache."""
     digest = hashlib.sha256()
-    for part in (scenario.fingerprint(), str(scenario.base_dir), str(replications), str(seed)):
+    parts = (
+        scenario.fingerprint(),
+        str(scenario.base_dir),
+        str(scenario.source),
+        str(replications),
+        str(seed),
+    )
+    for part in parts:
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()

@@ -360,14 +360,23 @@ def scenario_assumptions(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def _source_file(scenario: Scenario) -> Path | None:
+    """The file a scenario was loaded from, to read its comments and digest: only for one
+    loaded from disk. An upload's name is the user's to choose and names no file here."""
+    if scenario.source is None or scenario.base_dir is None:
+        return None
+    return scenario.base_dir / Path(scenario.source).name
+
+
 def _calibration_note(scenario: Scenario) -> str | None:
     """The scenario's own statement that it was calibrated from a history, if it makes one."""
     if scenario.name.startswith("Calibrated from"):
         return scenario.name
-    if scenario.source is None:
+    path = _source_file(scenario)
+    if path is None:
         return None
     try:
-        head = Path(scenario.source).read_text(encoding="utf-8").splitlines()[:40]
+        head = path.read_text(encoding="utf-8").splitlines()[:40]
     except OSError:
         return None
     for line in head:
@@ -388,9 +397,10 @@ def _sources(
     from simkit import __version__
 
     digest = None
-    if scenario.source is not None:
+    path = _source_file(scenario)
+    if path is not None:
         try:
-            digest = hashlib.sha256(Path(scenario.source).read_bytes()).hexdigest()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             digest = None
     set_texts = [s if isinstance(s, str) else f"{s[0]}={s[1]}" for s in sets]
