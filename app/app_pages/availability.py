@@ -214,7 +214,7 @@ def availability(scenario: Scenario) -> None:
             credit_table(figures)
     if bands.open is not False:
         with bands:
-            bands_table(figures)
+            bands_table(figures, results.succeeded)
 
 
 def credit_table(figures: dict[str, Any]) -> None:
@@ -237,8 +237,8 @@ def credit_table(figures: dict[str, Any]) -> None:
     )
 
 
-def bands_table(figures: dict[str, Any]) -> None:
-    """Unplanned outages per period by their length."""
+def bands_table(figures: dict[str, Any], replications: int) -> None:
+    """Unplanned outages per period by their length, with the replications they pool."""
     st.dataframe(
         [
             {
@@ -250,7 +250,11 @@ def bands_table(figures: dict[str, Any]) -> None:
         ],
         hide_index=True,
     )
-    st.caption("Mean unplanned outages per full period, by their length in agreed time.")
+    st.caption(
+        "Mean unplanned outages per full period, by their length in agreed time — mean over "
+        f"{replications} replication{'' if replications == 1 else 's'} (all their full "
+        "periods pooled; no interval)."
+    )
 
 
 availability(scenario)

@@ -54,8 +54,12 @@ def _digits(row: dict[str, Any]) -> int:
     return 3 if row.get("kind") == "availability" else 1
 
 
-def builder(scenario: Scenario, sid: str) -> tuple[dict[str, Any], tuple[dt.date, dt.date] | None]:
-    """Sliders for a change of one's own: volume, staffing and handling; permanent or dated."""
+def builder(
+    scenario: Scenario, sid: str
+) -> tuple[dict[str, Any], tuple[dt.date, dt.date] | None, bool]:
+    """Sliders for a change of one's own: volume, staffing and handling; permanent or dated.
+    Returns the patch, its window (``None``: permanent) and whether the change is complete:
+    ``False`` while "dated" is on and the window does not yet hold both its dates."""
     controls = model.scenario_controls(scenario)
     key = f"{sid}:impact:volume"
     volume = st.slider("Volume change", -50, 100, step=5, format="%+d%%", key=kept(key, 0))
@@ -82,6 +86,7 @@ def builder(scenario: Scenario, sid: str) -> tuple[dict[str, Any], tuple[dt.date
     dated = st.toggle("Only for a while (dated)", key=kept(key, False))
     remember(key, dated)
     window = None
+    complete = True
     if dated:
         start = scenario.start
         key = f"{sid}:impact:window"
@@ -91,9 +96,35 @@ def builder(scenario: Scenario, sid: str) -> tuple[dict[str, Any], tuple[dt.date
             format="YYYY-MM-DD",
         )
         remember(key, chosen)
-        if isinstance(chosen, tuple) and len(chosen) == 2:
+        if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
             window = (chosen[0], chosen[1])
-    return patch, window
+        else:
+            complete = False
+    return patch, window, complete
+
+
+def window_warning(scenario: Scenario, window: tuple[dt.date, dt.date]) -> str | None:
+    """A warning when ``window`` (from inclusive, until exclusive) misses the measured span
+    ``[start, start + horizon)``: outside the whole run too, the change does nothing at all."""
+    start = dt.datetime.combine(scenario.start, dt.time())
+    end = start + dt.timedelta(hours=scenario.horizon)
+    since, until = (dt.datetime.combine(day, dt.time()) for day in window)
+    if since < end and until > start:
+        return None
+    measured = f"{start:%Y-%m-%d %H:%M} until {end:%Y-%m-%d %H:%M}"
+    shown = f"{window[0]:%Y-%m-%d} until {window[1]:%Y-%m-%d}"
+    run_start = start - dt.timedelta(hours=scenario.warmup)
+    run_end = end + dt.timedelta(hours=scenario.drain)
+    if until <= run_start or since >= run_end:
+        return (
+            f"The dated change's window ({shown}) lies outside the simulated span: it has no "
+            f"effect. The figures measure {measured}; move the window inside."
+        )
+    return (
+        f"The dated change's window ({shown}) lies outside the measured span ({measured}): it "
+        "touches only the warm-up or the drain around it, so expect little or no effect. Move "
+        "the window inside."
+    )
 
 
 @st.fragment
@@ -115,8 +146,9 @@ def impact(scenario: Scenario) -> None:
         remember(key, build)
         patch: dict[str, Any] = {}
         window = None
+        complete = True
         if build:
-            patch, window = builder(scenario, sid)
+            patch, window, complete = builder(scenario, sid)
         key = f"{sid}:impact:together"
         together = st.toggle(
             "Together, as one plan", key=kept(key, False), help="All changes at once."
@@ -125,6 +157,18 @@ def impact(scenario: Scenario) -> None:
         replications, seed = replications_control(f"{sid}:impact", scenario)
         compare = st.button("Compare with the baseline", type="primary", key="compare")
     with right:
+        if not complete:
+            st.warning(
+                "The dated change's window is not complete: pick the end date of the window "
+                "(the day after the last day of the change), or both dates if none is "
+                "picked — or turn **Only for a while (dated)** off for a permanent change. "
+                "Nothing is compared until then."
+            )
+            return
+        if window is not None:
+            warning = window_warning(scenario, window)
+            if warning:
+                st.warning(warning)
         try:
             base = scenario
             names = list(chosen)

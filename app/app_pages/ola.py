@@ -71,6 +71,14 @@ def alignment(scenario: Scenario) -> None:
     except InputError as error:
         show_problems(error, "This scenario cannot be assessed:")
         return
+    if not document["sla"]:
+        st.info(
+            "This scenario has no SLA target to trace through the OLAs and UCs: add a "
+            "`respond:` or `resolve:` target to a priority under `services:`, e.g. "
+            "`P1: {share: 100%, resolve: {within: 4h, goal: 95%}}` (see docs/scenario-format.md, "
+            "section 5), or pick an example with targets."
+        )
+        return
     st.markdown(
         f"#### Alignment per SLA target — {document['replications']} replications, "
         f"seed {document['seed']}"
