@@ -431,3 +431,56 @@ def test_a_supplier_s_time_is_fitted_in_its_calendar_hours() -> None:
     assert vendor.kind == "supplier" and vendor.calendar == "office"
     n = _team(fitted.report, "vendor")["handle"]["default"]["n"]
     assert abs(vendor.handle["default"].mean - 4.0) <= 4 * 4.0 * 0.5 / math.sqrt(n)
+
+
+def test_customer_and_corporate_targets_of_absent_priorities_are_left_out_and_said(
+    history: History,
+) -> None:
+    """The given scenario's customer and corporate targets for a priority the history has no
+    ticket of are left out of the fit — it would not validate with them — and the report and
+    the YAML say which and why; targets of the priorities present are kept."""
+    given = small_scenario(
+        services={"email": {"priorities": {"P3": {"share": "50%"}, "P4": {"share": "10%"}}}},
+        customers={
+            "finance": {
+                "services": {"email": "40%"},
+                "priorities": {
+                    "P1": {"resolve": {"within": "2h", "goal": "95%"}},
+                    "P4": {"resolve": {"within": "5d", "goal": "95%"}},
+                },
+            },
+            "hr": {
+                "services": {"email": "20%"},
+                "priorities": {"P4": {"resolve": {"within": "5d", "goal": "95%"}}},
+            },
+        },
+        corporate={
+            "priorities": {
+                "P1": {"resolve": {"within": "8h", "goal": "99%"}},
+                "P4": {"resolve": {"within": "10d", "goal": "95%"}},
+            }
+        },
+    )
+    fitted = calibrate(history, scenario=given)
+    assert fitted.scenario.corporate is not None
+    assert set(fitted.scenario.corporate.priorities) == {"P1"}
+    assert set(fitted.scenario.customers["finance"].priorities) == {"P1"}
+    assert not fitted.scenario.customers["hr"].priorities
+    dropped = fitted.report["targets"]["dropped"]
+    assert len(dropped) == 3, dropped
+    assert all("P4" in line and "no ticket of that priority" in line for line in dropped)
+    assert any(line.startswith("corporate level") for line in dropped)
+    assert set(dropped) <= set(fitted.report["assumptions"])
+    assert "Customer hr: targets for priority P4" in fitted.yaml
+
+
+def test_corporate_level_of_only_absent_priorities_is_left_out(history: History) -> None:
+    """A corporate level whose every target is for a priority the history lacks is left out
+    whole, and said so."""
+    given = small_scenario(
+        services={"email": {"priorities": {"P3": {"share": "50%"}, "P4": {"share": "10%"}}}},
+        corporate={"priorities": {"P4": {"resolve": {"within": "10d", "goal": "95%"}}}},
+    )
+    fitted = calibrate(history, scenario=given)
+    assert fitted.scenario.corporate is None
+    assert any("no corporate level remains" in line for line in fitted.report["targets"]["dropped"])

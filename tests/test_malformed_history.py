@@ -11,9 +11,12 @@ import zipfile
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from simkit.calibrate import load_history
+from simkit.calibrate.outages import load_outages
 from simkit.calibrate.profiles import load_profile
 from simkit.cli import main
 from simkit.errors import InputError
@@ -330,3 +333,85 @@ def test_command_line_reports_errors_as_json(
     document = json.loads(out.getvalue())
     assert words in document["errors"][0]["message"]
     assert document["errors"][0]["file"].endswith(name)
+
+
+def parquet(tmp_path: Path, name: str, **columns: pa.Array | list[object]) -> Path:
+    """A Parquet export of the GOOD tickets with some columns replaced."""
+    data: dict[str, pa.Array | list[object]] = {
+        "ticket": ["T1", "T2", "T3"],
+        "opened_at": ["2024-01-08 09:00", "2024-01-08 10:00", "2024-01-09 08:30"],
+        "resolved_at": ["2024-01-08 11:00", "2024-01-09 10:00", None],
+        "priority": ["P1", "P2", "P3"],
+        "team": ["desk", "apps", "desk"],
+    }
+    data.update(columns)
+    path = tmp_path / name
+    pq.write_table(pa.table(data), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("field", "values", "kind", "expected"),
+    [
+        ("priority", pa.array([{"a": 1}, {"a": 2}, {"a": 3}]), "struct<a: int64>", "text"),
+        ("opened_at", pa.array([[1], [2], [3]], pa.list_(pa.int64())), "list<", "a timestamp"),
+        ("team", pa.array([{"x": "y"}] * 3, pa.map_(pa.string(), pa.string())), "map<", "text"),
+    ],
+)
+def test_parquet_column_of_nested_values(
+    tmp_path: Path, field: str, values: pa.Array, kind: str, expected: str
+) -> None:
+    """A Parquet column of lists, structs or maps holds no single value per row: refused with
+    the file, the column, its type and the type expected — not a cast error."""
+    error = refused(parquet(tmp_path, "nested.parquet", **{field: values}))
+    problem = error.problems[0]
+    assert problem.file is not None and problem.file.endswith("nested.parquet")
+    assert problem.path == field
+    assert repr(field) in problem.message and kind in problem.message
+    assert f"expected {expected}" in problem.message
+    assert "string" in problem.fix
+
+
+def test_parquet_nested_column_in_an_outage_file(tmp_path: Path) -> None:
+    """An outage history in Parquet with a nested column is refused the same way."""
+    path = tmp_path / "outages.parquet"
+    pq.write_table(
+        pa.table({"start": ["2024-01-08 09:00"], "service": pa.array([["payroll"]])}), path
+    )
+    with pytest.raises(InputError) as caught:
+        load_outages(path, timezone="UTC")
+    problem = caught.value.problems[0]
+    assert problem.path == "service" and "list<" in problem.message
+
+
+def test_parquet_ticket_numbers_that_are_fractions(tmp_path: Path) -> None:
+    """A ticket column of fractional numbers (1.5) is refused with examples, not merged into
+    one ticket."""
+    path = parquet(tmp_path, "floats.parquet", ticket=[1.5, 1.5, 2.25])
+    problem = refused(path).problems[0]
+    assert problem.path == "ticket" and "fractional" in problem.message
+    assert "1.5 (row 1)" in problem.message and "3 of 3 rows" in problem.message
+
+
+def test_parquet_ticket_numbers_that_are_whole_floats(tmp_path: Path) -> None:
+    """Whole numbers stored as floats are fine ticket numbers."""
+    history = load_history(parquet(tmp_path, "whole.parquet", ticket=[1.0, 2.0, 3.0]), "generic")
+    assert history.tickets.num_rows == 3
+
+
+def test_named_gz_but_not_gzip(tmp_path: Path) -> None:
+    """A .gz file that is not gzip is read as what it is; when it then lacks the columns,
+    the first problem says the file is not the gzip export it is named as."""
+    error = refused(write(tmp_path, "tickets.csv.gz", b"not gzip data\n"))
+    first = error.problems[0]
+    assert "named .gz but is not gzip-compressed" in first.message
+    assert "gunzip -t" in first.fix
+    assert any(p.path == "ticket" for p in error.problems[1:])
+
+
+def test_named_gz_plain_csv_is_read_and_noted(tmp_path: Path) -> None:
+    """A plain CSV export named .gz (a browser that unpacked the download) is read, with a
+    note saying it was not compressed."""
+    history = load_history(write(tmp_path, "tickets.csv.gz", GOOD), "generic")
+    assert history.tickets.num_rows == 3
+    assert any("not gzip-compressed" in n for n in history.quality.notes)

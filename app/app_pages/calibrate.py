@@ -4,6 +4,7 @@ back-test → use as the session's scenario."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import tempfile
@@ -30,7 +31,7 @@ from simkit.calibrate.export import sample_dir
 from simkit.calibrate.fit import Calibration, calibrate
 from simkit.calibrate.profiles import COLUMN_FIELDS, load_profile, profile_names
 from simkit.calibrate.review import review
-from simkit.errors import InputError
+from simkit.errors import InputError, Problem
 from simkit.report import charts
 from simkit.report.text import fmt_interval, fmt_pct, sla_label
 from simkit.scenario import Scenario, load_scenario
@@ -41,6 +42,47 @@ MAX_DECOMPRESSED_BYTES = 500 * 1024**2
 """Largest export once decompressed."""
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xes", ".gz", ".xz", ".bz2")
 SAMPLE = "servicenow_incidents.csv.gz"
+EXPANDER = "Time zone, date format, columns"
+"""The expander holding the page's overrides of the profile."""
+LABELS = {"timezone": "Time zone of the export's clock times", "date_format": "Date format"}
+"""Override → its text box on this page."""
+MAX_MESSAGE = 600
+"""Longest problem message shown (they may quote what was typed)."""
+_IN_EXPANDER = f"under “{EXPANDER}” (right)"
+_DELIMITER = (
+    "this page finds the delimiter itself and cannot override it: save the export as "
+    "comma-separated CSV, or calibrate it with `simkit calibrate --delimiter` on the command line"
+)
+REWORDED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"(?:add columns\.\w+ to the profile or )?(?:pass|name the column with) "
+            r"--column (\w+)=NAME(?: or in the profile's columns\.\w+)?"
+        ),
+        rf"type the export's column name in the box “\1” {_IN_EXPANDER}",
+    ),
+    (
+        re.compile(r"--timezone overrides it"),
+        f"set “{LABELS['timezone']}” {_IN_EXPANDER}",
+    ),
+    (
+        re.compile(r"pass --date-format if"),
+        f"set “{LABELS['date_format']}” {_IN_EXPANDER} if",
+    ),
+    (
+        re.compile(r"pass --delimiter (\S+) \(or set csv\.delimiter in the profile\)"),
+        _DELIMITER.replace("--delimiter", r"--delimiter \1"),
+    ),
+    (re.compile(r"pass --delimiter if it is wrong"), _DELIMITER),
+    (re.compile(r"\(the profile's csv settings, or --delimiter\)"), f"({_DELIMITER})"),
+    (
+        re.compile(r"raise the limit \(--max-bytes / max_bytes=\) if the file is genuine, or "),
+        f"this page reads at most {MAX_DECOMPRESSED_BYTES // 1024**2} MB once decompressed "
+        "(`simkit calibrate --max-bytes` on the command line reads more); ",
+    ),
+)
+"""Fixes that name a command-line flag, reworded in terms of this page's own controls (the
+library's messages are written for the command line)."""
 
 st.title("Calibrate")
 st.caption(
@@ -66,6 +108,44 @@ def _load(path: Path, profile: str, overrides: dict[str, str]) -> History:
     return load_history(path, chosen, max_bytes=MAX_DECOMPRESSED_BYTES)
 
 
+def for_page(text: str) -> str:
+    """A fix or message with command-line flags reworded as this page's controls."""
+    for pattern, replacement in REWORDED:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _page_problem(problem: Problem, name: str, folder: str | None) -> Problem:
+    """A problem as this page shows it: the upload's name instead of the server's temporary
+    file, and fixes in terms of the page's controls rather than command-line flags."""
+    file = problem.file
+    if folder is not None and (file is None or file.startswith(folder)):
+        file = name
+    message, fix, path = problem.message, for_page(problem.fix), problem.path
+    if message.startswith("command-line override: "):
+        message = message.removeprefix("command-line override: ")
+        label = LABELS.get(path) or (
+            f"the column box “{path.removeprefix('columns.')}”"
+            if path.startswith("columns.")
+            else ""
+        )
+        if label:
+            path = label
+            if fix == "see docs/calibration.md":
+                fix = f"correct “{label}” {_IN_EXPANDER}, or clear it to use the profile's"
+    elif path == "--column":
+        path = "columns"
+        fix += f" (the column boxes {_IN_EXPANDER})"
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + f"… ({len(message):,} characters, shortened)"
+    return Problem(file=file, line=problem.line, path=path, message=message, fix=fix)
+
+
+def page_error(error: InputError, name: str, folder: str | None = None) -> InputError:
+    """``error`` with each problem as :func:`_page_problem` words it."""
+    return InputError(_page_problem(p, name, folder) for p in error.problems)
+
+
 def _safe_suffix(name: str) -> str:
     """The upload's suffixes (``.csv.gz``) when they are known ones; the file name itself is
     never used on the server."""
@@ -85,8 +165,15 @@ def _uploaded(name: str, data: bytes, profile: str, overrides: dict[str, str]) -
     with tempfile.TemporaryDirectory(prefix="simkit-upload-") as folder:
         path = Path(folder) / f"export{_safe_suffix(name)}"
         path.write_bytes(data)
-        history = _load(path, profile, overrides)
-    return history
+        try:
+            history = _load(path, profile, overrides)
+        except InputError as error:
+            raise page_error(error, name, folder) from None
+    # the report, the fitted scenario's name and later messages name the upload, not the
+    # server's temporary file
+    return dataclasses.replace(
+        history, source=name, quality=dataclasses.replace(history.quality, source=name)
+    )
 
 
 def source() -> tuple[History, Scenario | None, str, str] | None:
@@ -143,6 +230,7 @@ def source() -> tuple[History, Scenario | None, str, str] | None:
             key="calibrate:targets",
             help="Its SLA/OLA targets, calendars and reporting period are copied into the fit.",
         )
+    shown = SAMPLE if sample else (upload.name if upload is not None else "")
     try:
         settings = f"{profile}:{sorted(overrides.items())}"
         if sample:
@@ -163,7 +251,8 @@ def source() -> tuple[History, Scenario | None, str, str] | None:
             identity = f"upload:{loaded[0]}:{settings}"
     except InputError as error:
         st.session_state.pop("history_key", None)
-        show_problems(error, "The export cannot be read with this profile:")
+        what = "The bundled sample" if sample else "The export"
+        show_problems(page_error(error, shown), f"{what} {shown} cannot be read with this profile:")
         return None
     if targets_from.startswith("the sample"):
         scenario: Scenario | None = cached(
@@ -187,7 +276,7 @@ def quality(history: History) -> None:
                 "finding": rule["title"],
                 "action": rule["action"],
                 "count": f"{rule['count']:,} {rule['unit']}",
-                "fix": rule["fix"],
+                "fix": for_page(rule["fix"]),
                 "examples": "; ".join(
                     f"row {e.get('row')} {e.get('ticket', '')} {e.get('value', '')}".strip()
                     for e in rule["examples"][:3]
@@ -388,12 +477,24 @@ try:
         else None
     )
 except InputError as error:
-    show_problems(error, "The history cannot be calibrated:")
+    show_problems(page_error(error, history.source), f"The history ({label}) cannot be calibrated:")
     st.stop()
 st.success(
     f"Fitted: {calibration.scenario.name} — {len(calibration.scenario.services)} services, "
     f"{len(calibration.scenario.teams)} teams ({label})."
 )
+dropped = calibration.report["targets"].get("dropped") or []
+if dropped:
+    st.warning(
+        "\n".join(
+            [
+                f"**Targets of {scenario.name if scenario else 'the scenario'} left out of "
+                "the fit:**",
+                "",
+                *(f"- {line}" for line in dropped),
+            ]
+        )
+    )
 tabs = st.tabs(["Data quality", "Fitted", "Service review", "Back-test", "Use as scenario"])
 with tabs[0]:
     quality(history)

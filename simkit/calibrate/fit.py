@@ -308,7 +308,16 @@ def calibrate(
                 path="--agents",
             )
 
-    copied = _copied_targets(scenario, service_names, team_names)
+    fitted_priorities = {str(p) for f in service_fits.values() for p in f["mix"]}
+    copied = _copied_targets(scenario, service_names, team_names, fitted_priorities)
+    for service, targets in (copied.get("priorities") or {}).items():
+        absent = [p for p in targets if p not in service_fits[service]["mix"]]
+        if absent:
+            assumptions.append(
+                f"service {service}: targets for priority {', '.join(absent)} of the given "
+                "scenario left out: the history has no such tickets of this service"
+            )
+    assumptions.extend(copied.get("dropped") or ())
     backlog = _backlog(data)
     document_name = name or f"Calibrated from {history.source}"
     text = _write_yaml(
@@ -339,6 +348,7 @@ def calibrate(
         "backlog": backlog,
         "targets": {
             "from": copied.get("from"),
+            "dropped": list(copied.get("dropped") or ()),
             "note": copied.get("note")
             or (
                 "targets copied for services "

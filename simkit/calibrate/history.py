@@ -30,7 +30,7 @@ from simkit.calibrate.profiles import (
     resolve_columns,
 )
 from simkit.calibrate.quality import QualityLog, QualityReport
-from simkit.calibrate.readers import ROW_COLUMN, Export, open_export
+from simkit.calibrate.readers import ROW_COLUMN, Export, check_column_types, open_export
 from simkit.calibrate.tables import _tables
 from simkit.calibrate.timestamps import NAT
 from simkit.errors import InputError, Problem
@@ -217,6 +217,8 @@ class _Load:
                 )
             else:
                 self.filters.append((found, rule))
+        if problems and export.misnamed:
+            problems.insert(0, self._misnamed_problem(export))
         if problems:
             raise InputError(problems)
         self.kept = [c for k in profile.keep if (c := resolve_column(k, available)) is not None]
@@ -227,8 +229,60 @@ class _Load:
             dict.fromkeys([*self.columns.values(), *(c for c, _ in self.filters), *self.kept])
         )
         table = export.read(wanted) if table is None else table.select([*wanted, ROW_COLUMN])
+        roles: dict[str, list[str]] = {}
+        for field_name, column in self.columns.items():
+            roles.setdefault(column, []).append(field_name)
+        for column, _ in self.filters:
+            roles.setdefault(column, []).append("filter")
+        for column in self.kept:
+            roles.setdefault(column, []).append("kept")
+        check_column_types(
+            table,
+            file=self.file,
+            fields={c: ", ".join(dict.fromkeys(r)) for c, r in roles.items()},
+            times=[c for f, c in self.columns.items() if f in TIME_FIELDS],
+        )
+        self._check_ticket_ids(table)
         self._describe(export)
         return table, self._malformed(export, table.num_rows)
+
+    def _check_ticket_ids(self, table: pa.Table) -> None:
+        """Refuse a ticket column of fractional numbers (``1.5``): they are measurements, not
+        ticket numbers, and rows sharing one would be merged into one ticket."""
+        column = self.columns["ticket"]
+        values = table[column]
+        if not pa.types.is_floating(values.type) or values.null_count == len(values):
+            return
+        numbers = values.to_numpy(zero_copy_only=False)
+        fractional = np.flatnonzero(np.isfinite(numbers) & (numbers != np.round(numbers)))
+        if fractional.size == 0:
+            return
+        rows = table[ROW_COLUMN].to_numpy(zero_copy_only=False)
+        examples = ", ".join(f"{numbers[i]:g} (row {rows[i]})" for i in fractional[:3])
+        raise InputError.single(
+            f"column {column!r} (ticket) holds fractional numbers in {fractional.size:,} of "
+            f"{len(values):,} rows, e.g. {examples}: they are not ticket numbers, and rows "
+            "sharing one would be merged into one ticket",
+            f"map the ticket field to the export's ticket number column, or write {column!r} "
+            "as text or whole numbers",
+            file=self.file,
+            path="ticket",
+        )
+
+    def _misnamed_problem(self, export: Export) -> Problem:
+        """Why a file named ``.gz`` (``.xz``, ``.bz2``) whose content is not compressed so
+        probably lacks its columns: it is not the export, or a damaged copy of it."""
+        return Problem(
+            self.file,
+            None,
+            "",
+            f"{export.notes[0] if export.notes else 'the file is not compressed as named'}; "
+            f"read that way it has no column the profile needs, so it is probably not the "
+            f"{export.misnamed} export (or a damaged copy)",
+            "download or copy the export again and check that it unpacks "
+            f"({'gunzip' if export.misnamed == 'gzip' else export.misnamed} -t); if it is a "
+            "plain CSV export, remove the compression suffix from its name",
+        )
 
     def _describe(self, export: Export) -> None:
         for note in export.notes:

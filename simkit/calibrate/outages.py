@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from simkit.calibrate.clean import NAT, QualityRule, parse_instants
 from simkit.calibrate.history import DEFAULT_MAX_BYTES
-from simkit.calibrate.readers import open_export
+from simkit.calibrate.readers import check_column_types, open_export
 from simkit.engine.availability import OUTAGES_SCHEMA
 from simkit.errors import InputError
 
@@ -96,6 +96,12 @@ def load_outages(
         )
     wanted = [n for n in names.values() if n in present]
     table = export.read(wanted)
+    check_column_types(
+        table,
+        file=export.name,
+        fields={column: field for field, column in names.items()},
+        times=[names["start"], names["end"]],
+    )
     n = table.num_rows
     rules: list[QualityRule] = []
 

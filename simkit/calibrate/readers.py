@@ -20,7 +20,7 @@ import lzma
 import re
 import xml.etree.ElementTree as ET
 import zlib
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -52,11 +52,14 @@ from simkit.calibrate.readers_stream import (
 )
 from simkit.calibrate.readers_stream import Compression as Compression
 from simkit.calibrate.readers_xes import _XesColumns
-from simkit.errors import InputError
+from simkit.errors import InputError, Problem
 
-__all__ = ["ROW_COLUMN", "Export", "MalformedRow", "open_export"]
+__all__ = ["ROW_COLUMN", "Export", "MalformedRow", "check_column_types", "open_export"]
 
 Format = Literal["csv", "parquet", "xes"]
+
+_NAMED_COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".xz": "xz", ".bz2": "bz2"}
+"""File suffix → the compression the name claims."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,9 @@ class Export:
         XES events outside any trace, not read (they belong to no ticket).
     notes
         Plain-language notes on how the file was read (encoding fallback, renamed columns).
+    misnamed
+        The compression the file's name claims (``gzip`` for ``.gz``) when its content is not
+        compressed that way (it is read as what it is, and a note says so); else ``""``.
     """
 
     path: Path
@@ -104,6 +110,7 @@ class Export:
     malformed: list[MalformedRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     orphan_events: int = 0
+    misnamed: str = ""
     _malformed_count: int = 0
 
     @property
@@ -293,6 +300,82 @@ class Export:
         return table
 
 
+def _readable_type(kind: pa.DataType) -> bool:
+    """Whether a column of this type can be read as text (every value written as a string):
+    text, numbers, booleans, dates, times and timestamps can; lists, structs, maps and
+    intervals cannot."""
+    if pa.types.is_dictionary(kind):
+        return _readable_type(kind.value_type)
+    if pa.types.is_nested(kind):
+        return False
+    try:
+        pa.array([], kind).cast(pa.string())
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def check_column_types(
+    table: pa.Table,
+    *,
+    file: str,
+    fields: Mapping[str, str],
+    times: Collection[str] = (),
+) -> None:
+    """Refuse columns whose values cannot be read as one value per row.
+
+    A Parquet file keeps its own column types; a list, struct, map or interval column (a
+    ``priority`` written as ``struct<a: int64>``) holds no single text, number or time per row.
+
+    Parameters
+    ----------
+    table
+        The columns read.
+    file
+        The export's name for messages.
+    fields
+        Column name → the field(s) it is read as (``"priority"``), for messages.
+    times
+        Columns holding times (a timestamp or text column is expected).
+
+    Raises
+    ------
+    simkit.errors.InputError
+        One problem per such column, naming the column, its type and the type expected.
+    """
+    problems = []
+    for name in table.column_names:
+        kind = table.schema.field(name).type
+        if name == ROW_COLUMN or _readable_type(kind):
+            continue
+        field_name = fields.get(name, "")
+        is_time = name in times
+        expected = (
+            "a timestamp, or text dates"
+            if is_time
+            else "text (string), or a plain number / boolean / date"
+        )
+        role = f" ({field_name})" if field_name else ""
+        problems.append(
+            Problem(
+                file=file,
+                line=None,
+                path=name,
+                message=(
+                    f"column {name!r}{role} has type {kind}, which holds no single value per "
+                    f"row; expected {expected}"
+                ),
+                fix=(
+                    f"write {name!r} to the export as "
+                    + ("a timestamp or string" if is_time else "a string")
+                    + " column (flatten the nested value), or map the field to another column"
+                ),
+            )
+        )
+    if problems:
+        raise InputError(problems)
+
+
 def open_export(
     path: str | Path,
     *,
@@ -361,6 +444,14 @@ def open_export(
             file=name,
         ) from None
     export = Export(path, name, "csv", compression, None, max_bytes)
+    claimed = _NAMED_COMPRESSION.get(path.suffix.lower())
+    if claimed is not None and claimed != compression:
+        export.misnamed = claimed
+        actual = f"it is {compression}-compressed" if compression else f"it begins {magic!r}"
+        export.notes.append(
+            f"the file is named {path.suffix} but is not {claimed}-compressed ({actual}): "
+            "read as what its content is"
+        )
     if not sample.strip():
         raise InputError.single(
             "the file is empty" + (" once decompressed" if compression else ""),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -100,10 +100,17 @@ def _round_duration(text: str) -> str:
 
 
 def _copied_targets(
-    given: Scenario | None, services: Sequence[str], teams: Sequence[str]
+    given: Scenario | None,
+    services: Sequence[str],
+    teams: Sequence[str],
+    priorities: Collection[str] = (),
 ) -> dict[str, Any]:
     """The parts of the given scenario to copy: calendars, priority targets, OLAs/UCs,
-    customers and the corporate level, with a note of what matched."""
+    customers and the corporate level, with a note of what matched.
+
+    Customer and corporate targets for a priority the history has no ticket of (``priorities``:
+    those of the fitted scenario) are left out — the fitted scenario could not hold them — and
+    so are customers of none of the history's services; ``dropped`` says which and why."""
     if given is None:
         return {"from": None, "note": "no scenario given: the fitted scenario has no targets"}
     raw = given.raw
@@ -111,13 +118,13 @@ def _copied_targets(
         "from": given.source or given.name,
         "calendars": raw.get("calendars") or {},
     }
-    priorities: dict[str, dict[str, Any]] = {}
+    service_targets: dict[str, dict[str, Any]] = {}
     missing_services = []
     for name, service in (raw.get("services") or {}).items():
         if name not in services:
             missing_services.append(name)
             continue
-        priorities[name] = {
+        service_targets[name] = {
             str(p): {k: v for k, v in (level or {}).items() if k in ("respond", "resolve")}
             for p, level in (service.get("priorities") or {}).items()
         }
@@ -127,17 +134,69 @@ def _copied_targets(
             for key in ("ola", "uc"):
                 if team.get(key):
                     agreements[name] = (key, team[key])
+    customers, corporate, dropped = _known_priority_targets(raw, services, priorities)
     out.update(
-        priorities=priorities,
+        priorities=service_targets,
         agreements=agreements,
-        customers=raw.get("customers") or {},
-        corporate=raw.get("corporate"),
+        customers=customers,
+        corporate=corporate,
+        dropped=dropped,
         period=raw.get("period"),
         priority_order=raw.get("priority_order"),
         missing_services=missing_services,
         missing_teams=[t for t in (raw.get("teams") or {}) if t not in teams],
     )
     return out
+
+
+def _known_priority_targets(
+    raw: Mapping[str, Any], services: Sequence[str], priorities: Collection[str]
+) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:
+    """The given scenario's customers and corporate level without targets for priorities the
+    history lacks (and without customers of none of its services), and a note of each removal.
+
+    With no priority in the history at all nothing is removed for priorities (the fitted
+    scenario then checks no priority names)."""
+    known = {str(p) for p in priorities}
+    shown = ", ".join(sorted(known, key=natural_key))
+    why = (
+        f"the history has no ticket of that priority (its priorities: {shown}); map the "
+        "export's priority values onto the scenario's in the mapping profile's priorities "
+        "to keep these targets"
+    )
+    dropped: list[str] = []
+    customers: dict[str, Any] = {}
+    for cname, spec in (raw.get("customers") or {}).items():
+        spec = dict(spec or {})
+        if not any(s in services for s in (spec.get("services") or {})):
+            dropped.append(
+                f"customer {cname} of the given scenario left out: none of its services "
+                f"({', '.join(map(str, spec.get('services') or {})) or 'none'}) is in the history"
+            )
+            continue
+        targets = spec.get("priorities") or {}
+        absent = [str(p) for p in targets if str(p) not in known]
+        if known and absent:
+            spec["priorities"] = {p: t for p, t in targets.items() if str(p) in known}
+            if not spec["priorities"]:
+                del spec["priorities"]
+            dropped.append(
+                f"customer {cname}: targets for priority {', '.join(absent)} of the given "
+                f"scenario left out: {why}"
+            )
+        customers[cname] = spec
+    corporate = raw.get("corporate")
+    if corporate and known:
+        targets = corporate.get("priorities") or {}
+        absent = [str(p) for p in targets if str(p) not in known]
+        if absent:
+            kept = {p: t for p, t in targets.items() if str(p) in known}
+            corporate = {**corporate, "priorities": kept} if kept else None
+            dropped.append(
+                f"corporate level: targets for priority {', '.join(absent)} of the given "
+                f"scenario left out{'' if kept else ' (no corporate level remains)'}: {why}"
+            )
+    return customers, corporate, dropped
 
 
 class _Yaml:
@@ -379,4 +438,6 @@ def _write_yaml(
         _block(out, 0, "customers", fitted_customers)
     if copied.get("corporate"):
         _block(out, 0, "corporate", copied["corporate"])
+    for note in copied.get("dropped") or ():
+        out.comment(note[0].upper() + note[1:] + ".")
     return out.text()

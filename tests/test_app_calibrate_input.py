@@ -1,0 +1,171 @@
+"""The Calibrate page on awkward uploads, driven headless with streamlit's AppTest: a message
+naming the upload and worded in the page's own controls, never a traceback; targets the history
+cannot hold are left out of the fit and said so."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("streamlit")
+import pyarrow as pa
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app" / "streamlit_app.py")
+SAMPLE = ROOT / "calibration" / "sample" / "servicenow_incidents.csv.gz"
+EXPANDER = "Time zone, date format, columns"
+
+
+@pytest.fixture(autouse=True)
+def light_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serial runs of 2 replications: light enough for a test suite."""
+    monkeypatch.setenv("SIMKIT_APP_WORKERS", "0")
+    monkeypatch.setenv("SIMKIT_APP_REPLICATIONS", "2")
+
+
+@pytest.fixture(scope="module")
+def sample() -> pa.Table:
+    """The bundled ServiceNow sample as a table of strings."""
+    names = pv.read_csv(SAMPLE).column_names
+    options = pv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
+    return pv.read_csv(SAMPLE, convert_options=options)
+
+
+def calibrate_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/calibrate.py").run()
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    radio = next(r for r in at.radio if r.label == "History")
+    radio.set_value("upload an export").run()
+    at.file_uploader(key="history_upload").set_value((name, data, "application/octet-stream"))
+    return at.run()
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def replaced(table: pa.Table, name: str, values: Any) -> pa.Table:
+    return table.set_column(table.column_names.index(name), name, values)
+
+
+def as_parquet(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def as_csv(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pv.write_csv(table, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "kind"),
+    [
+        ("priority", lambda n: pa.array([{"a": 1}] * n), "struct<a: int64>"),
+        ("opened_at", lambda n: pa.array([[1, 2]] * n, pa.list_(pa.int64())), "list<"),
+    ],
+)
+def test_parquet_with_a_nested_column_gives_a_message(
+    sample: pa.Table, column: str, values: Any, kind: str
+) -> None:
+    """A Parquet upload whose priority is a struct (or opened_at a list) is refused with a
+    message naming the upload, the column and its type — not an Arrow cast traceback."""
+    data = as_parquet(replaced(sample, column, values(sample.num_rows)))
+    at = upload(calibrate_page(), "nested_export.parquet", data)
+    assert_clean(at)
+    text = errors(at)
+    assert "nested_export.parquet" in text
+    assert f"'{column}'" in text and kind in text
+    assert "expected" in text
+
+
+def test_priorities_unlike_the_scenario_s_leave_its_targets_out_and_say_so(
+    sample: pa.Table,
+) -> None:
+    """An export whose priorities are all "Urgent", measured against the corporate desk
+    (customer and corporate targets for P1, P4), is fitted without those targets, and the page
+    says which targets were left out and why."""
+    data = as_csv(replaced(sample, "priority", pa.array(["Urgent"] * sample.num_rows)))
+    at = calibrate_page()
+    at.selectbox(key="calibrate:targets").set_value("the session's scenario").run()
+    at = upload(at, "urgent_export.csv", data)
+    assert_clean(at)
+    assert not at.error, errors(at)
+    assert any("urgent_export.csv" in s.value for s in at.success)
+    warning = "\n".join(w.value for w in at.warning)
+    assert "left out" in warning
+    assert "corporate level" in warning and "customer finance" in warning
+    assert "Urgent" in warning
+
+
+def test_missing_column_message_names_the_upload_and_the_page_s_controls() -> None:
+    """An upload lacking the ticket column: the message names the upload, and its fix points
+    at the page's column boxes, not at a command-line flag."""
+    at = upload(calibrate_page(), "my_tickets.csv", b"id,when\n1,2024-01-08 09:00\n")
+    assert_clean(at)
+    text = errors(at)
+    assert "my_tickets.csv" in text
+    assert EXPANDER in text and "“ticket”" in text
+    assert "--column" not in text
+
+
+def test_bad_override_is_worded_as_the_page_s_field(sample: pa.Table) -> None:
+    """An unknown time zone or date format typed on the page: the message names the page's
+    field and the upload, with no 'command-line override' and no pointer to the docs."""
+    at = upload(calibrate_page(), "zone_export.csv", as_csv(sample.slice(0, 200)))
+    at.text_input(key="calibrate:tz").set_value("Mars/Olympus").run()
+    assert_clean(at)
+    text = errors(at)
+    assert "zone_export.csv" in text and "Mars/Olympus" in text
+    assert "Time zone of the export's clock times" in text and EXPANDER in text
+    assert "command-line" not in text and "docs/calibration.md" not in text
+    at.text_input(key="calibrate:tz").set_value("").run()
+    at.text_input(key="calibrate:fmt").set_value("%d").run()
+    assert_clean(at)
+    text = errors(at)
+    assert "Date format" in text and EXPANDER in text
+    assert "command-line" not in text and "docs/calibration.md" not in text
+
+
+def test_quality_fixes_name_the_page_s_fields_not_flags(sample: pa.Table) -> None:
+    """The data-quality table's fixes (timestamps no format reads) name the page's fields,
+    not --date-format / --timezone."""
+    dates = sample["opened_at"].to_pylist()
+    dates[:5] = ["not a date"] * 5
+    at = upload(
+        calibrate_page(), "dates.csv", as_csv(replaced(sample, "opened_at", pa.array(dates)))
+    )
+    assert_clean(at)
+    fixes = [
+        fix
+        for frame in at.dataframe
+        if "fix" in frame.value.columns
+        for fix in frame.value["fix"].tolist()
+    ]
+    assert any("Date format" in fix for fix in fixes), fixes
+    assert not any("--date-format" in fix or "--timezone" in fix for fix in fixes), fixes
+
+
+def test_not_gzip_upload_says_so() -> None:
+    """A .gz upload that is not gzip: the message says so first, naming the upload."""
+    at = upload(calibrate_page(), "export.csv.gz", b"this is not gzip\n")
+    assert_clean(at)
+    text = errors(at)
+    assert "export.csv.gz" in text and "not gzip-compressed" in text
