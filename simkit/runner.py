@@ -28,11 +28,12 @@ from simkit.engine.availability import (
     OUTAGES_SCHEMA,
     AvailabilityRun,
     compile_availability,
+    expected_events,
     incident_label,
 )
 from simkit.engine.compile import RunClock, compile_support, expected_visits
 from simkit.engine.support import SupportRecords, SupportRun, simulate_support
-from simkit.errors import InputError
+from simkit.errors import InputError, SpecError
 from simkit.measure import summarize_sla, summarize_teams
 from simkit.measure.availability import availability_rows
 from simkit.scenario import Scenario
@@ -294,21 +295,30 @@ def _renumber(table: pa.Table, failures: Sequence[ReplicationFailure]) -> pa.Tab
 
 
 def check_size(scenario: Scenario, max_visits: int = DEFAULT_MAX_VISITS) -> float:
-    """Refuse a scenario expecting more than ``max_visits`` visits per replication."""
-    estimate = scenario.derived(
-        "expected_visits",
-        lambda: expected_visits(
-            compile_support(scenario, Streams(replication_seeds(scenario.seed, 1)[0]))
-        ),
-    )
+    """Refuse a scenario expecting more than ``max_visits`` visits per replication (ticket
+    visits, and the outage events of its components, which cost a run about as much)."""
+
+    def estimate_size() -> float:
+        support = compile_support(scenario, Streams(replication_seeds(scenario.seed, 1)[0]))
+        availability = compile_availability(scenario)
+        events = 0.0 if availability.empty else expected_events(availability)
+        return expected_visits(support) + events
+
+    try:
+        estimate = scenario.derived("expected_visits", estimate_size)
+    except SpecError as error:  # e.g. a calendar asked for a year it does not cover
+        raise InputError.single(
+            error.message, error.fix, file=scenario.source, path="horizon"
+        ) from None
     if not math.isfinite(estimate) or estimate > max_visits:
         shown = (
             "an unbounded number of" if not math.isfinite(estimate) else f"about {estimate:,.0f}"
         )
         raise InputError.single(
-            f"this scenario expects {shown} visits per replication, more than the limit of "
-            f"{max_visits:,}",
-            "shorten the horizon or lower the volume, or raise the bound with --max-visits N",
+            f"this scenario expects {shown} visits per replication (ticket visits and outage "
+            f"events), more than the limit of {max_visits:,}",
+            "shorten the horizon, lower the volume or make failures rarer, or raise the bound "
+            "with --max-visits N",
             file=scenario.source,
             path="horizon",
         )

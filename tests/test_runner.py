@@ -416,3 +416,39 @@ def test_ending_the_drain_waits_for_components_repaired_by_a_team(
     for seed in (3, 4):
         scenario = small(services=services, components=components, seed=seed)
         _assert_drain_end_changes_nothing(scenario, monkeypatch, replications=4)
+
+
+def test_a_model_that_cannot_be_built_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value problem met only while the model is built (a calendar asked for a year it does
+    not cover) reaches the caller as an InputError naming the scenario, as every other
+    problem of a scenario does — never as a bare SpecError."""
+    import simkit.runner as runner
+    from simkit.errors import SpecError
+
+    def fails(*_: Any) -> Any:
+        raise SpecError("business time is needed in the year 2300", "check the dates")
+
+    monkeypatch.setattr(runner, "compile_support", fails)
+    scenario = load_scenario(next(p for p in example_scenarios() if "desk" in p.stem))
+    with pytest.raises(InputError, match="year 2300") as caught:
+        runner.check_size(scenario)
+    assert caught.value.problems[0].file == scenario.source
+
+
+def test_components_that_fail_all_the_time_are_refused_before_the_run() -> None:
+    """The size guard counts outage events too: a component failing every minute costs a run
+    as much as millions of tickets, and is refused before anything is simulated."""
+    from simkit.runner import check_size
+
+    desk = next(p for p in example_scenarios() if "desk" in p.stem)
+    text = (
+        desk.read_text(encoding="utf-8")
+        .replace("fails: {exponential: {mean: 8000h}}", "fails: {exponential: {mean: 1m}}")
+        .replace("repair: {lognormal: {mean: 3h, cv: 0.5}}", "repair: {fixed: {value: 1s}}")
+        .replace("horizon: 90d ", "horizon: 3650d ")
+    )
+    assert "mean: 1m" in text and "value: 1s" in text and "3650d" in text
+    busy = parse_scenario(text, file="busy.yaml", allow_files=False)
+    with pytest.raises(InputError, match="outage events"):
+        check_size(busy)  # the run's own tickets are far below the bound
+    assert check_size(load_scenario(desk)) < 100_000

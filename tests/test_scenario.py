@@ -752,7 +752,7 @@ def _alias_bomb(levels: int) -> str:
         (_alias_bomb(9), "once its aliases"),  # 9**9 values from about 400 bytes
         ("a: &a [*a]\nname: x\n", "contains itself"),
         ("a: &a {b: *a}\nname: x\n", "contains itself"),
-        ("a: " + "[" * 5000 + "]" * 5000 + "\nname: x\n", "nested"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\nname: x\n", "nest"),
         ("a: " + "[" * 80 + "]" * 80 + "\nname: x\n", "nested more than"),
     ],
 )
@@ -774,3 +774,35 @@ def test_aliases_that_repeat_a_value_are_still_read() -> None:
     assert "&two" in text and "*two" in text
     scenario = parse_scenario(text, file="ok.yaml")
     assert scenario.teams["desk"].roster == scenario.teams["apps"].roster
+
+
+@pytest.mark.parametrize(
+    ("patch", "path", "expected"),
+    [
+        ({"horizon": "1e9h"}, "horizon", "longer than the 20 years"),
+        ({"horizon": "365000d"}, "horizon", "longer than the 20 years"),
+        ({"warmup": "1e9h"}, "warmup", "longer than the year"),
+        ({"drain": "400d"}, "drain", "longer than the year"),
+        ({"start": "2199-12-01"}, "", "outside the years 1901–2199"),
+    ],
+)
+def test_spans_beyond_what_can_be_simulated_are_refused(
+    patch: dict[str, Any], path: str, expected: str
+) -> None:
+    """A horizon, warm-up or drain too long to simulate, or a run outside the years calendars
+    cover, is a problem at its key, not an overflow or a calendar error at run time."""
+    with pytest.raises(InputError, match=expected) as caught:
+        parse_scenario(yaml.safe_dump(patched(patch)), file="long.yaml")
+    assert [p.path for p in caught.value.problems] == [path]
+    parse_scenario(yaml.safe_dump(patched({"horizon": "1040w"})), file="ok.yaml")  # 20 years
+
+
+def test_too_many_services_are_refused_before_they_are_validated() -> None:
+    """More services than a scenario may have is one problem at ``services``, found before the
+    services themselves are validated (which would take seconds for thousands)."""
+    data = patched({})
+    one = data["services"]["payroll"]
+    data["services"] = {f"s{k}": one for k in range(201)}
+    with pytest.raises(InputError, match="201 services, more than the 200") as caught:
+        parse_scenario(yaml.safe_dump(data), file="many.yaml", allow_files=False)
+    assert [p.path for p in caught.value.problems] == ["services"]

@@ -16,6 +16,7 @@ them), plus one planned row per maintenance window.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "ComponentModel",
     "ServiceAvailabilityModel",
     "compile_availability",
+    "expected_events",
     "incident_label",
 ]
 
@@ -96,6 +98,21 @@ class AvailabilityModel:
     @property
     def empty(self) -> bool:
         return not self.services
+
+
+def expected_events(model: AvailabilityModel) -> float:
+    """Expected outage events per replication (failures, their repairs, change outages and
+    maintenance windows), for the size guard: each costs the run about what a visit does."""
+    total = 0.0
+    for component in model.components:
+        cycle = component.fails.mean + (
+            component.repair.mean if component.repair is not None else component.restore
+        )
+        failures = math.inf if cycle <= 0 else component.count * model.end / cycle
+        total += 2.0 * failures  # a failure and the unit's return
+        total += component.changes_per_hour * model.end * (1.0 + component.change_failure)
+    total += sum(2.0 * len(service.maintenance) for service in model.services)
+    return total
 
 
 def maintenance_hours(

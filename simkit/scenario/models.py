@@ -446,6 +446,18 @@ class Change(_Model):
     description: str | None = None
 
 
+HOURS_PER_YEAR = 8760.0
+MAX_HORIZON_H = 20 * HOURS_PER_YEAR
+"""Longest measured span: rare failures need years; a support queue needs weeks."""
+MAX_RUN_IN_H = HOURS_PER_YEAR
+"""Longest warm-up or drain."""
+MAX_SEED = 2**53 - 1
+"""Largest seed: the largest whole number a browser's number field (and JSON read by
+JavaScript) carries unchanged."""
+FIRST_RUN_YEAR, LAST_RUN_YEAR = 1901, 2199
+"""Years a run may touch: inside those calendars and public holidays cover (1900–2200)."""
+
+
 class ScenarioModel(_Model):
     """The whole scenario file."""
 
@@ -457,7 +469,7 @@ class ScenarioModel(_Model):
     warmup: Duration = 336.0
     drain: Duration = 336.0
     replications: int = Field(default=20, ge=1, le=100_000)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     period: Literal["week", "month", "quarter"] = "month"
     priority_order: tuple[Name, ...] | None = None
     calendars: dict[Name, Literal["always"] | CalendarHours] = {}
@@ -472,3 +484,42 @@ class ScenarioModel(_Model):
     @classmethod
     def _timezone(cls, value: str) -> str:
         return _check_timezone(value)
+
+    @field_validator("horizon", "warmup", "drain")
+    @classmethod
+    def _span(cls, value: float, info: ValidationInfo) -> float:
+        if info.field_name == "horizon" and value > MAX_HORIZON_H:
+            raise spec_error(
+                SpecError(
+                    f"a horizon of {value:,.0f} hours is longer than the "
+                    f"{MAX_HORIZON_H / HOURS_PER_YEAR:.0f} years a scenario may measure",
+                    "e.g. horizon: 13w; for rare events raise the replications rather than "
+                    "the horizon",
+                )
+            )
+        if info.field_name != "horizon" and value > MAX_RUN_IN_H:
+            raise spec_error(
+                SpecError(
+                    f"a {info.field_name} of {value:,.0f} hours is longer than the year a "
+                    "warm-up or drain may last",
+                    f"e.g. {info.field_name}: 2w",
+                )
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _inside_calendar_years(self) -> ScenarioModel:
+        first = dt.datetime.combine(self.start, dt.time()) - dt.timedelta(hours=self.warmup)
+        last = dt.datetime.combine(self.start, dt.time()) + dt.timedelta(
+            hours=self.horizon + self.drain
+        )
+        if first.year < FIRST_RUN_YEAR or last.year > LAST_RUN_YEAR:
+            raise spec_error(
+                SpecError(
+                    f"the run, warm-up and drain included, spans {first:%Y-%m-%d} to "
+                    f"{last:%Y-%m-%d}, outside the years {FIRST_RUN_YEAR}–{LAST_RUN_YEAR} that "
+                    "calendars and public holidays cover",
+                    "start the scenario in the years it is about, e.g. start: 2027-01-04",
+                )
+            )
+        return self

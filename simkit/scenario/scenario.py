@@ -276,6 +276,32 @@ def _dotted(path: Sequence[str | int]) -> str:
     return ".".join(str(p) for p in path)
 
 
+MAX_ENTRIES = {
+    "services": 200,
+    "teams": 200,
+    "customers": 200,
+    "components": 200,
+    "calendars": 100,
+    "changes": 100,
+}
+"""Most entries under each top-level key: far above what a service desk models, and low enough
+that validating, estimating and simulating a scenario stays quick on a shared server."""
+
+
+def _too_many(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """A problem per top-level key with more entries than :data:`MAX_ENTRIES` allows (checked
+    before anything else, so that an oversized scenario is refused at once)."""
+    return [
+        (
+            (key,),
+            f"{len(data[key]):,} {key}, more than the {most} a scenario may have",
+            f"model the {key} that matter for the agreement, or group similar ones",
+        )
+        for key, most in MAX_ENTRIES.items()
+        if isinstance(data.get(key), Mapping) and len(data[key]) > most
+    ]
+
+
 def scenario_problems(
     data: Any,
     *,
@@ -297,6 +323,8 @@ def scenario_problems(
                 "see scenarios/ for examples",
             )
         )
+    elif too_many := _too_many(data):
+        found.extend(too_many)
     else:
         try:
             scenario = Scenario.model_validate(
