@@ -110,12 +110,23 @@ def scenario_picker() -> None:
         )
     st.session_state["scenario_error"] = None
     if upload is not None:
-        try:
-            st.session_state["scenario"] = read_upload(upload.name, upload.getvalue())
-            st.session_state["scenario_origin"] = f"uploaded: {upload.name}"
-        except InputError as error:
+        # Read once per upload, not on every rerun of the page: a large scenario takes seconds.
+        data = upload.getvalue()
+        identity = (upload.name, hashlib.blake2b(data, digest_size=16).hexdigest())
+        read = st.session_state.get("upload_read")
+        if read is None or read[0] != identity:
+            try:
+                read = (identity, read_upload(upload.name, data), None)
+            except InputError as error:
+                read = (identity, None, error)
+            st.session_state["upload_read"] = read
+        _, scenario, error = read
+        if error is not None:
             st.session_state["scenario_error"] = (upload.name, error)
             st.session_state["scenario"] = None
+        else:
+            st.session_state["scenario"] = scenario
+            st.session_state["scenario_origin"] = f"uploaded: {upload.name}"
         return
     path = examples.get(choice)
     if path is None and calibrated is not None:

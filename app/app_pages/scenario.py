@@ -5,6 +5,7 @@ Every number comes from simkit (simkit.app_model); this page only draws."""
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import streamlit as st
@@ -31,6 +32,7 @@ from simkit.report.text import fmt_interval, fmt_pct, sla_label
 from simkit.runner import Results
 from simkit.scenario import Scenario
 from simkit.scenario.describe import describe_scenario
+from simkit.scenario.models import MAX_SEED
 from simkit.units import format_duration, format_percent
 
 st.title("Scenario")
@@ -115,6 +117,22 @@ def widget_row(shown: bool | None, columns: int) -> list[Any]:
     return list(st.columns(columns)) if shown is not False else [st] * columns
 
 
+def spanning(low: float, high: float, value: float, step: float = 1) -> tuple[Any, Any]:
+    """A widget's range ``low … high`` widened to hold ``value`` (the scenario's own value, which
+    may lie outside the usual range), the widened end on a whole ``step``."""
+    if value < low:
+        low = type(low)(math.floor(value / step) * step)
+    if value > high:
+        high = type(high)(math.ceil(value / step) * step)
+    return low, high
+
+
+def exact(shown: float, default: float, own: float) -> float:
+    """The scenario's own value ``own`` while the widget stands at ``default`` (``own`` rounded to
+    the widget's step), else the widget's value: an untouched widget changes nothing."""
+    return own if shown == default else shown
+
+
 def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float]:
     """Draw the sliders of the open tab; return the what-if, replications, seed and confidence.
 
@@ -143,20 +161,22 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float
         )
         growth = {}
         for service in controls.services:
+            default = round(service.growth * 100)
+            low, high = spanning(-20, 50, default)
             value = kept_widget(
                 demand.open,
                 f"{sid}:growth:{service.service}",
-                round(service.growth * 100),
-                lambda key, service=service: st.slider(
+                default,
+                lambda key, service=service, low=low, high=high: st.slider(
                     f"Growth per year — {service.service} ({service.per_week:g} tickets a week)",
-                    -20,
-                    50,
+                    low,
+                    high,
                     step=1,
                     format="%d%%",
                     key=key,
                 ),
             )
-            growth[service.service] = value / 100
+            growth[service.service] = exact(value / 100, default / 100, service.growth)
     with staffing:
         agents: dict[str, dict[str, int]] = {}
         for team in controls.teams:
@@ -172,8 +192,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float
                     n,
                     lambda key, team=team, line=line, n=n: st.slider(
                         f"{team.team}: {line}",
-                        0,
-                        max(10, 3 * n),
+                        *spanning(0, max(10, 3 * n), n),
                         key=key,
                         help="Agents rostered on this line (lines stack).",
                     ),
@@ -199,19 +218,19 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float
             )
             handle[team.team] = float(factor)
             if team.pause is not None:
+                default = round(team.pause * 100)
                 value = kept_widget(
                     handling.open,
                     f"{sid}:pause:{team.team}",
-                    round(team.pause * 100),
-                    lambda key, team=team: st.slider(
+                    default,
+                    lambda key, team=team, default=default: st.slider(
                         f"Pause rate — {team.team} (share of handlings awaiting the user)",
-                        0,
-                        100,
+                        *spanning(0, 100, default),
                         format="%d%%",
                         key=key,
                     ),
                 )
-                pause[team.team] = value / 100
+                pause[team.team] = exact(value / 100, default / 100, team.pause)
     with targets:
         if targets.open is not False:
             st.caption(
@@ -231,20 +250,25 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float
                     key=key,
                 ),
             )
+            default = round(target.goal * 100, 1)
+            low, high = spanning(50.0, 100.0, default, 0.5)
             goal = kept_widget(
                 targets.open,
                 f"{sid}:goal:{target.key}",
-                round(target.goal * 100, 1),
-                lambda key, right=right, target=target: right.slider(
+                default,
+                lambda key, right=right, target=target, low=low, high=high: right.slider(
                     f"{target.label}: goal",
-                    50.0,
-                    100.0,
+                    low,
+                    high,
                     step=0.5,
                     format="%.1f%%",
                     key=key,
                 ),
             )
-            chosen[target.key] = (float(within), float(goal) / 100)
+            chosen[target.key] = (
+                float(within),
+                exact(float(goal) / 100, default / 100, target.goal),
+            )
     with run:
         left, middle, right = widget_row(run.open, 3)
         replications = kept_widget(
@@ -263,7 +287,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float
             run.open,
             f"{sid}:seed",
             int(scenario.seed),
-            lambda key: middle.number_input("Seed", min_value=0, key=key),
+            lambda key: middle.number_input("Seed", min_value=0, max_value=MAX_SEED, key=key),
         )
         confidence = kept_widget(
             run.open,
@@ -493,7 +517,7 @@ def workbench(scenario: Scenario) -> None:
             queues_tab(results, estimate, model.run_key(edited.run, replications, seed))
     if teams.open is not False:
         with teams:
-            teams_tab(measured.summary())
+            teams_tab(measured.summary(), seed)
     if files.open is not False:
         with files:
             downloads(edited, measured, head)
@@ -543,8 +567,15 @@ def queues_tab(results: Results, estimate: dict[str, Any], key: str) -> None:
     st.altair_chart(charts.queue_chart(rows, measure), width="stretch")
 
 
-def teams_tab(document: dict[str, Any]) -> None:
+def teams_tab(document: dict[str, Any], seed: int) -> None:
     """Per team utilisation and waits; the OLAs and underpinning contracts."""
+    replications = document["replications"]
+    st.markdown(f"**Teams** — {replications} replications, seed {seed}")
+    st.caption(
+        f"Point values over the {replications} replications, without an interval: utilisation "
+        "is the mean over the replications of busy / available agent-hours; the waits and the "
+        "abandoned share pool every visit of every replication."
+    )
     st.dataframe(
         [
             {
