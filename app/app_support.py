@@ -296,7 +296,13 @@ class ResultCache:
             hit = self.get(key)
             if hit is not None:
                 return hit  # type: ignore[no-any-return]
-            value = compute()
+            try:
+                value = compute()
+            except BaseException:
+                with self._lock:  # nothing kept: neither is its lock
+                    if key not in self._values:
+                        self._key_locks.pop(key, None)
+                raise
             with self._lock:
                 self._values[key] = value
                 self._values.move_to_end(key)

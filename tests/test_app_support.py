@@ -73,3 +73,22 @@ def test_a_worker_starting_up_does_not_run_the_app() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "False", done.stdout + done.stderr
+
+
+def test_result_cache_keeps_nothing_of_a_failed_computation() -> None:
+    """A computation that raises leaves neither a value nor its per-key lock behind (a server
+    meeting many bad inputs must not grow), and the same key computes again afterwards."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    cache = app_support.ResultCache(entries=4)
+
+    def fails() -> int:
+        raise ValueError("bad input")
+
+    for k in range(50):
+        with pytest.raises(ValueError):
+            cache.get_or_compute(("bad", k), fails)
+    assert not cache._values and not cache._key_locks
+    assert cache.get_or_compute(("bad", 0), lambda: 7) == 7
+    assert cache.get_or_compute(("bad", 0), fails) == 7  # kept: not computed again
