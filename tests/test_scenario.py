@@ -781,8 +781,8 @@ def test_aliases_that_repeat_a_value_are_still_read() -> None:
     [
         ({"horizon": "1e9h"}, "horizon", "longer than the 20 years"),
         ({"horizon": "365000d"}, "horizon", "longer than the 20 years"),
-        ({"warmup": "1e9h"}, "warmup", "longer than the year"),
-        ({"drain": "400d"}, "drain", "longer than the year"),
+        ({"warmup": "1e9h"}, "warmup", "longer than the 20 years"),
+        ({"drain": "8000d"}, "drain", "longer than the 20 years"),
         ({"start": "2199-12-01"}, "", "outside the years 1901–2199"),
     ],
 )

@@ -449,8 +449,8 @@ class Change(_Model):
 HOURS_PER_YEAR = 8760.0
 MAX_HORIZON_H = 20 * HOURS_PER_YEAR
 """Longest measured span: rare failures need years; a support queue needs weeks."""
-MAX_RUN_IN_H = HOURS_PER_YEAR
-"""Longest warm-up or drain."""
+MAX_RUN_IN_H = MAX_HORIZON_H
+"""Longest warm-up or drain (a back-test's drain covers the history after its span)."""
 MAX_SEED = 2**53 - 1
 """Largest seed: the largest whole number a browser's number field (and JSON read by
 JavaScript) carries unchanged."""
@@ -500,8 +500,8 @@ class ScenarioModel(_Model):
         if info.field_name != "horizon" and value > MAX_RUN_IN_H:
             raise spec_error(
                 SpecError(
-                    f"a {info.field_name} of {value:,.0f} hours is longer than the year a "
-                    "warm-up or drain may last",
+                    f"a {info.field_name} of {value:,.0f} hours is longer than the "
+                    f"{MAX_RUN_IN_H / HOURS_PER_YEAR:.0f} years a warm-up or drain may last",
                     f"e.g. {info.field_name}: 2w",
                 )
             )
