@@ -439,6 +439,26 @@ def test_targets_confidence_and_options() -> None:
     assert any("agents added" in f.value.columns for f in at.dataframe)
 
 
+def test_a_search_beyond_the_servers_budget_gives_a_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The optimiser and the staffing options are refused before they start when all their runs
+    together exceed what the workbench spends on one search; the page stays usable."""
+    import simkit.app_model.run as run
+
+    monkeypatch.setattr(run, "SEARCH_VISIT_BUDGET", 1000)
+    at = run_app()
+    at.switch_page("app_pages/targets.py").run()
+    assert_clean(at)
+    at.button(key="run_optimiser").click().run()
+    assert_clean(at)
+    assert "The optimiser would simulate" in errors(at)
+    at.button(key="run_options").click().run()
+    assert_clean(at)
+    assert "The staffing options would simulate" in errors(at)
+    assert any("SLR" in f.value.columns for f in at.dataframe)
+
+
 def test_change_impact_compares_on_demand() -> None:
     """A change of the scenario is compared with the baseline when asked, as paired
     differences per target."""

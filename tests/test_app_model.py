@@ -393,3 +393,14 @@ def test_handling_fit_rows_follow_the_fitted_cdf() -> None:
         assert seen["hours"] == fit["hours"]
         assert abs(fit["share"] - seen["share"]) <= band + 1 / n
     assert model.handling_fit_rows(visits, fitted, "nobody") == []
+
+
+def test_a_search_too_large_for_the_server_is_refused(desk: Scenario) -> None:
+    """Each run of a search may pass the run guard while all of them together are far more
+    than a shared server should spend: the search is refused before it starts, with the runs,
+    replications and visits behind the figure."""
+    per_replication = model.check_run(desk, 10)
+    runs = int(model.SEARCH_VISIT_BUDGET / (per_replication * 10)) + 1
+    assert model.check_search(desk, 10, runs - 1, "The optimiser") <= model.SEARCH_VISIT_BUDGET
+    with pytest.raises(InputError, match=rf"The optimiser would simulate .* \({runs} runs × 10"):
+        model.check_search(desk, 10, runs, "The optimiser")

@@ -325,6 +325,9 @@ def brief(edited: model.EditedScenario, replications: int, seed: int, confidence
     if not st.session_state.get(wanted):
         return
     try:
+        if options:  # one or two agents more per team, each a run of its own
+            runs = 2 * len(edited.measured.teams) + 2
+            model.check_search(edited.measured, replications, runs, "The brief's options")
         html = with_progress(
             "Negotiation brief",
             key,

@@ -130,6 +130,10 @@ def targets(scenario: Scenario) -> None:
             st.session_state[wanted] = True
         if st.session_state.get(wanted):
             try:
+                # one or two agents more per team, each a run of its own
+                model.check_search(
+                    scenario, replications, 2 * len(scenario.teams) + 1, "The staffing options"
+                )
                 options = with_progress(
                     "Staffing options",
                     ("options", run, share),
@@ -181,6 +185,7 @@ def targets(scenario: Scenario) -> None:
             st.session_state[wanted] = True
         if st.session_state.get(wanted):
             try:
+                model.check_search(scenario, replications, budget + 1, "The optimiser")
                 answer = with_progress(
                     "Searching rosters",
                     ("optimise", run, share, budget),

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_REPLICATIONS",
     "RUN_VISIT_BUDGET",
     "check_run",
+    "check_search",
     "remeasure",
     "run_key",
     "simulate_run",
@@ -60,6 +61,34 @@ def check_run(
             path="replications",
         )
     return estimate
+
+
+SEARCH_VISIT_BUDGET = 10 * RUN_VISIT_BUDGET
+"""Most visits one search (staffing options, the optimiser) may simulate on a shared server."""
+
+
+def check_search(scenario: Scenario, replications: int, runs: int, what: str) -> float:
+    """Refuse a search of ``runs`` runs (staffing options, the optimiser) too large for a shared
+    server before it starts: each run must pass :func:`check_run`, and all of them together
+    :data:`SEARCH_VISIT_BUDGET`. Returns the expected visits of the whole search.
+
+    Raises
+    ------
+    InputError
+        When one run, or the whole search, is too large.
+    """
+    per_replication = check_run(scenario, replications)
+    total = per_replication * replications * runs
+    if total > SEARCH_VISIT_BUDGET:
+        raise InputError.single(
+            f"{what} would simulate about {total:,.0f} visits ({runs} runs × {replications} "
+            f"replications × {per_replication:,.0f}), more than the {SEARCH_VISIT_BUDGET:,} "
+            "the workbench spends on one search",
+            "lower the replications or the runs it may spend, or run it on the command line "
+            "(`simkit optimize`, `simkit targets`)",
+            path="replications",
+        )
+    return total
 
 
 def run_key(scenario: Scenario, replications: int, seed: int) -> str:
