@@ -26,6 +26,7 @@ from simkit.errors import InputError
 from simkit.resources import example_scenarios
 from simkit.runner import Results, warm_up
 from simkit.scenario import Scenario, load_scenario, parse_scenario
+from simkit.scenario.models import MAX_SEED
 
 MAX_UPLOAD_BYTES = 1_000_000
 """Largest scenario upload accepted (the uploader's own limit is 1 MB too)."""
@@ -229,7 +230,9 @@ def replications_control(prefix: str, scenario: Scenario) -> tuple[int, int]:
     )
     remember(key, replications)
     key = f"{prefix}:seed"
-    seed = right.number_input("Seed", min_value=0, key=kept(key, int(scenario.seed)))
+    seed = right.number_input(
+        "Seed", min_value=0, max_value=MAX_SEED, key=kept(key, int(scenario.seed))
+    )
     remember(key, seed)
     return int(replications), int(seed)
 

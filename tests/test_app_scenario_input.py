@@ -135,3 +135,13 @@ def test_team_figures_name_their_replications() -> None:
     labelled(at.number_input, "Replications").set_value(3).run()
     clean_page(at)
     assert "3 replications" in named(), named()
+
+
+@pytest.mark.parametrize("page", ["targets", "impact", "availability", "ola"])
+def test_every_seed_field_holds_only_what_a_browser_keeps(page: str) -> None:
+    """Each page's Seed field stops at 2**53 − 1: a larger number typed in a browser would be
+    rounded, and the run would not use the seed the user sees."""
+    at = run_app()
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert_clean(at)
+    assert labelled(at.number_input, "Seed").max == LARGEST_SEED
