@@ -79,7 +79,16 @@ def read_upload(name: str, data: bytes) -> Scenario:
             "a scenario is a short YAML file — check that this is the right file",
             file=name,
         )
-    return parse_scenario(data, file=name, allow_files=False)
+    scenario = parse_scenario(data, file=name, allow_files=False)
+    if scenario.seed > MAX_SEED:
+        raise InputError.single(
+            f"seed {scenario.seed} is larger than a browser's number field keeps exactly "
+            f"({MAX_SEED})",
+            f"choose a seed from 0 to {MAX_SEED}, or run this scenario with `simkit simulate`",
+            file=name,
+            path="seed",
+        )
+    return scenario
 
 
 CALIBRATED = "calibrated from history"

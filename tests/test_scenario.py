@@ -806,3 +806,34 @@ def test_too_many_services_are_refused_before_they_are_validated() -> None:
     with pytest.raises(InputError, match="201 services, more than the 200") as caught:
         parse_scenario(yaml.safe_dump(data), file="many.yaml", allow_files=False)
     assert [p.path for p in caught.value.problems] == ["services"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("x: {share: 10%, resolve:{within: 4h}}\n", {"share": "10%", "resolve": {"within": "4h"}}),
+        ("x: [b:{c: 1}]\n", [{"b": {"c": 1}}]),
+        ("x: {b:, c: 1}\n", {"b": None, "c": 1}),
+    ],
+)
+def test_yaml_libyaml_refuses_is_still_read(text: str, value: Any) -> None:
+    """Flow mappings written without a space after the colon are YAML PyYAML reads and LibYAML
+    refuses: the reader falls back to PyYAML's, so they read as they always did."""
+    from simkit.scenario.yamlsource import parse_yaml
+
+    data, lines, problems = parse_yaml(text, file="flow.yaml")
+    assert data == {"x": value} and not problems
+    assert lines.line(("x",)) == 1
+
+
+def test_a_start_beyond_the_calendar_is_a_problem_not_a_crash() -> None:
+    """A start so late that the run's end overflows Python's dates is one problem at the start
+    of the run, like any start outside the years calendars cover."""
+    with pytest.raises(InputError, match="outside the years"):
+        parse_scenario(yaml.safe_dump(patched({"start": "9999-12-31"})), file="late.yaml")
+
+
+def test_the_command_line_takes_any_seed() -> None:
+    """A seed above 2**53 (the app's limit, for a browser's number field) is valid in a file."""
+    scenario = parse_scenario(yaml.safe_dump(patched({"seed": 2**64 - 1})), file="big.yaml")
+    assert scenario.seed == 2**64 - 1

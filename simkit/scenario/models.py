@@ -452,8 +452,8 @@ MAX_HORIZON_H = 20 * HOURS_PER_YEAR
 MAX_RUN_IN_H = MAX_HORIZON_H
 """Longest warm-up or drain (a back-test's drain covers the history after its span)."""
 MAX_SEED = 2**53 - 1
-"""Largest seed: the largest whole number a browser's number field (and JSON read by
-JavaScript) carries unchanged."""
+"""Largest seed the app takes: the largest whole number a browser's number field carries
+unchanged (the command line takes any seed)."""
 FIRST_RUN_YEAR, LAST_RUN_YEAR = 1901, 2199
 """Years a run may touch: inside those calendars and public holidays cover (1900–2200)."""
 
@@ -469,7 +469,7 @@ class ScenarioModel(_Model):
     warmup: Duration = 336.0
     drain: Duration = 336.0
     replications: int = Field(default=20, ge=1, le=100_000)
-    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    seed: int = Field(default=0, ge=0)
     period: Literal["week", "month", "quarter"] = "month"
     priority_order: tuple[Name, ...] | None = None
     calendars: dict[Name, Literal["always"] | CalendarHours] = {}
@@ -509,10 +509,12 @@ class ScenarioModel(_Model):
 
     @model_validator(mode="after")
     def _inside_calendar_years(self) -> ScenarioModel:
-        first = dt.datetime.combine(self.start, dt.time()) - dt.timedelta(hours=self.warmup)
-        last = dt.datetime.combine(self.start, dt.time()) + dt.timedelta(
-            hours=self.horizon + self.drain
-        )
+        begin = dt.datetime.combine(self.start, dt.time())
+        try:
+            first = begin - dt.timedelta(hours=self.warmup)
+            last = begin + dt.timedelta(hours=self.horizon + self.drain)
+        except OverflowError:  # beyond year 9999: outside the years in any case
+            first = last = begin.replace(year=dt.MAXYEAR)
         if first.year < FIRST_RUN_YEAR or last.year > LAST_RUN_YEAR:
             raise spec_error(
                 SpecError(

@@ -53,9 +53,22 @@ def _valid_timestamp(text: str) -> bool:
     return True
 
 
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""PyYAML's safe loader, on LibYAML where PyYAML was built with it: it reads a file several
+_LIBYAML_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+"""PyYAML's safe loader on LibYAML, where PyYAML was built with it: it reads a file several
 times faster (values are still made by the same safe constructor)."""
+
+
+def _compose(text: str) -> Any:
+    """The YAML's node tree: through LibYAML when it has no objection, else through PyYAML's
+    own reader, which decides what is valid and words the error. (LibYAML refuses a few things
+    PyYAML reads, such as ``key:{a: 1}`` without a space.)"""
+    if _LIBYAML_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_LIBYAML_LOADER)
+        except (yaml.YAMLError, UnicodeError):
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
 
 MAX_NODES = 200_000
 """Most values a scenario's YAML may hold once its aliases are expanded. A scenario holds a few
@@ -166,7 +179,7 @@ def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines, list[Problem
         On a YAML syntax error (with its line) or a date that does not exist.
     """
     try:
-        node = yaml.compose(text, Loader=_SAFE_LOADER)
+        node = _compose(text)
     except RecursionError:
         raise InputError.single(
             "the YAML is nested too deeply to read",
