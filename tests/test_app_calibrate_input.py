@@ -169,3 +169,16 @@ def test_not_gzip_upload_says_so() -> None:
     assert_clean(at)
     text = errors(at)
     assert "export.csv.gz" in text and "not gzip-compressed" in text
+
+
+def test_an_upload_s_name_stays_in_its_session(sample: pa.Table) -> None:
+    """Two sessions upload the same export under different names: each fit is named after its
+    own upload, although the fits are cached by content and shared between sessions."""
+    data = as_csv(sample)
+    alice = upload(calibrate_page(), "alice-confidential.csv", data)
+    assert_clean(alice)
+    assert any("alice-confidential.csv" in s.value for s in alice.success)
+    bob = upload(calibrate_page(), "bob.csv", data)
+    assert_clean(bob)
+    fitted = "\n".join(s.value for s in bob.success)
+    assert "bob.csv" in fitted and "alice" not in fitted, fitted

@@ -113,3 +113,19 @@ def test_outages_by_length_name_their_replications() -> None:
     assert_clean(at)
     captions = [c.value for c in at.caption if "by their length" in c.value]
     assert captions and "over 3 replications" in captions[0], captions
+
+
+def test_a_comparison_beyond_the_servers_budget_gives_a_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The baseline and every change picked are runs of one comparison: together they must fit
+    the workbench's search budget, or the comparison is refused before it starts."""
+    import simkit.app_model.run as run
+
+    monkeypatch.setattr(run, "SEARCH_VISIT_BUDGET", 1000)
+    at = run_app()
+    at.switch_page("app_pages/impact.py").run()
+    assert_clean(at)
+    at.button(key="compare").click().run()
+    assert_clean(at)
+    assert "The comparison would simulate" in errors(at)

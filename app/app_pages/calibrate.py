@@ -242,13 +242,16 @@ def source() -> tuple[History, Scenario | None, str, str] | None:
             return None
         else:
             data = upload.getvalue()
-            loaded = (hashlib.sha256(data).hexdigest(), profile, tuple(sorted(overrides.items())))
+            # the upload's name is part of the key: the history, its fit and review carry it,
+            # and the shared cache must not show one user's file name to another
+            digest = hashlib.sha256(data).hexdigest()
+            loaded = (digest, upload.name, profile, tuple(sorted(overrides.items())))
             if st.session_state.get("history_key") != loaded:
                 st.session_state["history"] = _uploaded(upload.name, data, profile, overrides)
                 st.session_state["history_key"] = loaded
             history = st.session_state["history"]
             label = f"uploaded: {upload.name}"
-            identity = f"upload:{loaded[0]}:{settings}"
+            identity = f"upload:{digest}:{upload.name!r}:{settings}"
     except InputError as error:
         st.session_state.pop("history_key", None)
         what = "The bundled sample" if sample else "The export"

@@ -186,7 +186,9 @@ def impact(scenario: Scenario) -> None:
                 return
             for name in names:
                 model.check_run(base.apply(name), replications)
-            model.check_run(base, replications)
+            # the baseline and each change (or all of them together) are runs of one comparison
+            runs = 2 if together else len(names) + 1
+            model.check_search(base, replications, runs, "The comparison")
         except InputError as error:
             show_problems(error, "This change cannot be compared:")
             return
