@@ -50,8 +50,9 @@ Instant = dt.datetime | np.datetime64
 
 US_PER_HOUR = 3_600_000_000
 _NAT = np.iinfo(np.int64).min
-_FIRST_YEAR = 1900
-_LAST_YEAR = 2200
+FIRST_YEAR = 1900
+LAST_YEAR = 2200
+"""The years calendars (and their public holidays) cover."""
 _MAX_ADD_HOURS = 1e6
 _SPEC_KEYS = ("hours", "holidays", "timezone")
 _SPEC_FIX = (
@@ -441,11 +442,11 @@ class Calendar:
                 return cached
             first_year = min(first_year, cached.first_year)
             last_year = max(last_year, cached.last_year)
-        if first_year < _FIRST_YEAR or last_year > _LAST_YEAR:
-            year = first_year if first_year < _FIRST_YEAR else last_year
+        if first_year < FIRST_YEAR or last_year > LAST_YEAR:
+            year = first_year if first_year < FIRST_YEAR else last_year
             raise SpecError(
                 f"business time is needed in the year {year}, outside the years "
-                f"{_FIRST_YEAR}–{_LAST_YEAR} that calendars cover",
+                f"{FIRST_YEAR}–{LAST_YEAR} that calendars cover",
                 "check for placeholder dates such as 9999-12-31 and leave missing instants "
                 "empty (NaT)",
             )
@@ -469,7 +470,7 @@ class Calendar:
                 last += math.ceil(1.25 * short_after / per_year) + 1
             if short_before > 0:
                 first -= math.ceil(1.25 * short_before / per_year) + 1
-            timeline = self._covering_years(max(first, _FIRST_YEAR - 1), min(last, _LAST_YEAR + 1))
+            timeline = self._covering_years(max(first, FIRST_YEAR - 1), min(last, LAST_YEAR + 1))
         return timeline.instant_at(target, step < 0)
 
 

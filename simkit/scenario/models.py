@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from simkit.calendar import FIRST_YEAR, LAST_YEAR
 from simkit.calendar_spec import known_zone
 from simkit.errors import SpecError
 from simkit.scenario.types import (
@@ -446,16 +447,16 @@ class Change(_Model):
     description: str | None = None
 
 
-HOURS_PER_YEAR = 8760.0
-MAX_HORIZON_H = 20 * HOURS_PER_YEAR
-"""Longest measured span: rare failures need years; a support queue needs weeks."""
-MAX_RUN_IN_H = MAX_HORIZON_H
-"""Longest warm-up or drain (a back-test's drain covers the history after its span)."""
+MAX_SPAN_YEARS = 20
+MAX_SPAN_H = MAX_SPAN_YEARS * 8760.0
+"""Longest horizon, warm-up or drain: rare failures need years, a support queue weeks, and a
+back-test's drain covers the history after its span."""
 MAX_SEED = 2**53 - 1
 """Largest seed the app takes: the largest whole number a browser's number field carries
 unchanged (the command line takes any seed)."""
-FIRST_RUN_YEAR, LAST_RUN_YEAR = 1901, 2199
-"""Years a run may touch: inside those calendars and public holidays cover (1900–2200)."""
+FIRST_RUN_YEAR, LAST_RUN_YEAR = FIRST_YEAR + 1, LAST_YEAR - 1
+"""Years a run may touch: calendars cover FIRST_YEAR–LAST_YEAR and read a year either side of
+an instant (its local year may differ)."""
 
 
 class ScenarioModel(_Model):
@@ -488,21 +489,13 @@ class ScenarioModel(_Model):
     @field_validator("horizon", "warmup", "drain")
     @classmethod
     def _span(cls, value: float, info: ValidationInfo) -> float:
-        if info.field_name == "horizon" and value > MAX_HORIZON_H:
-            raise spec_error(
-                SpecError(
-                    f"a horizon of {value:,.0f} hours is longer than the "
-                    f"{MAX_HORIZON_H / HOURS_PER_YEAR:.0f} years a scenario may measure",
-                    "e.g. horizon: 13w; for rare events raise the replications rather than "
-                    "the horizon",
-                )
-            )
-        if info.field_name != "horizon" and value > MAX_RUN_IN_H:
+        if value > MAX_SPAN_H:
             raise spec_error(
                 SpecError(
                     f"a {info.field_name} of {value:,.0f} hours is longer than the "
-                    f"{MAX_RUN_IN_H / HOURS_PER_YEAR:.0f} years a warm-up or drain may last",
-                    f"e.g. {info.field_name}: 2w",
+                    f"{MAX_SPAN_YEARS} years a scenario may simulate",
+                    "e.g. horizon: 13w, warmup: 2w; for rare events raise the replications "
+                    "rather than the horizon",
                 )
             )
         return value

@@ -78,14 +78,6 @@ MAX_DEPTH = 64
 """Deepest nesting of mappings and lists a scenario's YAML may have (a scenario needs about 8)."""
 
 
-class _Refused(Exception):
-    """The YAML is refused before it is read into values: too large, too deep or circular."""
-
-    def __init__(self, line: int | None, message: str, fix: str) -> None:
-        super().__init__(message)
-        self.line, self.message, self.fix = line, message, fix
-
-
 class _Walk:
     def __init__(self, file: str | None) -> None:
         self.file = file
@@ -100,18 +92,22 @@ class _Walk:
     def problem(self, path: Path_, line: int, message: str, fix: str) -> None:
         self.problems.append(Problem(self.file, line, _dotted(path), message, fix))
 
+    def refused(self, line: int, message: str, fix: str) -> InputError:
+        """The YAML refused before it is read into values: too large, too deep or circular."""
+        return InputError.single(message, fix, file=self.file, line=line)
+
     def walk(self, node: yaml.Node, path: Path_) -> None:
         line = node.start_mark.line + 1
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise _Refused(
+            raise self.refused(
                 line,
                 f"the YAML holds more than {MAX_NODES:,} values once its aliases (*name) are "
                 "expanded",
                 "write the values out, or use fewer aliases that repeat other aliases",
             )
         if len(path) > MAX_DEPTH:
-            raise _Refused(
+            raise self.refused(
                 line,
                 f"the YAML is nested more than {MAX_DEPTH} levels deep",
                 "a scenario needs only a few levels: check the indentation and brackets",
@@ -119,7 +115,7 @@ class _Walk:
         self.table.setdefault(path, line)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             if id(node) in self.open:
-                raise _Refused(
+                raise self.refused(
                     line,
                     f"{_dotted(path) or 'the document'} contains itself through an alias (*name)",
                     "an alias may only repeat a value defined before it, outside itself",
@@ -200,12 +196,7 @@ def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines, list[Problem
         raise InputError.single(f"YAML error: {error}", "", file=file) from None
     walk = _Walk(file)
     if node is not None:
-        try:
-            walk.walk(node, ())
-        except _Refused as refused:
-            raise InputError.single(
-                refused.message, refused.fix, file=file, line=refused.line
-            ) from None
+        walk.walk(node, ())
     if walk.fatal:
         raise InputError(walk.problems)
     try:
