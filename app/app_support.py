@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -30,8 +31,9 @@ from simkit.scenario.models import MAX_SEED
 
 MAX_UPLOAD_BYTES = 1_000_000
 """Largest scenario upload accepted (the uploader's own limit is 1 MB too)."""
-RUN_ENTRIES = 6
-"""Simulation runs (their tables: tens of MB each) kept in memory for every session to reuse."""
+RUN_ENTRIES = 8
+"""Simulation runs (their tables: tens of MB each) kept in memory for every session to reuse,
+with room for the runs made ahead (:class:`Anticipator`)."""
 FIGURE_ENTRIES = 64
 """Derived documents and chart rows (small) kept likewise."""
 PROGRESS_EVERY_S = 1.0
@@ -324,10 +326,143 @@ class ResultCache:
             return value
 
 
+class Withdrawn(Exception):
+    """An anticipated run given up: a user's own computation needs the workers."""
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """A run worth making before anyone asks for it (:class:`Anticipator`).
+
+    ``run(progress)`` makes the value kept in the runs cache under ``key``; ``progress`` raises
+    :class:`Withdrawn` once the job is withdrawn (a run passes it to
+    :func:`simkit.runner.simulate`, which then withdraws the replications not yet started).
+    ``then(value)`` prepares what a page makes from it next (the measured SLA table).
+    """
+
+    key: Hashable
+    run: Callable[[Callable[[int, int], None]], Any]
+    then: Callable[[Any], Any] | None = None
+
+
+class Anticipator:
+    """Makes the runs a user is likely to ask for next while the workers are idle.
+
+    One background thread for the whole server. A page states what it expects next
+    (:meth:`want`: the positions one step either side of the slider last moved); the thread makes
+    those runs in turn, skipping any already cached, at most ``limit`` runs per wish, and keeps
+    them in ``runs`` like any other run: the same scenario, replications and seed give the same
+    numbers whoever made them. Anything a user asks for comes first (:meth:`make_way`): waiting
+    jobs are dropped and the running one is withdrawn, unless it is making the very run asked
+    for — then the page waits for it rather than starting again.
+    """
+
+    def __init__(self, runs: ResultCache) -> None:
+        self.runs = runs
+        self._limit = 0
+        self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)
+        self._queue: list[Job] = []
+        self._running: Hashable | None = None
+        self._withdraw = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._wish = 0
+        self.made = 0
+        """Runs made ahead since the server started (for tests and benchmarks)."""
+
+    def want(self, jobs: list[Job], limit: int) -> None:
+        """Replace the jobs waiting with ``jobs``, in order of preference, of which at most
+        ``limit`` runs are made (0: none)."""
+        if limit <= 0:
+            return
+        with self._lock:
+            self._queue = list(jobs)
+            self._limit = limit
+            self._wish += 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="simkit-anticipation", daemon=True
+                )
+                self._thread.start()
+            self._ready.notify()
+
+    def make_way(self, key: Hashable | None = None) -> None:
+        """A user's computation (for the run ``key``, if it is one) is about to start."""
+        with self._lock:
+            self._queue = []
+            if self._running is not None and self._running != key:
+                self._withdraw.set()
+
+    def idle(self) -> bool:
+        """Whether no job is running or waiting."""
+        with self._lock:
+            return self._running is None and not self._queue
+
+    def _check(self, done: int, total: int) -> None:
+        if self._withdraw.is_set():
+            raise Withdrawn
+
+    def _loop(self) -> None:
+        made = wish = 0
+        while True:
+            with self._lock:
+                while not self._queue:
+                    self._ready.wait()
+                if wish != self._wish:
+                    made, wish = 0, self._wish
+                job = self._queue.pop(0)
+                cached = self.runs.get(job.key)
+                if cached is None and made >= self._limit:
+                    continue
+                self._running = job.key
+                self._withdraw.clear()
+            try:
+                if cached is None:
+                    cached = self.runs.get_or_compute(job.key, lambda job=job: job.run(self._check))
+                    made += 1
+                    self.made += 1
+                if job.then is not None and not self._withdraw.is_set():
+                    job.then(cached)  # also for a run already made: its figures may not be
+            except Exception:  # withdrawn, refused or failed: it was only ever a guess
+                pass
+            finally:
+                with self._lock:
+                    self._running = None
+
+
 @st.cache_resource(show_spinner=False)
 def shared_cache(kind: str = "figures") -> ResultCache:
     """The process-wide cache of ``kind``: ``"runs"`` (simulation results) or ``"figures"``."""
     return ResultCache(RUN_ENTRIES if kind == "runs" else FIGURE_ENTRIES)
+
+
+ANTICIPATE_RUNS = 2
+"""Runs made ahead after a slider move, while the workers are idle (:class:`Anticipator`)."""
+
+
+def anticipate_limit() -> int:
+    """Runs made ahead after each slider move: ``SIMKIT_APP_ANTICIPATE`` (0 turns it off) or
+    :data:`ANTICIPATE_RUNS`."""
+    setting = os.environ.get("SIMKIT_APP_ANTICIPATE", "")
+    return int(setting) if setting.isdigit() else ANTICIPATE_RUNS
+
+
+@st.cache_resource(show_spinner=False)
+def anticipator() -> Anticipator:
+    """The server's one :class:`Anticipator`, keeping its runs with every other run."""
+    return Anticipator(shared_cache("runs"))
+
+
+def anticipating() -> bool:
+    """Whether runs are made ahead: only where runs go to worker processes (a run in the
+    server's own process would hold up its pages) and ``SIMKIT_APP_ANTICIPATE`` is not 0."""
+    return executor() is not None and anticipate_limit() > 0
+
+
+def anticipate(jobs: list[Job]) -> None:
+    """Make ``jobs`` ahead while the workers are idle (where :func:`anticipating`)."""
+    if anticipating():
+        anticipator().want(jobs, anticipate_limit())
 
 
 WORKER_NICENESS = 10
@@ -383,8 +518,12 @@ def with_progress(
             shown[0] = now
             bar.progress(done / max(total, 1), text=f"{label}: {done} of {total}")
 
+    def computing() -> T:
+        anticipator().make_way()  # what a user asks for comes before any run made ahead
+        return compute(progress)
+
     try:
-        return cache.get_or_compute(key, lambda: compute(progress))
+        return cache.get_or_compute(key, computing)
     finally:
         bar.empty()
 
@@ -392,6 +531,34 @@ def with_progress(
 def quiet_motion() -> None:
     """Apply :data:`QUIET_MOTION_CSS` to the page (a style element takes no space)."""
     st.html(f"<style>{QUIET_MOTION_CSS}</style>")
+
+
+def run_cache_key(scenario: Scenario, replications: int, seed: int) -> Hashable:
+    """Where the run of ``scenario`` is kept in the runs cache."""
+    return ("run", run_key(scenario, replications, seed))
+
+
+def starting_run(key: Hashable) -> None:
+    """A page is about to need the run ``key``: unless it is cached already, any run made ahead
+    for another position is withdrawn now, before the page draws its quick figures, so that the
+    workers are free when the page's own run starts."""
+    if shared_cache("runs").get(key) is None:
+        anticipator().make_way(key)
+
+
+def run_ahead(
+    scenario: Scenario, replications: int, seed: int, then: Callable[[Results], Any] | None
+) -> Job:
+    """The run of ``scenario`` as :func:`simulated` makes it, as a :class:`Job` to make ahead;
+    ``then(results)`` prepares what the page makes of it next."""
+    pool = executor()
+
+    def run(progress: Callable[[int, int], None]) -> Results:
+        return simulate_run(
+            scenario, replications=replications, seed=seed, executor=pool, progress=progress
+        )
+
+    return Job(run_cache_key(scenario, replications, seed), run, then)
 
 
 def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
@@ -402,7 +569,7 @@ def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
     InputError
         When the run is refused (too large for the server) or the scenario cannot run.
     """
-    key = ("run", run_key(scenario, replications, seed))
+    key = run_cache_key(scenario, replications, seed)
     return with_progress(
         f"Simulating {replications} replications",
         key,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,7 +20,8 @@ import yaml
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from simkit.scenario import parse_scenario
+from simkit import app_model as model
+from simkit.scenario import load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app" / "streamlit_app.py")
@@ -537,3 +541,68 @@ def test_brief_downloads_as_html(downloads: dict[str, Any]) -> None:
     page = _bytes(downloads["brief.html"]).decode("utf-8")
     assert page.lstrip().lower().startswith("<!doctype html")
     assert "Corporate service desk" in page
+
+
+AHEAD_REPLICATIONS = 2
+VOLUME_LABEL = "Volume change, every service"
+
+
+def _wait_idle(anticipator: Any, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not anticipator.idle():
+        assert time.monotonic() < deadline, "the runs made ahead did not finish"
+        time.sleep(0.05)
+
+
+def test_the_next_step_of_the_slider_is_made_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With worker processes, the first view makes the volume slider's next steps ahead; moving
+    the slider there simulates nothing in the page and shows the table a fresh run gives."""
+    monkeypatch.setenv("SIMKIT_APP_WORKERS", "2")
+    monkeypatch.setenv("SIMKIT_APP_REPLICATIONS", str(AHEAD_REPLICATIONS))
+    monkeypatch.setenv("SIMKIT_APP_ANTICIPATE", "2")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    support = sys.modules["app_support"]  # the module the pages imported
+    calls: list[str] = []
+    simulate_run = support.simulate_run
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(threading.current_thread().name)
+        return simulate_run(*args, **kwargs)
+
+    monkeypatch.setattr(support, "simulate_run", counted)
+    anticipator = support.anticipator()
+    _wait_idle(anticipator)
+
+    desk = load_scenario(DESK)
+    seed = int(desk.seed)
+    runs = support.shared_cache("runs")
+    for volume in (0.05, -0.05):  # the volume slider, one step either side
+        edited = model.edit_scenario(desk, model.WhatIf(volume=volume))
+        assert runs.get(("run", model.run_key(edited.run, AHEAD_REPLICATIONS, seed))) is not None
+
+    at.slider(key=next(s.key for s in at.slider if s.label == VOLUME_LABEL)).set_value(5).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "MainThread" not in calls and not [c for c in calls if "anticipation" not in c]
+    shown = sla_table(at)
+
+    fresh = model.simulate_run(
+        model.edit_scenario(desk, model.WhatIf(volume=0.05)).run,
+        replications=AHEAD_REPLICATIONS,
+        seed=seed,
+    )
+    expected = model.sla_table(fresh.sla_summary())
+    assert shown == {row["SLA"]: row["compliance"] for row in expected}
+
+    # The slider moved last is the one made ahead: here a staffing line, moved down.
+    line = "mon-fri 08:00-18:00"
+    at.session_state["what_if_tab"] = "Staff"
+    at.run()
+    at.slider(key=next(s.key for s in at.slider if s.label == f"apps: {line}")).set_value(5).run()
+    assert not at.exception, [e.value for e in at.exception]
+    _wait_idle(anticipator)
+    for agents in (4, 3):  # one and two steps on, down
+        what_if = model.WhatIf(volume=0.05, agents={"apps": {line: agents}})
+        edited = model.edit_scenario(desk, what_if)
+        assert runs.get(("run", model.run_key(edited.run, AHEAD_REPLICATIONS, seed))) is not None

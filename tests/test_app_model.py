@@ -404,3 +404,78 @@ def test_a_search_too_large_for_the_server_is_refused(desk: Scenario) -> None:
     assert model.check_search(desk, 10, runs - 1, "The optimiser") <= model.SEARCH_VISIT_BUDGET
     with pytest.raises(InputError, match=rf"The optimiser would simulate .* \({runs} runs × 10"):
         model.check_search(desk, 10, runs, "The optimiser")
+
+
+def _positions(desk: Scenario, **values: Any) -> model.Positions:
+    """The Scenario page's slider positions at the scenario's own values, with ``values``."""
+    controls = model.scenario_controls(desk)
+    at: dict[str, Any] = {"volume": 0}
+    ranges: dict[str, tuple[Any, Any]] = {"volume": (-50, 100)}
+    for service in controls.services:
+        at[f"growth:{service.service}"] = round(service.growth * 100)
+        ranges[f"growth:{service.service}"] = (-20, 50)
+    for team in controls.teams:
+        for line, n in team.roster:
+            at[f"agents:{team.team}:{line}"] = n
+            ranges[f"agents:{team.team}:{line}"] = (0, max(10, 3 * n))
+        at[f"handle:{team.team}"] = 1.0
+        ranges[f"handle:{team.team}"] = (0.5, 2.0)
+        if team.pause is not None:
+            at[f"pause:{team.team}"] = round(team.pause * 100)
+            ranges[f"pause:{team.team}"] = (0, 100)
+    return model.Positions(controls, {**at, **values}, ranges, {})
+
+
+def test_positions_at_the_scenarios_values_change_nothing(desk: Scenario) -> None:
+    """Sliders at the scenario's own values (growth and pause rates rounded to the slider's
+    whole percent) make the scenario itself: an empty patch, the same run key."""
+    edited = model.edit_scenario(desk, _positions(desk).what_if())
+    assert edited.patch == {}
+    assert model.run_key(edited.run, 5, 1) == model.run_key(desk, 5, 1)
+
+
+@pytest.mark.parametrize(
+    ("axis", "value", "direction", "expected"),
+    [
+        ("volume", 0, 1, [5, -5, 10]),
+        ("volume", 0, -1, [-5, 5, -10]),
+        ("volume", 100, 1, [95]),  # the top of the slider: only back
+        ("volume", 95, 1, [100, 90]),
+        ("handle:service_desk", 1.0, 1, [1.05, 0.95, 1.1]),
+        ("handle:service_desk", 0.5, -1, [0.55]),
+    ],
+)
+def test_neighbours_are_one_step_either_side_inside_the_range(
+    desk: Scenario, axis: str, value: Any, direction: int, expected: list[Any]
+) -> None:
+    """The positions made ahead: one step in the direction of the last move, one back, two on —
+    never past the slider's ends, and at exactly the values the slider gives there."""
+    positions = _positions(desk, **{axis: value})
+    neighbours = positions.neighbours(axis, direction)
+    assert [n[axis] for n in neighbours] == expected
+    assert all(set(n) == {axis} for n in neighbours)
+
+
+@pytest.mark.parametrize(
+    ("axis", "start", "moved"),
+    [
+        ("volume", 0, 5),
+        ("volume", 15, 20),
+        ("handle:service_desk", 1.05, 1.1),
+        ("agents:apps:mon-fri 08:00-18:00", 6, 7),
+        ("growth:payroll", 5, 6),
+    ],
+)
+def test_a_neighbour_is_the_run_the_slider_gives_there(
+    desk: Scenario, axis: str, start: Any, moved: Any
+) -> None:
+    """A run made ahead for a neighbouring position has the run key of the position itself, so
+    that the move finds it: the what-if made from the positions with one axis moved is the
+    what-if of the sliders standing there."""
+    here = _positions(desk, **{axis: start})
+    (step_on, *_) = here.neighbours(axis, 1)
+    assert step_on == {axis: moved}
+    ahead = model.edit_scenario(desk, here.what_if(step_on))
+    there = model.edit_scenario(desk, _positions(desk, **{axis: moved}).what_if())
+    assert ahead.patch and ahead.patch == there.patch
+    assert model.run_key(ahead.run, 20, 7) == model.run_key(there.run, 20, 7)

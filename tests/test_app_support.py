@@ -92,3 +92,107 @@ def test_result_cache_keeps_nothing_of_a_failed_computation() -> None:
     assert not cache._values and not cache._key_locks
     assert cache.get_or_compute(("bad", 0), lambda: 7) == 7
     assert cache.get_or_compute(("bad", 0), fails) == 7  # kept: not computed again
+
+
+def _wait(condition: Any, timeout_s: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_anticipator_makes_what_is_wanted_in_order_within_its_limit() -> None:
+    """Runs made ahead go into the runs cache in the order wanted; one already cached costs
+    nothing and does not count against the limit; at most ``limit`` runs per wish; ``then`` gets
+    each value."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    cache = app_support.ResultCache(entries=8)
+    cache.get_or_compute("b", lambda: "cached")
+    made: list[str] = []
+    then: list[Any] = []
+
+    def job(key: str) -> Any:
+        def run(progress: Any) -> str:
+            made.append(key)
+            return key.upper()
+
+        return app_support.Job(key, run, then.append)
+
+    anticipator = app_support.Anticipator(cache)
+    anticipator.want([job("a"), job("b"), job("c"), job("d")], limit=2)
+    _wait(anticipator.idle)
+    assert made == ["a", "c"]  # "b" was cached, "d" is past the limit
+    assert then == ["A", "cached", "C"]
+    assert [cache.get(k) for k in "abcd"] == ["A", "cached", "C", None]
+    assert anticipator.made == 2
+    anticipator.want([job("d")], limit=2)  # a new wish has a limit of its own
+    _wait(anticipator.idle)
+    assert cache.get("d") == "D" and anticipator.made == 3
+
+
+def test_anticipator_makes_way_for_what_a_user_asks_for() -> None:
+    """A user's computation withdraws the run being made ahead and drops the waiting ones,
+    leaving nothing in the cache; one for the very run being made ahead lets it finish."""
+    pytest.importorskip("streamlit")
+    import threading
+
+    from app import app_support
+
+    cache = app_support.ResultCache(entries=8)
+    started = threading.Event()
+    release = threading.Event()
+    made: list[str] = []
+
+    def job(key: str) -> Any:
+        def run(progress: Any) -> str:
+            made.append(key)
+            started.set()
+            while not release.is_set():  # a run reporting its replications as they finish
+                progress(0, 20)
+                release.wait(0.01)
+            return key
+
+        return app_support.Job(key, run)
+
+    anticipator = app_support.Anticipator(cache)
+    anticipator.want([job("a"), job("b")], limit=5)
+    started.wait(10)
+    anticipator.make_way("other")
+    _wait(anticipator.idle)
+    assert made == ["a"] and cache.get("a") is None and cache.get("b") is None
+    assert anticipator.made == 0
+
+    started.clear()
+    anticipator.want([job("c")], limit=5)
+    started.wait(10)
+    anticipator.make_way("c")  # the page waits for this one rather than starting it again
+    release.set()
+    assert cache.get_or_compute("c", lambda: "again") == "c"
+    _wait(anticipator.idle)
+    assert anticipator.made == 1
+
+
+def test_anticipator_with_no_runs_allowed_starts_nothing() -> None:
+    """``SIMKIT_APP_ANTICIPATE=0`` turns making runs ahead off: no thread, nothing made."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    anticipator = app_support.Anticipator(app_support.ResultCache(entries=2))
+    anticipator.want([app_support.Job("a", lambda progress: 1)], limit=0)
+    assert anticipator.idle() and anticipator._thread is None and anticipator.made == 0
+
+
+def test_anticipation_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    monkeypatch.delenv("SIMKIT_APP_ANTICIPATE", raising=False)
+    assert app_support.anticipate_limit() == app_support.ANTICIPATE_RUNS
+    monkeypatch.setenv("SIMKIT_APP_ANTICIPATE", "0")
+    assert app_support.anticipate_limit() == 0
+    monkeypatch.setenv("SIMKIT_APP_ANTICIPATE", "lots")
+    assert app_support.anticipate_limit() == app_support.ANTICIPATE_RUNS

@@ -10,15 +10,21 @@ from typing import Any
 
 import streamlit as st
 from app_support import (
+    anticipate,
+    anticipating,
     cached,
     current_scenario,
     default_replications,
     executor,
     kept_widget,
     remember_edit,
+    run_ahead,
+    run_cache_key,
     scenario_id,
+    shared_cache,
     show_problems,
     simulated,
+    starting_run,
     table_height,
     with_progress,
 )
@@ -127,14 +133,9 @@ def spanning(low: float, high: float, value: float, step: float = 1) -> tuple[An
     return low, high
 
 
-def exact(shown: float, default: float, own: float) -> float:
-    """The scenario's own value ``own`` while the widget stands at ``default`` (``own`` rounded to
-    the widget's step), else the widget's value: an untouched widget changes nothing."""
-    return own if shown == default else shown
-
-
-def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float]:
-    """Draw the sliders of the open tab; return the what-if, replications, seed and confidence.
+def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, float]:
+    """Draw the sliders of the open tab; return their positions, replications, seed and
+    confidence.
 
     Only the open tab's widgets are drawn; a closed tab's stand at their kept values. Each
     slider change redraws this part of the page, in the browser too, and fewer widgets leave
@@ -144,26 +145,26 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float
     demand, staffing, handling, targets, run = st.tabs(
         WHAT_IF_TABS, key="what_if_tab", on_change="rerun"
     )
+    values: dict[str, Any] = {}
+    ranges: dict[str, tuple[Any, Any]] = {"volume": (-50, 100)}
     with demand:
-        volume = kept_widget(
+        values["volume"] = kept_widget(
             demand.open,
             f"{sid}:volume",
             0,
             lambda key: st.slider(
                 "Volume change, every service",
-                -50,
-                100,
-                step=5,
+                *ranges["volume"],
+                step=model.STEP["volume"],
                 format="%+d%%",
                 key=key,
                 help="Tickets per week of every service, relative to the scenario.",
             ),
         )
-        growth = {}
         for service in controls.services:
             default = round(service.growth * 100)
-            low, high = spanning(-20, 50, default)
-            value = kept_widget(
+            low, high = ranges[f"growth:{service.service}"] = spanning(-20, 50, default)
+            values[f"growth:{service.service}"] = kept_widget(
                 demand.open,
                 f"{sid}:growth:{service.service}",
                 default,
@@ -171,66 +172,63 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float
                     f"Growth per year — {service.service} ({service.per_week:g} tickets a week)",
                     low,
                     high,
-                    step=1,
+                    step=model.STEP["growth"],
                     format="%d%%",
                     key=key,
                 ),
             )
-            growth[service.service] = exact(value / 100, default / 100, service.growth)
     with staffing:
-        agents: dict[str, dict[str, int]] = {}
         for team in controls.teams:
             if not team.roster:
                 continue
             if staffing.open is not False:
                 st.markdown(f"**{team.team}** — shrinkage {fmt_pct(team.shrinkage, 0)}")
-            agents[team.team] = {}
             for line, n in team.roster:
-                value = kept_widget(
+                axis = f"agents:{team.team}:{line}"
+                ranges[axis] = spanning(0, max(10, 3 * n), n)
+                values[axis] = kept_widget(
                     staffing.open,
-                    f"{sid}:agents:{team.team}:{line}",
+                    f"{sid}:{axis}",
                     n,
-                    lambda key, team=team, line=line, n=n: st.slider(
+                    lambda key, team=team, line=line, axis=axis: st.slider(
                         f"{team.team}: {line}",
-                        *spanning(0, max(10, 3 * n), n),
+                        *ranges[axis],
+                        step=model.STEP["agents"],
                         key=key,
                         help="Agents rostered on this line (lines stack).",
                     ),
                 )
-                agents[team.team][line] = int(value)
     with handling:
-        handle: dict[str, float] = {}
-        pause: dict[str, float] = {}
         for team in controls.teams:
-            factor = kept_widget(
+            ranges[f"handle:{team.team}"] = (0.5, 2.0)
+            values[f"handle:{team.team}"] = kept_widget(
                 handling.open,
                 f"{sid}:handle:{team.team}",
                 1.0,
                 lambda key, team=team: st.slider(
                     f"Handling time × — {team.team}",
-                    0.5,
-                    2.0,
-                    step=0.05,
+                    *ranges[f"handle:{team.team}"],
+                    step=model.STEP["handle"],
                     format="×%.2f",
                     key=key,
                     help=f"Scales every handling-time distribution: {team.handle}",
                 ),
             )
-            handle[team.team] = float(factor)
             if team.pause is not None:
                 default = round(team.pause * 100)
-                value = kept_widget(
+                ranges[f"pause:{team.team}"] = spanning(0, 100, default)
+                values[f"pause:{team.team}"] = kept_widget(
                     handling.open,
                     f"{sid}:pause:{team.team}",
                     default,
-                    lambda key, team=team, default=default: st.slider(
+                    lambda key, team=team: st.slider(
                         f"Pause rate — {team.team} (share of handlings awaiting the user)",
-                        *spanning(0, 100, default),
+                        *ranges[f"pause:{team.team}"],
+                        step=model.STEP["pause"],
                         format="%d%%",
                         key=key,
                     ),
                 )
-                pause[team.team] = exact(value / 100, default / 100, team.pause)
     with targets:
         if targets.open is not False:
             st.caption(
@@ -267,7 +265,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float
             )
             chosen[target.key] = (
                 float(within),
-                exact(float(goal) / 100, default / 100, target.goal),
+                model.exact(float(goal) / 100, default / 100, target.goal),
             )
     with run:
         left, middle, right = widget_row(run.open, 3)
@@ -302,15 +300,8 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.WhatIf, int, int, float
                 help="The share of reporting periods a promise must hold in.",
             ),
         )
-    what_if = model.WhatIf(
-        volume=volume / 100,
-        growth=growth,
-        agents=agents,
-        handle=handle,
-        pause=pause,
-        targets=chosen,
-    )
-    return what_if, int(replications), int(seed), confidence / 100
+    positions = model.Positions(controls, values, ranges, chosen)
+    return positions, int(replications), int(seed), confidence / 100
 
 
 def brief(edited: model.EditedScenario, replications: int, seed: int, confidence: float) -> None:
@@ -404,13 +395,14 @@ def workbench(scenario: Scenario) -> None:
     controls_column, results_column = st.columns([1, 2], gap="large")
     with controls_column:
         st.markdown("#### What if…")
-        what_if, replications, seed, confidence = sliders(scenario, sid)
+        positions, replications, seed, confidence = sliders(scenario, sid)
     with results_column:
         try:
-            edited = model.edit_scenario(scenario, what_if)
+            edited = model.edit_scenario(scenario, positions.what_if())
         except InputError as error:
             show_problems(error, "These slider values do not make a valid scenario:")
             return
+        starting_run(run_cache_key(edited.run, replications, seed))
         remember_edit(scenario, edited.measured, edited.patch)
         if edited.patch:
             # Drawn only when opened: the browser's highlighter costs it about 0.5 s of processor
@@ -459,10 +451,8 @@ def workbench(scenario: Scenario) -> None:
         except InputError as error:
             show_problems(error, "This scenario is not simulated:")
             return
-        measured_key = model.run_key(edited.measured, replications, seed)
-        # one measured run per key, so that its SLA part and its whole summary are measured once
         measured = cached(
-            ("measured", measured_key), lambda: model.remeasure(results, edited.measured)
+            measured_key(edited, replications, seed), lambda: measured_sla(results, edited)
         )
         # the SLA table first; the OLA, team and availability figures after it is shown
         head = measured.sla_summary()
@@ -525,6 +515,54 @@ def workbench(scenario: Scenario) -> None:
         with files:
             downloads(edited, measured, head)
             brief(edited, replications, seed, confidence)
+    make_ahead(scenario, sid, positions, replications, seed)
+
+
+def measured_key(edited: model.EditedScenario, replications: int, seed: int) -> tuple[str, str]:
+    return ("measured", model.run_key(edited.measured, replications, seed))
+
+
+def measured_sla(results: Results, edited: model.EditedScenario) -> Results:
+    """The run measured against the edited targets, its SLA part measured: one per key, so
+    that its SLA part and its whole summary are measured once."""
+    measured = model.remeasure(results, edited.measured)
+    measured.sla_summary()
+    return measured
+
+
+def make_ahead(
+    scenario: Scenario, sid: str, positions: model.Positions, replications: int, seed: int
+) -> None:
+    """Runs, and SLA tables, for the positions a user is likely to pick next — one step either
+    side of the slider last moved (the volume slider at first) — made while the workers are
+    idle, so that the next move finds its table ready (docs/app.md, "How fast a slider
+    answers")."""
+    previous = st.session_state.get(f"{sid}:positions")
+    st.session_state[f"{sid}:positions"] = positions.values
+    moved = st.session_state.get(f"{sid}:moved", ("volume", 1))
+    if previous is not None:
+        changed = [a for a, v in positions.values.items() if previous.get(a, v) != v]
+        if len(changed) == 1:
+            axis = changed[0]
+            moved = (axis, 1 if positions.values[axis] > previous[axis] else -1)
+    st.session_state[f"{sid}:moved"] = moved
+    if not anticipating():
+        return
+    figures = shared_cache()
+    jobs = []
+    for neighbour in positions.neighbours(*moved):
+        try:
+            edited = model.edit_scenario(scenario, positions.what_if(neighbour))
+        except InputError:
+            continue  # not a scenario: nobody can ask for it
+
+        def then(results: Results, edited: model.EditedScenario = edited) -> Results:
+            return figures.get_or_compute(
+                measured_key(edited, replications, seed), lambda: measured_sla(results, edited)
+            )
+
+        jobs.append(run_ahead(edited.run, replications, seed, then))
+    anticipate(jobs)
 
 
 def period_tab(head: dict[str, Any], labels: list[str]) -> None:

@@ -10,7 +10,9 @@ workbench shows comes from here and is testable without a browser.
   scenarios: ``run`` (what is simulated) and ``measured`` (``run`` with the edited targets, which
   are measured but never change the simulation) — so moving a target re-measures a cached run
   instead of simulating again. Only values that differ from the scenario go into the patch: an
-  untouched workbench is the scenario itself.
+  untouched workbench is the scenario itself. :class:`Positions` holds where the Scenario page's
+  sliders stand and makes the what-if of those positions or of a neighbouring one the same way,
+  so that a run made ahead for the next step has the key of the run the slider gives there.
 - :func:`check_run` is the guard a shared server needs: the visit guard of
   :func:`simkit.runner.check_size` plus a budget for the whole run (visits × replications).
 - The ``*_rows``/``*_table`` functions turn results into plain rows for tables and charts; every
@@ -56,13 +58,16 @@ from simkit.app_model.run import (
     simulate_run,
 )
 from simkit.app_model.whatif import (
+    STEP,
     Controls,
     EditedScenario,
+    Positions,
     ServiceControl,
     TargetControl,
     TeamControl,
     WhatIf,
     edit_scenario,
+    exact,
     scenario_controls,
     what_if_patch,
     with_custom_change,
@@ -75,10 +80,12 @@ __all__ = [
     "MAX_REPLICATIONS",
     "RUN_VISIT_BUDGET",
     "SEARCH_VISIT_BUDGET",
+    "STEP",
     "AvailabilityWhatIf",
     "ComponentControl",
     "Controls",
     "EditedScenario",
+    "Positions",
     "ServiceControl",
     "TargetControl",
     "TeamControl",
@@ -90,6 +97,7 @@ __all__ = [
     "component_controls",
     "edit_scenario",
     "estimate_table",
+    "exact",
     "flat_row",
     "fmt_hours",
     "handling_fit_rows",

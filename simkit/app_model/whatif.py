@@ -19,13 +19,16 @@ from simkit.scenario.overlay import merge_patch
 from simkit.units import format_duration
 
 __all__ = [
+    "STEP",
     "Controls",
     "EditedScenario",
+    "Positions",
     "ServiceControl",
     "TargetControl",
     "TeamControl",
     "WhatIf",
     "edit_scenario",
+    "exact",
     "scenario_controls",
     "what_if_patch",
     "with_custom_change",
@@ -176,6 +179,75 @@ class WhatIf:
     handle: Mapping[str, float] = field(default_factory=dict)
     pause: Mapping[str, float] = field(default_factory=dict)
     targets: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+
+# -- where the sliders stand ---------------------------------------------------------------------
+
+
+def exact(shown: float, default: float, own: float) -> float:
+    """The scenario's own value ``own`` while the widget stands at ``default`` (``own`` rounded to
+    the widget's step), else the widget's value: an untouched widget changes nothing."""
+    return own if shown == default else shown
+
+
+STEP: dict[str, Any] = {"volume": 5, "growth": 1, "agents": 1, "handle": 0.05, "pause": 1}
+"""The step of each kind of slider that changes what is simulated (in the slider's own unit:
+percent, agents, multiplier). The Scenario page makes runs ahead one step either side of the
+slider last moved (:meth:`Positions.neighbours`)."""
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Where the sliders that change what is simulated stand, by axis (``volume``,
+    ``growth:<service>``, ``agents:<team>:<line>``, ``handle:<team>``, ``pause:<team>``), as the
+    sliders give them, with their ranges; and the targets chosen. :meth:`what_if` makes the
+    what-if of these positions or of a neighbouring one, the same way for both."""
+
+    controls: Controls
+    values: dict[str, Any]
+    ranges: dict[str, tuple[Any, Any]]
+    targets: dict[str, tuple[float, float]]
+
+    def what_if(self, moved: dict[str, Any] | None = None) -> WhatIf:
+        """The what-if of these positions, with the axes in ``moved`` at the values given."""
+        at = {**self.values, **(moved or {})}
+        growth = {}
+        for service in self.controls.services:
+            default = round(service.growth * 100)
+            value = at[f"growth:{service.service}"]
+            growth[service.service] = exact(value / 100, default / 100, service.growth)
+        agents = {
+            team.team: {line: int(at[f"agents:{team.team}:{line}"]) for line, _ in team.roster}
+            for team in self.controls.teams
+            if team.roster
+        }
+        handle = {t.team: round(float(at[f"handle:{t.team}"]), 6) for t in self.controls.teams}
+        pause = {}
+        for team in self.controls.teams:
+            if team.pause is not None:
+                default = round(team.pause * 100)
+                value = at[f"pause:{team.team}"]
+                pause[team.team] = exact(value / 100, default / 100, team.pause)
+        return WhatIf(
+            volume=at["volume"] / 100,
+            growth=growth,
+            agents=agents,
+            handle=handle,
+            pause=pause,
+            targets=self.targets,
+        )
+
+    def neighbours(self, axis: str, direction: int) -> list[dict[str, Any]]:
+        """The positions one step from here along ``axis`` — first in ``direction``, then back —
+        and two steps in ``direction``, inside the slider's range."""
+        step = STEP[axis.split(":")[0]]
+        low, high = self.ranges[axis]
+        out = []
+        for steps in (direction, -direction, 2 * direction):
+            value = round(self.values[axis] + steps * step, 2)
+            if low <= value <= high:
+                out.append({axis: value})
+        return out
 
 
 def _slider_problem(message: str, fix: str, path: str) -> InputError:
