@@ -15,8 +15,9 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,7 +32,7 @@ from simkit.scenario.models import MAX_SEED
 
 MAX_UPLOAD_BYTES = 1_000_000
 """Largest scenario upload accepted (the uploader's own limit is 1 MB too)."""
-RUN_ENTRIES = 8
+RUN_ENTRIES = 10
 """Simulation runs (their tables: tens of MB each) kept in memory for every session to reuse,
 with room for the runs made ahead (:class:`Anticipator`)."""
 FIGURE_ENTRIES = 64
@@ -287,14 +288,16 @@ class ResultCache:
     """A small least-recently-used cache keyed by content, safe across sessions' threads.
 
     Values are kept as the objects they are (never pickled); the same key computed by two
-    sessions at once is computed once.
+    sessions at once is computed once. A key's lock lives while someone holds or waits for it:
+    a computation that fails leaves it to the next in line, who computes again.
     """
 
     def __init__(self, entries: int) -> None:
         self.entries = entries
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
-        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._key_locks: dict[Hashable, tuple[threading.Lock, list[int]]] = {}
+        """Key -> its lock and how many hold or wait for it."""
 
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
@@ -303,27 +306,32 @@ class ResultCache:
                 return self._values[key]
         return None
 
+    def holds(self, key: Hashable) -> bool:
+        """Whether ``key`` is cached, without counting as a use of it."""
+        with self._lock:
+            return key in self._values
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        with lock:
-            hit = self.get(key)
-            if hit is not None:
-                return hit  # type: ignore[no-any-return]
-            try:
+            lock, users = self._key_locks.setdefault(key, (threading.Lock(), [0]))
+            users[0] += 1
+        try:
+            with lock:
+                hit = self.get(key)
+                if hit is not None:
+                    return hit  # type: ignore[no-any-return]
                 value = compute()
-            except BaseException:
-                with self._lock:  # nothing kept: neither is its lock
-                    if key not in self._values:
-                        self._key_locks.pop(key, None)
-                raise
+                with self._lock:
+                    self._values[key] = value
+                    self._values.move_to_end(key)
+                    while len(self._values) > self.entries:
+                        self._values.popitem(last=False)
+                return value
+        finally:
             with self._lock:
-                self._values[key] = value
-                self._values.move_to_end(key)
-                while len(self._values) > self.entries:
-                    old, _ = self._values.popitem(last=False)
-                    self._key_locks.pop(old, None)
-            return value
+                users[0] -= 1
+                if not users[0]:
+                    del self._key_locks[key]
 
 
 class Withdrawn(Exception):
@@ -352,9 +360,14 @@ class Anticipator:
     (:meth:`want`: the positions one step either side of the slider last moved); the thread makes
     those runs in turn, skipping any already cached, at most ``limit`` runs per wish, and keeps
     them in ``runs`` like any other run: the same scenario, replications and seed give the same
-    numbers whoever made them. Anything a user asks for comes first (:meth:`make_way`): waiting
-    jobs are dropped and the running one is withdrawn, unless it is making the very run asked
-    for — then the page waits for it rather than starting again.
+    numbers whoever made them.
+
+    Anything a user asks for comes first. While any user's computation is under way
+    (:meth:`serving`) nothing is made ahead: the run being made is withdrawn — it stops when
+    its next replication ends — and the next waits. A page about to need a run
+    (:meth:`make_way`) drops the jobs waiting and withdraws the running one, unless it is making
+    the very run asked for: then the page waits for it, and the run is the page's — nobody
+    withdraws it any more.
     """
 
     def __init__(self, runs: ResultCache) -> None:
@@ -364,6 +377,10 @@ class Anticipator:
         self._ready = threading.Condition(self._lock)
         self._queue: list[Job] = []
         self._running: Hashable | None = None
+        self._claimed = False
+        """Whether a page waits for the run being made (it is then no longer withdrawn)."""
+        self._serving = 0
+        """Users' computations under way."""
         self._withdraw = threading.Event()
         self._thread: threading.Thread | None = None
         self._wish = 0
@@ -379,7 +396,7 @@ class Anticipator:
             self._queue = list(jobs)
             self._limit = limit
             self._wish += 1
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._loop, name="simkit-anticipation", daemon=True
                 )
@@ -387,11 +404,26 @@ class Anticipator:
             self._ready.notify()
 
     def make_way(self, key: Hashable | None = None) -> None:
-        """A user's computation (for the run ``key``, if it is one) is about to start."""
+        """A page is about to need the run ``key`` (or, with no key, the workers)."""
         with self._lock:
             self._queue = []
-            if self._running is not None and self._running != key:
+            if self._running is not None and self._running == key:
+                self._claimed = True
+            elif not self._claimed:
                 self._withdraw.set()
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Around a user's computation: nothing is made ahead until it ends."""
+        self.make_way()
+        with self._lock:
+            self._serving += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._serving -= 1
+                self._ready.notify()
 
     def idle(self) -> bool:
         """Whether no job is running or waiting."""
@@ -406,34 +438,40 @@ class Anticipator:
         made = wish = 0
         while True:
             with self._lock:
-                while not self._queue:
+                while not self._queue or self._serving:
                     self._ready.wait()
                 if wish != self._wish:
                     made, wish = 0, self._wish
                 job = self._queue.pop(0)
-                cached = self.runs.get(job.key)
-                if cached is None and made >= self._limit:
+                cached = self.runs.holds(job.key)
+                if not cached and made >= self._limit:
                     continue
                 self._running = job.key
+                self._claimed = False
                 self._withdraw.clear()
             try:
-                if cached is None:
-                    cached = self.runs.get_or_compute(job.key, lambda job=job: job.run(self._check))
+                if cached:
+                    value = self.runs.get(job.key)
+                else:
+                    value = self.runs.get_or_compute(job.key, lambda job=job: job.run(self._check))
                     made += 1
                     self.made += 1
-                if job.then is not None and not self._withdraw.is_set():
-                    job.then(cached)  # also for a run already made: its figures may not be
+                if value is not None and job.then is not None and not self._withdraw.is_set():
+                    job.then(value)  # also for a run already made: its figures may not be
             except Exception:  # withdrawn, refused or failed: it was only ever a guess
                 pass
             finally:
                 with self._lock:
                     self._running = None
+                    self._claimed = False
 
 
 @st.cache_resource(show_spinner=False)
 def shared_cache(kind: str = "figures") -> ResultCache:
-    """The process-wide cache of ``kind``: ``"runs"`` (simulation results) or ``"figures"``."""
-    return ResultCache(RUN_ENTRIES if kind == "runs" else FIGURE_ENTRIES)
+    """The process-wide cache of ``kind``: ``"runs"`` (simulation results), ``"measured"`` (runs
+    measured against edited targets: they share the run's tables, and hold them once the run
+    is dropped, so they are kept no longer than runs are) or ``"figures"``."""
+    return ResultCache(RUN_ENTRIES if kind in ("runs", "measured") else FIGURE_ENTRIES)
 
 
 ANTICIPATE_RUNS = 2
@@ -441,10 +479,13 @@ ANTICIPATE_RUNS = 2
 
 
 def anticipate_limit() -> int:
-    """Runs made ahead after each slider move: ``SIMKIT_APP_ANTICIPATE`` (0 turns it off) or
+    """Runs made ahead after each slider move: ``SIMKIT_APP_ANTICIPATE`` — a whole number, 0
+    (or any value that is not a whole number, such as ``off``) turning it off — or, unset,
     :data:`ANTICIPATE_RUNS`."""
-    setting = os.environ.get("SIMKIT_APP_ANTICIPATE", "")
-    return int(setting) if setting.isdigit() else ANTICIPATE_RUNS
+    setting = os.environ.get("SIMKIT_APP_ANTICIPATE", "").strip()
+    if not setting:
+        return ANTICIPATE_RUNS
+    return int(setting) if setting.isdigit() else 0
 
 
 @st.cache_resource(show_spinner=False)
@@ -486,12 +527,24 @@ def _pool(workers: int) -> Executor:
     return pool
 
 
-def executor() -> Executor | None:
-    """Worker processes for the runs (``SIMKIT_APP_WORKERS``, default: up to 2 cores), shared by
-    every session so the server never runs more at once; ``None`` runs in the page's thread."""
+def workers() -> int:
+    """Worker processes for the runs: ``SIMKIT_APP_WORKERS``, default up to 2 cores."""
     setting = os.environ.get("SIMKIT_APP_WORKERS")
-    workers = int(setting) if setting and setting.isdigit() else min(2, os.cpu_count() or 1)
-    return _pool(workers) if workers > 1 else None
+    return int(setting) if setting and setting.isdigit() else min(2, os.cpu_count() or 1)
+
+
+def executor() -> Executor | None:
+    """The worker processes (:func:`workers`), shared by every session so the server never runs
+    more at once; ``None`` (one worker or none) runs in the page's thread."""
+    count = workers()
+    return _pool(count) if count > 1 else None
+
+
+def in_flight() -> int:
+    """Replications of one run handed to the workers at once: one more than the workers keeps
+    them all busy, and a run given up part way leaves no more than that behind (a process pool
+    cannot take back what it has handed out)."""
+    return workers() + 1
 
 
 def with_progress(
@@ -519,8 +572,8 @@ def with_progress(
             bar.progress(done / max(total, 1), text=f"{label}: {done} of {total}")
 
     def computing() -> T:
-        anticipator().make_way()  # what a user asks for comes before any run made ahead
-        return compute(progress)
+        with anticipator().serving():  # what a user asks for comes before any run made ahead
+            return compute(progress)
 
     try:
         return cache.get_or_compute(key, computing)
@@ -551,11 +604,16 @@ def run_ahead(
 ) -> Job:
     """The run of ``scenario`` as :func:`simulated` makes it, as a :class:`Job` to make ahead;
     ``then(results)`` prepares what the page makes of it next."""
-    pool = executor()
+    pool, window = executor(), in_flight()
 
     def run(progress: Callable[[int, int], None]) -> Results:
         return simulate_run(
-            scenario, replications=replications, seed=seed, executor=pool, progress=progress
+            scenario,
+            replications=replications,
+            seed=seed,
+            executor=pool,
+            progress=progress,
+            in_flight=window,
         )
 
     return Job(run_cache_key(scenario, replications, seed), run, then)
@@ -579,6 +637,7 @@ def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
             seed=seed,
             executor=executor(),
             progress=progress,
+            in_flight=in_flight(),
         ),
         kind="runs",
     )

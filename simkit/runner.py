@@ -14,7 +14,7 @@ import pickle
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -333,9 +333,15 @@ def simulate(
     executor: Executor | None = None,
     progress: Progress | None = None,
     max_visits: int = DEFAULT_MAX_VISITS,
+    in_flight: int | None = None,
 ) -> Results:
     """Run ``scenario``'s replications (serially, or on any ``concurrent.futures.Executor``)
-    and return the tables and figures. Same seed → same numbers whatever the executor."""
+    and return the tables and figures. Same seed → same numbers whatever the executor.
+
+    ``in_flight`` bounds the replications handed to the executor at once (``None``: all of them
+    at the start). A process pool cannot take back a replication it has handed to a worker, so
+    a run given up part way (a progress callback raising) leaves at most ``in_flight`` behind;
+    one more than the workers keeps every worker busy."""
     n = scenario.replications if replications is None else int(replications)
     if n < 1:
         raise InputError.single(
@@ -351,19 +357,30 @@ def simulate(
                 progress(k + 1, n)
     else:
         shipped = _ShippedScenario.of(scenario)
-        futures: list[Future[ReplicationOutcome]] = [
-            executor.submit(_run_shipped, shipped, s, k, n) for k in range(n)
-        ]
+        waiting = iter(range(n))
+        running: set[Future[ReplicationOutcome]] = set()
+
+        def submit_next() -> None:
+            k = next(waiting, None)
+            if k is not None:
+                running.add(executor.submit(_run_shipped, shipped, s, k, n))
+
+        for _ in range(n if in_flight is None else max(1, in_flight)):
+            submit_next()
         try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                outcomes.append(future.result())
-                if progress is not None:
-                    progress(done, n)
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    running.discard(future)
+                    outcomes.append(future.result())
+                    submit_next()
+                    if progress is not None:
+                        progress(len(outcomes), n)
         except BaseException:
             # The caller gave up (a progress callback raised, as a page does when its user
             # moves on, or the run was interrupted): replications not yet started are
             # withdrawn, so that the workers are free for whatever comes next.
-            for future in futures:
+            for future in running:
                 future.cancel()
             raise
     outcomes.sort(key=lambda o: o.replication)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -95,8 +97,6 @@ def test_result_cache_keeps_nothing_of_a_failed_computation() -> None:
 
 
 def _wait(condition: Any, timeout_s: float = 10.0) -> None:
-    import time
-
     deadline = time.monotonic() + timeout_s
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -138,8 +138,6 @@ def test_anticipator_makes_way_for_what_a_user_asks_for() -> None:
     """A user's computation withdraws the run being made ahead and drops the waiting ones,
     leaving nothing in the cache; one for the very run being made ahead lets it finish."""
     pytest.importorskip("streamlit")
-    import threading
-
     from app import app_support
 
     cache = app_support.ResultCache(entries=8)
@@ -194,5 +192,119 @@ def test_anticipation_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert app_support.anticipate_limit() == app_support.ANTICIPATE_RUNS
     monkeypatch.setenv("SIMKIT_APP_ANTICIPATE", "0")
     assert app_support.anticipate_limit() == 0
-    monkeypatch.setenv("SIMKIT_APP_ANTICIPATE", "lots")
-    assert app_support.anticipate_limit() == app_support.ANTICIPATE_RUNS
+    monkeypatch.setenv("SIMKIT_APP_ANTICIPATE", "5")
+    assert app_support.anticipate_limit() == 5
+    for off in ("off", "false", "-1"):  # whatever else someone writes to turn it off
+        monkeypatch.setenv("SIMKIT_APP_ANTICIPATE", off)
+        assert app_support.anticipate_limit() == 0
+
+
+def test_result_cache_hands_a_failed_key_to_the_next_in_line_only() -> None:
+    """When a computation fails while others wait for the same key, the next in line computes it
+    and everyone after waits for that one: the key is never computed twice at once (a withdrawn
+    run made ahead fails this way while a page waits for it)."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    cache = app_support.ResultCache(entries=4)
+    running: list[str] = []
+    most = [0]
+    first_started = threading.Event()
+    let_first_fail = threading.Event()
+    results: dict[str, Any] = {}
+
+    def compute(name: str) -> Any:
+        running.append(name)
+        most[0] = max(most[0], len(running))
+        try:
+            if name == "first":
+                first_started.set()
+                let_first_fail.wait(10)
+                raise RuntimeError("withdrawn")
+            time.sleep(0.2)
+            return name
+        finally:
+            running.remove(name)
+
+    def user(name: str) -> None:
+        try:
+            results[name] = cache.get_or_compute("x", lambda: compute(name))
+        except RuntimeError as error:
+            results[name] = error
+
+    first = threading.Thread(target=user, args=("first",))
+    first.start()
+    first_started.wait(10)
+    second = threading.Thread(target=user, args=("second",))
+    second.start()
+    time.sleep(0.05)  # the second waits for the key
+    let_first_fail.set()
+    time.sleep(0.05)  # the second computes now; a third arrives meanwhile
+    third = threading.Thread(target=user, args=("third",))
+    third.start()
+    for thread in (first, second, third):
+        thread.join(10)
+    assert isinstance(results["first"], RuntimeError)
+    assert results["second"] == results["third"] == "second"
+    assert most[0] == 1
+    assert not cache._key_locks
+
+
+def test_nothing_is_made_ahead_while_a_user_computes() -> None:
+    """While a user's computation is under way the run being made ahead is withdrawn and the
+    next does not start; it starts once the computation ends."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    cache = app_support.ResultCache(entries=8)
+    started: list[str] = []
+    running = threading.Event()
+
+    def job(key: str, slow: bool = False) -> Any:
+        def run(progress: Any) -> str:
+            started.append(key)
+            running.set()
+            while slow:  # a run reporting replications until it is withdrawn
+                progress(0, 20)
+                time.sleep(0.01)
+            return key
+
+        return app_support.Job(key, run)
+
+    anticipator = app_support.Anticipator(cache)
+    anticipator.want([job("a", slow=True), job("b")], limit=5)
+    running.wait(10)
+    with anticipator.serving():
+        _wait(lambda: anticipator._running is None)  # "a" withdrawn
+        anticipator.want([job("c")], limit=5)  # another session's wish, meanwhile
+        time.sleep(0.1)
+        assert started == ["a"] and cache.get("a") is None
+    _wait(anticipator.idle)
+    assert started == ["a", "c"] and cache.get("c") == "c"
+
+
+def test_a_run_a_page_waits_for_is_not_withdrawn() -> None:
+    """Once a page waits for the run being made ahead, another user's computation does not
+    withdraw it: the page would otherwise wait for the time already spent and a whole run."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    cache = app_support.ResultCache(entries=8)
+    started = threading.Event()
+    release = threading.Event()
+
+    def run(progress: Any) -> str:
+        started.set()
+        while not release.is_set():
+            progress(0, 20)
+            release.wait(0.01)
+        return "made ahead"
+
+    anticipator = app_support.Anticipator(cache)
+    anticipator.want([app_support.Job("k", run)], limit=1)
+    started.wait(10)
+    anticipator.make_way("k")  # a page needs exactly this run
+    with anticipator.serving():  # another session computes something else meanwhile
+        release.set()
+        assert cache.get_or_compute("k", lambda: "again") == "made ahead"
+    _wait(anticipator.idle)

@@ -75,7 +75,9 @@ def test_same_seed_same_numbers_serial_and_processes() -> None:
     serial = simulate(scenario).summary()
     with ProcessPoolExecutor(max_workers=2) as pool:
         pooled = simulate(scenario, executor=pool).summary()
+        windowed = simulate(scenario, executor=pool, in_flight=3).summary()
     assert json.dumps(serial, sort_keys=True) == json.dumps(pooled, sort_keys=True)
+    assert json.dumps(serial, sort_keys=True) == json.dumps(windowed, sort_keys=True)
     other = simulate(scenario, seed=8).summary()
     assert json.dumps(other["sla"]) != json.dumps(serial["sla"])
 
@@ -179,6 +181,17 @@ def test_progress_that_raises_withdraws_pending_replications() -> None:
         simulate(small(), replications=8, executor=pool, progress=give_up)
     pool.shutdown()
     assert len(pool.futures) == 8
+    assert pool.futures[0].done() and not pool.futures[0].cancelled()
+    assert all(future.cancelled() for future in pool.futures[1:])
+
+    # With a bound on the replications in flight, only that many (and the one handed on when
+    # the first ended) were ever handed to the executor: a process pool cannot take back one
+    # it has given a worker, so nothing more is left behind.
+    pool = OneAtATime()
+    with pytest.raises(_GaveUp):
+        simulate(small(), replications=8, executor=pool, progress=give_up, in_flight=2)
+    pool.shutdown()
+    assert len(pool.futures) == 3
     assert pool.futures[0].done() and not pool.futures[0].cancelled()
     assert all(future.cancelled() for future in pool.futures[1:])
 

@@ -451,7 +451,7 @@ def workbench(scenario: Scenario) -> None:
         except InputError as error:
             show_problems(error, "This scenario is not simulated:")
             return
-        measured = cached(
+        measured = shared_cache("measured").get_or_compute(
             measured_key(edited, replications, seed), lambda: measured_sla(results, edited)
         )
         # the SLA table first; the OLA, team and availability figures after it is shown
@@ -548,7 +548,7 @@ def make_ahead(
     st.session_state[f"{sid}:moved"] = moved
     if not anticipating():
         return
-    figures = shared_cache()
+    measured = shared_cache("measured")
     jobs = []
     for neighbour in positions.neighbours(*moved):
         try:
@@ -557,7 +557,7 @@ def make_ahead(
             continue  # not a scenario: nobody can ask for it
 
         def then(results: Results, edited: model.EditedScenario = edited) -> Results:
-            return figures.get_or_compute(
+            return measured.get_or_compute(
                 measured_key(edited, replications, seed), lambda: measured_sla(results, edited)
             )
 

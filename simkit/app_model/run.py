@@ -117,11 +117,17 @@ def simulate_run(
     seed: int,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    in_flight: int | None = None,
 ) -> Results:
-    """:func:`check_run`, then :func:`simkit.runner.simulate`."""
+    """:func:`check_run`, then :func:`simkit.runner.simulate` (``in_flight``: see there)."""
     check_run(scenario, replications)
     return simulate(
-        scenario, replications=replications, seed=seed, executor=executor, progress=progress
+        scenario,
+        replications=replications,
+        seed=seed,
+        executor=executor,
+        progress=progress,
+        in_flight=in_flight,
     )
 
 
