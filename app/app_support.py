@@ -26,7 +26,7 @@ import streamlit as st
 from simkit.app_model import DEFAULT_REPLICATIONS, MAX_REPLICATIONS, run_key, simulate_run
 from simkit.errors import InputError
 from simkit.resources import example_scenarios
-from simkit.runner import Results, warm_up
+from simkit.runner import Results, replications_in_flight, warm_up
 from simkit.scenario import Scenario, load_scenario, parse_scenario
 from simkit.scenario.models import MAX_SEED
 
@@ -224,7 +224,7 @@ def default_replications() -> int:
     """Replications of a run until the user changes them: ``SIMKIT_APP_REPLICATIONS`` or
     :data:`simkit.app_model.DEFAULT_REPLICATIONS`."""
     setting = os.environ.get("SIMKIT_APP_REPLICATIONS", "")
-    if setting.isdigit() and 2 <= int(setting) <= MAX_REPLICATIONS:
+    if setting.isdecimal() and 2 <= int(setting) <= MAX_REPLICATIONS:
         return int(setting)
     return DEFAULT_REPLICATIONS
 
@@ -292,8 +292,10 @@ class ResultCache:
     a computation that fails leaves it to the next in line, who computes again.
     """
 
-    def __init__(self, entries: int) -> None:
+    def __init__(self, entries: int, on_evict: Callable[[Hashable], None] | None = None) -> None:
         self.entries = entries
+        self.on_evict = on_evict
+        """Called with each key dropped to make room (outside the cache's lock)."""
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, tuple[threading.Lock, list[int]]] = {}
@@ -305,6 +307,12 @@ class ResultCache:
                 self._values.move_to_end(key)
                 return self._values[key]
         return None
+
+    def discard(self, drop: Callable[[Hashable], bool]) -> None:
+        """Drop every entry whose key ``drop`` picks."""
+        with self._lock:
+            for key in [k for k in self._values if drop(k)]:
+                del self._values[key]
 
     def holds(self, key: Hashable) -> bool:
         """Whether ``key`` is cached, without counting as a use of it."""
@@ -324,8 +332,12 @@ class ResultCache:
                 with self._lock:
                     self._values[key] = value
                     self._values.move_to_end(key)
+                    evicted = []
                     while len(self._values) > self.entries:
-                        self._values.popitem(last=False)
+                        evicted.append(self._values.popitem(last=False)[0])
+                for old in evicted:
+                    if self.on_evict is not None:
+                        self.on_evict(old)
                 return value
         finally:
             with self._lock:
@@ -366,8 +378,8 @@ class Anticipator:
     (:meth:`serving`) nothing is made ahead: the run being made is withdrawn — it stops when
     its next replication ends — and the next waits. A page about to need a run
     (:meth:`make_way`) drops the jobs waiting and withdraws the running one, unless it is making
-    the very run asked for: then the page waits for it, and the run is the page's — nobody
-    withdraws it any more.
+    the very run asked for. A page waiting for that run (:meth:`waiting_for`) claims it: while
+    it waits, nobody withdraws it.
     """
 
     def __init__(self, runs: ResultCache) -> None:
@@ -406,17 +418,35 @@ class Anticipator:
     def make_way(self, key: Hashable | None = None) -> None:
         """A page is about to need the run ``key`` (or, with no key, the workers)."""
         with self._lock:
-            self._queue = []
-            if self._running is not None and self._running == key:
+            self._make_way(key)
+
+    def _make_way(self, key: Hashable | None) -> None:
+        self._queue = []
+        if self._running is not None and self._running != key and not self._claimed:
+            self._withdraw.set()
+
+    @contextmanager
+    def waiting_for(self, key: Hashable) -> Iterator[None]:
+        """Around a page's wait for the run ``key``: if that is the run being made ahead, it is
+        claimed — not withdrawn, even if it was asked to stop — until the wait ends."""
+        with self._lock:
+            claim = self._running is not None and self._running == key
+            if claim:
                 self._claimed = True
-            elif not self._claimed:
-                self._withdraw.set()
+                self._withdraw.clear()
+        try:
+            yield
+        finally:
+            if claim:
+                with self._lock:
+                    if self._running == key:
+                        self._claimed = False
 
     @contextmanager
     def serving(self) -> Iterator[None]:
         """Around a user's computation: nothing is made ahead until it ends."""
-        self.make_way()
         with self._lock:
+            self._make_way(None)
             self._serving += 1
         try:
             yield
@@ -468,10 +498,16 @@ class Anticipator:
 
 @st.cache_resource(show_spinner=False)
 def shared_cache(kind: str = "figures") -> ResultCache:
-    """The process-wide cache of ``kind``: ``"runs"`` (simulation results), ``"measured"`` (runs
-    measured against edited targets: they share the run's tables, and hold them once the run
-    is dropped, so they are kept no longer than runs are) or ``"figures"``."""
-    return ResultCache(RUN_ENTRIES if kind in ("runs", "measured") else FIGURE_ENTRIES)
+    """The process-wide cache of ``kind``: ``"runs"`` (simulation results, under
+    :func:`run_cache_key`), ``"measured"`` (runs measured against edited targets, under keys
+    ``("measured", run's key, …)``) or ``"figures"``. A measured run shares its run's tables, and
+    would hold them once the run is dropped: it is dropped with its run."""
+    if kind == "runs":
+        measured = shared_cache("measured")
+        return ResultCache(
+            RUN_ENTRIES, on_evict=lambda run: measured.discard(lambda key: key[1] == run)
+        )
+    return ResultCache(RUN_ENTRIES if kind == "measured" else FIGURE_ENTRIES)
 
 
 ANTICIPATE_RUNS = 2
@@ -485,7 +521,7 @@ def anticipate_limit() -> int:
     setting = os.environ.get("SIMKIT_APP_ANTICIPATE", "").strip()
     if not setting:
         return ANTICIPATE_RUNS
-    return int(setting) if setting.isdigit() else 0
+    return int(setting) if setting.isdecimal() else 0
 
 
 @st.cache_resource(show_spinner=False)
@@ -530,7 +566,7 @@ def _pool(workers: int) -> Executor:
 def workers() -> int:
     """Worker processes for the runs: ``SIMKIT_APP_WORKERS``, default up to 2 cores."""
     setting = os.environ.get("SIMKIT_APP_WORKERS")
-    return int(setting) if setting and setting.isdigit() else min(2, os.cpu_count() or 1)
+    return int(setting) if setting and setting.isdecimal() else min(2, os.cpu_count() or 1)
 
 
 def executor() -> Executor | None:
@@ -571,12 +607,17 @@ def with_progress(
             shown[0] = now
             bar.progress(done / max(total, 1), text=f"{label}: {done} of {total}")
 
+    ahead = anticipator()
+
     def computing() -> T:
-        with anticipator().serving():  # what a user asks for comes before any run made ahead
+        # What a user asks for comes before any run made ahead; replications are handed to the
+        # workers a few at a time, so that little is left behind if the user moves on.
+        with ahead.serving(), replications_in_flight(in_flight()):
             return compute(progress)
 
     try:
-        return cache.get_or_compute(key, computing)
+        with ahead.waiting_for(key):
+            return cache.get_or_compute(key, computing)
     finally:
         bar.empty()
 
@@ -637,7 +678,6 @@ def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
             seed=seed,
             executor=executor(),
             progress=progress,
-            in_flight=in_flight(),
         ),
         kind="runs",
     )

@@ -13,8 +13,10 @@ import math
 import pickle
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ __all__ = [
     "Progress",
     "ReplicationFailure",
     "Results",
+    "replications_in_flight",
     "run_replication",
     "simulate",
     "warm_up",
@@ -325,6 +328,22 @@ def check_size(scenario: Scenario, max_visits: int = DEFAULT_MAX_VISITS) -> floa
     return estimate
 
 
+_IN_FLIGHT: ContextVar[int | None] = ContextVar("simkit_replications_in_flight", default=None)
+
+
+@contextmanager
+def replications_in_flight(limit: int | None) -> Iterator[None]:
+    """Within the block, every :func:`simulate` in this thread (or task) not given ``in_flight``
+    hands an executor at most ``limit`` replications at once. For a caller whose runs happen
+    inside analyses that take an executor but no such setting (targets, optimiser, brief,
+    back-test) — a front end that may give up on them part way."""
+    token = _IN_FLIGHT.set(limit)
+    try:
+        yield
+    finally:
+        _IN_FLIGHT.reset(token)
+
+
 def simulate(
     scenario: Scenario,
     *,
@@ -338,10 +357,11 @@ def simulate(
     """Run ``scenario``'s replications (serially, or on any ``concurrent.futures.Executor``)
     and return the tables and figures. Same seed → same numbers whatever the executor.
 
-    ``in_flight`` bounds the replications handed to the executor at once (``None``: all of them
-    at the start). A process pool cannot take back a replication it has handed to a worker, so
-    a run given up part way (a progress callback raising) leaves at most ``in_flight`` behind;
-    one more than the workers keeps every worker busy."""
+    ``in_flight`` bounds the replications handed to the executor at once (``None``: the bound
+    set by :func:`replications_in_flight`, if any, else all of them at the start). A process
+    pool cannot take back a replication it has handed to a worker, so a run given up part way (a
+    progress callback raising) leaves at most ``in_flight`` behind; one more than the workers
+    keeps every worker busy."""
     n = scenario.replications if replications is None else int(replications)
     if n < 1:
         raise InputError.single(
@@ -359,23 +379,24 @@ def simulate(
         shipped = _ShippedScenario.of(scenario)
         waiting = iter(range(n))
         running: set[Future[ReplicationOutcome]] = set()
+        window = in_flight if in_flight is not None else _IN_FLIGHT.get()
 
         def submit_next() -> None:
             k = next(waiting, None)
             if k is not None:
                 running.add(executor.submit(_run_shipped, shipped, s, k, n))
 
-        for _ in range(n if in_flight is None else max(1, in_flight)):
-            submit_next()
         try:
+            for _ in range(n if window is None else max(1, window)):
+                submit_next()
             while running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     running.discard(future)
                     outcomes.append(future.result())
-                    submit_next()
-                    if progress is not None:
+                    if progress is not None:  # first: a caller giving up now saves one more
                         progress(len(outcomes), n)
+                    submit_next()
         except BaseException:
             # The caller gave up (a progress callback raised, as a page does when its user
             # moves on, or the run was interrupted): replications not yet started are

@@ -308,3 +308,61 @@ def test_a_run_a_page_waits_for_is_not_withdrawn() -> None:
         release.set()
         assert cache.get_or_compute("k", lambda: "again") == "made ahead"
     _wait(anticipator.idle)
+
+
+def test_a_claim_lasts_only_while_a_page_waits() -> None:
+    """A page that claimed the run being made ahead and then moved on (its rerun interrupted
+    before it waited) does not keep that run from being withdrawn; a page that waits for it
+    claims it even after it was asked to stop."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    cache = app_support.ResultCache(entries=8)
+    started = threading.Event()
+    release = threading.Event()
+
+    def run(progress: Any) -> str:
+        started.set()
+        release.wait(10)
+        progress(1, 20)  # raises if the run was withdrawn by then
+        return "made ahead"
+
+    anticipator = app_support.Anticipator(cache)
+    anticipator.want([app_support.Job("k", run)], limit=1)
+    started.wait(10)
+    anticipator.make_way("k")  # a page about to need "k" — and then its user moves on
+    with anticipator.serving():  # the next position's computation
+        release.set()
+        _wait(anticipator.idle)
+    assert cache.get("k") is None  # withdrawn: nobody waited for it
+
+    started.clear()
+    release.clear()
+    anticipator.want([app_support.Job("k", run)], limit=1)
+    started.wait(10)
+    # another session asks the run to stop, but this page waits for exactly this run
+    with anticipator.serving(), anticipator.waiting_for("k"):
+        release.set()
+        assert cache.get_or_compute("k", lambda: "again") == "made ahead"
+    _wait(anticipator.idle)
+
+
+def test_measured_runs_go_with_their_run() -> None:
+    """A run measured against edited targets shares the run's tables: it is dropped when its run
+    is dropped, so the memory held stays within the runs cache's size."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    runs = app_support.shared_cache("runs")
+    measured = app_support.shared_cache("measured")
+    first = ("run", "first")
+    runs.get_or_compute(first, lambda: "tables")
+    measured.get_or_compute(("measured", first, "targets a"), lambda: "a")
+    measured.get_or_compute(("measured", first, "targets b"), lambda: "b")
+    measured.get_or_compute(("measured", ("run", "other"), "targets a"), lambda: "c")
+    for k in range(runs.entries):  # other runs push the first out
+        runs.get_or_compute(("run", k), lambda: "more tables")
+    assert not runs.holds(first)
+    assert not measured.holds(("measured", first, "targets a"))
+    assert not measured.holds(("measured", first, "targets b"))
+    assert measured.holds(("measured", ("run", "other"), "targets a"))

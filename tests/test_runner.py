@@ -17,7 +17,7 @@ import yaml
 
 from simkit.errors import InputError
 from simkit.resources import example_scenarios
-from simkit.runner import Results, simulate
+from simkit.runner import Results, replications_in_flight, simulate
 from simkit.scenario import Scenario, load_scenario, parse_scenario
 
 SMALL = {
@@ -184,16 +184,23 @@ def test_progress_that_raises_withdraws_pending_replications() -> None:
     assert pool.futures[0].done() and not pool.futures[0].cancelled()
     assert all(future.cancelled() for future in pool.futures[1:])
 
-    # With a bound on the replications in flight, only that many (and the one handed on when
-    # the first ended) were ever handed to the executor: a process pool cannot take back one
-    # it has given a worker, so nothing more is left behind.
-    pool = OneAtATime()
-    with pytest.raises(_GaveUp):
-        simulate(small(), replications=8, executor=pool, progress=give_up, in_flight=2)
-    pool.shutdown()
-    assert len(pool.futures) == 3
-    assert pool.futures[0].done() and not pool.futures[0].cancelled()
-    assert all(future.cancelled() for future in pool.futures[1:])
+    # With a bound on the replications in flight — given, or set around the call — only that
+    # many were ever handed to the executor: a process pool cannot take back one it has given a
+    # worker, so nothing more is left behind.
+    for bounded in (True, False):
+        pool = OneAtATime()
+        with pytest.raises(_GaveUp), replications_in_flight(None if bounded else 2):
+            simulate(
+                small(),
+                replications=8,
+                executor=pool,
+                progress=give_up,
+                in_flight=2 if bounded else None,
+            )
+        pool.shutdown()
+        assert len(pool.futures) == 2
+        assert pool.futures[0].done() and not pool.futures[0].cancelled()
+        assert pool.futures[1].cancelled()
 
 
 def test_sla_summary_is_the_sla_part_of_the_summary() -> None:

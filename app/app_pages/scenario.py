@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Hashable
 from typing import Any
 
 import streamlit as st
@@ -518,8 +519,13 @@ def workbench(scenario: Scenario) -> None:
     make_ahead(scenario, sid, positions, replications, seed)
 
 
-def measured_key(edited: model.EditedScenario, replications: int, seed: int) -> tuple[str, str]:
-    return ("measured", model.run_key(edited.measured, replications, seed))
+def measured_key(
+    edited: model.EditedScenario, replications: int, seed: int
+) -> tuple[str, Hashable, str]:
+    """Where the run measured against the edited targets is kept: with its run's key, so that
+    it is dropped with the run (:func:`app_support.shared_cache`)."""
+    run = run_cache_key(edited.run, replications, seed)
+    return ("measured", run, model.run_key(edited.measured, replications, seed))
 
 
 def measured_sla(results: Results, edited: model.EditedScenario) -> Results:
