@@ -227,7 +227,8 @@ def source() -> tuple[History, Scenario | None, str, str] | None:
             "Targets to measure against",
             ["the sample's scenario", "the session's scenario"],
             index=0 if sample else 1,
-            key="calibrate:targets",
+            # one choice per kind of history, so that each starts at its own default
+            key="calibrate:targets:" + ("sample" if sample else "upload"),
             help="Its SLA/OLA targets, calendars and reporting period are copied into the fit.",
         )
     shown = SAMPLE if sample else (upload.name if upload is not None else "")
