@@ -479,3 +479,24 @@ def test_a_neighbour_is_the_run_the_slider_gives_there(
     there = model.edit_scenario(desk, _positions(desk, **{axis: moved}).what_if())
     assert ahead.patch and ahead.patch == there.patch
     assert model.run_key(ahead.run, 20, 7) == model.run_key(there.run, 20, 7)
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "reach"),
+    [
+        ((2027, 2, 1), (2027, 2, 8), "measured"),
+        ((2026, 12, 31), (2027, 1, 2), "measured"),  # across the start of the measured span
+        ((2026, 12, 20), (2027, 1, 1), "unmeasured"),  # the warm-up only (two weeks before)
+        ((2027, 4, 1), (2027, 4, 8), "unmeasured"),  # the drain only (90 days from 1 January)
+        ((2027, 3, 31), (2027, 4, 1), "measured"),  # the last measured day
+        ((2026, 11, 1), (2026, 12, 1), "none"),  # before the warm-up starts
+        ((2028, 1, 1), (2028, 2, 1), "none"),
+    ],
+)
+def test_window_reach_places_a_dated_change_on_the_runs_clock(
+    desk: Scenario, since: tuple[int, int, int], until: tuple[int, int, int], reach: str
+) -> None:
+    """The baseline measures 90 days from 1 January 2027 after a two-week warm-up and before a
+    two-week drain: a dated change acts where its local dates fall on that clock."""
+    window = (dt.date(*since), dt.date(*until))
+    assert model.window_reach(desk, window) == reach

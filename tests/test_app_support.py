@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -283,6 +284,25 @@ def test_nothing_is_made_ahead_while_a_user_computes() -> None:
     assert started == ["a", "c"] and cache.get("c") == "c"
 
 
+def _held_run(
+    polls: bool,
+) -> tuple[threading.Event, threading.Event, Callable[[Callable[[int, int], None]], str]]:
+    """A run made ahead that starts (``started``) and goes on until ``release``: reporting its
+    replications all along (``polls``: withdrawn as soon as asked), or once at the end."""
+    started, release = threading.Event(), threading.Event()
+
+    def run(progress: Callable[[int, int], None]) -> str:
+        started.set()
+        while polls and not release.is_set():
+            progress(0, 20)
+            release.wait(0.01)
+        release.wait(10)
+        progress(1, 20)  # raises if the run was withdrawn by then
+        return "made ahead"
+
+    return started, release, run
+
+
 def test_a_run_a_page_waits_for_is_not_withdrawn() -> None:
     """Once a page waits for the run being made ahead, another user's computation does not
     withdraw it: the page would otherwise wait for the time already spent and a whole run."""
@@ -290,22 +310,14 @@ def test_a_run_a_page_waits_for_is_not_withdrawn() -> None:
     from app import app_support
 
     cache = app_support.ResultCache(entries=8)
-    started = threading.Event()
-    release = threading.Event()
-
-    def run(progress: Any) -> str:
-        started.set()
-        while not release.is_set():
-            progress(0, 20)
-            release.wait(0.01)
-        return "made ahead"
-
+    started, release, run = _held_run(polls=True)
     anticipator = app_support.Anticipator(cache)
     anticipator.want([app_support.Job("k", run)], limit=1)
     started.wait(10)
-    anticipator.make_way("k")  # a page needs exactly this run
-    with anticipator.serving():  # another session computes something else meanwhile
-        release.set()
+    with anticipator.waiting_for("k"):  # a page waits for exactly this run
+        with anticipator.serving():  # another session computes something else meanwhile
+            time.sleep(0.1)  # the run goes on reporting its replications: not withdrawn
+            release.set()
         assert cache.get_or_compute("k", lambda: "again") == "made ahead"
     _wait(anticipator.idle)
 
@@ -318,15 +330,7 @@ def test_a_claim_lasts_only_while_a_page_waits() -> None:
     from app import app_support
 
     cache = app_support.ResultCache(entries=8)
-    started = threading.Event()
-    release = threading.Event()
-
-    def run(progress: Any) -> str:
-        started.set()
-        release.wait(10)
-        progress(1, 20)  # raises if the run was withdrawn by then
-        return "made ahead"
-
+    started, release, run = _held_run(polls=False)
     anticipator = app_support.Anticipator(cache)
     anticipator.want([app_support.Job("k", run)], limit=1)
     started.wait(10)

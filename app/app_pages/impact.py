@@ -105,17 +105,15 @@ def builder(
 
 def window_warning(scenario: Scenario, window: tuple[dt.date, dt.date]) -> str | None:
     """A warning when ``window`` (from inclusive, until exclusive) misses the measured span
-    ``[start, start + horizon)``: outside the whole run too, the change does nothing at all."""
+    (:func:`simkit.app_model.window_reach`): outside the whole run, the change does nothing."""
+    reach = model.window_reach(scenario, window)
+    if reach == "measured":
+        return None
     start = dt.datetime.combine(scenario.start, dt.time())
     end = start + dt.timedelta(hours=scenario.horizon)
-    since, until = (dt.datetime.combine(day, dt.time()) for day in window)
-    if since < end and until > start:
-        return None
     measured = f"{start:%Y-%m-%d %H:%M} until {end:%Y-%m-%d %H:%M}"
     shown = f"{window[0]:%Y-%m-%d} until {window[1]:%Y-%m-%d}"
-    run_start = start - dt.timedelta(hours=scenario.warmup)
-    run_end = end + dt.timedelta(hours=scenario.drain)
-    if until <= run_start or since >= run_end:
+    if reach == "none":
         return (
             f"The dated change's window ({shown}) lies outside the simulated span: it has no "
             f"effect. The figures measure {measured}; move the window inside."

@@ -70,6 +70,7 @@ from simkit.app_model.whatif import (
     exact,
     scenario_controls,
     what_if_patch,
+    window_reach,
     with_custom_change,
     yaml_text,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "target_identity",
     "time_rows",
     "what_if_patch",
+    "window_reach",
     "with_custom_change",
     "yaml_text",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from simkit.engine.compile import RunClock
 from simkit.errors import InputError
 from simkit.scenario import Scenario
 from simkit.scenario.models import PriorityTargets
@@ -31,6 +32,7 @@ __all__ = [
     "exact",
     "scenario_controls",
     "what_if_patch",
+    "window_reach",
     "with_custom_change",
     "yaml_text",
 ]
@@ -407,6 +409,20 @@ def edit_scenario(scenario: Scenario, what_if: WhatIf, *, name: str = "what-if")
     run = scenario.with_patch(run_patch, name=name) if run_patch else scenario
     measured = run.with_patch(target_patch, name=f"{name} targets") if target_patch else run
     return EditedScenario(run, measured, dict(merge_patch(run_patch, target_patch)))
+
+
+def window_reach(scenario: Scenario, window: tuple[dt.date, dt.date]) -> str:
+    """Where a change dated ``window`` (local dates, from inclusive, until exclusive) acts, placed
+    on the run's clock as the run places a windowed change: ``"measured"`` when it overlaps the
+    measured span, ``"unmeasured"`` when it touches only the warm-up or the drain, ``"none"``
+    when it lies outside the simulated run."""
+    clock = RunClock(scenario)
+    since, until = (clock.local_midnight_hours(day) for day in window)
+    if since < clock.horizon_end and until > clock.start:
+        return "measured"
+    if until <= 0.0 or since >= clock.end:
+        return "none"
+    return "unmeasured"
 
 
 def with_custom_change(

@@ -149,6 +149,12 @@ def _copied_targets(
     return out
 
 
+def _split(targets: Mapping[Any, Any], known: Collection[str]) -> tuple[dict[Any, Any], list[str]]:
+    """Targets by priority: those of a ``known`` priority, and the names of the others."""
+    kept = {p: t for p, t in targets.items() if str(p) in known}
+    return kept, [str(p) for p in targets if str(p) not in known]
+
+
 def _known_priority_targets(
     raw: Mapping[str, Any], services: Sequence[str], priorities: Collection[str]
 ) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:
@@ -174,11 +180,10 @@ def _known_priority_targets(
                 f"({', '.join(map(str, spec.get('services') or {})) or 'none'}) is in the history"
             )
             continue
-        targets = spec.get("priorities") or {}
-        absent = [str(p) for p in targets if str(p) not in known]
+        kept, absent = _split(spec.get("priorities") or {}, known)
         if known and absent:
-            spec["priorities"] = {p: t for p, t in targets.items() if str(p) in known}
-            if not spec["priorities"]:
+            spec["priorities"] = kept
+            if not kept:
                 del spec["priorities"]
             dropped.append(
                 f"customer {cname}: targets for priority {', '.join(absent)} of the given "
@@ -187,10 +192,8 @@ def _known_priority_targets(
         customers[cname] = spec
     corporate = raw.get("corporate")
     if corporate and known:
-        targets = corporate.get("priorities") or {}
-        absent = [str(p) for p in targets if str(p) not in known]
+        kept, absent = _split(corporate.get("priorities") or {}, known)
         if absent:
-            kept = {p: t for p, t in targets.items() if str(p) in known}
             corporate = {**corporate, "priorities": kept} if kept else None
             dropped.append(
                 f"corporate level: targets for priority {', '.join(absent)} of the given "
