@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import queue
 import threading
+import weakref
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from simkit.engine.compile import compile_support
+from simkit.engine.support import SupportRun
 from simkit.errors import InputError
-from simkit.resources import example_scenarios
+from simkit.resources import example_scenarios, examples_dir
 from simkit.runner import Results, replications_in_flight, simulate
 from simkit.scenario import Scenario, load_scenario, parse_scenario
+from simkit.streams import Streams, replication_seeds
 
 SMALL = {
     "name": "Small desk",
@@ -472,3 +477,20 @@ def test_components_that_fail_all_the_time_are_refused_before_the_run() -> None:
     with pytest.raises(InputError, match="outage events"):
         check_size(busy)  # the run's own tickets are far below the bound
     assert check_size(load_scenario(desk)) < 100_000
+
+
+def test_a_replication_leaves_nothing_in_memory() -> None:
+    """Once a replication's tables are built, its desks, clock and ledger are garbage. Numpy
+    arrays take no part in garbage collection: a desk's routes (which name desks) kept in an array
+    of objects made every replication's whole run uncollectable, and a long-lived worker grew by
+    megabytes a replication."""
+    scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    streams = Streams(replication_seeds(1, 1)[0])
+    run = SupportRun(compile_support(scenario, streams), streams)
+    assert any(len(rules.routes) > 1 for desk in run.desks for rules in desk.rules)
+    ledger = weakref.ref(run.floor.ledger)
+    records = run.run()
+    assert records.visits.num_rows > 1000
+    del run
+    gc.collect()
+    assert ledger() is None

@@ -44,16 +44,16 @@ Draws = Callable[[], float]
 """Returns the next value of an endless stream."""
 
 
-def _chunks(sampler: Callable[[int], np.ndarray]) -> Iterator[list[float]]:
+def _chunks(sampler: Callable[[int], list[Any]]) -> Iterator[list[Any]]:
     size = _FIRST_CHUNK
     while True:
-        yield sampler(size).tolist()
+        yield sampler(size)
         size = min(2 * size, _LARGEST_CHUNK)
 
 
 def bulk_draws(sampler: Callable[[int], np.ndarray]) -> Callable[[], Any]:
     """Values of ``sampler(n)`` (``n`` independent draws), one per call."""
-    return chain.from_iterable(_chunks(sampler)).__next__
+    return chain.from_iterable(_chunks(lambda n: sampler(n).tolist())).__next__
 
 
 def distribution_draws(distribution: Distribution, rng: np.random.Generator) -> Draws:
@@ -70,17 +70,19 @@ def choice_draws(
     choices: Sequence[T], thresholds: Sequence[float], rng: np.random.Generator
 ) -> Callable[[], T]:
     """One of ``choices`` per call: a uniform draw from ``rng`` picks the choice at
-    ``bisect_right(thresholds, u)`` (mapped a chunk at a time)."""
-    table = np.empty(len(choices), dtype=object)
-    for k, choice in enumerate(choices):
-        table[k] = choice
+    ``bisect_right(thresholds, u)`` (mapped a chunk at a time).
+
+    The choices are looked up in a tuple, never an array of objects: numpy arrays take no part
+    in garbage collection, so choices that lead back to their owner (a desk's routes name the
+    desk) would keep a whole run in memory through one."""
+    table = tuple(choices)
     bounds = np.asarray(thresholds, dtype=np.float64)
 
-    def sample(n: int) -> np.ndarray:
-        picked: np.ndarray = table[np.searchsorted(bounds, rng.random(n), side="right")]
-        return picked
+    def sample(n: int) -> list[T]:
+        picked = np.searchsorted(bounds, rng.random(n), side="right").tolist()
+        return list(map(table.__getitem__, picked))
 
-    pick: Callable[[], T] = bulk_draws(sample)
+    pick: Callable[[], T] = chain.from_iterable(_chunks(sample)).__next__
     return pick
 
 
