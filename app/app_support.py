@@ -32,9 +32,11 @@ from simkit.scenario.models import MAX_SEED
 
 MAX_UPLOAD_BYTES = 1_000_000
 """Largest scenario upload accepted (the uploader's own limit is 1 MB too)."""
-RUN_ENTRIES = 10
+RUN_ENTRIES = 16
 """Simulation runs (their tables: tens of MB each) kept in memory for every session to reuse,
 with room for the runs made ahead (:class:`Anticipator`)."""
+RUN_BYTES = 1 << 30
+"""Most bytes of run tables kept (:func:`run_bytes`): fewer runs are kept where they are large."""
 FIGURE_ENTRIES = 64
 """Derived documents and chart rows (small) kept likewise."""
 PROGRESS_EVERY_S = 1.0
@@ -289,13 +291,27 @@ class ResultCache:
 
     Values are kept as the objects they are (never pickled); the same key computed by two
     sessions at once is computed once. A key's lock lives while someone holds or waits for it:
-    a computation that fails leaves it to the next in line, who computes again.
+    a computation that fails leaves it to the next in line, who computes again. It keeps at most
+    ``entries`` values and, given ``weigh`` (a value's size in bytes), at most ``budget`` bytes
+    of them — always the value stored last.
     """
 
-    def __init__(self, entries: int, on_evict: Callable[[Hashable], None] | None = None) -> None:
+    def __init__(
+        self,
+        entries: int,
+        on_evict: Callable[[Hashable], None] | None = None,
+        *,
+        weigh: Callable[[Any], int] | None = None,
+        budget: int | None = None,
+    ) -> None:
         self.entries = entries
         self.on_evict = on_evict
         """Called with each key dropped to make room (outside the cache's lock)."""
+        self.weigh = weigh
+        self.budget = budget
+        self._weights: dict[Hashable, int] = {}
+        self.weight = 0
+        """Bytes held, as ``weigh`` counts them."""
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, tuple[threading.Lock, list[int]]] = {}
@@ -313,6 +329,7 @@ class ResultCache:
         with self._lock:
             for key in [k for k in self._values if drop(k)]:
                 del self._values[key]
+                self.weight -= self._weights.pop(key, 0)
 
     def holds(self, key: Hashable) -> bool:
         """Whether ``key`` is cached, without counting as a use of it."""
@@ -329,12 +346,21 @@ class ResultCache:
                 if hit is not None:
                     return hit  # type: ignore[no-any-return]
                 value = compute()
+                weight = self.weigh(value) if self.weigh is not None else 0
                 with self._lock:
                     self._values[key] = value
                     self._values.move_to_end(key)
+                    self._weights[key] = weight
+                    self.weight += weight
                     evicted = []
-                    while len(self._values) > self.entries:
-                        evicted.append(self._values.popitem(last=False)[0])
+                    while len(self._values) > self.entries or (
+                        self.budget is not None
+                        and self.weight > self.budget
+                        and len(self._values) > 1
+                    ):
+                        old = self._values.popitem(last=False)[0]
+                        self.weight -= self._weights.pop(old, 0)
+                        evicted.append(old)
                 for old in evicted:
                     if self.on_evict is not None:
                         self.on_evict(old)
@@ -496,6 +522,14 @@ class Anticipator:
                     self._claimed = False
 
 
+def run_bytes(value: Any) -> int:
+    """The bytes of a run's tables (0 for anything else)."""
+    if not isinstance(value, Results):
+        return 0
+    tables = (value.tickets, value.visits, value.pauses, value.team_stats, value.outages)
+    return sum(int(table.nbytes) for table in tables)
+
+
 @st.cache_resource(show_spinner=False)
 def shared_cache(kind: str = "figures") -> ResultCache:
     """The process-wide cache of ``kind``: ``"runs"`` (simulation results, under
@@ -505,12 +539,15 @@ def shared_cache(kind: str = "figures") -> ResultCache:
     if kind == "runs":
         measured = shared_cache("measured")
         return ResultCache(
-            RUN_ENTRIES, on_evict=lambda run: measured.discard(lambda key: key[1] == run)
+            RUN_ENTRIES,
+            on_evict=lambda run: measured.discard(lambda key: key[1] == run),
+            weigh=run_bytes,
+            budget=RUN_BYTES,
         )
     return ResultCache(RUN_ENTRIES if kind == "measured" else FIGURE_ENTRIES)
 
 
-ANTICIPATE_RUNS = 2
+ANTICIPATE_RUNS = 6
 """Runs made ahead after a slider move, while the workers are idle (:class:`Anticipator`)."""
 
 
@@ -644,8 +681,9 @@ def run_ahead(
     scenario: Scenario, replications: int, seed: int, then: Callable[[Results], Any] | None
 ) -> Job:
     """The run of ``scenario`` as :func:`simulated` makes it, as a :class:`Job` to make ahead;
-    ``then(results)`` prepares what the page makes of it next."""
-    pool, window = executor(), in_flight()
+    ``then(results)`` prepares what the page makes of it next. It hands the workers one
+    replication each at a time: withdrawn, it leaves only the replications they are working on."""
+    pool, window = executor(), workers()
 
     def run(progress: Callable[[int, int], None]) -> Results:
         return simulate_run(

@@ -595,14 +595,19 @@ def test_the_next_step_of_the_slider_is_made_ahead(monkeypatch: pytest.MonkeyPat
     expected = model.sla_table(fresh.sla_summary())
     assert shown == {row["SLA"]: row["compliance"] for row in expected}
 
-    # The slider moved last is the one made ahead: here a staffing line, moved down.
+    # The slider moved last is made ahead first: here a staffing line, moved down.
     line = "mon-fri 08:00-18:00"
     at.session_state["what_if_tab"] = "Staff"
     at.run()
     at.slider(key=next(s.key for s in at.slider if s.label == f"apps: {line}")).set_value(5).run()
     assert not at.exception, [e.value for e in at.exception]
     _wait_idle(anticipator)
-    for agents in (4, 3):  # one and two steps on, down
-        what_if = model.WhatIf(volume=0.05, agents={"apps": {line: agents}})
-        edited = model.edit_scenario(desk, what_if)
+    # One step on, down; one step back is the run just shown; then another slider on the
+    # screen, one step up.
+    other = next(s for s in at.slider if s.label != f"apps: {line}")
+    team, other_line = other.label.split(": ", 1)
+    moves: list[dict[str, dict[str, int]]] = [{"apps": {line: 4}}, {"apps": {line: 5}}]
+    moves[1].setdefault(team, {})[other_line] = int(other.value) + 1
+    for agents in moves:
+        edited = model.edit_scenario(desk, model.WhatIf(volume=0.05, agents=agents))
         assert runs.get(("run", model.run_key(edited.run, AHEAD_REPLICATIONS, seed))) is not None

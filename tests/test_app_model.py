@@ -4,6 +4,7 @@ and the rows behind the app's tables, charts and downloads."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import math
@@ -454,6 +455,25 @@ def test_neighbours_are_one_step_either_side_inside_the_range(
     neighbours = positions.neighbours(axis, direction)
     assert [n[axis] for n in neighbours] == expected
     assert all(set(n) == {axis} for n in neighbours)
+
+
+def test_neighbours_then_move_the_other_sliders_on_the_screen(desk: Scenario) -> None:
+    """After the slider last moved (one step on, one back), each other slider on the screen one
+    step up; then the slider last moved two steps on; then the others one step down. A slider
+    not on the screen is never moved, nor one at the end of its range."""
+    positions = dataclasses.replace(
+        _positions(desk, volume=10, **{"growth:payroll": 50}),
+        shown=("volume", "growth:payroll", "growth:workplace"),
+    )
+    growth = positions.values["growth:workplace"]
+    assert positions.neighbours("volume", -1) == [
+        {"volume": 5},
+        {"volume": 15},
+        {"growth:workplace": growth + 1},  # payroll stands at the top of its range
+        {"volume": 0},
+        {"growth:payroll": 49},
+        {"growth:workplace": growth - 1},
+    ]
 
 
 @pytest.mark.parametrize(

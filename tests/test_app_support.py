@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import pytest
+
+from simkit.resources import examples_dir
+from simkit.scenario import load_scenario
 
 
 def test_progress_bar_updates_at_most_once_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -370,3 +373,58 @@ def test_measured_runs_go_with_their_run() -> None:
     assert not measured.holds(("measured", first, "targets a"))
     assert not measured.holds(("measured", first, "targets b"))
     assert measured.holds(("measured", ("run", "other"), "targets a"))
+
+
+def test_a_run_made_ahead_hands_each_worker_one_replication_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run made ahead is withdrawn whenever a user moves elsewhere: it hands the workers no more
+    replications than there are workers, so a withdrawal leaves only those they are working on
+    (a user's own run hands out one more, to keep every worker busy)."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    monkeypatch.setenv("SIMKIT_APP_WORKERS", "3")
+    monkeypatch.setattr(app_support, "executor", lambda: None)
+    handed: list[int | None] = []
+    monkeypatch.setattr(
+        app_support, "simulate_run", lambda *args, in_flight, **kwargs: handed.append(in_flight)
+    )
+    scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    job = app_support.run_ahead(scenario, 20, 1, None)
+    job.run(lambda done, total: None)
+    assert handed == [3] and app_support.in_flight() == 4
+
+
+def test_result_cache_keeps_within_its_byte_budget() -> None:
+    """Runs of a large scenario are large: the runs cache holds at most its budget of bytes,
+    dropping the least recently used first (with what goes with them), and always keeps the run
+    stored last, however large."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    dropped: list[Hashable] = []
+    cache = app_support.ResultCache(10, dropped.append, weigh=len, budget=10)
+    for key, value in (("a", "xxxx"), ("b", "xxxx"), ("c", "xx")):
+        cache.get_or_compute(key, lambda value=value: value)
+    assert cache.weight == 10 and not dropped
+    cache.get("a")  # used: "b" is now the least recently used
+    cache.get_or_compute("d", lambda: "xxx")
+    assert dropped == ["b"] and cache.weight == 9
+    cache.get_or_compute("e", lambda: "x" * 50)
+    assert dropped == ["b", "c", "a", "d"] and cache.holds("e") and cache.weight == 50
+    cache.discard(lambda key: key == "e")
+    assert cache.weight == 0
+
+
+def test_the_runs_cache_weighs_a_run_by_its_tables() -> None:
+    """A run weighs at least its tables' bytes; anything else in the cache weighs nothing."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+    from simkit.runner import simulate
+
+    scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    results = simulate(scenario, replications=1, seed=1)
+    tables = (results.tickets, results.visits, results.pauses, results.team_stats)
+    assert app_support.run_bytes(results) >= sum(t.nbytes for t in tables) > 0
+    assert app_support.run_bytes("not a run") == 0

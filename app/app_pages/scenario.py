@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 from app_support import (
     anticipate,
+    anticipate_limit,
     anticipating,
     cached,
     current_scenario,
@@ -148,7 +149,11 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
     )
     values: dict[str, Any] = {}
     ranges: dict[str, tuple[Any, Any]] = {"volume": (-50, 100)}
+    shown: list[str] = []
+    """The simulated axes whose sliders are drawn, in order (the runs made ahead move them)."""
     with demand:
+        if demand.open is not False:
+            shown += ["volume", *(f"growth:{s.service}" for s in controls.services)]
         values["volume"] = kept_widget(
             demand.open,
             f"{sid}:volume",
@@ -187,6 +192,8 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
             for line, n in team.roster:
                 axis = f"agents:{team.team}:{line}"
                 ranges[axis] = spanning(0, max(10, 3 * n), n)
+                if staffing.open is not False:
+                    shown.append(axis)
                 values[axis] = kept_widget(
                     staffing.open,
                     f"{sid}:{axis}",
@@ -202,6 +209,10 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
     with handling:
         for team in controls.teams:
             ranges[f"handle:{team.team}"] = (0.5, 2.0)
+            if handling.open is not False:
+                shown.append(f"handle:{team.team}")
+                if team.pause is not None:
+                    shown.append(f"pause:{team.team}")
             values[f"handle:{team.team}"] = kept_widget(
                 handling.open,
                 f"{sid}:handle:{team.team}",
@@ -301,7 +312,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
                 help="The share of reporting periods a promise must hold in.",
             ),
         )
-    positions = model.Positions(controls, values, ranges, chosen)
+    positions = model.Positions(controls, values, ranges, chosen, tuple(shown))
     return positions, int(replications), int(seed), confidence / 100
 
 
@@ -540,9 +551,9 @@ def make_ahead(
     scenario: Scenario, sid: str, positions: model.Positions, replications: int, seed: int
 ) -> None:
     """Runs, and SLA tables, for the positions a user is likely to pick next — one step either
-    side of the slider last moved (the volume slider at first) — made while the workers are
-    idle, so that the next move finds its table ready (docs/app.md, "How fast a slider
-    answers")."""
+    side of the slider last moved (the volume slider at first), then of the other sliders on the
+    screen — made while the workers are idle, so that the next move finds its table ready
+    (docs/app.md, "How fast a slider answers")."""
     previous = st.session_state.get(f"{sid}:positions")
     st.session_state[f"{sid}:positions"] = positions.values
     moved = st.session_state.get(f"{sid}:moved", ("volume", 1))
@@ -554,9 +565,11 @@ def make_ahead(
     st.session_state[f"{sid}:moved"] = moved
     if not anticipating():
         return
-    measured = shared_cache("measured")
-    jobs = []
+    measured, runs = shared_cache("measured"), shared_cache("runs")
+    jobs, new = [], 0
     for neighbour in positions.neighbours(*moved):
+        if new >= anticipate_limit():
+            break  # as many as will be made: the rest need not be worked out
         try:
             edited = model.edit_scenario(scenario, positions.what_if(neighbour))
         except InputError:
@@ -567,7 +580,9 @@ def make_ahead(
                 measured_key(edited, replications, seed), lambda: measured_sla(results, edited)
             )
 
-        jobs.append(run_ahead(edited.run, replications, seed, then))
+        job = run_ahead(edited.run, replications, seed, then)
+        new += not runs.holds(job.key)
+        jobs.append(job)
     anticipate(jobs)
 
 

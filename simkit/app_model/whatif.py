@@ -195,7 +195,7 @@ def exact(shown: float, default: float, own: float) -> float:
 STEP: dict[str, Any] = {"volume": 5, "growth": 1, "agents": 1, "handle": 0.05, "pause": 1}
 """The step of each kind of slider that changes what is simulated (in the slider's own unit:
 percent, agents, multiplier). The Scenario page makes runs ahead one step either side of the
-slider last moved (:meth:`Positions.neighbours`)."""
+slider last moved and of the other sliders on the screen (:meth:`Positions.neighbours`)."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,8 @@ class Positions:
     values: dict[str, Any]
     ranges: dict[str, tuple[Any, Any]]
     targets: dict[str, tuple[float, float]]
+    shown: tuple[str, ...] = ()
+    """The axes whose sliders are on the screen (the open tab's), in the order shown."""
 
     def what_if(self, moved: dict[str, Any] | None = None) -> WhatIf:
         """The what-if of these positions, with the axes in ``moved`` at the values given."""
@@ -240,15 +242,21 @@ class Positions:
         )
 
     def neighbours(self, axis: str, direction: int) -> list[dict[str, Any]]:
-        """The positions one step from here along ``axis`` — first in ``direction``, then back —
-        and two steps in ``direction``, inside the slider's range."""
-        step = STEP[axis.split(":")[0]]
-        low, high = self.ranges[axis]
+        """The positions a user is likely to pick next, most likely first, each one slider moved
+        inside its range: ``axis`` (the slider last moved) one step in ``direction``, then one
+        back; every other slider on the screen (:attr:`shown`) one step up; ``axis`` two steps
+        in ``direction``; every other slider on the screen one step down."""
+        others = [other for other in self.shown if other != axis]
+        moves = [(axis, direction), (axis, -direction)]
+        moves += [(other, 1) for other in others]
+        moves += [(axis, 2 * direction)]
+        moves += [(other, -1) for other in others]
         out = []
-        for steps in (direction, -direction, 2 * direction):
-            value = round(self.values[axis] + steps * step, 2)
+        for moved, steps in moves:
+            low, high = self.ranges[moved]
+            value = round(self.values[moved] + steps * STEP[moved.split(":")[0]], 2)
             if low <= value <= high:
-                out.append({axis: value})
+                out.append({moved: value})
         return out
 
 
