@@ -350,8 +350,8 @@ class ResultCache:
                 with self._lock:
                     self._values[key] = value
                     self._values.move_to_end(key)
+                    self.weight += weight - self._weights.get(key, 0)
                     self._weights[key] = weight
-                    self.weight += weight
                     evicted = []
                     while len(self._values) > self.entries or (
                         self.budget is not None
@@ -395,7 +395,8 @@ class Anticipator:
     """Makes the runs a user is likely to ask for next while the workers are idle.
 
     One background thread for the whole server. A page states what it expects next
-    (:meth:`want`: the positions one step either side of the slider last moved); the thread makes
+    (:meth:`want`: the positions one step from the sliders on the screen, the slider last moved
+    first); the thread makes
     those runs in turn, skipping any already cached, at most ``limit`` runs per wish, and keeps
     them in ``runs`` like any other run: the same scenario, replications and seed give the same
     numbers whoever made them.
@@ -573,10 +574,20 @@ def anticipating() -> bool:
     return executor() is not None and anticipate_limit() > 0
 
 
-def anticipate(jobs: list[Job]) -> None:
-    """Make ``jobs`` ahead while the workers are idle (where :func:`anticipating`)."""
+def ahead_limit(shown: Results) -> int:
+    """New runs to make ahead after the run ``shown``: :func:`anticipate_limit`, but no more than
+    the runs cache holds besides ``shown`` and the run shown before it, by count and by bytes
+    (each run made ahead taken to be as large as ``shown``), so that runs made ahead never push
+    out the run on the screen."""
+    room = min(RUN_ENTRIES, RUN_BYTES // max(1, run_bytes(shown))) - 2
+    return max(0, min(anticipate_limit(), room))
+
+
+def anticipate(jobs: list[Job], limit: int) -> None:
+    """Make ``jobs`` ahead while the workers are idle (where :func:`anticipating`), at most
+    ``limit`` new runs."""
     if anticipating():
-        anticipator().want(jobs, anticipate_limit())
+        anticipator().want(jobs, limit)
 
 
 WORKER_NICENESS = 10

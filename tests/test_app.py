@@ -602,8 +602,8 @@ def test_the_next_step_of_the_slider_is_made_ahead(monkeypatch: pytest.MonkeyPat
     at.slider(key=next(s.key for s in at.slider if s.label == f"apps: {line}")).set_value(5).run()
     assert not at.exception, [e.value for e in at.exception]
     _wait_idle(anticipator)
-    # One step on, down; one step back is the run just shown; then another slider on the
-    # screen, one step up.
+    # One step on, down; one step back is the run shown before this move, made already; then
+    # another slider on the screen, one step up.
     other = next(s for s in at.slider if s.label != f"apps: {line}")
     team, other_line = other.label.split(": ", 1)
     moves: list[dict[str, dict[str, int]]] = [{"apps": {line: 4}}, {"apps": {line: 5}}]

@@ -415,6 +415,11 @@ def test_result_cache_keeps_within_its_byte_budget() -> None:
     assert dropped == ["b", "c", "a", "d"] and cache.holds("e") and cache.weight == 50
     cache.discard(lambda key: key == "e")
     assert cache.weight == 0
+    # A value stored again (None reads as missing, so it is computed again) is weighed once.
+    nothing = app_support.ResultCache(10, weigh=lambda value: 3)
+    for _ in range(2):
+        nothing.get_or_compute("n", lambda: None)
+    assert nothing.weight == 3
 
 
 def test_the_runs_cache_weighs_a_run_by_its_tables() -> None:
@@ -428,3 +433,29 @@ def test_the_runs_cache_weighs_a_run_by_its_tables() -> None:
     tables = (results.tickets, results.visits, results.pauses, results.team_stats)
     assert app_support.run_bytes(results) >= sum(t.nbytes for t in tables) > 0
     assert app_support.run_bytes("not a run") == 0
+
+
+def test_runs_made_ahead_leave_room_for_the_run_on_the_screen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each run made ahead takes room in the runs cache: no more are made than fit beside the run
+    on the screen and the one before it, counting each as large as the run on the screen, so
+    that they never push it out. Unlimited room leaves the setting as it is."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+    from simkit.runner import simulate
+
+    scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    shown = simulate(scenario, replications=1, seed=1)
+    size = app_support.run_bytes(shown)
+    monkeypatch.delenv("SIMKIT_APP_ANTICIPATE", raising=False)
+    assert app_support.ahead_limit(shown) == app_support.ANTICIPATE_RUNS  # the baseline: room
+    monkeypatch.setattr(app_support, "RUN_BYTES", 5 * size)
+    assert app_support.ahead_limit(shown) == 3
+    monkeypatch.setattr(app_support, "RUN_BYTES", size)
+    assert app_support.ahead_limit(shown) == 0
+    monkeypatch.setattr(app_support, "RUN_BYTES", 100 * size)
+    monkeypatch.setattr(app_support, "RUN_ENTRIES", 4)
+    assert app_support.ahead_limit(shown) == 2
+    monkeypatch.setenv("SIMKIT_APP_ANTICIPATE", "1")
+    assert app_support.ahead_limit(shown) == 1

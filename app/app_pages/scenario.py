@@ -11,8 +11,8 @@ from typing import Any
 
 import streamlit as st
 from app_support import (
+    ahead_limit,
     anticipate,
-    anticipate_limit,
     anticipating,
     cached,
     current_scenario,
@@ -527,7 +527,7 @@ def workbench(scenario: Scenario) -> None:
         with files:
             downloads(edited, measured, head)
             brief(edited, replications, seed, confidence)
-    make_ahead(scenario, sid, positions, replications, seed)
+    make_ahead(scenario, sid, positions, replications, seed, results)
 
 
 def measured_key(
@@ -548,12 +548,17 @@ def measured_sla(results: Results, edited: model.EditedScenario) -> Results:
 
 
 def make_ahead(
-    scenario: Scenario, sid: str, positions: model.Positions, replications: int, seed: int
+    scenario: Scenario,
+    sid: str,
+    positions: model.Positions,
+    replications: int,
+    seed: int,
+    shown: Results,
 ) -> None:
     """Runs, and SLA tables, for the positions a user is likely to pick next — one step either
     side of the slider last moved (the volume slider at first), then of the other sliders on the
     screen — made while the workers are idle, so that the next move finds its table ready
-    (docs/app.md, "How fast a slider answers")."""
+    (docs/app.md, "How fast a slider answers"). ``shown``: the run on the screen."""
     previous = st.session_state.get(f"{sid}:positions")
     st.session_state[f"{sid}:positions"] = positions.values
     moved = st.session_state.get(f"{sid}:moved", ("volume", 1))
@@ -565,10 +570,11 @@ def make_ahead(
     st.session_state[f"{sid}:moved"] = moved
     if not anticipating():
         return
+    limit = ahead_limit(shown)
     measured, runs = shared_cache("measured"), shared_cache("runs")
     jobs, new = [], 0
     for neighbour in positions.neighbours(*moved):
-        if new >= anticipate_limit():
+        if new >= limit or len(jobs) >= 2 * limit:
             break  # as many as will be made: the rest need not be worked out
         try:
             edited = model.edit_scenario(scenario, positions.what_if(neighbour))
@@ -583,7 +589,7 @@ def make_ahead(
         job = run_ahead(edited.run, replications, seed, then)
         new += not runs.holds(job.key)
         jobs.append(job)
-    anticipate(jobs)
+    anticipate(jobs, limit)
 
 
 def period_tab(head: dict[str, Any], labels: list[str]) -> None:
