@@ -396,10 +396,9 @@ class Anticipator:
 
     One background thread for the whole server. A page states what it expects next
     (:meth:`want`: the positions one step from the sliders on the screen, the slider last moved
-    first); the thread makes
-    those runs in turn, skipping any already cached, at most ``limit`` runs per wish, and keeps
-    them in ``runs`` like any other run: the same scenario, replications and seed give the same
-    numbers whoever made them.
+    first); the thread makes those runs in turn, skipping any already cached, at most ``limit``
+    runs per wish, and keeps them in ``runs`` like any other run: the same scenario,
+    replications and seed give the same numbers whoever made them.
 
     Anything a user asks for comes first. While any user's computation is under way
     (:meth:`serving`) nothing is made ahead: the run being made is withdrawn — it stops when
