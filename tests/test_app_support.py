@@ -422,31 +422,35 @@ def test_result_cache_keeps_within_its_byte_budget() -> None:
     assert nothing.weight == 3
 
 
-def test_the_runs_cache_weighs_a_run_by_its_tables() -> None:
+@pytest.fixture(scope="module")
+def one_run() -> Any:
+    """One replication of the baseline, as the runs cache holds it."""
+    from simkit.runner import simulate
+
+    return simulate(load_scenario(examples_dir() / "corporate_service_desk.yaml"), replications=1)
+
+
+def test_the_runs_cache_weighs_a_run_by_its_tables(one_run: Any) -> None:
     """A run weighs at least its tables' bytes; anything else in the cache weighs nothing."""
     pytest.importorskip("streamlit")
     from app import app_support
-    from simkit.runner import simulate
 
-    scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml")
-    results = simulate(scenario, replications=1, seed=1)
+    results = one_run
     tables = (results.tickets, results.visits, results.pauses, results.team_stats)
     assert app_support.run_bytes(results) >= sum(t.nbytes for t in tables) > 0
     assert app_support.run_bytes("not a run") == 0
 
 
 def test_runs_made_ahead_leave_room_for_the_run_on_the_screen(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, one_run: Any
 ) -> None:
     """Each run made ahead takes room in the runs cache: no more are made than fit beside the run
     on the screen and the one before it, counting each as large as the run on the screen, so
     that they never push it out. Unlimited room leaves the setting as it is."""
     pytest.importorskip("streamlit")
     from app import app_support
-    from simkit.runner import simulate
 
-    scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml")
-    shown = simulate(scenario, replications=1, seed=1)
+    shown = one_run
     size = app_support.run_bytes(shown)
     monkeypatch.delenv("SIMKIT_APP_ANTICIPATE", raising=False)
     assert app_support.ahead_limit(shown) == app_support.ANTICIPATE_RUNS  # the baseline: room
