@@ -17,16 +17,22 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+from streamlit.runtime.scriptrunner_utils.script_run_context import (
+    get_run_yield_check,
+    get_script_run_ctx,
+)
 
 from simkit.app_model import DEFAULT_REPLICATIONS, MAX_REPLICATIONS, run_key, simulate_run
 from simkit.errors import InputError
 from simkit.resources import example_scenarios
-from simkit.runner import Results, replications_in_flight, warm_up
+from simkit.runner import ReplicationOutcome, Results, replications_in_flight, warm_up
 from simkit.scenario import Scenario, load_scenario, parse_scenario
 from simkit.scenario.models import MAX_SEED
 
@@ -43,6 +49,9 @@ PROGRESS_EVERY_S = 1.0
 """Seconds between two updates of a progress bar. The bar shows at once; a run of the baseline
 (about a second) then ends before its first update. Each update costs the browser a redraw of
 the page, processor time the workers need when they share its cores."""
+WAIT_POLL_S = 0.05
+"""While a page waits for a run someone else is making (a run made ahead, or another session's
+run of the same scenario), how often it checks whether its user has moved on."""
 QUIET_MOTION_CSS = """
 .stElementContainer[data-stale="true"], [data-testid="stTabs"] [role="tablist"] {
   transition-duration: 0s !important;
@@ -105,16 +114,37 @@ def use_calibrated(scenario: Scenario) -> None:
     st.session_state["example_choice"] = CALIBRATED
 
 
+UPLOADED = "uploaded: "
+"""The picker's label of an uploaded scenario starts with this."""
+
+
 def scenario_picker() -> None:
     """Sidebar: a bundled example, the scenario calibrated on the Calibrate page, or an
-    uploaded scenario; the choice is this session's only."""
+    uploaded scenario; the choice is this session's only.
+
+    The latest choice wins: a new upload is picked as it arrives, and stays in the list while
+    the file is in the uploader, so that picking an example (or *Use as the session's scenario*
+    on the Calibrate page) never leaves an upload silently in force, and the upload can be
+    picked again."""
     examples: dict[str, str | None] = dict(_examples())
     calibrated: Scenario | None = st.session_state.get("calibrated_scenario")
     if calibrated is not None:
         examples[CALIBRATED] = None
+    options = list(examples)
+    pending = st.session_state.get("upload")  # the uploader's file, as the browser last sent it
+    uploaded: str | None = None
+    if pending is not None:
+        uploaded = f"{UPLOADED}{pending.name}"
+        options.append(uploaded)
+        arrived = (pending.name, pending.file_id)
+        if st.session_state.get("upload_arrived") != arrived:
+            st.session_state["upload_arrived"] = arrived
+            st.session_state["example_choice"] = uploaded
+    if st.session_state.get("example_choice") not in options:
+        st.session_state["example_choice"] = options[0]
     with st.sidebar:
         st.header("Scenario")
-        choice = st.selectbox("Start from", list(examples), key="example_choice")
+        choice = st.selectbox("Start from", options, key="example_choice")
         upload = st.file_uploader(
             "…or upload a scenario (YAML)",
             type=["yaml", "yml"],
@@ -124,7 +154,7 @@ def scenario_picker() -> None:
             "write the values into the scenario instead.",
         )
     st.session_state["scenario_error"] = None
-    if upload is not None:
+    if upload is not None and choice == uploaded:
         # Read once per upload, not on every rerun of the page: a large scenario takes seconds.
         data = upload.getvalue()
         identity = (upload.name, hashlib.blake2b(data, digest_size=16).hexdigest())
@@ -336,12 +366,26 @@ class ResultCache:
         with self._lock:
             return key in self._values
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+    def get_or_compute(
+        self,
+        key: Hashable,
+        compute: Callable[[], T],
+        *,
+        waiting: Callable[[], None] | None = None,
+    ) -> T:
+        """The value under ``key``, computed now if it is not cached. While someone else
+        computes it, ``waiting()`` is called every :data:`WAIT_POLL_S`: it may raise to stop
+        waiting (the computation goes on and its value is kept)."""
         with self._lock:
             lock, users = self._key_locks.setdefault(key, (threading.Lock(), [0]))
             users[0] += 1
         try:
-            with lock:
+            if waiting is not None:
+                while not lock.acquire(timeout=WAIT_POLL_S):
+                    waiting()
+            else:
+                lock.acquire()
+            try:
                 hit = self.get(key)
                 if hit is not None:
                     return hit  # type: ignore[no-any-return]
@@ -365,6 +409,8 @@ class ResultCache:
                     if self.on_evict is not None:
                         self.on_evict(old)
                 return value
+            finally:
+                lock.release()
         finally:
             with self._lock:
                 users[0] -= 1
@@ -547,6 +593,55 @@ def shared_cache(kind: str = "figures") -> ResultCache:
     return ResultCache(RUN_ENTRIES if kind == "measured" else FIGURE_ENTRIES)
 
 
+PARTIAL_RUNS = 4
+"""Runs given up part way whose finished replications are kept (:class:`PartialRuns`)."""
+
+
+class PartialRuns:
+    """The replications already made of runs given up part way — a page whose user moved on, a
+    run made ahead that was withdrawn — so that the same run asked for again makes only the rest
+    (:func:`simkit.runner.simulate`'s ``finished``). Kept by run key for the ``runs`` runs used
+    last; a run's part is dropped once the whole run is in the runs cache."""
+
+    def __init__(self, runs: int) -> None:
+        self.runs = runs
+        self._parts: OrderedDict[Hashable, dict[int, ReplicationOutcome]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, key: Hashable) -> dict[int, ReplicationOutcome]:
+        """The replications made so far of the run ``key`` (filled in by the run)."""
+        with self._lock:
+            part = self._parts.setdefault(key, {})
+            self._parts.move_to_end(key)
+            while len(self._parts) > self.runs:
+                self._parts.popitem(last=False)
+            return part
+
+    def drop(self, key: Hashable) -> None:
+        with self._lock:
+            self._parts.pop(key, None)
+
+    def held(self) -> int:
+        """Replications kept, over all runs."""
+        with self._lock:
+            return sum(len(part) for part in self._parts.values())
+
+
+@st.cache_resource(show_spinner=False)
+def partial_runs() -> PartialRuns:
+    """The server's :class:`PartialRuns`."""
+    return PartialRuns(PARTIAL_RUNS)
+
+
+def whole_run(key: Hashable, run: Callable[[dict[int, ReplicationOutcome]], Results]) -> Results:
+    """``run(finished)`` for the run ``key``, resuming from the replications kept of it
+    (:func:`partial_runs`); once it is whole, they are no longer kept apart."""
+    parts = partial_runs()
+    results = run(parts.of(key))
+    parts.drop(key)
+    return results
+
+
 ANTICIPATE_RUNS = 6
 """Runs made ahead after a slider move, while the workers are idle (:class:`Anticipator`)."""
 
@@ -630,6 +725,40 @@ def in_flight() -> int:
     return workers() + 1
 
 
+def moved_on() -> None:
+    """Stop this run of the page here if its user has moved on, so that a user pressing a key
+    several times waits for the last position only. A page calls it where it waits without
+    drawing anything: after each replication of its run, and while it waits for a run someone
+    else makes.
+
+    - Another page opened, or the whole page asked to run again: Streamlit's own yield point
+      (which every ``st`` call passes through) raises its rerun or stop exception.
+    - A widget of the running fragment changed again: Streamlit lets a fragment's run finish
+      before the next (:func:`_rerun_waiting`). This starts the fragment again at once, with
+      the newest values (``st.rerun(scope="fragment")``). The page's elements stay on the
+      screen until the new run draws over them.
+
+    Nothing happens outside a page's run, or while the whole page runs (Streamlit then reruns
+    the fragment once the page is drawn)."""
+    check = get_run_yield_check()
+    if check is None:
+        return
+    check()
+    if _rerun_waiting():
+        # refused during a run of the whole page, not of a fragment: that run finishes first
+        with suppress(StreamlitAPIException):
+            st.rerun(scope="fragment")
+
+
+def _rerun_waiting() -> bool:
+    """Whether the browser has asked for another run of this session's page or of one of its
+    fragments since this run began. Streamlit keeps this in its script requests' state, which
+    it has no public accessor for; tests pin it (tests/test_app_support.py)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    requests = getattr(ctx, "script_requests", None)
+    return getattr(requests, "_state", None) is ScriptRequestType.RERUN
+
+
 def with_progress(
     label: str,
     key: Hashable,
@@ -647,6 +776,7 @@ def with_progress(
     shown = [time.monotonic()]
 
     def progress(done: int, total: int) -> None:
+        moved_on()  # at each replication: a user who moved on waits for no more of this run
         # At most a few updates a second: each one makes the browser redraw the page, which on
         # a small server costs the workers processor time.
         now = time.monotonic()
@@ -664,7 +794,7 @@ def with_progress(
 
     try:
         with ahead.waiting_for(key):
-            return cache.get_or_compute(key, computing)
+            return cache.get_or_compute(key, computing, waiting=moved_on)
     finally:
         bar.empty()
 
@@ -694,18 +824,23 @@ def run_ahead(
     ``then(results)`` prepares what the page makes of it next. It hands the workers one
     replication each at a time: withdrawn, it leaves only the replications they are working on."""
     pool, window = executor(), workers()
+    key = run_cache_key(scenario, replications, seed)
 
     def run(progress: Callable[[int, int], None]) -> Results:
-        return simulate_run(
-            scenario,
-            replications=replications,
-            seed=seed,
-            executor=pool,
-            progress=progress,
-            in_flight=window,
+        return whole_run(
+            key,
+            lambda finished: simulate_run(
+                scenario,
+                replications=replications,
+                seed=seed,
+                executor=pool,
+                progress=progress,
+                in_flight=window,
+                finished=finished,
+            ),
         )
 
-    return Job(run_cache_key(scenario, replications, seed), run, then)
+    return Job(key, run, then)
 
 
 def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
@@ -720,12 +855,16 @@ def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
     return with_progress(
         f"Simulating {replications} replications",
         key,
-        lambda progress: simulate_run(
-            scenario,
-            replications=replications,
-            seed=seed,
-            executor=executor(),
-            progress=progress,
+        lambda progress: whole_run(
+            key,
+            lambda finished: simulate_run(
+                scenario,
+                replications=replications,
+                seed=seed,
+                executor=executor(),
+                progress=progress,
+                finished=finished,
+            ),
         ),
         kind="runs",
     )
@@ -733,4 +872,4 @@ def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
 
 def cached(key: Hashable, compute: Callable[[], T]) -> T:
     """A derived figure (measurement, chart rows) cached by content key."""
-    return shared_cache().get_or_compute(key, compute)
+    return shared_cache("figures").get_or_compute(key, compute)

@@ -16,7 +16,10 @@ one step either side of the slider last moved, then one step of each other slide
 - **another slider, after a pause** — the volume and a growth slider in turn, after the same
   pause: the move finds its run made too, when the pause was long enough to make it;
 - **another slider, at once** — the same, pressed as soon as the table is on the screen: no run
-  has been made ahead yet, so the run starts at the key press.
+  has been made ahead yet, so the run starts at the key press;
+- **three quick presses** — one slider pressed three times, 250 ms apart (a user stepping
+  through positions): timed from the last press to the last table drawn. The page stops each
+  run it no longer needs at its next replication and starts the next position's at once.
 
 Needs Debian's chromium and playwright (:mod:`scripts.browser`); prints a note without them.
 Ratios are against the first view of the page (opening it until its first simulated table,
@@ -47,6 +50,37 @@ PAUSE_MS = 4000
 the table, and the page makes its runs ahead (about 1 s of both cores a run)."""
 AT_ONCE_MS = 300
 """Pause before a key press "at once": the table is on the screen, nothing is made ahead yet."""
+PRESSES = 3
+PRESS_GAP_MS = 250
+"""Quick presses: how many, and the time between two."""
+QUIET_MS = 2500
+"""After quick presses, the page is taken to have drawn its last table once it has been
+settled this long."""
+
+DRAWS = """
+() => {
+  // Every frame that draws, under the simulated table's heading, a table cell the table on the
+  // screen before the first press did not hold (as WATCH does for one press), noted as the end
+  // of that frame in the page's own clock. The last such frame is the last table drawn.
+  const heading = (start) =>
+    [...document.querySelectorAll("h4")].some((h) => h.textContent.startsWith(start));
+  window.__draws = { before: undefined, frames: [], pending: false };
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    const d = window.__draws;
+    if (d.before !== undefined && !d.before.has(String(text)) && !d.pending
+        && this.canvas.closest('[data-testid="stDataFrame"]')
+        && heading("Simulated SLA table")) {
+      d.pending = true;
+      requestAnimationFrame(() => setTimeout(() => {
+        d.frames.push(performance.now());
+        d.pending = false;
+      }));
+    }
+    return fillText.call(this, text, ...rest);
+  };
+}
+"""
 
 WATCH = """
 () => {
@@ -128,6 +162,36 @@ def _move(page: Any, slider: Any, pause_ms: int = PAUSE_MS) -> tuple[float | Non
     return (estimate - t["press"]) / 1000, table
 
 
+def _presses(page: Any, slider: Any) -> float:
+    """Seconds from the last of :data:`PRESSES` quick key presses, after a pause, to the last
+    simulated table drawn (the one of the position reached)."""
+    _settled(page)
+    page.wait_for_timeout(PAUSE_MS)
+    slider.focus()
+    page.evaluate(
+        """() => {
+          const cells = document.querySelectorAll("[role=gridcell], [role=columnheader]");
+          window.__draws.before = new Set([...cells].map((c) => c.textContent));
+          window.__draws.frames = [];
+        }"""
+    )
+    last = 0.0
+    for k in range(PRESSES):
+        if k:
+            page.wait_for_timeout(PRESS_GAP_MS)
+        slider.press("ArrowRight")
+        last = page.evaluate("() => performance.now()")
+    page.wait_for_timeout(500)  # the page has taken up the last press
+    _settled(page)
+    page.wait_for_timeout(QUIET_MS)
+    _settled(page)
+    frames = page.evaluate("() => window.__draws.frames")
+    page.evaluate("() => { window.__draws.before = undefined; }")
+    if not frames:
+        raise RuntimeError("no new simulated table was drawn after the presses")
+    return (max(frames) - last) / 1000
+
+
 def _table_result(name: str, tables: list[float], first_view: float) -> BenchResult:
     table = statistics.median(tables)
     detail = ", ".join(f"{t:.2f}" for t in tables)
@@ -152,6 +216,7 @@ def run() -> list[BenchResult]:
     ahead: list[float] = []
     other: list[float] = []
     cold: list[float] = []
+    quick: list[float] = []
     first_view = float("nan")
     with tempfile.TemporaryDirectory() as folder:
         env = {"SIMKIT_APP_REPLICATIONS": str(REPLICATIONS), "SIMKIT_APP_WORKERS": "2"}
@@ -178,6 +243,9 @@ def run() -> list[BenchResult]:
                     cold.append(table_s)
                     if estimate_s is not None:
                         estimates.append(estimate_s)
+                page.evaluate(DRAWS)
+                for k in range(MOVES):  # three quick presses of one slider
+                    quick.append(_presses(page, (growth, volume)[k % 2]))
             finally:
                 browser.close()
     estimate = statistics.median(estimates) if estimates else float("nan")
@@ -193,6 +261,9 @@ def run() -> list[BenchResult]:
         _table_result("app in chromium: one step on -> table", ahead, first_view),
         _table_result("app in chromium: other slider, after a pause -> table", other, first_view),
         _table_result("app in chromium: other slider, at once -> table", cold, first_view),
+        _table_result(
+            f"app in chromium: {PRESSES} quick presses, last -> table", quick, first_view
+        ),
     ]
 
 

@@ -13,7 +13,7 @@ import math
 import pickle
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -353,6 +353,7 @@ def simulate(
     progress: Progress | None = None,
     max_visits: int = DEFAULT_MAX_VISITS,
     in_flight: int | None = None,
+    finished: MutableMapping[int, ReplicationOutcome] | None = None,
 ) -> Results:
     """Run ``scenario``'s replications (serially, or on any ``concurrent.futures.Executor``)
     and return the tables and figures. Same seed → same numbers whatever the executor.
@@ -361,7 +362,13 @@ def simulate(
     set by :func:`replications_in_flight`, if any, else all of them at the start). A process
     pool cannot take back a replication it has handed to a worker, so a run given up part way (a
     progress callback raising) leaves at most ``in_flight`` behind; one more than the workers
-    keeps every worker busy."""
+    keeps every worker busy.
+
+    ``finished`` keeps a run's replications across calls: replications already in it are not
+    made again, and each one made is added as it finishes — also one still running when a run
+    is given up. A caller that may give up a run and ask for it again passes the same mapping
+    both times, for the same scenario, replications and seed only (replication *k* is the same
+    whoever made it)."""
     n = scenario.replications if replications is None else int(replications)
     if n < 1:
         raise InputError.single(
@@ -369,29 +376,40 @@ def simulate(
         )
     s = scenario.seed if seed is None else int(seed)
     check_size(scenario, max_visits)
-    outcomes: list[ReplicationOutcome] = []
+    made = finished if finished is not None else {}
+    outcomes = [made[k] for k in range(n) if k in made]
+    to_make = [k for k in range(n) if k not in made]
     if executor is None:
-        for k in range(n):
-            outcomes.append(run_replication(scenario, s, k, n))
+        for k in to_make:
+            made[k] = outcome = run_replication(scenario, s, k, n)
+            outcomes.append(outcome)
             if progress is not None:
-                progress(k + 1, n)
+                progress(len(outcomes), n)
     else:
         shipped = _ShippedScenario.of(scenario)
-        waiting = iter(range(n))
+        waiting = iter(to_make)
         running: set[Future[ReplicationOutcome]] = set()
         window = in_flight if in_flight is not None else _IN_FLIGHT.get()
+
+        def keep(future: Future[ReplicationOutcome]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                outcome = future.result()
+                made[outcome.replication] = outcome
 
         def submit_next() -> None:
             k = next(waiting, None)
             if k is not None:
-                running.add(executor.submit(_run_shipped, shipped, s, k, n))
+                future = executor.submit(_run_shipped, shipped, s, k, n)
+                if finished is not None:  # kept even if the caller gives up before it ends
+                    future.add_done_callback(keep)
+                running.add(future)
 
         try:
             for _ in range(n if window is None else max(1, window)):
                 submit_next()
             while running:
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
+                ended, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in ended:
                     running.discard(future)
                     outcomes.append(future.result())
                     if progress is not None:  # first: a caller giving up now saves one more

@@ -463,3 +463,276 @@ def test_runs_made_ahead_leave_room_for_the_run_on_the_screen(
     assert app_support.ahead_limit(shown) == 2
     monkeypatch.setenv("SIMKIT_APP_ANTICIPATE", "1")
     assert app_support.ahead_limit(shown) == 1
+
+
+class _MovedOn(Exception):
+    """Stands in for Streamlit's rerun exception in the tests below."""
+
+
+def quiet_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``st.progress`` draws nothing (outside a page's run)."""
+    from app import app_support
+
+    class Bar:
+        def progress(self, value: float, text: str) -> None:
+            pass
+
+        def empty(self) -> None:
+            pass
+
+    monkeypatch.setattr(app_support.st, "progress", lambda value, text: Bar())
+
+
+def test_streamlit_lets_a_fragment_finish_before_its_next_run() -> None:
+    """Why the page checks for a newer run itself (:func:`app_support._rerun_waiting`): a widget
+    change inside a running fragment does not stop the fragment at Streamlit's yield points, so
+    a user pressing a key three times would wait for three runs. This pins the Streamlit state
+    the check reads (it has no public accessor): if Streamlit changes it, this fails."""
+    pytest.importorskip("streamlit")
+    from types import SimpleNamespace
+
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
+
+    from app import app_support
+
+    requests = ScriptRequests()
+    context = SimpleNamespace(script_requests=requests)
+    original = app_support.get_script_run_ctx
+    try:
+        app_support.get_script_run_ctx = lambda suppress_warning=False: context  # type: ignore[assignment]
+        assert not app_support._rerun_waiting()
+        requests.request_rerun(RerunData(fragment_id="sliders"))  # a slider of the fragment moved
+        assert app_support._rerun_waiting()
+        assert requests.on_scriptrunner_yield() is None  # Streamlit's yield point lets it run on
+        assert app_support._rerun_waiting()
+    finally:
+        app_support.get_script_run_ctx = original  # type: ignore[assignment]
+    assert not app_support._rerun_waiting()  # outside a page's run: nothing waits
+
+
+def test_moved_on_starts_the_fragment_again_only_when_a_run_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a newer run waiting, the fragment starts again at once (``st.rerun(scope=
+    "fragment")``); with none, nothing happens; in a run of the whole page, which Streamlit
+    does not let a fragment cut short, the run goes on."""
+    pytest.importorskip("streamlit")
+    from streamlit.errors import StreamlitAPIException
+
+    from app import app_support
+
+    checked: list[str] = []
+    reruns: list[str] = []
+    waiting = [False]
+    whole_page = [False]
+
+    def rerun(*, scope: str) -> None:
+        if whole_page[0]:
+            raise StreamlitAPIException('scope="fragment" only during fragment reruns')
+        reruns.append(scope)
+        raise _MovedOn
+
+    monkeypatch.setattr(app_support, "get_run_yield_check", lambda: lambda: checked.append("y"))
+    monkeypatch.setattr(app_support, "_rerun_waiting", lambda: waiting[0])
+    monkeypatch.setattr(app_support.st, "rerun", rerun)
+    app_support.moved_on()
+    assert checked == ["y"] and reruns == []
+    waiting[0] = True
+    with pytest.raises(_MovedOn):
+        app_support.moved_on()
+    assert reruns == ["fragment"]
+    whole_page[0] = True
+    app_support.moved_on()  # no exception: the page's run goes on
+    assert checked == ["y"] * 3
+    monkeypatch.setattr(app_support, "get_run_yield_check", lambda: None)
+    app_support.moved_on()  # not in a page's run: not even Streamlit's check
+    assert checked == ["y"] * 3
+
+
+def test_a_run_stops_at_the_first_replication_after_its_user_moved_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page's run asks after every replication whether its user has moved on, not only when
+    its progress bar moves (once a second): the next position's run starts at once."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    class Bar:
+        def progress(self, value: float, text: str) -> None:
+            pass
+
+        def empty(self) -> None:
+            pass
+
+    asked = [0]
+
+    def moved_on() -> None:
+        asked[0] += 1
+        if asked[0] == 3:
+            raise _MovedOn
+
+    monkeypatch.setattr(app_support.st, "progress", lambda value, text: Bar())
+    monkeypatch.setattr(app_support, "moved_on", moved_on)
+    done: list[int] = []
+
+    def compute(progress: Any) -> str:
+        for k in range(1, 21):
+            progress(k, 20)  # replications finishing far faster than the bar moves
+            done.append(k)
+        return "done"
+
+    key = ("test-moved-on", id(done))
+    with pytest.raises(_MovedOn):
+        app_support.with_progress("Simulating", key, compute)
+    assert done == [1, 2]
+    assert app_support.shared_cache("figures").get(key) is None
+
+
+def test_a_page_waiting_for_a_run_made_elsewhere_stops_when_its_user_moves_on() -> None:
+    """A page waiting for the run someone else makes (a run made ahead it claimed, or another
+    session's) stops waiting when ``waiting`` raises; the run goes on and is kept."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    cache = app_support.ResultCache(entries=4)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        return "made elsewhere"
+
+    maker = threading.Thread(target=lambda: cache.get_or_compute("k", slow))
+    maker.start()
+    started.wait(10)
+    polls = [0]
+
+    def waiting() -> None:
+        polls[0] += 1
+        if polls[0] == 2:
+            raise _MovedOn
+
+    with pytest.raises(_MovedOn):
+        cache.get_or_compute("k", lambda: "computed again", waiting=waiting)
+    assert polls[0] == 2 and not release.is_set()
+    release.set()
+    maker.join(10)
+    assert cache.get("k") == "made elsewhere"
+    assert cache.get_or_compute("k", lambda: "computed again", waiting=waiting) == "made elsewhere"
+    assert not cache._key_locks
+
+
+def test_a_page_stops_waiting_for_another_sessions_run_when_its_user_moves_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page's wait for a run another session is making (or a run made ahead) checks
+    whether its user has moved on, as its own run does."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    quiet_progress(monkeypatch)
+    cache = app_support.shared_cache("figures")
+    key = ("test-waiting", id(cache))
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        return "made by another session"
+
+    maker = threading.Thread(target=lambda: cache.get_or_compute(key, slow))
+    maker.start()
+    started.wait(10)
+    asked = [0]
+
+    def moved_on() -> None:
+        asked[0] += 1
+        raise _MovedOn
+
+    monkeypatch.setattr(app_support, "moved_on", moved_on)
+    try:
+        with pytest.raises(_MovedOn):
+            app_support.with_progress("Simulating", key, lambda progress: "computed again")
+        assert asked[0] == 1 and not release.is_set()
+    finally:
+        release.set()
+        maker.join(10)
+    assert cache.get(key) == "made by another session"
+
+
+def test_a_run_given_up_goes_on_from_where_it_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose user moved on part way through a run keeps the replications made; when the
+    same run is asked for again (the user comes back, or opened a tab meanwhile) only the rest
+    are made, and the numbers are those of a run made in one go. Once whole, the run's
+    replications are no longer kept apart."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+    from simkit.runner import simulate
+
+    quiet_progress(monkeypatch)
+    monkeypatch.setenv("SIMKIT_APP_WORKERS", "1")  # in the test's thread: progress in order
+    scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    seed = 4321  # a run no other test makes
+    key = app_support.run_cache_key(scenario, 4, seed)
+    made: list[int] = []
+
+    def moved_on_at(k: int) -> Callable[[], None]:
+        def moved_on() -> None:
+            made.append(1)
+            if len(made) == k:
+                raise _MovedOn
+
+        return moved_on
+
+    monkeypatch.setattr(app_support, "moved_on", moved_on_at(2))
+    with pytest.raises(_MovedOn):
+        app_support.simulated(scenario, 4, seed)
+    assert len(app_support.partial_runs().of(key)) == 2
+    made.clear()
+    monkeypatch.setattr(app_support, "moved_on", moved_on_at(0))
+    results = app_support.simulated(scenario, 4, seed)
+    assert len(made) == 2  # two replications made, two kept
+    assert app_support.partial_runs().held() == 0
+    whole = simulate(scenario, replications=4, seed=seed)
+    assert results.tickets.equals(whole.tickets) and results.visits.equals(whole.visits)
+
+
+def test_partial_runs_keep_the_runs_used_last() -> None:
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    parts = app_support.PartialRuns(runs=2)
+    parts.of("a")[0] = "outcome"  # type: ignore[assignment]
+    parts.of("b")[0] = "outcome"  # type: ignore[assignment]
+    parts.of("a")
+    parts.of("c")[3] = "outcome"  # type: ignore[assignment]
+    assert parts.of("a") == {0: "outcome"} and parts.held() == 2  # "b" was used least lately
+    assert parts.of("b") == {}
+    parts.drop("b")
+    parts.drop("never kept")
+    assert parts.held() == 1
+
+
+def test_the_app_settings_apply_wherever_it_is_started_from(tmp_path: Any) -> None:
+    """The server settings (error details hidden, upload bound, no file watching) sit beside
+    the app's script, where Streamlit reads them whatever folder `simkit app` or `streamlit
+    run` is started from — also from an installed package (:func:`simkit.resources.app_dir`)."""
+    pytest.importorskip("streamlit")
+    import subprocess
+    import sys
+
+    from simkit.resources import app_dir
+
+    script = app_dir() / "streamlit_app.py"
+    assert (script.parent / ".streamlit" / "config.toml").is_file()
+    probe = (
+        "from streamlit import config\n"
+        f"config._main_script_path = {str(script)!r}\n"  # as `streamlit run` sets it
+        "config.get_config_options(force_reparse=True)\n"
+        "print(config.get_option('client.showErrorDetails'),"
+        " config.get_option('server.maxUploadSize'), config.get_option('server.fileWatcherType'))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert shown == ["none", "50", "none"]

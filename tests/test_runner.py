@@ -6,6 +6,7 @@ import gc
 import json
 import queue
 import threading
+import time
 import weakref
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
@@ -206,6 +207,56 @@ def test_progress_that_raises_withdraws_pending_replications() -> None:
         assert len(pool.futures) == 2
         assert pool.futures[0].done() and not pool.futures[0].cancelled()
         assert pool.futures[1].cancelled()
+
+
+def test_a_run_given_up_keeps_its_replications_for_the_next_call() -> None:
+    """With ``finished``, a run given up part way keeps the replications it made — also those
+    still running when it was given up — and the same run asked for again makes only the rest,
+    with the same numbers as a run made in one go (serially and on a process pool)."""
+    whole = simulate(small(), replications=6).summary()
+
+    def give_up_at(k: int) -> Any:
+        def progress(done: int, total: int) -> None:
+            if done == k:
+                raise _GaveUp
+
+        return progress
+
+    kept: dict[int, Any] = {}
+    with pytest.raises(_GaveUp):
+        simulate(small(), replications=6, progress=give_up_at(2), finished=kept)
+    assert sorted(kept) == [0, 1]
+    calls: list[int] = []
+    again = simulate(small(), replications=6, progress=lambda d, t: calls.append(d), finished=kept)
+    assert calls == [3, 4, 5, 6]  # two were kept: four made
+    assert sorted(kept) == list(range(6))
+    assert json.dumps(again.summary(), sort_keys=True) == json.dumps(whole, sort_keys=True)
+
+    kept = {}
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        with pytest.raises(_GaveUp):
+            simulate(
+                small(),
+                replications=6,
+                executor=pool,
+                in_flight=3,
+                progress=give_up_at(1),
+                finished=kept,
+            )
+        deadline = time.monotonic() + 60
+        while len(kept) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the two still running when the run was given up end later
+        assert len(kept) == 3
+        calls = []
+        again = simulate(
+            small(),
+            replications=6,
+            executor=pool,
+            progress=lambda d, t: calls.append(d),
+            finished=kept,
+        )
+    assert calls == [4, 5, 6]
+    assert json.dumps(again.summary(), sort_keys=True) == json.dumps(whole, sort_keys=True)
 
 
 def test_sla_summary_is_the_sla_part_of_the_summary() -> None:

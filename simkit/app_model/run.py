@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import MutableMapping
 from concurrent.futures import Executor
 
 from simkit.errors import InputError
-from simkit.runner import DEFAULT_MAX_VISITS, Progress, Results, check_size, simulate
+from simkit.runner import (
+    DEFAULT_MAX_VISITS,
+    Progress,
+    ReplicationOutcome,
+    Results,
+    check_size,
+    simulate,
+)
 from simkit.scenario import Scenario
 
 __all__ = [
@@ -28,6 +36,10 @@ DEFAULT_REPLICATIONS = 10
 MAX_REPLICATIONS = 100
 RUN_VISIT_BUDGET = 20_000_000
 """Most visits (over all replications) one workbench run may simulate on a shared server."""
+
+
+CLI_BOUND = "raise the bound with --max-visits N"
+WORKBENCH_BOUND = "run it from the command line with `simkit simulate --max-visits N`"
 
 
 def check_run(
@@ -51,7 +63,14 @@ def check_run(
         raise InputError.single(
             f"{replications} replications", f"choose 1 to {MAX_REPLICATIONS}", path="replications"
         )
-    estimate = check_size(scenario, max_visits)
+    try:
+        estimate = check_size(scenario, max_visits)
+    except InputError as error:
+        # The command line's fix names its flag; the workbench has none to raise.
+        raise InputError(
+            dataclasses.replace(problem, fix=problem.fix.replace(CLI_BOUND, WORKBENCH_BOUND))
+            for problem in error.problems
+        ) from None
     if estimate * replications > budget:
         raise InputError.single(
             f"this run expects about {estimate * replications:,.0f} visits "
@@ -118,8 +137,10 @@ def simulate_run(
     executor: Executor | None = None,
     progress: Progress | None = None,
     in_flight: int | None = None,
+    finished: MutableMapping[int, ReplicationOutcome] | None = None,
 ) -> Results:
-    """:func:`check_run`, then :func:`simkit.runner.simulate` (``in_flight``: see there)."""
+    """:func:`check_run`, then :func:`simkit.runner.simulate` (``in_flight``, ``finished``:
+    see there)."""
     check_run(scenario, replications)
     return simulate(
         scenario,
@@ -128,6 +149,7 @@ def simulate_run(
         executor=executor,
         progress=progress,
         in_flight=in_flight,
+        finished=finished,
     )
 
 
