@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -30,3 +32,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent (a user's fresh clone has none)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """What each download button of an app page under ``AppTest`` would send, by file name."""
+    from test_app import RecordingFiles
+
+    RecordingFiles.files = {}
+    monkeypatch.setattr("streamlit.testing.v1.app_test.MediaFileManager", RecordingFiles)
+    yield RecordingFiles.files

@@ -137,6 +137,16 @@ def test_run_budget_guards_the_server(desk: Scenario) -> None:
         model.check_run(desk, model.MAX_REPLICATIONS + 1)
 
 
+def test_a_replication_too_large_is_refused_with_a_fix_for_the_workbench(desk: Scenario) -> None:
+    """The per-replication bound's fix names no flag a web user cannot give: it points to the
+    command line instead of telling them to raise ``--max-visits``."""
+    with pytest.raises(InputError) as caught:
+        model.check_run(desk, 2, max_visits=1000)
+    fix = caught.value.problems[0].fix
+    assert "shorten the horizon" in fix
+    assert "raise the bound" not in fix and "simkit simulate --max-visits" in fix
+
+
 def test_targets_are_measured_not_simulated(desk: Scenario, run: Results) -> None:
     """A target change leaves the run scenario alone (same run key) and re-measures the same
     tables: a looser target has at least the compliance of the stricter one in every run."""

@@ -48,6 +48,11 @@ def _hours(value: float | None) -> str:
     return model.fmt_hours(value)
 
 
+def _marked(target: float, services: tuple[str, ...]) -> str:
+    """Which services' target a chart marks, when the services have different targets."""
+    return f"Marked in red: the target {format_percent(target)} of {', '.join(services)}."
+
+
 @st.fragment
 def availability(scenario: Scenario) -> None:
     sid = scenario_id(scenario)
@@ -189,14 +194,19 @@ def availability(scenario: Scenario) -> None:
             hide_index=True,
             key="availability_table",
         )
-        targets = {row["service"]: row["target"] for row in figures["targets"]}
-        first_target = next(iter(targets.values()), None)
-        st.altair_chart(
-            charts.availability_chart(
-                figures["periods"], target=first_target, replications=results.succeeded
-            ),
-            width="stretch",
-        )
+        # one chart per availability target, so that each service's own target is marked
+        groups = model.services_by_target(figures)
+        for target, services in groups:
+            if len(groups) > 1:
+                st.caption(_marked(target, services))
+            st.altair_chart(
+                charts.availability_chart(
+                    [r for r in figures["periods"] if r["service"] in services],
+                    target=target,
+                    replications=results.succeeded,
+                ),
+                width="stretch",
+            )
     # Only the open tab is drawn: a slider move redraws one of them, not three.
     hist, credits, bands = st.tabs(
         ["Distribution over periods", "Credits", "Outages by length"],
@@ -205,10 +215,16 @@ def availability(scenario: Scenario) -> None:
     )
     if hist.open is not False:
         with hist:
-            st.altair_chart(
-                charts.availability_histogram(figures["outcomes"], target=first_target),
-                width="stretch",
-            )
+            for target, services in groups:
+                if len(groups) > 1:
+                    st.caption(_marked(target, services))
+                st.altair_chart(
+                    charts.availability_histogram(
+                        [r for r in figures["outcomes"] if r["service"] in services],
+                        target=target,
+                    ),
+                    width="stretch",
+                )
     if credits.open is not False:
         with credits:
             credit_table(figures)

@@ -408,6 +408,9 @@ def back_test(history: History, calibration: Calibration, identity: str) -> None
     if not st.session_state.get(wanted):
         return
     try:
+        # the whole back-test (every replication over the history's span) must fit the
+        # server's run budget, like any run of the workbench
+        model.check_backtest(history, calibration.scenario, int(replications))
         result = with_progress(
             "Back-test",
             ("backtest", identity, model.run_key(calibration.scenario, int(replications), 0)),

@@ -167,6 +167,14 @@ def impact(scenario: Scenario) -> None:
             warning = window_warning(scenario, window)
             if warning:
                 st.warning(warning)
+        if build and not patch:
+            # the builder as it opens: nothing to compare yet, and nothing wrong either
+            st.info(
+                "Move a slider to build a change — the volume, the agents on a roster line or "
+                "a team's handling time — then compare it with the baseline"
+                + (" (or turn **…and a change built here** off)." if named else ".")
+            )
+            return
         try:
             base = scenario
             names = list(chosen)
@@ -184,6 +192,8 @@ def impact(scenario: Scenario) -> None:
                 return
             for name in names:
                 model.check_run(base.apply(name), replications)
+            if together:
+                model.check_run(base.apply(*names), replications)
             # the baseline and each change (or all of them together) are runs of one comparison
             runs = 2 if together else len(names) + 1
             model.check_search(base, replications, runs, "The comparison")
@@ -201,8 +211,9 @@ def impact(scenario: Scenario) -> None:
             st.session_state[wanted] = True
         if not st.session_state.get(wanted):
             st.info(
-                f"{len(names) + 1} runs of {replications} replications: press "
-                "**Compare with the baseline**."
+                f"{runs} runs of {replications} replications"
+                + (" (the baseline and the plan)" if together else "")
+                + ": press **Compare with the baseline**."
             )
             return
         try:

@@ -40,6 +40,15 @@ if scenario is None:
 assert scenario is not None
 
 
+NO_SLA_TARGETS = (
+    "This scenario has no SLA target: there are no service level requirements to assess and "
+    "no staffing to search for. Add a `respond:` or `resolve:` target to a priority under "
+    "`services:`, e.g. `P1: {share: 100%, resolve: {within: 4h, goal: 95%}}` (see "
+    "docs/scenario-format.md, section 5), or pick an example with targets."
+)
+"""What the page says for a scenario without SLA targets (as the OLA / UC page does)."""
+
+
 def _hours(value: float | None) -> str:
     return model.fmt_hours(value)
 
@@ -89,20 +98,23 @@ def targets(scenario: Scenario) -> None:
         except InputError as error:
             show_problems(error, "This scenario cannot be assessed:")
             return
-        st.markdown(
-            f"#### Service level requirements — {document['replications']} replications, "
-            f"seed {seed}, confidence {confidence}%"
-        )
-        st.caption(
-            "Achievable target: the time met in the chosen share of periods; verdict from the "
-            "95% interval of P(period met)."
-        )
-        st.dataframe(
-            _verdict_rows(document["sla"]),
-            hide_index=True,
-            height=table_height(len(document["sla"])),
-            key="slr_table",
-        )
+        if not document["sla"]:
+            st.info(NO_SLA_TARGETS)
+        else:
+            st.markdown(
+                f"#### Service level requirements — {document['replications']} replications, "
+                f"seed {seed}, confidence {confidence}%"
+            )
+            st.caption(
+                "Achievable target: the time met in the chosen share of periods; verdict from "
+                "the 95% interval of P(period met)."
+            )
+            st.dataframe(
+                _verdict_rows(document["sla"]),
+                hide_index=True,
+                height=table_height(len(document["sla"])),
+                key="slr_table",
+            )
         if document["availability"]:
             st.markdown("**Availability**")
             st.dataframe(
@@ -119,6 +131,8 @@ def targets(scenario: Scenario) -> None:
                 ],
                 hide_index=True,
             )
+    if not document["sla"]:
+        return  # the staffing options and the optimiser work towards SLA targets
     options_tab, optimiser_tab = st.tabs(["Staffing options", "Optimiser"])
     with options_tab:
         st.caption(

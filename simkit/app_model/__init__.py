@@ -14,13 +14,15 @@ workbench shows comes from here and is testable without a browser.
   sliders stand and makes the what-if of those positions or of a neighbouring one the same way,
   so that a run made ahead for the next step has the key of the run the slider gives there.
 - :func:`check_run` is the guard a shared server needs: the visit guard of
-  :func:`simkit.runner.check_size` plus a budget for the whole run (visits × replications).
+  :func:`simkit.runner.check_size` plus a budget for the whole run (visits × replications);
+  :func:`check_backtest` applies it to the Calibrate page's back-test.
 - The ``*_rows``/``*_table`` functions turn results into plain rows for tables and charts; every
   figure keeps its interval or its replications.
 
 The workbench's model is split by job: :mod:`~simkit.app_model.whatif` (controls, slider values,
 patches), :mod:`~simkit.app_model.availability` (the availability sliders and figures),
-:mod:`~simkit.app_model.run` (the run guard, run keys, running) and :mod:`~simkit.app_model.rows`
+:mod:`~simkit.app_model.run` (the run guard, run keys, running),
+:mod:`~simkit.app_model.backtest` (the back-test's guard) and :mod:`~simkit.app_model.rows`
 (rows for tables, charts and downloads); every public name is importable from here.
 """
 
@@ -30,7 +32,9 @@ from simkit.app_model.availability import (
     availability_figures,
     availability_patch,
     component_controls,
+    services_by_target,
 )
+from simkit.app_model.backtest import check_backtest
 from simkit.app_model.rows import (
     DEFAULT_CONFIDENCE,
     estimate_table,
@@ -93,6 +97,7 @@ __all__ = [
     "WhatIf",
     "availability_figures",
     "availability_patch",
+    "check_backtest",
     "check_run",
     "check_search",
     "component_controls",
@@ -109,6 +114,7 @@ __all__ = [
     "result_tables",
     "run_key",
     "scenario_controls",
+    "services_by_target",
     "simulate_run",
     "sla_table",
     "table_bytes",

@@ -25,6 +25,7 @@ __all__ = [
     "availability_figures",
     "availability_patch",
     "component_controls",
+    "services_by_target",
 ]
 
 
@@ -192,3 +193,13 @@ def availability_figures(results: Results) -> dict[str, list[Row]]:
         "outcomes": outcomes,
         "credits": credits,
     }
+
+
+def services_by_target(figures: Mapping[str, list[Row]]) -> list[tuple[float, tuple[str, ...]]]:
+    """The services of :func:`availability_figures` grouped by their availability target, in
+    the order they come: a chart per group marks every service's own target (one group when
+    all services share one target, as they usually do)."""
+    groups: dict[float, list[str]] = {}
+    for row in figures["targets"]:
+        groups.setdefault(float(row["target"]), []).append(str(row["service"]))
+    return [(target, tuple(services)) for target, services in groups.items()]

@@ -46,7 +46,7 @@ from simkit.stats import mean_interval
 if TYPE_CHECKING:
     from simkit.calibrate.history import History
 
-__all__ = ["TOLERANCE", "Backtest", "backtest", "describe_backtest"]
+__all__ = ["TOLERANCE", "Backtest", "backtest", "backtest_scenario", "describe_backtest"]
 
 TOLERANCE = 0.03
 """A row matches when |simulated − historical| ≤ max(TOLERANCE, 2 standard errors)."""
@@ -244,6 +244,32 @@ def _probe_targets(history: History, scenario: Scenario, spec: MeasureSpec) -> l
     return probes
 
 
+def backtest_scenario(
+    history: History,
+    scenario: Scenario,
+    *,
+    start: dt.date | None = None,
+    until: dt.date | None = None,
+) -> Scenario:
+    """``scenario`` as :func:`backtest` simulates it: moved onto the span of ``history`` (or
+    ``start`` … ``until``), with the history's drain — for sizing a back-test before it runs."""
+    return _moved_over(scenario, *_span(history, scenario, start, until))
+
+
+def _moved_over(
+    scenario: Scenario, begin: np.datetime64, end: np.datetime64, observed: np.datetime64
+) -> Scenario:
+    begin_date = dt.datetime.fromisoformat(str(begin.astype("datetime64[s]"))).replace(
+        tzinfo=dt.UTC
+    )
+    first_day = begin_date.astimezone(_zone(scenario.timezone)).date()
+    return _moved(scenario, first_day, _hours(end - begin), _hours(observed - end))
+
+
+def _hours(span: np.timedelta64) -> float:
+    return float(span / np.timedelta64(1, "us")) / 3.6e9
+
+
 def backtest(
     history: History,
     scenario: Scenario,
@@ -280,14 +306,8 @@ def backtest(
         quantiles_h_hist, quantiles_h_sim``.
     """
     begin, end, observed = _span(history, scenario, start, until)
-    zone = scenario.timezone
-    begin_date = dt.datetime.fromisoformat(str(begin.astype("datetime64[s]"))).replace(
-        tzinfo=dt.UTC
-    )
-    first_day = begin_date.astimezone(_zone(zone)).date()
-    horizon_h = float((end - begin) / np.timedelta64(1, "us")) / 3.6e9
-    drain_h = float((observed - end) / np.timedelta64(1, "us")) / 3.6e9
-    moved = _moved(scenario, first_day, horizon_h, drain_h)
+    moved = _moved_over(scenario, begin, end, observed)
+    horizon_h = _hours(end - begin)
     results = simulate(
         moved,
         replications=replications,
