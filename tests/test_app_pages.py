@@ -420,3 +420,17 @@ def test_an_upload_too_large_to_run_is_refused_in_every_page() -> None:
     assert_clean(at)
     assert "visits per replication" in errors(at)
     assert table(at, "difference") is None
+
+
+def test_the_maintenance_toggle_says_which_windows_it_excludes() -> None:
+    """The toggle names the service's maintenance windows as the scenario gives them, weekly
+    or dated, so a user knows what is excluded from agreed service time."""
+    at = on_page("availability", OUTAGES)
+    assert "sun 02:00-06:00" in labelled(at.toggle, "a: maintenance windows").help
+    dated = OUTAGES.replace(
+        b'maintenance: "sun 02:00-06:00"',
+        b'maintenance: [{from: "2027-01-09 22:00", until: "2027-01-10 02:00"}]',
+    )
+    assert dated != OUTAGES
+    at = on_page("availability", dated)
+    assert "2027-01-09 22:00 until 2027-01-10 02:00" in labelled(at.toggle, "a: maint").help

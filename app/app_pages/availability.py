@@ -22,6 +22,7 @@ from simkit.errors import InputError
 from simkit.report import charts
 from simkit.report.text import fmt_interval, fmt_pct
 from simkit.scenario import Scenario
+from simkit.scenario.models import MaintenanceWindow
 from simkit.units import format_percent
 
 st.title("Availability")
@@ -46,6 +47,14 @@ if not scenario.components or not any(s.availability for s in scenario.services.
 
 def _hours(value: float | None) -> str:
     return model.fmt_hours(value)
+
+
+def maintenance_text(maintenance: str | tuple[str | MaintenanceWindow, ...] | None) -> str:
+    """A service's maintenance windows as the scenario gives them, in words."""
+    items = [maintenance] if isinstance(maintenance, str) else list(maintenance or ())
+    return "; ".join(
+        item if isinstance(item, str) else f"{item.from_} until {item.until}" for item in items
+    )
 
 
 def _marked(target: float, services: tuple[str, ...]) -> str:
@@ -135,6 +144,9 @@ def availability(scenario: Scenario) -> None:
             exclude[name] = st.toggle(
                 f"{name}: maintenance windows are excluded from agreed service time",
                 key=kept(key, service.availability.exclude_maintenance),
+                help="The windows: "
+                + maintenance_text(service.availability.maintenance)
+                + " (local time; edit them under `availability: maintenance:` in the scenario).",
             )
             remember(key, exclude[name])
         replications, seed = replications_control(f"{sid}:availability", scenario)
