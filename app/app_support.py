@@ -594,32 +594,57 @@ def shared_cache(kind: str = "figures") -> ResultCache:
 
 
 PARTIAL_RUNS = 4
-"""Runs given up part way whose finished replications are kept (:class:`PartialRuns`)."""
+PARTIAL_BYTES = 256 << 20
+"""Runs given up part way whose finished replications are kept (:class:`PartialRuns`): at most
+this many, and at most this many bytes of their tables."""
+
+
+def _outcome_bytes(outcome: ReplicationOutcome) -> int:
+    records = outcome.records
+    tables = (
+        (records.tickets, records.visits, records.pauses, records.team_stats)
+        if records is not None
+        else ()
+    )
+    outages = (outcome.outages,) if outcome.outages is not None else ()
+    return sum(int(table.nbytes) for table in (*tables, *outages))
 
 
 class PartialRuns:
     """The replications already made of runs given up part way — a page whose user moved on, a
     run made ahead that was withdrawn — so that the same run asked for again makes only the rest
-    (:func:`simkit.runner.simulate`'s ``finished``). Kept by run key for the ``runs`` runs used
-    last; a run's part is dropped once the whole run is in the runs cache."""
+    (:func:`simkit.runner.simulate`'s ``finished``). Kept by run key for the ``runs`` runs given
+    up last, within ``budget`` bytes of tables; a run takes its part back while it runs
+    (:func:`whole_run`), so a run made whole keeps nothing here."""
 
-    def __init__(self, runs: int) -> None:
+    def __init__(self, runs: int, budget: int) -> None:
         self.runs = runs
+        self.budget = budget
         self._parts: OrderedDict[Hashable, dict[int, ReplicationOutcome]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def of(self, key: Hashable) -> dict[int, ReplicationOutcome]:
-        """The replications made so far of the run ``key`` (filled in by the run)."""
+    def take(self, key: Hashable) -> dict[int, ReplicationOutcome]:
+        """The replications kept of the run ``key`` (a new mapping if none), no longer kept
+        here: the run fills it in, and gives it back with :meth:`keep` if it is given up."""
         with self._lock:
-            part = self._parts.setdefault(key, {})
-            self._parts.move_to_end(key)
-            while len(self._parts) > self.runs:
-                self._parts.popitem(last=False)
-            return part
+            return self._parts.pop(key, None) or {}
 
-    def drop(self, key: Hashable) -> None:
+    def keep(self, key: Hashable, part: dict[int, ReplicationOutcome]) -> None:
+        """Keep ``part`` of the run ``key``, which was given up; the oldest parts go first when
+        there are more than ``runs`` or more than ``budget`` bytes (replications still running
+        are weighed once they have landed, at the next keep)."""
         with self._lock:
-            self._parts.pop(key, None)
+            self._parts[key] = part
+            self._parts.move_to_end(key)
+            weight = {k: sum(map(_outcome_bytes, dict(p).values())) for k, p in self._parts.items()}
+            total = sum(weight.values())
+            while self._parts and (len(self._parts) > self.runs or total > self.budget):
+                old, _ = self._parts.popitem(last=False)
+                total -= weight[old]
+
+    def holds(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._parts
 
     def held(self) -> int:
         """Replications kept, over all runs."""
@@ -630,16 +655,22 @@ class PartialRuns:
 @st.cache_resource(show_spinner=False)
 def partial_runs() -> PartialRuns:
     """The server's :class:`PartialRuns`."""
-    return PartialRuns(PARTIAL_RUNS)
+    return PartialRuns(PARTIAL_RUNS, PARTIAL_BYTES)
 
 
 def whole_run(key: Hashable, run: Callable[[dict[int, ReplicationOutcome]], Results]) -> Results:
-    """``run(finished)`` for the run ``key``, resuming from the replications kept of it
-    (:func:`partial_runs`); once it is whole, they are no longer kept apart."""
+    """``run(finished)`` for the run ``key``, going on from the replications kept of it
+    (:func:`partial_runs`); given up part way, what it made is kept — refused (an
+    :class:`InputError`: nothing was run), nothing is."""
     parts = partial_runs()
-    results = run(parts.of(key))
-    parts.drop(key)
-    return results
+    part = parts.take(key)
+    try:
+        return run(part)
+    except InputError:
+        raise
+    except BaseException:
+        parts.keep(key, part)
+        raise
 
 
 ANTICIPATE_RUNS = 6
@@ -725,7 +756,7 @@ def in_flight() -> int:
     return workers() + 1
 
 
-def moved_on() -> None:
+def moved_on(*, restart: bool = True) -> None:
     """Stop this run of the page here if its user has moved on, so that a user pressing a key
     several times waits for the last position only. A page calls it where it waits without
     drawing anything: after each replication of its run, and while it waits for a run someone
@@ -736,7 +767,9 @@ def moved_on() -> None:
     - A widget of the running fragment changed again: Streamlit lets a fragment's run finish
       before the next (:func:`_rerun_waiting`). This starts the fragment again at once, with
       the newest values (``st.rerun(scope="fragment")``). The page's elements stay on the
-      screen until the new run draws over them.
+      screen until the new run draws over them. Only where ``restart``: a simulation run keeps
+      its replications for a return (:class:`PartialRuns`), a search or a comparison, which
+      keeps nothing, goes on — the change may be to another control than the ones it needs.
 
     Nothing happens outside a page's run, or while the whole page runs (Streamlit then reruns
     the fragment once the page is drawn)."""
@@ -744,7 +777,7 @@ def moved_on() -> None:
     if check is None:
         return
     check()
-    if _rerun_waiting():
+    if restart and _rerun_waiting():
         # refused during a run of the whole page, not of a fragment: that run finishes first
         with suppress(StreamlitAPIException):
             st.rerun(scope="fragment")
@@ -765,9 +798,10 @@ def with_progress(
     compute: Callable[[Callable[[int, int], None]], T],
     *,
     kind: str = "figures",
+    restart: bool = False,
 ) -> T:
     """A cached result, or compute it with a progress bar (``compute(progress)``); ``kind``
-    picks the cache (:func:`shared_cache`)."""
+    picks the cache (:func:`shared_cache`); ``restart``: see :func:`moved_on`."""
     cache = shared_cache(kind)
     hit = cache.get(key)
     if hit is not None:
@@ -776,7 +810,7 @@ def with_progress(
     shown = [time.monotonic()]
 
     def progress(done: int, total: int) -> None:
-        moved_on()  # at each replication: a user who moved on waits for no more of this run
+        moved_on(restart=restart)  # at each replication: a user who moved on waits no more
         # At most a few updates a second: each one makes the browser redraw the page, which on
         # a small server costs the workers processor time.
         now = time.monotonic()
@@ -794,7 +828,7 @@ def with_progress(
 
     try:
         with ahead.waiting_for(key):
-            return cache.get_or_compute(key, computing, waiting=moved_on)
+            return cache.get_or_compute(key, computing, waiting=lambda: moved_on(restart=restart))
     finally:
         bar.empty()
 
@@ -867,6 +901,7 @@ def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
             ),
         ),
         kind="runs",
+        restart=True,
     )
 
 

@@ -365,8 +365,9 @@ def simulate(
     keeps every worker busy.
 
     ``finished`` keeps a run's replications across calls: replications already in it are not
-    made again, and each one made is added as it finishes — also one still running when a run
-    is given up. A caller that may give up a run and ask for it again passes the same mapping
+    made again, and each one made without failure is added as it finishes — also one still
+    running when a run is given up (one still running when the run is asked for again is made
+    again). A caller that may give up a run and ask for it again passes the same mapping
     both times, for the same scenario, replications and seed only (replication *k* is the same
     whoever made it)."""
     n = scenario.replications if replications is None else int(replications)
@@ -377,11 +378,16 @@ def simulate(
     s = scenario.seed if seed is None else int(seed)
     check_size(scenario, max_visits)
     made = finished if finished is not None else {}
-    outcomes = [made[k] for k in range(n) if k in made]
-    to_make = [k for k in range(n) if k not in made]
+    # One reading of what is made: replications from a run given up earlier may still be added
+    # to it meanwhile, and each must land either among those taken or among those to make.
+    have = {k: outcome for k, outcome in dict(made).items() if 0 <= k < n}
+    outcomes = list(have.values())
+    to_make = [k for k in range(n) if k not in have]
     if executor is None:
         for k in to_make:
-            made[k] = outcome = run_replication(scenario, s, k, n)
+            outcome = run_replication(scenario, s, k, n)
+            if outcome.failure is None:
+                made[k] = outcome
             outcomes.append(outcome)
             if progress is not None:
                 progress(len(outcomes), n)
@@ -392,9 +398,11 @@ def simulate(
         window = in_flight if in_flight is not None else _IN_FLIGHT.get()
 
         def keep(future: Future[ReplicationOutcome]) -> None:
+            # a failure is not kept: made again, it may not fail (it is recorded in this run)
             if not future.cancelled() and future.exception() is None:
                 outcome = future.result()
-                made[outcome.replication] = outcome
+                if outcome.failure is None:
+                    made[outcome.replication] = outcome
 
         def submit_next() -> None:
             k = next(waiting, None)

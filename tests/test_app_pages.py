@@ -152,6 +152,23 @@ def test_backtest_scenario_is_the_one_the_backtest_runs(
     assert moved.fingerprint() == ran.scenario.fingerprint()
 
 
+def test_a_backtest_replication_too_large_points_to_the_backtest_command(
+    monkeypatch: pytest.MonkeyPatch, fitted: tuple[History, Calibration]
+) -> None:
+    """A back-test whose replications are each over the visit limit names the command that runs
+    it with a higher limit — not `simkit simulate`, nor a flag the page does not have."""
+    import simkit.app_model.run as run
+    from simkit.errors import InputError
+    from simkit.runner import check_size
+
+    history, calibration = fitted
+    monkeypatch.setattr(run, "check_size", lambda scenario, limit: check_size(scenario, 1000))
+    with pytest.raises(InputError) as caught:
+        model.check_backtest(history, calibration.scenario, 2)
+    fix = caught.value.problems[0].fix
+    assert "`simkit backtest --max-visits N`" in fix and "simulate" not in fix
+
+
 def test_backtest_beyond_the_run_budget_is_refused_in_the_page(
     monkeypatch: pytest.MonkeyPatch, fitted: tuple[History, Calibration]
 ) -> None:

@@ -541,19 +541,22 @@ def test_moved_on_starts_the_fragment_again_only_when_a_run_waits(
     with pytest.raises(_MovedOn):
         app_support.moved_on()
     assert reruns == ["fragment"]
+    app_support.moved_on(restart=False)  # a search, which keeps nothing, goes on
+    assert reruns == ["fragment"] and checked == ["y"] * 3
     whole_page[0] = True
     app_support.moved_on()  # no exception: the page's run goes on
-    assert checked == ["y"] * 3
+    assert checked == ["y"] * 4
     monkeypatch.setattr(app_support, "get_run_yield_check", lambda: None)
     app_support.moved_on()  # not in a page's run: not even Streamlit's check
-    assert checked == ["y"] * 3
+    assert checked == ["y"] * 4
 
 
 def test_a_run_stops_at_the_first_replication_after_its_user_moved_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A page's run asks after every replication whether its user has moved on, not only when
-    its progress bar moves (once a second): the next position's run starts at once."""
+    its progress bar moves (once a second): the next position's run starts at once. Only a
+    simulation run, which keeps its replications, starts the page again (``restart``)."""
     pytest.importorskip("streamlit")
     from app import app_support
 
@@ -565,9 +568,11 @@ def test_a_run_stops_at_the_first_replication_after_its_user_moved_on(
             pass
 
     asked = [0]
+    restarts: list[bool] = []
 
-    def moved_on() -> None:
+    def moved_on(*, restart: bool = True) -> None:
         asked[0] += 1
+        restarts.append(restart)
         if asked[0] == 3:
             raise _MovedOn
 
@@ -584,8 +589,12 @@ def test_a_run_stops_at_the_first_replication_after_its_user_moved_on(
     key = ("test-moved-on", id(done))
     with pytest.raises(_MovedOn):
         app_support.with_progress("Simulating", key, compute)
-    assert done == [1, 2]
+    assert done == [1, 2] and restarts == [False] * 3
     assert app_support.shared_cache("figures").get(key) is None
+    asked[0] = 0
+    with pytest.raises(_MovedOn):
+        app_support.with_progress("Simulating", ("other", id(done)), compute, restart=True)
+    assert restarts[3:] == [True] * 3
 
 
 def test_a_page_waiting_for_a_run_made_elsewhere_stops_when_its_user_moves_on() -> None:
@@ -645,7 +654,7 @@ def test_a_page_stops_waiting_for_another_sessions_run_when_its_user_moves_on(
     started.wait(10)
     asked = [0]
 
-    def moved_on() -> None:
+    def moved_on(*, restart: bool = True) -> None:
         asked[0] += 1
         raise _MovedOn
 
@@ -676,8 +685,9 @@ def test_a_run_given_up_goes_on_from_where_it_stopped(monkeypatch: pytest.Monkey
     key = app_support.run_cache_key(scenario, 4, seed)
     made: list[int] = []
 
-    def moved_on_at(k: int) -> Callable[[], None]:
-        def moved_on() -> None:
+    def moved_on_at(k: int) -> Callable[..., None]:
+        def moved_on(*, restart: bool = True) -> None:
+            assert restart  # a run keeps its replications: the page starts again at once
             made.append(1)
             if len(made) == k:
                 raise _MovedOn
@@ -687,52 +697,51 @@ def test_a_run_given_up_goes_on_from_where_it_stopped(monkeypatch: pytest.Monkey
     monkeypatch.setattr(app_support, "moved_on", moved_on_at(2))
     with pytest.raises(_MovedOn):
         app_support.simulated(scenario, 4, seed)
-    assert len(app_support.partial_runs().of(key)) == 2
+    assert app_support.partial_runs().holds(key)
     made.clear()
     monkeypatch.setattr(app_support, "moved_on", moved_on_at(0))
     results = app_support.simulated(scenario, 4, seed)
     assert len(made) == 2  # two replications made, two kept
-    assert app_support.partial_runs().held() == 0
+    assert not app_support.partial_runs().holds(key)
     whole = simulate(scenario, replications=4, seed=seed)
     assert results.tickets.equals(whole.tickets) and results.visits.equals(whole.visits)
 
 
-def test_partial_runs_keep_the_runs_used_last() -> None:
+def test_partial_runs_keep_the_runs_given_up_last_within_their_bytes(one_run: Any) -> None:
+    """Parts of runs given up are kept for the last ``runs`` runs and within ``budget`` bytes of
+    tables; a run takes its part back while it runs, and a run refused keeps nothing."""
     pytest.importorskip("streamlit")
     from app import app_support
+    from simkit.runner import ReplicationOutcome
 
-    parts = app_support.PartialRuns(runs=2)
-    parts.of("a")[0] = "outcome"  # type: ignore[assignment]
-    parts.of("b")[0] = "outcome"  # type: ignore[assignment]
-    parts.of("a")
-    parts.of("c")[3] = "outcome"  # type: ignore[assignment]
-    assert parts.of("a") == {0: "outcome"} and parts.held() == 2  # "b" was used least lately
-    assert parts.of("b") == {}
-    parts.drop("b")
-    parts.drop("never kept")
-    assert parts.held() == 1
+    outcome = ReplicationOutcome(0, None, one_run.outages, None)
+    weight = app_support._outcome_bytes(outcome)
+    parts = app_support.PartialRuns(runs=2, budget=10**12)
+    for key in "abc":
+        parts.keep(key, {0: outcome})
+    assert not parts.holds("a") and parts.holds("b") and parts.holds("c")
+    assert parts.take("b") == {0: outcome} and not parts.holds("b")
+    assert parts.take("never kept") == {}
 
+    big = ReplicationOutcome(0, None, one_run.tickets, None)
+    size = app_support._outcome_bytes(big)
+    assert size > weight
+    parts = app_support.PartialRuns(runs=4, budget=size + weight)
+    parts.keep("small", {0: outcome})
+    parts.keep("big", {0: big})
+    assert parts.holds("small") and parts.holds("big")
+    parts.keep("another", {0: outcome})  # over the budget: the oldest goes first
+    assert not parts.holds("small") and parts.holds("big") and parts.holds("another")
 
-def test_the_app_settings_apply_wherever_it_is_started_from(tmp_path: Any) -> None:
-    """The server settings (error details hidden, upload bound, no file watching) sit beside
-    the app's script, where Streamlit reads them whatever folder `simkit app` or `streamlit
-    run` is started from — also from an installed package (:func:`simkit.resources.app_dir`)."""
-    pytest.importorskip("streamlit")
-    import subprocess
-    import sys
+    from simkit.errors import InputError
 
-    from simkit.resources import app_dir
-
-    script = app_dir() / "streamlit_app.py"
-    assert (script.parent / ".streamlit" / "config.toml").is_file()
-    probe = (
-        "from streamlit import config\n"
-        f"config._main_script_path = {str(script)!r}\n"  # as `streamlit run` sets it
-        "config.get_config_options(force_reparse=True)\n"
-        "print(config.get_option('client.showErrorDetails'),"
-        " config.get_option('server.maxUploadSize'), config.get_option('server.fileWatcherType'))"
-    )
-    shown = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert shown == ["none", "50", "none"]
+    desk = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    key = ("run", "refused")
+    with pytest.raises(InputError):  # too many replications: refused before anything runs
+        app_support.whole_run(
+            key,
+            lambda finished: app_support.simulate_run(
+                desk, replications=10**6, seed=1, finished=finished
+            ),
+        )
+    assert not app_support.partial_runs().holds(key)

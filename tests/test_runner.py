@@ -545,3 +545,47 @@ def test_a_replication_leaves_nothing_in_memory() -> None:
     del run
     gc.collect()
     assert ledger() is None
+
+
+def test_a_replication_kept_while_a_run_starts_is_neither_lost_nor_made_twice() -> None:
+    """A replication of a run given up earlier may land in ``finished`` while the same run
+    starts again: the run reads ``finished`` once, so the replication is either taken or made —
+    never left out of the results. Failed replications are not kept for the next call."""
+    earlier: dict[int, Any] = {}
+    simulate(small(), replications=6, finished=earlier)  # replication 2, made "earlier"
+
+    class Landing(dict):  # type: ignore[type-arg]
+        """Replication 2 of the run given up lands after the first look into the mapping."""
+
+        looks = 0
+
+        def __contains__(self, key: object) -> bool:
+            Landing.looks += 1
+            if Landing.looks == 7:
+                self[2] = earlier[2]
+            return super().__contains__(key)
+
+    kept = Landing({0: earlier[0]})
+    again = simulate(small(), replications=6, finished=kept)
+    replications = set(again.tickets.column("replication").to_pylist())
+    assert replications == set(range(6))
+    assert json.dumps(again.summary(), sort_keys=True) == json.dumps(
+        simulate(small(), replications=6).summary(), sort_keys=True
+    )
+
+
+def test_failed_replications_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simkit.runner as runner
+
+    real = runner.simulate_support
+
+    def flaky(model: Any, streams: Any, replication: int = 0) -> Any:
+        if replication == 1:
+            raise RuntimeError("boom")
+        return real(model, streams, replication)
+
+    monkeypatch.setattr(runner, "simulate_support", flaky)
+    kept: dict[int, Any] = {}
+    results = simulate(small(), replications=3, finished=kept)
+    assert [f.replication for f in results.failures] == [1]
+    assert sorted(kept) == [0, 2]

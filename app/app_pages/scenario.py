@@ -19,6 +19,7 @@ from app_support import (
     default_replications,
     executor,
     kept_widget,
+    moved_on,
     remember_edit,
     run_ahead,
     run_cache_key,
@@ -463,6 +464,7 @@ def workbench(scenario: Scenario) -> None:
         except InputError as error:
             show_problems(error, "This scenario is not simulated:")
             return
+        moved_on()  # a newer position waits: its run, not this table, is what the user wants
         measured = shared_cache("measured").get_or_compute(
             measured_key(edited, replications, seed), lambda: measured_sla(results, edited)
         )
@@ -505,6 +507,7 @@ def workbench(scenario: Scenario) -> None:
             ),
             width="stretch",
         )
+    moved_on()  # likewise before the figures below the table
     # Only the open tab is made (its figures, its chart in the browser); the OLA and team
     # figures are measured when their tab is opened.
     periods, times, queues, teams, files = st.tabs(

@@ -19,8 +19,8 @@ __all__ = ["check_backtest"]
 
 def check_backtest(history: History, scenario: Scenario, replications: int) -> float:
     """Refuse a back-test too large for a shared server, before it starts: the scenario as the
-    back-test simulates it (:func:`simkit.calibrate.backtest.backtest_scenario`) must pass :func:`~simkit.app_model.run.
-    check_run` — each replication the visit limit, and all ``replications`` together the run's
+    back-test simulates it (:func:`simkit.calibrate.backtest.backtest_scenario`) must pass
+    :func:`~simkit.app_model.run.check_run` — each replication the visit limit, and all ``replications`` together the run's
     budget (:data:`~simkit.app_model.run.RUN_VISIT_BUDGET`, read when called). Returns the
     expected visits per replication.
 
@@ -41,8 +41,8 @@ def check_backtest(history: History, scenario: Scenario, replications: int) -> f
                 problem,
                 message=problem.message.replace("this run expects", "this back-test expects"),
                 fix=problem.fix.replace(
-                    "`simkit simulate`", "`simkit backtest` on the command line"
-                ),
+                    "`simkit simulate --max-visits N`", "`simkit backtest --max-visits N`"
+                ).replace("`simkit simulate`", "`simkit backtest` on the command line"),
             )
             for problem in error.problems
         ) from None
