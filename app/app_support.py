@@ -646,11 +646,6 @@ class PartialRuns:
         with self._lock:
             return key in self._parts
 
-    def held(self) -> int:
-        """Replications kept, over all runs."""
-        with self._lock:
-            return sum(len(part) for part in self._parts.values())
-
 
 @st.cache_resource(show_spinner=False)
 def partial_runs() -> PartialRuns:
