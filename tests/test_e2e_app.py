@@ -142,3 +142,44 @@ def test_tabs_draw_their_content_when_opened(server: str, tmp_path: Path) -> Non
         page.get_by_role("tab", name="Demand").click()
         page.get_by_text("Volume change, every service").first.wait_for(timeout=TIMEOUT_MS)
         assert page.get_by_text("+5%").count() >= 1, "the volume set before is lost"
+
+
+def settled_table(page: Any, unlike: list[str] | None = None) -> list[str]:
+    """The simulated SLA table's cells once the page has settled: no run under way, the
+    simulated table (not the quick estimate) shown, and the cells the same two seconds apart
+    (and other than ``unlike``, the table before a move)."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    last: list[str] | None = None
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+        running = page.get_by_text("Simulating").count()
+        simulated = page.get_by_text("Simulated SLA table").count()
+        cells = page.locator("[role=gridcell]").all_inner_texts()
+        if running or not simulated or "payroll P1 respond" not in cells or cells == unlike:
+            last = None
+            continue
+        if cells == last:
+            return cells
+        last = cells
+    raise AssertionError("the page did not settle")
+
+
+def test_quick_presses_end_on_the_table_of_the_last_position(server: str) -> None:
+    """Three quick presses (each may stop the run of the one before): the table the page
+    settles on is the one of the last position — the same as that position's table shown again
+    later from the cache — never one of a position passed on the way."""
+    with scenario_page(server) as page:
+        before = settled_table(page)
+        slider = page.get_by_role("slider", name="Volume change, every service")
+        slider.focus()
+        for _ in range(3):
+            slider.press("ArrowRight")
+            page.wait_for_timeout(50)
+        page.get_by_text("+15%").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+        quick = settled_table(page, unlike=before)
+        slider.press("ArrowRight")  # on to +20%, and back to +15% once that has settled
+        page.get_by_text("+20%").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+        further = settled_table(page, unlike=quick)
+        slider.press("ArrowLeft")
+        page.get_by_text("+15%").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+        assert settled_table(page, unlike=further) == quick
