@@ -114,7 +114,8 @@ def test_dask_local_cluster_identical() -> None:
 
 
 def test_failed_replication_is_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A replication that raises is recorded in failures; the others are still measured."""
+    """A replication that raises is recorded in failures; the others are still measured. A
+    failure is not kept for a later call (``finished``): made again, it may not fail."""
     import simkit.runner as runner
 
     real = runner.simulate_support
@@ -125,8 +126,10 @@ def test_failed_replication_is_data(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(model, streams, replication)
 
     monkeypatch.setattr(runner, "simulate_support", flaky)
-    results = simulate(small())
+    kept: dict[int, Any] = {}
+    results = simulate(small(), finished=kept)
     assert [f.replication for f in results.failures] == [1]
+    assert sorted(kept) == [0, 2]
     document = results.summary()
     assert document["replications"] == 2
     assert document["failures"][0]["error"] == "RuntimeError: boom"
@@ -550,7 +553,7 @@ def test_a_replication_leaves_nothing_in_memory() -> None:
 def test_a_replication_kept_while_a_run_starts_is_neither_lost_nor_made_twice() -> None:
     """A replication of a run given up earlier may land in ``finished`` while the same run
     starts again: the run reads ``finished`` once, so the replication is either taken or made —
-    never left out of the results. Failed replications are not kept for the next call."""
+    never left out of the results."""
     earlier: dict[int, Any] = {}
     simulate(small(), replications=6, finished=earlier)  # replication 2, made "earlier"
 
@@ -572,20 +575,3 @@ def test_a_replication_kept_while_a_run_starts_is_neither_lost_nor_made_twice() 
     assert json.dumps(again.summary(), sort_keys=True) == json.dumps(
         simulate(small(), replications=6).summary(), sort_keys=True
     )
-
-
-def test_failed_replications_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    import simkit.runner as runner
-
-    real = runner.simulate_support
-
-    def flaky(model: Any, streams: Any, replication: int = 0) -> Any:
-        if replication == 1:
-            raise RuntimeError("boom")
-        return real(model, streams, replication)
-
-    monkeypatch.setattr(runner, "simulate_support", flaky)
-    kept: dict[int, Any] = {}
-    results = simulate(small(), replications=3, finished=kept)
-    assert [f.replication for f in results.failures] == [1]
-    assert sorted(kept) == [0, 2]
