@@ -297,9 +297,15 @@ def _renumber(table: pa.Table, failures: Sequence[ReplicationFailure]) -> pa.Tab
     return table.set_column(index, "replication", pa.array(new.astype(np.int32)))
 
 
-def check_size(scenario: Scenario, max_visits: int = DEFAULT_MAX_VISITS) -> float:
+def check_size(
+    scenario: Scenario,
+    max_visits: int = DEFAULT_MAX_VISITS,
+    *,
+    raise_bound: str = "raise the bound with --max-visits N",
+) -> float:
     """Refuse a scenario expecting more than ``max_visits`` visits per replication (ticket
-    visits, and the outage events of its components, which cost a run about as much)."""
+    visits, and the outage events of its components, which cost a run about as much);
+    ``raise_bound`` ends the fix (how to run it all the same, where the caller has a way)."""
 
     def estimate_size() -> float:
         support = compile_support(scenario, Streams(replication_seeds(scenario.seed, 1)[0]))
@@ -320,8 +326,7 @@ def check_size(scenario: Scenario, max_visits: int = DEFAULT_MAX_VISITS) -> floa
         raise InputError.single(
             f"this scenario expects {shown} visits per replication (ticket visits and outage "
             f"events), more than the limit of {max_visits:,}",
-            "shorten the horizon, lower the volume or make failures rarer, or raise the bound "
-            "with --max-visits N",
+            f"shorten the horizon, lower the volume or make failures rarer, or {raise_bound}",
             file=scenario.source,
             path="horizon",
         )

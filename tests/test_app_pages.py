@@ -162,7 +162,9 @@ def test_a_backtest_replication_too_large_points_to_the_backtest_command(
     from simkit.runner import check_size
 
     history, calibration = fitted
-    monkeypatch.setattr(run, "check_size", lambda scenario, limit: check_size(scenario, 1000))
+    monkeypatch.setattr(
+        run, "check_size", lambda scenario, limit, **fix: check_size(scenario, 1000, **fix)
+    )
     with pytest.raises(InputError) as caught:
         model.check_backtest(history, calibration.scenario, 2)
     fix = caught.value.problems[0].fix

@@ -3,6 +3,7 @@ of each service per period, its distribution over simulated months and the expec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -57,9 +58,21 @@ def maintenance_text(maintenance: str | tuple[str | MaintenanceWindow, ...] | No
     )
 
 
-def _marked(target: float, services: tuple[str, ...]) -> str:
-    """Which services' target a chart marks, when the services have different targets."""
-    return f"Marked in red: the target {format_percent(target)} of {', '.join(services)}."
+def per_target(
+    groups: list[tuple[float, tuple[str, ...]]],
+    rows: list[dict[str, Any]],
+    chart: Callable[[list[dict[str, Any]], float], Any],
+) -> None:
+    """One chart per availability target (:func:`simkit.app_model.services_by_target`), each
+    of the rows of its services with their target marked; saying whose target it is when the
+    services' targets differ."""
+    for target, services in groups:
+        if len(groups) > 1:
+            st.caption(
+                f"Marked in red: the target {format_percent(target)} of {', '.join(services)}."
+            )
+        shown = [row for row in rows if row["service"] in services]
+        st.altair_chart(chart(shown, target), width="stretch")
 
 
 @st.fragment
@@ -208,17 +221,13 @@ def availability(scenario: Scenario) -> None:
         )
         # one chart per availability target, so that each service's own target is marked
         groups = model.services_by_target(figures)
-        for target, services in groups:
-            if len(groups) > 1:
-                st.caption(_marked(target, services))
-            st.altair_chart(
-                charts.availability_chart(
-                    [r for r in figures["periods"] if r["service"] in services],
-                    target=target,
-                    replications=results.succeeded,
-                ),
-                width="stretch",
-            )
+        per_target(
+            groups,
+            figures["periods"],
+            lambda rows, target: charts.availability_chart(
+                rows, target=target, replications=results.succeeded
+            ),
+        )
     # Only the open tab is drawn: a slider move redraws one of them, not three.
     hist, credits, bands = st.tabs(
         ["Distribution over periods", "Credits", "Outages by length"],
@@ -227,16 +236,11 @@ def availability(scenario: Scenario) -> None:
     )
     if hist.open is not False:
         with hist:
-            for target, services in groups:
-                if len(groups) > 1:
-                    st.caption(_marked(target, services))
-                st.altair_chart(
-                    charts.availability_histogram(
-                        [r for r in figures["outcomes"] if r["service"] in services],
-                        target=target,
-                    ),
-                    width="stretch",
-                )
+            per_target(
+                groups,
+                figures["outcomes"],
+                lambda rows, target: charts.availability_histogram(rows, target=target),
+            )
     if credits.open is not False:
         with credits:
             credit_table(figures)

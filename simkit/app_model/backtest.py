@@ -4,11 +4,9 @@ sized on the scenario as the back-test simulates it (moved onto the history's sp
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from simkit.app_model import run
-from simkit.errors import InputError
 from simkit.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -20,9 +18,9 @@ __all__ = ["check_backtest"]
 def check_backtest(history: History, scenario: Scenario, replications: int) -> float:
     """Refuse a back-test too large for a shared server, before it starts: the scenario as the
     back-test simulates it (:func:`simkit.calibrate.backtest.backtest_scenario`) must pass
-    :func:`~simkit.app_model.run.check_run` — each replication the visit limit, and all ``replications`` together the run's
-    budget (:data:`~simkit.app_model.run.RUN_VISIT_BUDGET`, read when called). Returns the
-    expected visits per replication.
+    :func:`~simkit.app_model.run.check_run` — each replication the visit limit, and all
+    ``replications`` together the run's budget (:data:`~simkit.app_model.run.RUN_VISIT_BUDGET`,
+    read when called). Returns the expected visits per replication.
 
     Raises
     ------
@@ -33,16 +31,10 @@ def check_backtest(history: History, scenario: Scenario, replications: int) -> f
     from simkit.calibrate.backtest import backtest_scenario
 
     moved = backtest_scenario(history, scenario)
-    try:
-        return run.check_run(moved, replications, budget=run.RUN_VISIT_BUDGET)
-    except InputError as error:
-        raise InputError(
-            dataclasses.replace(
-                problem,
-                message=problem.message.replace("this run expects", "this back-test expects"),
-                fix=problem.fix.replace(
-                    "`simkit simulate --max-visits N`", "`simkit backtest --max-visits N`"
-                ).replace("`simkit simulate`", "`simkit backtest` on the command line"),
-            )
-            for problem in error.problems
-        ) from None
+    return run.check_run(
+        moved,
+        replications,
+        budget=run.RUN_VISIT_BUDGET,
+        command="simkit backtest",
+        what="back-test",
+    )

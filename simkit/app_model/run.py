@@ -38,18 +38,18 @@ RUN_VISIT_BUDGET = 20_000_000
 """Most visits (over all replications) one workbench run may simulate on a shared server."""
 
 
-CLI_BOUND = "raise the bound with --max-visits N"
-WORKBENCH_BOUND = "run it from the command line with `simkit simulate --max-visits N`"
-
-
 def check_run(
     scenario: Scenario,
     replications: int,
     *,
     max_visits: int = DEFAULT_MAX_VISITS,
     budget: int = RUN_VISIT_BUDGET,
+    command: str = "simkit simulate",
+    what: str = "run",
 ) -> float:
-    """Refuse a run too large for a shared server, before it starts.
+    """Refuse a run too large for a shared server, before it starts. The fixes point to
+    ``command`` on the command line (the workbench has no bound to raise); the messages call
+    the run ``what``.
 
     Returns the expected visits per replication.
 
@@ -63,20 +63,18 @@ def check_run(
         raise InputError.single(
             f"{replications} replications", f"choose 1 to {MAX_REPLICATIONS}", path="replications"
         )
-    try:
-        estimate = check_size(scenario, max_visits)
-    except InputError as error:
-        # The command line's fix names its flag; the workbench has none to raise.
-        raise InputError(
-            dataclasses.replace(problem, fix=problem.fix.replace(CLI_BOUND, WORKBENCH_BOUND))
-            for problem in error.problems
-        ) from None
+    estimate = check_size(
+        scenario,
+        max_visits,
+        raise_bound=f"run it from the command line with `{command} --max-visits N`",
+    )
     if estimate * replications > budget:
         raise InputError.single(
-            f"this run expects about {estimate * replications:,.0f} visits "
+            f"this {what} expects about {estimate * replications:,.0f} visits "
             f"({estimate:,.0f} per replication × {replications}), more than the "
             f"{budget:,} the workbench runs at once",
-            "lower the replications or the volume, or run it with `simkit simulate`",
+            f"lower the replications or the volume, or run it from the command line with "
+            f"`{command}`",
             path="replications",
         )
     return estimate
