@@ -42,7 +42,10 @@ RUN_ENTRIES = 16
 """Simulation runs (their tables: tens of MB each) kept in memory for every session to reuse,
 with room for the runs made ahead (:class:`Anticipator`)."""
 RUN_BYTES = 1 << 30
-"""Most bytes of run tables kept (:func:`run_bytes`): fewer runs are kept where they are large."""
+"""Most bytes of run tables kept (:func:`run_bytes`, with the tables made to measure them):
+fewer runs are kept where they are large."""
+MEASURED_BYTES = 256 << 20
+"""Most bytes of tables made to measure runs against edited targets (:func:`measuring_bytes`)."""
 FIGURE_ENTRIES = 64
 """Derived documents and chart rows (small) kept likewise."""
 PROGRESS_EVERY_S = 1.0
@@ -323,7 +326,8 @@ class ResultCache:
     sessions at once is computed once. A key's lock lives while someone holds or waits for it:
     a computation that fails leaves it to the next in line, who computes again. It keeps at most
     ``entries`` values and, given ``weigh`` (a value's size in bytes), at most ``budget`` bytes
-    of them — always the value stored last.
+    of them — always the value stored last. Values are weighed again whenever one is stored, so
+    a value that grew since (a run measured after it was kept) counts as it is now.
     """
 
     def __init__(
@@ -390,12 +394,13 @@ class ResultCache:
                 if hit is not None:
                     return hit  # type: ignore[no-any-return]
                 value = compute()
-                weight = self.weigh(value) if self.weigh is not None else 0
                 with self._lock:
                     self._values[key] = value
                     self._values.move_to_end(key)
-                    self.weight += weight - self._weights.get(key, 0)
-                    self._weights[key] = weight
+                    if self.weigh is not None:
+                        # Every value weighed anew: a run grows once it is measured.
+                        self._weights = {k: self.weigh(v) for k, v in self._values.items()}
+                        self.weight = sum(self._weights.values())
                     evicted = []
                     while len(self._values) > self.entries or (
                         self.budget is not None
@@ -569,11 +574,17 @@ class Anticipator:
 
 
 def run_bytes(value: Any) -> int:
-    """The bytes of a run's tables (0 for anything else)."""
+    """The bytes of a run's tables, with those made to measure it (0 for anything else)."""
     if not isinstance(value, Results):
         return 0
     tables = (value.tickets, value.visits, value.pauses, value.team_stats, value.outages)
-    return sum(int(table.nbytes) for table in tables)
+    return sum(int(table.nbytes) for table in tables) + value.measuring_bytes()
+
+
+def measuring_bytes(value: Any) -> int:
+    """The bytes of the tables made to measure a run against edited targets (its run's own
+    tables are counted in the runs cache)."""
+    return value.measuring_bytes() if isinstance(value, Results) else 0
 
 
 @st.cache_resource(show_spinner=False)
@@ -581,7 +592,8 @@ def shared_cache(kind: str = "figures") -> ResultCache:
     """The process-wide cache of ``kind``: ``"runs"`` (simulation results, under
     :func:`run_cache_key`), ``"measured"`` (runs measured against edited targets, under keys
     ``("measured", run's key, …)``) or ``"figures"``. A measured run shares its run's tables, and
-    would hold them once the run is dropped: it is dropped with its run."""
+    would hold them once the run is dropped: it is dropped with its run. The runs cache weighs
+    a run's tables with those made to measure it; the measured cache only the latter."""
     if kind == "runs":
         measured = shared_cache("measured")
         return ResultCache(
@@ -590,7 +602,9 @@ def shared_cache(kind: str = "figures") -> ResultCache:
             weigh=run_bytes,
             budget=RUN_BYTES,
         )
-    return ResultCache(RUN_ENTRIES if kind == "measured" else FIGURE_ENTRIES)
+    if kind == "measured":
+        return ResultCache(RUN_ENTRIES, weigh=measuring_bytes, budget=MEASURED_BYTES)
+    return ResultCache(FIGURE_ENTRIES)
 
 
 PARTIAL_RUNS = 4

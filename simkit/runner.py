@@ -197,6 +197,14 @@ class Results:
         self._measured = tables
         return tables
 
+    def measuring_bytes(self) -> int:
+        """Bytes of the tables made to measure this run that its own tables do not hold (0
+        until it is measured): the service tickets, and the renumbered tables where
+        replications failed. A server that keeps runs counts them with the run's tables."""
+        own = (self.tickets, self.visits, self.pauses, self.team_stats, self.outages)
+        made = self._measured or []
+        return sum(int(t.nbytes) for t in made if all(t is not mine for mine in own))
+
     def _header(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario.name,

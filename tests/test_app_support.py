@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -439,6 +440,42 @@ def test_the_runs_cache_weighs_a_run_by_its_tables(one_run: Any) -> None:
     tables = (results.tickets, results.visits, results.pauses, results.team_stats)
     assert app_support.run_bytes(results) >= sum(t.nbytes for t in tables) > 0
     assert app_support.run_bytes("not a run") == 0
+
+
+def test_a_run_weighs_the_tables_made_to_measure_it(one_run: Any) -> None:
+    """Measuring a run makes tables of its own (the service tickets): once measured, the run
+    weighs them too, and a run measured against edited targets weighs only them in the measured
+    cache, which has a byte budget of its own."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    run = dataclasses.replace(one_run)  # not yet measured
+    before = app_support.run_bytes(run)
+    assert run.measuring_bytes() == 0 and app_support.measuring_bytes(run) == 0
+    run.sla_summary()
+    made = run.measuring_bytes()
+    assert made > 0 and app_support.run_bytes(run) == before + made
+    assert app_support.measuring_bytes(run) == made
+    assert app_support.measuring_bytes("not a run") == 0
+    measured = app_support.shared_cache("measured")
+    assert measured.budget == app_support.MEASURED_BYTES and measured.weigh is not None
+
+
+def test_result_cache_weighs_values_again_as_they_grow() -> None:
+    """A run kept before it was measured grows when it is: the next value stored counts it as
+    it is now, and the least recently used values make room for it."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    dropped: list[Hashable] = []
+    cache = app_support.ResultCache(10, dropped.append, weigh=len, budget=10)
+    grows = ["x"] * 2
+    cache.get_or_compute("a", lambda: ["x"] * 2)
+    cache.get_or_compute("b", lambda: grows)
+    assert cache.weight == 4
+    grows.extend(["x"] * 5)  # "b" is measured: 7 now
+    cache.get_or_compute("c", lambda: ["x"] * 2)
+    assert dropped == ["a"] and cache.weight == 9
 
 
 def test_runs_made_ahead_leave_room_for_the_run_on_the_screen(
