@@ -8,6 +8,7 @@ errors); seeds are fixed only to make the tests repeatable.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -410,6 +411,51 @@ def test_a_history_without_assignments_is_one_delay_station(history: History) ->
     assert fitted.scenario.services["email"].entry == "resolver"
     assert _team(fitted.report, "resolver")["method"] == "delay station"
     assert any("no assignment records" in a for a in fitted.report["assumptions"])
+
+
+def test_a_history_without_priorities_makes_one_class(history: History) -> None:
+    """An export without priorities (no such column, or none filled in) still calibrates: each
+    service's tickets form one class, and the report says so."""
+    tickets = history.tickets
+    index = tickets.column_names.index("priority")
+    nulls = pa.nulls(tickets.num_rows, tickets.schema.field(index).type)
+    fitted = calibrate(
+        dataclasses.replace(
+            history, tickets=tickets.set_column(index, tickets.schema.field(index), nulls)
+        )
+    )
+    assert fitted.scenario.priority_order == ("unprioritised",)
+    for service in fitted.scenario.services.values():
+        assert set(service.priorities) == {"unprioritised"}
+    assert any("none of its tickets has a priority" in a for a in fitted.report["assumptions"])
+
+
+def test_an_assumed_duration_is_commented_with_its_reason() -> None:
+    """A duration assumed because nothing could be fitted (a team without a completed visit, a
+    team without a pause duration) is written into the scenario with the reason."""
+    from simkit.calibrate.durations import _fit_comment, _Fitted
+    from simkit.distributions import Exponential
+
+    assumed = _Fitted(Exponential(1.0), {"note": "no completed visit: 1 hour assumed"})
+    assert _fit_comment(assumed, "stretches") == "no completed visit: 1 hour assumed"
+
+
+@pytest.mark.slow
+def test_an_export_without_its_state_column_still_calibrates(tmp_path: Any) -> None:
+    """The bundled ServiceNow sample without its state column: no visit is seen to finish at
+    the supplier, whose handling is then assumed — the calibration completes and says so."""
+    import pyarrow.csv as pacsv
+
+    from simkit.calibrate import load_history
+    from simkit.resources import calibration_dir
+
+    sample = calibration_dir() / "sample" / "servicenow_incidents.csv.gz"
+    table = pacsv.read_csv(sample, convert_options=pacsv.ConvertOptions(strings_can_be_null=False))
+    path = tmp_path / "no_state.csv"
+    pacsv.write_csv(table.drop_columns(["incident_state"]), path)
+    fitted = calibrate(load_history(path, "servicenow"))
+    assert "no completed visit: 1 hour assumed" in fitted.yaml
+    assert any("no completed visit" in a for a in fitted.report["assumptions"])
 
 
 def test_a_supplier_s_time_is_fitted_in_its_calendar_hours() -> None:

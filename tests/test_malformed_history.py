@@ -134,6 +134,20 @@ def test_missing_required_column(tmp_path: Path) -> None:
     assert "--column opened_at=" in problem.fix
 
 
+def test_a_column_named_by_an_override_must_be_in_the_export(tmp_path: Path) -> None:
+    """A profile may map columns an export lacks (the field is then left out), but a column the
+    user named (``--column team=…``, the Calibrate page's mapping) must be there: a typo would
+    otherwise drop the field silently, e.g. put every ticket in one team."""
+    path = write(tmp_path, "good.csv", GOOD)
+    profile = load_profile("generic").with_overrides(columns={"team": "teem", "priority": "prio"})
+    error = refused(path, profile)
+    assert [p.path for p in error.problems] == ["priority", "team"]
+    assert "'teem'" in error.problems[1].message and "'team'" in error.problems[1].message
+    assert "did you mean 'team'?" in error.problems[1].fix
+    # Named again as present, or the override cleared, the export loads.
+    load_history(path, profile.with_overrides(columns={"team": "team", "priority": ""}))
+
+
 def test_missing_ticket_column(tmp_path: Path) -> None:
     """Without the ticket number column the error lists what the export has."""
     text = "Reference,opened_at\nR1,2024-01-08 09:00\n"

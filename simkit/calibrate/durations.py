@@ -124,6 +124,8 @@ def _fit_durations(values: np.ndarray, censored: np.ndarray, what: str) -> _Fitt
 
 def _fit_comment(fitted: _Fitted, what: str) -> str:
     report = fitted.report
+    if "n" not in report:  # nothing was fitted: the value assumed says why
+        return str(report.get("note", "assumed"))
     n, c = report["n"], report["n_censored"]
     text = f"{n:,} {what}"
     if c:

@@ -75,6 +75,9 @@ __all__ = [
     "local_midnight",
 ]
 
+UNPRIORITISED = "unprioritised"
+"""The priority class of a service whose tickets carry no priority at all."""
+
 
 @dataclass(frozen=True, eq=False)
 class Calibration:
@@ -230,7 +233,13 @@ def calibrate(
         in_span = rows[(data.opened[rows] >= 0) & (data.opened[rows] < data.span_h)]
         mix = Counter(p for p in data.priority[in_span].tolist() if p is not None)
         unprioritised = int(sum(1 for p in data.priority[in_span].tolist() if p is None))
-        if unprioritised:
+        if not mix:
+            mix = Counter({UNPRIORITISED: max(unprioritised, 1)})
+            assumptions.append(
+                f"service {service}: none of its tickets has a priority (is the priority column "
+                f"mapped?); they form one class, {UNPRIORITISED!r}"
+            )
+        elif unprioritised:
             assumptions.append(
                 f"service {service}: {unprioritised:,} tickets without a priority count in the "
                 "volume; the mix is taken from the others"

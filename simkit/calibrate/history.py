@@ -206,6 +206,18 @@ class _Load:
                     delimiter=export.delimiter if export.format == "csv" else None,
                 )
             )
+        for named in sorted(profile.named_columns - set(self.columns)):
+            if named != "ticket":  # reported above
+                problems.append(
+                    missing_column_problem(
+                        named,
+                        getattr(profile.columns, named),
+                        available,
+                        file=self.file,
+                        delimiter=export.delimiter if export.format == "csv" else None,
+                        taken=list(self.columns.values()),
+                    )
+                )
         self.filters = []
         for rule in profile.filter:
             found = resolve_column(rule.column, available)

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from simkit.calendar_spec import known_zone
 from simkit.calibrate.clean import ISO, format_pattern
@@ -278,6 +286,14 @@ class Profile(BaseModel):
     service: str = "default"
     unassigned: str = "unassigned"
     keep: tuple[str, ...] = ()
+    _named: frozenset[str] = PrivateAttr(default=frozenset())
+    """Fields whose column was named by an override (:meth:`with_overrides`): unlike a
+    profile's own columns, which an export may lack, each must be found in the export."""
+
+    @property
+    def named_columns(self) -> frozenset[str]:
+        """The fields whose column a command-line or page override named."""
+        return self._named
 
     @field_validator("date_format", mode="before")
     @classmethod
@@ -340,7 +356,11 @@ class Profile(BaseModel):
                     path="--column",
                 )
             data["columns"][field_name] = column or None
-        return _validated(data, file=None, lines=None, context="command-line override")
+        result = _validated(data, file=None, lines=None, context="command-line override")
+        given = {name for name, column in (columns or {}).items() if column}
+        cleared = {name for name, column in (columns or {}).items() if not column}
+        result._named = frozenset((self._named - cleared) | given)
+        return result
 
 
 def check_timezone(value: str) -> str:
