@@ -23,6 +23,12 @@ Handler = Callable[[argparse.Namespace], Any]
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No abbreviations: `--jso` must not pass for `--json` (which also picks the error
+        # document's form), and a flag added later must not change what an abbreviation means.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise InputError.single(
             f"command line: {message}", f"see `{self.prog} --help`", path="argv"
@@ -47,11 +53,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from simkit.cli_common import output_path, writing
     from simkit.scenario import json_schema
 
+    if args.out:
+        output_path(args.out)
     text = json.dumps(json_schema(), indent=2)
     if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        with writing(args.out):
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
         if args.json:
             _emit_json({"written": args.out})
         else:
@@ -62,10 +72,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from simkit.cli_common import executor_from, progress_bar, scenario_from
+    from simkit.cli_common import executor_from, output_path, progress_bar, scenario_from, writing
     from simkit.report.text import print_simulation
     from simkit.runner import simulate
 
+    if args.out:
+        output_path(args.out, folder=True)
     scenario = scenario_from(args)
     with executor_from(args) as executor, progress_bar("simulating", not args.json) as progress:
         results = simulate(
@@ -78,7 +90,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         )
     document = results.summary()
     if args.out:
-        written = results.write(args.out)
+        with writing(args.out):
+            written = results.write(args.out)
         document = {**document, "written": [str(p) for p in written]}
     if args.json:
         _emit_json(document)
@@ -90,9 +103,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from simkit.cli_common import output_path
     from simkit.demo import run_demo
 
-    return run_demo(json_output=args.json, out=Path(args.out) if args.out else None)
+    out = output_path(args.out, folder=True) if args.out else None
+    return run_demo(json_output=args.json, out=out)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -137,14 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="file to write (default: standard output)")
     p = command("simulate", cmd_simulate, "simulate a scenario and measure its SLAs, OLAs and UCs")
-    from simkit.cli_common import add_run_options
+    from simkit.cli_common import add_run_options, whole_number
 
     add_run_options(p)
     p.add_argument("--out", help="folder for tickets/visits/pauses/outages Parquet files")
     p = command("demo", cmd_demo, "run the whole pipeline on the bundled examples")
     p.add_argument("--out", help="folder for the demo's output files")
     p = command("app", cmd_app, "start the Streamlit front end")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=whole_number("--port", 1, 8501, 65535), default=8501)
     for name in MODULES:
         try:
             module = importlib.import_module(name)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from simkit.errors import InputError
@@ -16,12 +18,86 @@ from simkit.scenario import Scenario, load_scenario
 from simkit.scenario.overlay import parse_set, patch_for
 
 __all__ = [
+    "add_replication_options",
     "add_run_options",
     "emit_json",
     "executor_from",
+    "output_path",
     "progress_bar",
     "scenario_from",
+    "whole_number",
+    "writing",
 ]
+
+
+def whole_number(
+    flag: str, minimum: int, example: int, maximum: int | None = None
+) -> Callable[[str], int]:
+    """An argparse ``type`` for ``flag``: a whole number from ``minimum`` (to ``maximum``),
+    refused with an :class:`InputError` naming the flag, the range and an example."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip().replace("_", ""))
+        except ValueError:
+            raise InputError.single(
+                f"{flag} {text!r} is not a whole number", f"e.g. {flag} {example}", path=flag
+            ) from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"at least {minimum:,}" if maximum is None else f"{minimum:,} to {maximum:,}"
+            raise InputError.single(
+                f"{flag} {value:,} is out of range: it must be {bound}",
+                f"e.g. {flag} {example}",
+                path=flag,
+            )
+        return value
+
+    return parse
+
+
+def output_path(text: str, flag: str = "--out", *, folder: bool = False) -> Path:
+    """The file (or ``folder``) ``flag`` names, checked before any work is done: not a folder
+    where a file is wanted (or the reverse), and in a folder that exists or can be made and can
+    be written to. Raises :class:`InputError` otherwise."""
+    path = Path(text)
+    if folder and path.exists() and not path.is_dir():
+        raise InputError.single(
+            f"{flag} {text} is a file, not a folder",
+            f"name a folder for the output, e.g. {flag} results/",
+            path=flag,
+        )
+    if not folder and path.is_dir():
+        raise InputError.single(
+            f"{flag} {text} is a folder",
+            f"name the file to write in it, e.g. {flag} {path / 'out'}",
+            path=flag,
+        )
+    ancestor = path if folder else path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError.single(
+            f"{flag} {text}: cannot write in {ancestor}",
+            "choose a place you can write to",
+            path=flag,
+        )
+    with writing(text, flag):  # made now, not after the work: some places refuse it anyway
+        (path if folder else path.parent).mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def writing(target: str | Path, flag: str = "--out") -> Iterator[None]:
+    """Turn a failure to write ``target`` into an :class:`InputError` naming ``flag``."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError.single(
+            f"{flag} {target}: cannot write it ({reason})",
+            "choose a place you can write to",
+            path=flag,
+        ) from None
 
 
 def emit_json(document: Any) -> None:
@@ -31,17 +107,7 @@ def emit_json(document: Any) -> None:
 
 def add_run_options(parser: argparse.ArgumentParser, *, changes: bool = True) -> None:
     parser.add_argument("scenario", help="scenario YAML file")
-    parser.add_argument("--replications", type=int, help="replications (default: the scenario's)")
-    parser.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=int, help="run replications on N local processes")
-    group.add_argument("--scheduler", help="run replications on a Dask cluster at ADDR")
-    parser.add_argument(
-        "--max-visits",
-        type=int,
-        default=5_000_000,
-        help="refuse scenarios expecting more visits per replication (default 5,000,000)",
-    )
+    add_replication_options(parser)
     if changes:
         parser.add_argument(
             "--change",
@@ -56,6 +122,33 @@ def add_run_options(parser: argparse.ArgumentParser, *, changes: bool = True) ->
         default=[],
         metavar="PATH=VALUE",
         help="override one value, e.g. teams.apps.shrinkage=25%% (repeatable)",
+    )
+
+
+def add_replication_options(parser: argparse.ArgumentParser) -> None:
+    """--replications, --seed, --workers | --scheduler and --max-visits."""
+    parser.add_argument(
+        "--replications",
+        type=whole_number("--replications", 1, 20),
+        help="replications (default: the scenario's)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=whole_number("--seed", 0, 42),
+        help="random seed (default: the scenario's)",
+    )
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--workers",
+        type=whole_number("--workers", 1, 2),
+        help="run replications on N local processes",
+    )
+    group.add_argument("--scheduler", help="run replications on a Dask cluster at ADDR")
+    parser.add_argument(
+        "--max-visits",
+        type=whole_number("--max-visits", 1, 10_000_000),
+        default=5_000_000,
+        help="refuse scenarios expecting more visits per replication (default 5,000,000)",
     )
 
 
@@ -96,7 +189,7 @@ def _dask_executor(address: str) -> Iterator[Executor]:
         ) from None
     try:
         client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
-    except OSError as error:
+    except (OSError, ValueError) as error:  # unreachable, or not an address (no port …)
         raise InputError.single(
             f"cannot reach the Dask scheduler at {address}: {error}",
             "check the address (tcp://host:8786) and that the scheduler runs",

@@ -62,9 +62,15 @@ def parse_duration(value: object, *, allow_zero: bool = True) -> float:
             "write a number with a unit: s, m, h, d (24 h) or w",
         )
     if not math.isfinite(hours) or hours < 0:
-        raise SpecError(f"a duration must be a finite non-negative time, got {value!r}", "")
+        raise SpecError(
+            f"a duration must be a finite non-negative time, got {value!r}",
+            "write a time of 0 or more, e.g. 30m, 4h or 2d",
+        )
     if hours == 0 and not allow_zero:
-        raise SpecError(f"a duration here must be greater than zero, got {value!r}", "")
+        raise SpecError(
+            f"a duration here must be greater than zero, got {value!r}",
+            "write a time greater than zero, e.g. 30m, 4h or 2d",
+        )
     return hours
 
 
@@ -105,7 +111,10 @@ def parse_fraction(value: object) -> float:
             f"expected a percentage, got {type(value).__name__}", "write e.g. 95% or 0.95"
         )
     if not math.isfinite(fraction) or fraction < 0 or fraction > 1:
-        raise SpecError(f"a percentage must lie between 0% and 100%, got {value!r}", "")
+        raise SpecError(
+            f"a percentage must lie between 0% and 100%, got {value!r}",
+            "write a share from 0% to 100%, e.g. 95% or 0.95",
+        )
     return fraction
 
 

@@ -144,6 +144,21 @@ def test_map_to_unknown_scenario_name(files: tuple[Path, Path]) -> None:
     assert "service_desk" in caught.value.problems[0].fix
 
 
+def test_map_from_a_name_the_history_lacks(files: tuple[Path, Path]) -> None:
+    """Mapping a name the history does not have (a typo) is refused with the names it has,
+    rather than accepted and never used."""
+    scenario, path = files
+    with pytest.raises(InputError) as caught:
+        review(
+            load_history(path, "generic"),
+            load_scenario(scenario),
+            names=NameMap(priority={"Z9": "P1"}),
+        )
+    problem = caught.value.problems[0]
+    assert "Z9=P1 names no priority of the history" in problem.message
+    assert "P9" in problem.fix
+
+
 def test_worst_breaches_first(files: tuple[Path, Path]) -> None:
     """Breaches are listed by time taken relative to the target: the open B3's visit (49h
     against the 4h OLA), C1's visit (25h), B3 against its 8h SLA (49h), then B2's visit (24h)."""

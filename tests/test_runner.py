@@ -403,6 +403,45 @@ def test_cli_simulate_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["simulate", str(path), "--json", "--replications", "x"]) == 2
 
 
+@pytest.mark.parametrize(
+    ("flags", "path", "says"),
+    [
+        (["--seed", "-1"], "--seed", "must be at least 0"),
+        (["--replications", "0"], "--replications", "must be at least 1"),
+        (["--max-visits", "0"], "--max-visits", "must be at least 1"),
+        (["--workers", "0"], "--workers", "must be at least 1"),
+        (["--scheduler", "notanaddress"], "--scheduler", "cannot reach"),
+        (["--out", "{file}"], "--out", "is a file, not a folder"),
+        (["--out", "{file}/below"], "--out", "cannot write"),
+    ],
+    ids=["seed", "replications", "max-visits", "workers", "scheduler", "out-file", "out-under"],
+)
+def test_cli_flags_out_of_range_are_input_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], path: str, says: str
+) -> None:
+    """A flag's value out of range, or an output place that cannot be written, exits 2 with the
+    errors document naming the flag — before anything is simulated, not as an internal error
+    after it."""
+    from simkit.cli import main
+
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(yaml.safe_dump(SMALL))
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    given = [flag.format(file=afile) for flag in flags]
+    assert main(["simulate", str(scenario), "--json", "--replications", "1", *given]) == 2
+    error = json.loads(capsys.readouterr().out)["errors"][0]
+    assert error["path"] == path and says in error["message"] and error["fix"]
+
+
+def test_cli_flags_are_not_abbreviated(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--jso` is not taken for `--json`: it is refused by name."""
+    from simkit.cli import main
+
+    assert main(["validate", "x.yaml", "--jso"]) == 2
+    assert "--jso" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", example_scenarios(), ids=lambda p: p.name)
 def test_every_example_simulates(path: Path) -> None:

@@ -332,7 +332,7 @@ BROKEN: list[tuple[str, Any, str, str, str]] = [
         {"services": {"payroll": {"demand": {"per_week": -5}}}},
         "services.payroll.demand.per_week",
         "must be greater than or equal to 0",
-        "change the value",
+        "write a value at least 0",
     ),
 ]
 

@@ -127,6 +127,14 @@ def _match(
             f"the scenario's {kind} names are: {', '.join(sorted(known)) or '(none)'}",
             path="--map",
         )
+    absent = [f"{k}={v}" for k, v in explicit.items() if k not in set(history)]
+    if absent:
+        raise InputError.single(
+            f"--map {kind}: {', '.join(absent)} names no {kind} of the history (in the span "
+            "measured)",
+            f"the history's {kind} names are: {', '.join(history) or '(none)'}",
+            path="--map",
+        )
     by_key = {_key(s): s for s in scenario}
     for name in history:
         if name in explicit:

@@ -9,7 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simkit.cli_common import emit_json, executor_from, progress_bar
+from simkit.cli_common import (
+    add_replication_options,
+    emit_json,
+    executor_from,
+    output_path,
+    progress_bar,
+    whole_number,
+    writing,
+)
 from simkit.commands.review import add_history_options, date_option, history_from
 from simkit.errors import InputError, SpecError
 from simkit.units import parse_fraction
@@ -64,17 +72,7 @@ def register(command: Command) -> None:
     )
     _history_options(p)
     p.add_argument("--scenario", required=True, help="the scenario to test (e.g. a fitted one)")
-    p.add_argument("--replications", type=int, help="replications (default: the scenario's)")
-    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=int, help="run replications on N local processes")
-    group.add_argument("--scheduler", help="run replications on a Dask cluster at ADDR")
-    p.add_argument(
-        "--max-visits",
-        type=int,
-        default=5_000_000,
-        help="refuse scenarios expecting more visits per replication (default 5,000,000)",
-    )
+    add_replication_options(p)
 
     p = command(
         "sample",
@@ -84,7 +82,11 @@ def register(command: Command) -> None:
     )
     p.add_argument("--scenario", help="export this scenario instead of the bundled sample's")
     p.add_argument("--out", help="file to write (default: the bundled sample file)")
-    p.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    p.add_argument(
+        "--seed",
+        type=whole_number("--seed", 0, 42),
+        help="seed (default: the scenario's)",
+    )
     p.add_argument("--clean", action="store_true", help="leave out the dirt of a real export")
     p.add_argument(
         "--check",
@@ -158,6 +160,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from simkit.calibrate.fit import calibrate
     from simkit.scenario import load_scenario
 
+    for flag, target in (("--out", args.out), ("--report", args.report)):
+        if target:
+            output_path(target, flag)
     given: Scenario | None = load_scenario(args.scenario) if args.scenario else None
     history = history_from(args)
     zone = given.timezone if given is not None else history.timezone
@@ -171,11 +176,15 @@ def run_calibrate(args: argparse.Namespace) -> int:
         name=args.name,
     )
     if args.out:
-        Path(args.out).write_text(result.yaml, encoding="utf-8")
+        with writing(args.out):
+            Path(args.out).write_text(result.yaml, encoding="utf-8")
     if args.report:
         import json
 
-        Path(args.report).write_text(json.dumps(result.report, indent=2, allow_nan=False) + "\n")
+        with writing(args.report, "--report"):
+            Path(args.report).write_text(
+                json.dumps(result.report, indent=2, allow_nan=False) + "\n"
+            )
     if args.json:
         emit_json(
             {
@@ -232,7 +241,7 @@ def run_sample(args: argparse.Namespace) -> int:
     scenario = (
         load_scenario(args.scenario) if args.scenario else load_scenario(folder / "scenario.yaml")
     )
-    target = Path(args.out) if args.out else folder / SAMPLE_FILE
+    target = output_path(args.out) if args.out else folder / SAMPLE_FILE
     document: dict[str, Any]
     if args.check:
         import gzip
@@ -264,7 +273,8 @@ def run_sample(args: argparse.Namespace) -> int:
         else:
             print(f"the regenerated sample DIFFERS from {target}")
         return 0 if same_csv else 1
-    summary = export_history(scenario, target, seed=args.seed, dirt=not args.clean)
+    with writing(target):
+        summary = export_history(scenario, target, seed=args.seed, dirt=not args.clean)
     if args.json:
         emit_json(summary.as_dict())
     else:

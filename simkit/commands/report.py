@@ -7,7 +7,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from simkit.cli_common import add_run_options, emit_json, executor_from, progress_bar
+from simkit.cli_common import (
+    add_run_options,
+    emit_json,
+    executor_from,
+    output_path,
+    progress_bar,
+    writing,
+)
 from simkit.errors import InputError, SpecError
 from simkit.units import parse_fraction
 
@@ -87,10 +94,13 @@ def run(args: argparse.Namespace) -> int:
 
     confidence = _confidence(args.confidence)
     chosen = _format(args)
-    out = Path(args.out)
-    if out.exists() and out.is_dir():
+    out = output_path(args.out)
+    if not args.format and out.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
         raise InputError.single(
-            f"--out {args.out} is a folder", "name the file to write, e.g. brief.html", path="--out"
+            f"--out {args.out}: the brief is written as HTML or Markdown, and the name says "
+            "neither",
+            "end the name with .html or .md (or choose the format with --format)",
+            path="--out",
         )
     scenario = load_scenario(args.scenario)
     with (
@@ -110,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
             options=not args.no_options,
             max_visits=args.max_visits,
         )
-    written = write_brief(document, out, format=chosen, charts=not args.no_charts)
+    with writing(out):
+        written = write_brief(document, out, format=chosen, charts=not args.no_charts)
     if args.json:
         emit_json({**document, "written": [str(p) for p in written]})
     else:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from simkit.cli_common import emit_json
+from simkit.cli_common import emit_json, output_path, whole_number, writing
 from simkit.errors import InputError
 
 __all__ = ["add_history_options", "date_option", "history_from", "print_review", "register"]
@@ -41,7 +41,10 @@ def register(command: Command) -> None:
         "--until", dest="until_date", help="measure until this local date (default: export time)"
     )
     p.add_argument(
-        "--breaches", type=int, default=20, help="how many of the worst breaches to list"
+        "--breaches",
+        type=whole_number("--breaches", 0, 20),
+        default=20,
+        help="how many of the worst breaches to list",
     )
     p.add_argument(
         "--outages",
@@ -53,11 +56,15 @@ def register(command: Command) -> None:
     )
     p.add_argument(
         "--replications",
-        type=int,
+        type=whole_number("--replications", 0, 20),
         help="simulated runs of the scenario for the model's expectation in the review pack "
         "(default: the scenario's; 0 skips it)",
     )
-    p.add_argument("--seed", type=int, help="seed of those runs (default: the scenario's)")
+    p.add_argument(
+        "--seed",
+        type=whole_number("--seed", 0, 42),
+        help="seed of those runs (default: the scenario's)",
+    )
     p.add_argument(
         "--format", choices=("html", "md"), help="html (default) or md; default from --out"
     )
@@ -135,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
     from simkit.calibrate.review import parse_map_option, review
     from simkit.scenario import load_scenario
 
+    if args.out:
+        output_path(args.out)
     names = parse_map_option(args.map)
     start = date_option(args.from_date, "--from")
     until = date_option(args.until_date, "--until")
@@ -163,14 +172,15 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         from simkit.report.review_pack import write_review_pack
 
-        write_review_pack(
-            document,
-            args.out,
-            scenario=scenario,
-            replications=args.replications,
-            seed=args.seed,
-            format=args.format,
-        )
+        with writing(args.out):
+            write_review_pack(
+                document,
+                args.out,
+                scenario=scenario,
+                replications=args.replications,
+                seed=args.seed,
+                format=args.format,
+            )
         document = {**document, "written": args.out}
     if args.json:
         emit_json(document)

@@ -213,7 +213,10 @@ class Demand(_Model):
                 w > 0 for row in value for w in row
             ):
                 raise spec_error(
-                    SpecError("profile weights must be non-negative and not all zero", "")
+                    SpecError(
+                        "profile weights must be non-negative and not all zero",
+                        "give each hour a weight of 0 or more, at least one above 0",
+                    )
                 )
         return value
 

@@ -140,7 +140,16 @@ def _describe(error: Mapping[str, Any], path: tuple[str | int, ...]) -> tuple[st
     if kind in ("float_parsing", "float_type"):
         return f"expected a number, got {value!r}", "write a number such as 450"
     if kind in ("greater_than", "greater_than_equal", "less_than_equal", "less_than"):
-        return error["msg"].replace("Input should be", "must be"), "change the value"
+        bound = next(iter(ctx.values()), None)
+        wanted = {
+            "greater_than": "greater than",
+            "greater_than_equal": "at least",
+            "less_than_equal": "at most",
+            "less_than": "less than",
+        }[kind]
+        shown = f"{bound:g}" if isinstance(bound, int | float) else bound
+        fix = f"write a value {wanted} {shown}" if bound is not None else "change the value"
+        return error["msg"].replace("Input should be", "must be"), fix
     if kind == "literal_error":
         return f"{value!r} is not allowed here", error["msg"].replace("Input should be", "use")
     if kind == "too_short":
