@@ -326,6 +326,16 @@ def test_no_ticket_at_all_gives_null_figures() -> None:
     assert row["mean_h"] is None and row["quantiles_h"]["50"] is None
 
 
+def test_no_ticket_at_all_has_no_period_figure_even_under_a_small_sample_rule() -> None:
+    """A small-sample rule makes an empty period met, but a target that measured nothing in
+    any period has no evidence: no P(period met), not 100%."""
+    tickets = tickets_table([0], [1], [1.0], priority=["P1"])
+    ruled = sla(small_sample=SmallSample(40, 2))
+    row = summarize(tickets, empty_visits(), None, None, spec(1, 1, (ruled,)))["sla"][0]
+    assert row["tickets"] == 0.0
+    assert row["p_period_met"] == {"mean": None, "lo": None, "hi": None}
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     st.integers(1, 4).flatmap(

@@ -12,7 +12,8 @@ Definitions (DESIGN, "Figures over replications"):
 - ``p_period_met`` is the share of (replication, *full* period) pairs meeting the goal, with a
   Wilson 95% interval. A period with fewer than ``small_sample.below`` measured tickets meets the
   target when it has at most ``small_sample.max_breaches`` breaches; a period with no measured
-  ticket meets it under a small-sample rule and is left out otherwise (its compliance is undefined).
+  ticket meets it under a small-sample rule and is left out otherwise (its compliance is undefined);
+  a target that measured no item at all, in any period, has no ``p_period_met``.
 - ``tickets`` and ``open`` are means per replication; ``mean_h`` is the mean of the finite measured
   times; ``quantiles_h`` are pooled over replications with
   ``numpy.quantile(method="inverted_cdf")``, an item breached while open counting as +∞ — an
@@ -217,6 +218,11 @@ def _common_figures(
     meets, defined = period_meets(
         figures.measured[:, full], figures.met[:, full], goal, small_sample
     )
+    if not measured.any():
+        # Not one item of this target in any period: a small-sample rule would make every
+        # period "met" by having nothing to measure. No evidence is no figure.
+        defined = np.zeros_like(defined)
+        meets = meets & defined
     finite = figures.times[np.isfinite(figures.times)]
     return {
         "tickets": float(measured.sum() / replications),
