@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -213,12 +213,44 @@ def scenario_id(scenario: Scenario) -> str:
     return hashlib.sha256(scenario.to_yaml().encode("utf-8")).hexdigest()[:10]
 
 
+def controls_id(scenario: Scenario) -> str:
+    """The id under which a page keeps its controls' values for ``scenario``, the page's
+    working scenario: the id of the session's scenario as chosen, so that a what-if change
+    on the Scenario page does not reset the other pages' controls."""
+    chosen: Scenario | None = st.session_state.get("scenario")
+    return scenario_id(chosen if chosen is not None else scenario)
+
+
+def _edits() -> dict[str, tuple[Scenario | None, dict[str, Any], str | None]]:
+    """The Scenario page's what-if per scenario (by :func:`scenario_id`): the edited scenario
+    and its patch, or ``None`` and the reason where the sliders make no valid scenario."""
+    edits: dict[str, tuple[Scenario | None, dict[str, Any], str | None]]
+    edits = st.session_state.setdefault("edited_scenarios", {})
+    return edits
+
+
+def options_key(base: str, options: Sequence[str]) -> str:
+    """A widget key for a choice among ``options`` that starts again from its default when the
+    options change (another scenario's targets): a kept choice of names the new options lack
+    would otherwise leave nothing chosen."""
+    digest = hashlib.sha256("\n".join(options).encode("utf-8")).hexdigest()[:10]
+    return f"{base}:{digest}"
+
+
 def remember_edit(scenario: Scenario, edited: Scenario, patch: dict[str, Any]) -> None:
-    """Keep the Scenario page's what-if for the other pages of this session."""
+    """Keep the Scenario page's what-if on ``scenario`` for the other pages of this session."""
     if patch:
-        st.session_state["edited_scenario"] = (scenario_id(scenario), edited, patch)
+        _edits()[scenario_id(scenario)] = (edited, patch, None)
     else:
-        st.session_state.pop("edited_scenario", None)
+        _edits().pop(scenario_id(scenario), None)
+
+
+def remember_invalid_edit(scenario: Scenario, error: InputError) -> None:
+    """The Scenario page's sliders make no valid scenario: the other pages say so, and use the
+    scenario as chosen rather than an earlier position."""
+    first = error.problems[0] if error.problems else None
+    reason = f"{first.path}: {first.message}" if first is not None else str(error)
+    _edits()[scenario_id(scenario)] = (None, {}, reason)
 
 
 def working_scenario() -> Scenario | None:
@@ -227,11 +259,18 @@ def working_scenario() -> Scenario | None:
     scenario = current_scenario()
     if scenario is None:
         return None
-    edit = st.session_state.get("edited_scenario")
-    if edit is None or edit[0] != scenario_id(scenario):
-        st.caption(f"Scenario: **{scenario.name}** ({st.session_state.get('scenario_origin')})")
+    edit = _edits().get(scenario_id(scenario))
+    origin = st.session_state.get("scenario_origin")
+    if edit is not None and edit[0] is None:
+        st.warning(
+            f"The what-if changes on the Scenario page make no valid scenario ({edit[2]}): "
+            "this page uses the scenario as chosen. Fix them there to use them here."
+        )
+        edit = None
+    if edit is None:
+        st.caption(f"Scenario: **{scenario.name}** ({origin})")
         return scenario
-    _, edited, patch = edit
+    edited, patch, _ = edit
     key = "use_what_if"
     use = st.toggle(
         "Use the what-if changes made on the Scenario page",
@@ -240,8 +279,7 @@ def working_scenario() -> Scenario | None:
     )
     remember(key, use)
     st.caption(
-        f"Scenario: **{scenario.name}** ({st.session_state.get('scenario_origin')})"
-        + (" with the what-if changes" if use else "")
+        f"Scenario: **{scenario.name}** ({origin})" + (" with the what-if changes" if use else "")
     )
     return edited if use else scenario
 

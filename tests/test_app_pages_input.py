@@ -10,7 +10,9 @@ import pytest
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
-from test_app import assert_clean, errors, labelled, open_tab, run_app, upload
+from test_app import DESK, assert_clean, errors, labelled, open_tab, run_app, upload
+
+from simkit.scenario import load_scenario
 
 NO_TARGETS = b"""\
 name: no targets
@@ -98,6 +100,18 @@ def test_window_outside_the_run_is_warned_about() -> None:
     at.date_input[0].set_value((dt.date(2030, 1, 1), dt.date(2030, 2, 1))).run()
     assert_clean(at)
     assert "no effect" in warnings(at)
+
+
+def test_an_empty_window_gets_one_message_not_two() -> None:
+    """A window ending the day it starts is empty: the scenario's own error says so, with no
+    contradicting warning that the window lies outside the measured span."""
+    at = run_app()
+    _dated_change(at)
+    day = load_scenario(DESK).start + dt.timedelta(days=7)
+    at.date_input[0].set_value((day, day)).run()
+    at.button(key="compare").click().run()
+    assert_clean(at)
+    assert "outside" not in warnings(at)
 
 
 def test_outages_by_length_name_their_replications() -> None:

@@ -333,6 +333,16 @@ def test_loose_olas_on_a_slow_chain_show_a_watermelon_share_as_theory_predicts()
     assert _agree(row)
 
 
+def test_without_any_agreement_there_is_no_watermelon_share() -> None:
+    """With no OLA or UC on the way, no SLA breach can meet every agreement: the watermelon
+    share is undefined (null), not 0%, which would read as "no problem"."""
+    loose = scenario(SLOW, teams__desk__ola=None, teams__tier2__ola=None)
+    row = _only(ola_alignment(loose)["sla"])
+    assert row["counts"]["sla_breaches"] > 0
+    assert row["watermelon_share"] is None
+    assert row["watermelon_share_interval"]["mean"] is None
+
+
 def test_recommended_agreements_written_back_make_static_and_simulation_agree() -> None:
     """The recommended OLAs, on the SLA's calendar, fit every path; written back into the
     scenario, the static check says underpinned and the simulation finds that tickets meeting

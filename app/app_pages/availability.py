@@ -9,10 +9,10 @@ from typing import Any
 import streamlit as st
 from app_support import (
     cached,
+    controls_id,
     kept,
     remember,
     replications_control,
-    scenario_id,
     show_problems,
     simulated,
     working_scenario,
@@ -77,7 +77,7 @@ def per_target(
 
 @st.fragment
 def availability(scenario: Scenario) -> None:
-    sid = scenario_id(scenario)
+    sid = controls_id(scenario)
     controls = model.component_controls(scenario)
     st.markdown("#### Components")
     st.dataframe(

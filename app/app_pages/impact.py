@@ -8,11 +8,11 @@ from typing import Any
 
 import streamlit as st
 from app_support import (
+    controls_id,
     executor,
     kept,
     remember,
     replications_control,
-    scenario_id,
     show_problems,
     table_height,
     with_progress,
@@ -106,6 +106,8 @@ def builder(
 def window_warning(scenario: Scenario, window: tuple[dt.date, dt.date]) -> str | None:
     """A warning when ``window`` (from inclusive, until exclusive) misses the measured span
     (:func:`simkit.app_model.window_reach`): outside the whole run, the change does nothing."""
+    if window[1] <= window[0]:
+        return None  # an empty window: the scenario's own message says so
     reach = model.window_reach(scenario, window)
     if reach == "measured":
         return None
@@ -127,7 +129,7 @@ def window_warning(scenario: Scenario, window: tuple[dt.date, dt.date]) -> str |
 
 @st.fragment
 def impact(scenario: Scenario) -> None:
-    sid = scenario_id(scenario)
+    sid = controls_id(scenario)
     left, right = st.columns([1, 2], gap="large")
     with left:
         named = list(scenario.changes)

@@ -8,8 +8,8 @@ from typing import Any
 import streamlit as st
 from app_support import (
     cached,
+    controls_id,
     replications_control,
-    scenario_id,
     show_problems,
     simulated,
     table_height,
@@ -21,6 +21,7 @@ from simkit.analysis.ola import ola_alignment, recommended_patch
 from simkit.errors import InputError
 from simkit.report.text import fmt_interval, fmt_pct, sla_label
 from simkit.scenario import Scenario
+from simkit.scenario.targets import ola_targets
 from simkit.units import format_duration
 
 st.title("OLA / UC")
@@ -43,7 +44,26 @@ def _yes(value: bool | None) -> str:
     return "—" if value is None else ("yes" if value else "no")
 
 
+# What the page says for a scenario whose teams and suppliers have no agreement (a comment, not
+# a string: streamlit's magic would write a bare string onto the page).
+NO_AGREEMENTS = (
+    "This scenario has no OLA or UC to check: no team has an `ola:` block and no supplier a "
+    "`uc:` block, so no ticket can meet or breach one and there is no watermelon share. Add an "
+    "`ola:` under a team or a `uc:` under a supplier, e.g. "
+    "`ola: {resolve: {within: 4h, goal: 90%}}` (see docs/scenario-format.md, section 6, "
+    '"ola and uc"), or download the scenario with the recommended agreements below.'
+)
+
+
+def _measured(row: dict[str, Any]) -> bool:
+    """Whether any of the target's tickets was measured against an OLA or UC (met or breached):
+    without one, the watermelon share has nothing to count and is no figure."""
+    counts = row.get("counts") or {}
+    return bool(counts.get("olas_met") or counts.get("ola_breaches"))
+
+
 def _summary_row(row: dict[str, Any]) -> dict[str, Any]:
+    measured = _measured(row)
     return {
         "SLA": sla_label(row),
         "target": f"{fmt_pct(row['goal'], 0)} within {format_duration(row['within_h'])} "
@@ -51,15 +71,17 @@ def _summary_row(row: dict[str, Any]) -> dict[str, Any]:
         "OLAs add up (static)": _yes(row["underpinned"]),
         "gaps": ", ".join(row["gaps"]) or "—",
         "P(SLA met | OLAs met)": fmt_interval(row.get("p_met_when_olas_met_interval")),
-        "watermelon share": fmt_interval(row.get("watermelon_share_interval")),
-        "OLA breaches with SLA met": fmt_pct(row.get("tight_share")),
+        "watermelon share": (
+            fmt_interval(row.get("watermelon_share_interval")) if measured else "—"
+        ),
+        "OLA breaches with SLA met": fmt_pct(row.get("tight_share")) if measured else "—",
         "recommendation fits": _yes(row["recommended_fits"]),
     }
 
 
 @st.fragment
 def alignment(scenario: Scenario) -> None:
-    sid = scenario_id(scenario)
+    sid = controls_id(scenario)
     with st.expander("Run settings"):
         replications, seed = replications_control(f"{sid}:ola", scenario)
     try:
@@ -89,6 +111,8 @@ def alignment(scenario: Scenario) -> None:
         "the worst start in the week. Watermelon share: SLA breaches on tickets that met every "
         "OLA (the OLAs are too loose). Intervals: Wilson 95%."
     )
+    if not ola_targets(scenario):
+        st.info(NO_AGREEMENTS)
     st.dataframe(
         [_summary_row(r) for r in document["sla"]],
         hide_index=True,

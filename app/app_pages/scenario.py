@@ -20,7 +20,9 @@ from app_support import (
     executor,
     kept_widget,
     moved_on,
+    options_key,
     remember_edit,
+    remember_invalid_edit,
     run_ahead,
     run_cache_key,
     scenario_id,
@@ -111,6 +113,12 @@ describe(scenario)
 
 
 WHAT_IF_TABS = ["Demand", "Staff", "Handling", "Targets", "Run"]
+NO_SLA_TABLE = (
+    "This scenario has no SLA target, so there is no SLA table: the queues and teams below "
+    "still show how the desk runs. Add a `respond:` or `resolve:` target to a priority under "
+    "`services:`, e.g. `P1: {share: 100%, resolve: {within: 4h, goal: 95%}}` (see "
+    "docs/scenario-format.md, section 5), or pick an example with targets."
+)
 RESULT_TABS = [
     "Per period",
     "Times against targets",
@@ -413,7 +421,12 @@ def workbench(scenario: Scenario) -> None:
         try:
             edited = model.edit_scenario(scenario, positions.what_if())
         except InputError as error:
-            show_problems(error, "These slider values do not make a valid scenario:")
+            remember_invalid_edit(scenario, error)
+            show_problems(
+                error,
+                "These slider values do not make a valid scenario (moving back the slider "
+                "you last moved restores it):",
+            )
             return
         starting_run(run_cache_key(edited.run, replications, seed))
         remember_edit(scenario, edited.measured, edited.patch)
@@ -484,29 +497,10 @@ def workbench(scenario: Scenario) -> None:
                 f"{confidence:.0%} of {scenario.period}s, from the interval; "
                 "estimate: the quick estimate, for comparison."
             )
-        table = model.sla_table(head, confidence=confidence, estimate=estimate)
-        table_slot.dataframe(
-            table,
-            hide_index=True,
-            height=table_height(len(table)),
-            column_order=[  # the verdict where a narrow screen shows it
-                "SLA",
-                "target",
-                "verdict",
-                "compliance",
-                "P(period met)",
-                "tickets",
-                "p90",
-                "estimate",
-            ],
-            key="sla_table",
-        )
-        st.altair_chart(
-            charts.compliance_chart(
-                head["sla"], replications=head["replications"], estimates=estimate["sla"]
-            ),
-            width="stretch",
-        )
+        if not head["sla"]:
+            table_slot.info(NO_SLA_TABLE)
+        else:
+            sla_figures(head, estimate, table_slot, confidence)
     moved_on()  # likewise before the figures below the table
     # Only the open tab is made (its figures, its chart in the browser); the OLA and team
     # figures are measured when their tab is opened.
@@ -531,6 +525,35 @@ def workbench(scenario: Scenario) -> None:
             downloads(edited, measured, head)
             brief(edited, replications, seed, confidence)
     make_ahead(scenario, sid, positions, replications, seed, results)
+
+
+def sla_figures(
+    head: dict[str, Any], estimate: dict[str, Any], table_slot: Any, confidence: float
+) -> None:
+    """The simulated SLA table (in place of the quick estimate's) and its compliance chart."""
+    table = model.sla_table(head, confidence=confidence, estimate=estimate)
+    table_slot.dataframe(
+        table,
+        hide_index=True,
+        height=table_height(len(table)),
+        column_order=[  # the verdict where a narrow screen shows it
+            "SLA",
+            "target",
+            "verdict",
+            "compliance",
+            "P(period met)",
+            "tickets",
+            "p90",
+            "estimate",
+        ],
+        key="sla_table",
+    )
+    st.altair_chart(
+        charts.compliance_chart(
+            head["sla"], replications=head["replications"], estimates=estimate["sla"]
+        ),
+        width="stretch",
+    )
 
 
 def measured_key(
@@ -597,9 +620,14 @@ def make_ahead(
 
 def period_tab(head: dict[str, Any], labels: list[str]) -> None:
     """Compliance per reporting period of the chosen targets."""
+    if not labels:
+        st.info("No SLA target: nothing is measured per period.")
+        return
     rows = model.period_rows(head)
     default = [label for label in labels if not label.startswith("corporate")][:4]
-    shown = st.multiselect("Targets", labels, default=default, key="period_targets")
+    shown = st.multiselect(
+        "Targets", labels, default=default, key=options_key("period_targets", labels)
+    )
     st.altair_chart(
         charts.period_chart(
             [r for r in rows if r["target"] in shown], replications=head["replications"]
@@ -611,6 +639,7 @@ def period_tab(head: dict[str, Any], labels: list[str]) -> None:
 def times_tab(measured: Results, labels: list[str], key: str) -> None:
     """The distribution of one target's measured times against the target."""
     if not labels:
+        st.info("No SLA target: there are no times to set against one.")
         return
     label = st.selectbox("Target", labels, key="time_target")
     index = labels.index(label)

@@ -8,11 +8,11 @@ from typing import Any
 import streamlit as st
 from app_support import (
     cached,
+    controls_id,
     executor,
     kept,
     remember,
     replications_control,
-    scenario_id,
     show_problems,
     simulated,
     table_height,
@@ -40,13 +40,14 @@ if scenario is None:
 assert scenario is not None
 
 
+# What the page says for a scenario without SLA targets (as the OLA / UC page does); a comment,
+# not a string: streamlit's magic would write a bare string onto the page.
 NO_SLA_TARGETS = (
     "This scenario has no SLA target: there are no service level requirements to assess and "
     "no staffing to search for. Add a `respond:` or `resolve:` target to a priority under "
     "`services:`, e.g. `P1: {share: 100%, resolve: {within: 4h, goal: 95%}}` (see "
     "docs/scenario-format.md, section 5), or pick an example with targets."
 )
-"""What the page says for a scenario without SLA targets (as the OLA / UC page does)."""
 
 
 def _hours(value: float | None) -> str:
@@ -69,9 +70,54 @@ def _verdict_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _optimiser_answer(answer: dict[str, Any]) -> None:
+    """The optimiser's answer: its message, and the roster it reached with its cost only when
+    there is one (a search that could not start or found nothing to change shows no empty
+    table and no cost of 0)."""
+    (st.success if answer["found"] else st.warning)(answer["message"])
+    if answer["unreachable"]:
+        st.info("Not reachable by staffing: " + ", ".join(answer["unreachable"]))
+    searched = answer["confirmed"] is not None  # a roster was reached and re-run on fresh seeds
+    stopped = not answer["found"] and answer["confirmed"] is None
+    if answer["changes"]:
+        st.markdown(
+            "**Roster change**"
+            + (" — where the search stopped, not a roster that meets every SLR" if stopped else "")
+        )
+        st.dataframe(
+            [
+                {
+                    "team": c["team"],
+                    "line": c["line"],
+                    "agents": f"{c['agents_before']} → {c['agents_after']}",
+                    "cost / month": f"{c['cost_per_month']:,.0f}",
+                }
+                for c in answer["changes"]
+            ],
+            hide_index=True,
+            key="optimiser_table",
+        )
+    elif not searched:
+        return  # nothing was changed and nothing confirmed: the message says why
+    parts = [
+        f"{answer['runs']} of {answer['budget_runs']} simulation runs used, "
+        f"{answer['replications']} replications each, seed {answer['seed']}"
+    ]
+    if answer["changes"]:
+        parts.append(f"cost per month {answer['cost_per_month']:,.0f} ({answer['cost_unit']})")
+    else:
+        parts.append("no roster change needed")
+    if searched:
+        parts.append(
+            f"confirmed with fresh seeds: {answer['confirmed']} "
+            f"(seed {answer['confirmation_seed']})"
+        )
+    st.caption("; ".join(parts))
+
+
 @st.fragment
 def targets(scenario: Scenario) -> None:
-    sid = scenario_id(scenario)
+    sid = controls_id(scenario)
     left, right = st.columns([1, 3], gap="large")
     with left:
         key = f"{sid}:targets:confidence"
@@ -116,7 +162,16 @@ def targets(scenario: Scenario) -> None:
                 key="slr_table",
             )
         if document["availability"]:
-            st.markdown("**Availability**")
+            st.markdown(
+                f"#### Availability — {document['replications']} replications, "
+                f"seed {seed}, confidence {confidence}%"
+            )
+            st.caption(
+                f"Achievable: the highest availability reached in at least {confidence}% of "
+                f"the full periods of all {document['replications']} replications (a quantile "
+                "of the periods, without an interval); availability: the mean with its 95% "
+                "interval; verdict from the 95% interval of P(period met)."
+            )
             st.dataframe(
                 [
                     {
@@ -130,6 +185,7 @@ def targets(scenario: Scenario) -> None:
                     for row in document["availability"]
                 ],
                 hide_index=True,
+                key="availability_table",
             )
     if not document["sla"]:
         return  # the staffing options and the optimiser work towards SLA targets
@@ -216,25 +272,7 @@ def targets(scenario: Scenario) -> None:
             except InputError as error:
                 show_problems(error, "The optimiser cannot run:")
                 return
-            (st.success if answer["found"] else st.warning)(answer["message"])
-            if answer["unreachable"]:
-                st.info("Not reachable by staffing: " + ", ".join(answer["unreachable"]))
-            st.dataframe(
-                [
-                    {
-                        "team": c["team"],
-                        "line": c["line"],
-                        "agents": f"{c['agents_before']} → {c['agents_after']}",
-                        "cost / month": f"{c['cost_per_month']:,.0f}",
-                    }
-                    for c in answer["changes"]
-                ],
-                hide_index=True,
-            )
-            st.caption(
-                f"{answer['runs']} runs; cost per month {answer['cost_per_month']:,.0f} "
-                f"({answer['cost_unit']}); confirmed with fresh seeds: {answer['confirmed']}"
-            )
+            _optimiser_answer(answer)
 
 
 targets(scenario)

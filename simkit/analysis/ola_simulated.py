@@ -188,11 +188,14 @@ def _simulated(joined: _Joined, replications: int) -> Row:
     both = int((joined.sla_met & joined.ola_met).sum())
     melon = int((~joined.sla_met & joined.ola_met).sum())
     tight = int(joined.ola_breached[joined.sla_met].sum())
+    # Without a single visit measured against an OLA or UC, no breach can be a watermelon: the
+    # share is not 0%, it is not defined.
+    melons_from = breaches if any(team["visits"] for team in joined.per_team) else 0
     return {
         "p_met_when_olas_met": _share(both, n_met),
         "p_met_when_olas_met_interval": wilson_interval(both, n_met).as_dict(),
-        "watermelon_share": _share(melon, breaches),
-        "watermelon_share_interval": wilson_interval(melon, breaches).as_dict(),
+        "watermelon_share": _share(melon, melons_from),
+        "watermelon_share_interval": wilson_interval(melon, melons_from).as_dict(),
         "tight_share": _share(tight, ola_breaches),
         "tickets": joined.keys.size / replications,
         "share_olas_met": _share(n_met, joined.keys.size),

@@ -1,0 +1,129 @@
+"""The Targets and OLA / UC pages, driven headless with streamlit's AppTest: an optimiser that
+cannot search shows its reason only (no empty roster, no cost), a scenario without any OLA or UC
+says so instead of a 0% watermelon share, and the availability table names the replications
+behind its figures. Runs use 2 replications in the page's own thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+import yaml
+from streamlit.testing.v1 import AppTest
+from test_app import (
+    assert_clean,
+    errors,
+    labelled,
+    light_runs,  # noqa: F401 (an autouse fixture)
+)
+from test_app_pages import SHORT, on_page, table
+
+ROOT = Path(__file__).resolve().parent.parent
+NEW_SERVICE = ROOT / "scenarios" / "new_service_slr.yaml"
+
+
+def _captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+# 1. Targets: an optimiser that cannot search
+
+
+def test_optimiser_that_cannot_search_shows_only_its_reason() -> None:
+    """At 2 replications no roster can show the confidence asked for: the optimiser says so
+    and runs nothing — no empty roster table, no cost of 0, no "confirmed: None"."""
+    at = on_page("targets")
+    tables = len(at.dataframe)
+    at.button(key="run_optimiser").click().run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    assert not at.success
+    assert any("replications" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert len(at.dataframe) == tables, [list(f.value.columns) for f in at.dataframe]
+    shown = _captions(at)
+    assert not [c for c in shown if "cost per month" in c or "None" in c], shown
+    assert not [c for c in shown if c.startswith("0 runs")], shown
+
+
+def test_optimiser_with_nothing_reachable_shows_no_roster() -> None:
+    """A target no staffing can meet (resolved within a minute, handling takes an hour): the
+    optimiser says so and names it, with no empty roster table and no cost of 0."""
+    scenario = SHORT.replace(b"within: 2h", b"within: 1m")
+    at = on_page("targets", scenario)
+    labelled(at.slider, "Confidence").set_value(50).run()
+    tables = len(at.dataframe)
+    at.button(key="run_optimiser").click().run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    assert at.warning and "ample staffing" in at.warning[0].value, [w.value for w in at.warning]
+    assert any("Not reachable by staffing" in i.value for i in at.info)
+    assert len(at.dataframe) == tables, [list(f.value.columns) for f in at.dataframe]
+    assert not [c for c in _captions(at) if "cost per month" in c or "None" in c]
+
+
+def test_optimiser_that_finds_a_roster_names_its_replications() -> None:
+    """The roster found comes with its cost, its confirmation and the replications and runs
+    behind it."""
+    at = on_page("targets", SHORT)
+    labelled(at.slider, "Confidence").set_value(50).run()
+    at.button(key="run_optimiser").click().run()
+    assert_clean(at)
+    assert at.success, [w.value for w in at.warning]
+    assert table(at, "team", "line", "agents") is not None
+    (caption,) = [c for c in _captions(at) if "cost per month" in c]
+    assert "2 replications" in caption and "confirmed with fresh seeds: True" in caption
+
+
+# 2. OLA / UC: a scenario with no OLA or UC
+
+
+def _without_agreements() -> bytes:
+    document = yaml.safe_load(NEW_SERVICE.read_text(encoding="utf-8"))
+    for team in document["teams"].values():
+        team.pop("ola", None)
+        team.pop("uc", None)
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    assert "ola:" not in text and "uc:" not in text
+    return text.encode("utf-8")
+
+
+def test_ola_page_without_agreements_says_so() -> None:
+    """No team has an OLA and no supplier a UC: the watermelon share is "—" (not 0%, which
+    reads as "no problem"), and the page says there is nothing to check and how to add one."""
+    at = on_page("ola", _without_agreements(), "no-olas.yaml")
+    assert not at.error, errors(at)
+    shown = table(at, "SLA", "watermelon share", "P(SLA met | OLAs met)")
+    assert shown is not None and len(shown) >= 1
+    assert set(shown["watermelon share"]) == {"—"}, list(shown["watermelon share"])
+    assert set(shown["P(SLA met | OLAs met)"]) == {"—"}
+    message = "\n".join(i.value for i in at.info)
+    assert "no OLA or UC" in message, message
+    assert "ola:" in message and "uc:" in message and "scenario-format.md" in message
+    assert not [m.value for m in at.markdown if m.value.startswith("What the page says")]
+
+
+def test_ola_page_with_agreements_shows_the_watermelon_share() -> None:
+    """The example with OLAs and UCs shows simulated watermelon shares and no such note."""
+    at = on_page("ola")
+    assert not at.error, errors(at)
+    shown = table(at, "SLA", "watermelon share")
+    assert any(v != "—" for v in shown["watermelon share"]), list(shown["watermelon share"])
+    assert not [i.value for i in at.info if "no OLA or UC" in i.value]
+
+
+# 3. Targets: the availability table names its replications
+
+
+def test_availability_table_names_its_replications() -> None:
+    """The availability figures are simulated: the table's heading or caption states the
+    replications behind them, as the SLR table's heading does."""
+    at = on_page("targets")
+    assert not at.error, errors(at)
+    assert table(at, "service", "achievable", "availability") is not None
+    texts = [m.value for m in at.markdown] + _captions(at)
+    about = [t for t in texts if "availability" in t.lower()]
+    assert any("2 replications" in t for t in about), about
+    # the page's module-level text constants are not written onto it (streamlit's magic)
+    assert not [m.value for m in at.markdown if m.value.startswith("What the page says")]
