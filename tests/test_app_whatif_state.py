@@ -11,14 +11,15 @@ import pytest
 pytest.importorskip("streamlit")
 import yaml
 from streamlit.testing.v1 import AppTest
-from test_app import DESK, assert_clean, labelled, open_tab, run_app, upload
-
-
-@pytest.fixture(autouse=True)
-def light_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serial runs of 2 replications: light enough for a test suite."""
-    monkeypatch.setenv("SIMKIT_APP_WORKERS", "0")
-    monkeypatch.setenv("SIMKIT_APP_REPLICATIONS", "2")
+from test_app import (  # light_runs: test_app's autouse fixture, serial runs of 2 replications
+    DESK,
+    assert_clean,
+    labelled,
+    light_runs,  # noqa: F401
+    open_tab,
+    run_app,
+    upload,
+)
 
 
 def pick_example(at: AppTest, stem: str) -> AppTest:
