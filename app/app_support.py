@@ -142,9 +142,13 @@ def scenario_picker() -> None:
         arrived = (pending.name, pending.file_id)
         if st.session_state.get("upload_arrived") != arrived:
             st.session_state["upload_arrived"] = arrived
+            before = st.session_state.get("example_choice")
+            if before in examples:  # to go back to once the upload is removed
+                st.session_state["choice_before_upload"] = before
             st.session_state["example_choice"] = uploaded
     if st.session_state.get("example_choice") not in options:
-        st.session_state["example_choice"] = options[0]
+        before = st.session_state.get("choice_before_upload")
+        st.session_state["example_choice"] = before if before in options else options[0]
     with st.sidebar:
         st.header("Scenario")
         choice = st.selectbox("Start from", options, key="example_choice")

@@ -99,3 +99,15 @@ def test_a_scenario_without_sla_targets_says_why_there_is_no_table(tmp_path: Pat
     assert not at.error, [e.value for e in at.error]
     assert any("no SLA target" in i.value for i in at.info)
     assert not [f for f in at.dataframe if "verdict" in f.value.columns]
+
+
+def test_removing_an_upload_goes_back_to_the_scenario_picked_before() -> None:
+    """An upload replaces the picked example while it is in the uploader; removed, the example
+    picked before it is in force again, not the first in the list."""
+    at = pick_example(run_app(), "new_service_slr")
+    before = at.selectbox(key="example_choice").value
+    upload(at, "mine.yaml", DESK.read_bytes())
+    assert at.selectbox(key="example_choice").value == "uploaded: mine.yaml"
+    at.file_uploader(key="upload").clear().run()
+    assert_clean(at)
+    assert at.selectbox(key="example_choice").value == before
