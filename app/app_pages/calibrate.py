@@ -16,6 +16,7 @@ from app_support import (
     cached,
     executor,
     kept,
+    options_key,
     remember,
     show_problems,
     table_height,
@@ -48,6 +49,13 @@ LABELS = {"timezone": "Time zone of the export's clock times", "date_format": "D
 """Override → its text box on this page."""
 MAX_MESSAGE = 600
 """Longest problem message shown (they may quote what was typed)."""
+UPLOADER = "history_upload"
+"""The export uploader's key."""
+EXPORT = "calibrate:export"
+"""Session key of the export uploaded last (:class:`_Export`), this session's only: the uploader
+forgets its file when the page is not shown, and cannot be given it back."""
+TARGETS = ("the sample's scenario", "the session's scenario")
+"""Whose targets the history is measured against."""
 _IN_EXPANDER = f"under “{EXPANDER}” (right)"
 _DELIMITER = (
     "this page finds the delimiter itself and cannot override it: save the export as "
@@ -176,6 +184,58 @@ def _uploaded(name: str, data: bytes, profile: str, overrides: dict[str, str]) -
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Export:
+    """An uploaded export as the page keeps it for the session."""
+
+    name: str
+    data: bytes = dataclasses.field(repr=False)
+    digest: str
+    file_id: str
+
+
+def _forget_export() -> None:
+    """Drop the kept export and what was read from it (the button *Forget this upload*)."""
+    for key in (EXPORT, "history", "history_key"):
+        st.session_state.pop(key, None)
+
+
+def _uploader_changed() -> None:
+    """The uploader's callback. Streamlit calls it only for a change the user made to the
+    widget while the page is shown: an upload, or a file removed with × — then the kept export
+    goes too. After a page switch the uploader is a new widget, empty without any change, so no
+    call is made and the kept export stays in use; that is how the two cases are told apart."""
+    if st.session_state.get(UPLOADER) is None:
+        _forget_export()
+
+
+def _export(upload: Any) -> _Export | None:
+    """The export to read: the uploader's file, kept for the session (replacing one kept
+    before) when it is within the upload bound; or, when the uploader is empty, the one kept."""
+    if upload is None:
+        kept_export: _Export | None = st.session_state.get(EXPORT)
+        return kept_export
+    known = st.session_state.get(EXPORT)
+    if known is not None and (known.file_id, known.name) == (upload.file_id, upload.name):
+        return known
+    data = upload.getvalue()
+    export = _Export(upload.name, data, hashlib.sha256(data).hexdigest(), upload.file_id)
+    if len(data) <= MAX_EXPORT_BYTES:
+        st.session_state[EXPORT] = export
+    else:  # refused when read; the new upload still replaces the one kept before
+        _forget_export()
+    return export
+
+
+def _kept_choice(key: str, options: list[str], default: str) -> str:
+    """A widget key (see :func:`kept`) whose kept value is one of ``options``: another
+    history, or another team, may lack the name chosen before; then ``default`` is chosen."""
+    kept(key, default)
+    if st.session_state[key] not in options:
+        st.session_state[key] = default
+    return key
+
+
 def source() -> tuple[History, Scenario | None, str, str] | None:
     """The history (sample or upload) and the scenario whose targets it is measured against."""
     left, right = st.columns(2, gap="large")
@@ -188,14 +248,19 @@ def source() -> tuple[History, Scenario | None, str, str] | None:
         )
         remember(key, origin)
         sample = origin.startswith("bundled")
-        upload = None
+        export = None
         if not sample:
             upload = st.file_uploader(
                 "CSV (any delimiter, optionally .gz/.xz/.bz2), Parquet or XES",
                 type=["csv", "tsv", "txt", "gz", "xz", "bz2", "parquet", "xes"],
                 max_upload_size=MAX_EXPORT_BYTES // 1024**2,
-                key="history_upload",
+                key=UPLOADER,
+                on_change=_uploader_changed,
             )
+            export = _export(upload)
+            if upload is None and export is not None:
+                st.info(f"Using the export uploaded earlier: **{export.name}**")
+                st.button("Forget this upload", key="forget_upload", on_click=_forget_export)
         names = profile_names()
         key = "calibrate:profile"
         profile = st.selectbox(
@@ -208,57 +273,65 @@ def source() -> tuple[History, Scenario | None, str, str] | None:
     with right:
         overrides: dict[str, str] = {}
         with st.expander("Time zone, date format, columns"):
-            overrides["timezone"] = st.text_input(
-                "Time zone of the export's clock times",
-                key="calibrate:tz",
-                placeholder="as the profile",
-            ).strip()
-            overrides["date_format"] = st.text_input(
-                "Date format", key="calibrate:fmt", placeholder="iso, or e.g. %d/%m/%Y %H:%M"
-            ).strip()
+            key = "calibrate:tz"
+            typed = st.text_input(
+                LABELS["timezone"], key=kept(key, ""), placeholder="as the profile"
+            )
+            remember(key, typed)
+            overrides["timezone"] = typed.strip()
+            key = "calibrate:fmt"
+            typed = st.text_input(
+                LABELS["date_format"],
+                key=kept(key, ""),
+                placeholder="iso, or e.g. %d/%m/%Y %H:%M",
+            )
+            remember(key, typed)
+            overrides["date_format"] = typed.strip()
             st.caption(
                 "Map columns: the export's column name for each field (blank: the profile's)."
             )
             for field in COLUMN_FIELDS:
-                value = st.text_input(field, key=f"calibrate:column:{field}").strip()
-                if value:
-                    overrides[f"column:{field}"] = value
+                key = f"calibrate:column:{field}"
+                typed = st.text_input(field, key=kept(key, ""))
+                remember(key, typed)
+                if typed.strip():
+                    overrides[f"column:{field}"] = typed.strip()
+        # one choice per kind of history, so that each starts at its own default
+        key = "calibrate:targets:" + ("sample" if sample else "upload")
         targets_from = st.selectbox(
             "Targets to measure against",
-            ["the sample's scenario", "the session's scenario"],
-            index=0 if sample else 1,
-            # one choice per kind of history, so that each starts at its own default
-            key="calibrate:targets:" + ("sample" if sample else "upload"),
+            TARGETS,
+            key=_kept_choice(key, list(TARGETS), TARGETS[0] if sample else TARGETS[1]),
             help="Its SLA/OLA targets, calendars and reporting period are copied into the fit.",
         )
-    shown = SAMPLE if sample else (upload.name if upload is not None else "")
+        remember(key, targets_from)
+    shown = SAMPLE if sample else (export.name if export is not None else "")
     try:
         settings = f"{profile}:{sorted(overrides.items())}"
         if sample:
             history = _sample(profile, tuple(sorted(overrides.items())))
             label = f"sample: {SAMPLE}"
             identity = f"sample:{settings}"
-        elif upload is None:
+        elif export is None:
             st.info("Upload an export, or use the bundled sample.")
             return None
         else:
-            data = upload.getvalue()
             # the upload's name is part of the key: the history, its fit and review carry it,
             # and the shared cache must not show one user's file name to another
-            digest = hashlib.sha256(data).hexdigest()
-            loaded = (digest, upload.name, profile, tuple(sorted(overrides.items())))
+            digest, name = export.digest, export.name
+            loaded = (digest, name, profile, tuple(sorted(overrides.items())))
             if st.session_state.get("history_key") != loaded:
-                st.session_state["history"] = _uploaded(upload.name, data, profile, overrides)
+                st.session_state["history"] = _uploaded(name, export.data, profile, overrides)
                 st.session_state["history_key"] = loaded
             history = st.session_state["history"]
-            label = f"uploaded: {upload.name}"
-            identity = f"upload:{digest}:{upload.name!r}:{settings}"
+            label = f"uploaded: {name}"
+            identity = f"upload:{digest}:{name!r}:{settings}"
     except InputError as error:
         st.session_state.pop("history_key", None)
         what = "The bundled sample" if sample else "The export"
         show_problems(page_error(error, shown), f"{what} {shown} cannot be read with this profile:")
         return None
-    if targets_from.startswith("the sample"):
+    if targets_from == TARGETS[0]:
         scenario: Scenario | None = cached(
             ("sample scenario",), lambda: load_scenario(sample_dir() / "scenario.yaml")
         )
@@ -321,7 +394,9 @@ def fitted(history: History, calibration: Calibration) -> None:
     names = [s["service"] for s in services]
     left, right = st.columns(2, gap="large")
     with left:
-        service = st.selectbox("Arrivals of", names, key="calibrate:service")
+        key = "calibrate:service"
+        service = st.selectbox("Arrivals of", names, key=_kept_choice(key, names, names[0]))
+        remember(key, service)
         chosen = services[names.index(service)]
         st.altair_chart(
             charts.profile_chart(
@@ -334,17 +409,25 @@ def fitted(history: History, calibration: Calibration) -> None:
     with right:
         team_names = [t["team"] for t in teams]
         if team_names:
-            team = st.selectbox("Handling of", team_names, key="calibrate:team")
+            key = "calibrate:team"
+            team = st.selectbox(
+                "Handling of", team_names, key=_kept_choice(key, team_names, team_names[0])
+            )
+            remember(key, team)
             entry = teams[team_names.index(team)]
             fits = entry["handle"]
-            key = st.selectbox("Priority", list(fits), key="calibrate:fit_priority")
-            rows = model.handling_fit_rows(history.visits, fits[key], team)
+            key = "calibrate:fit_priority"
+            priority = st.selectbox(
+                "Priority", list(fits), key=_kept_choice(key, list(fits), next(iter(fits)))
+            )
+            remember(key, priority)
+            rows = model.handling_fit_rows(history.visits, fits[priority], team)
             if rows:
                 st.caption(
                     "Solid: the observed time in hand; dashed: each fitted family (KS distance)."
                 )
                 st.altair_chart(
-                    charts.fit_chart(rows, title=f"{team} ({key}): time in hand"),
+                    charts.fit_chart(rows, title=f"{team} ({priority}): time in hand"),
                     width="stretch",
                 )
     st.dataframe(
@@ -369,11 +452,71 @@ def fitted(history: History, calibration: Calibration) -> None:
                 st.markdown(f"- {line}")
 
 
+def _names(document: dict[str, Any], side: str) -> list[str]:
+    """The names one side lacks, per kind, as the review's ``mapping`` reports them (``side``:
+    ``unmatched_scenario``, the scenario's names the history has nothing for, or
+    ``unmatched_history``, the history's names no target of the scenario measures)."""
+    found = []
+    for kind, matched in (document.get("mapping") or {}).items():
+        names = matched.get(side) or []
+        if names:
+            label = str(kind)
+            if len(names) > 1:
+                label = label[:-1] + "ies" if label.endswith("y") else label + "s"
+            found.append(f"{label} {', '.join(f'`{n}`' for n in names)}")
+    return found
+
+
+def _mismatch(document: dict[str, Any]) -> str | None:
+    """A warning when targets of the scenario measured nothing in the history: its rows then
+    say nothing about the service as it was (0 tickets, no compliance)."""
+    lacking = _names(document, "unmatched_scenario")
+    empty = [sla_label(row) for row in document["sla"] if not row["tickets"]]
+    if not lacking and not empty:
+        return None
+    lines = []
+    if lacking:
+        lines.append(
+            f"**The history has nothing for some names of {document['scenario']}:** "
+            + "; ".join(lacking)
+            + ". The targets on them measure no tickets here."
+        )
+    if empty:
+        more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
+        lines.append(
+            f"**{len(empty)} of {len(document['sla'])} SLA targets measured no tickets** "
+            f"({', '.join(empty[:10])}{more}): their rows say nothing about the service as it "
+            "was."
+        )
+    lines.append(
+        "Measure against a scenario named as the history is: the sample's scenario for the "
+        "sample, or a scenario calibrated from this history."
+    )
+    return "\n\n".join(lines)
+
+
 def service_review(document: dict[str, Any]) -> None:
     st.caption(
         f"The history measured against the targets of {document['scenario']} — the same "
         "measurement as the simulation's."
     )
+    if not document["sla"]:
+        st.info(
+            f"{document['scenario']} has no SLA targets, so there are none to measure the "
+            "history against: choose a scenario with targets under “Targets to measure "
+            "against” (the sample's scenario, or a session's scenario that has some)."
+        )
+        return
+    warning = _mismatch(document)
+    if warning is not None:
+        st.warning(warning)
+    unmeasured = _names(document, "unmatched_history")
+    if unmeasured:
+        st.caption(
+            "Not measured — the history's names that no target of the scenario covers: "
+            + "; ".join(unmeasured)
+            + "."
+        )
     st.dataframe(
         [
             {
@@ -390,7 +533,10 @@ def service_review(document: dict[str, Any]) -> None:
     )
     rows = model.period_rows(document)
     labels = list(dict.fromkeys(r["target"] for r in rows))
-    shown = st.multiselect("Targets per period", labels, default=labels[:3], key="review_targets")
+    # kept for the session; the key changes with the targets, so a kept choice always fits
+    key = options_key("review_targets", labels)
+    shown = st.multiselect("Targets per period", labels, key=kept(key, labels[:3]))
+    remember(key, shown)
     st.altair_chart(charts.period_chart([r for r in rows if r["target"] in shown]), width="stretch")
 
 
