@@ -5,19 +5,20 @@ silent rows."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
+from test_app import (  # light_runs: test_app's autouse fixture, serial runs of 2 replications
+    SAMPLE,
+    light_runs,  # noqa: F401
+    run_app,
+)
 
 from simkit.scenario import parse_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app" / "streamlit_app.py")
-SAMPLE = ROOT / "calibration" / "sample" / "servicenow_incidents.csv.gz"
 EMPTY = "Upload an export, or use the bundled sample."
 EARLIER = "Using the export uploaded earlier"
 TARGETS = "Targets to measure against"
@@ -38,19 +39,6 @@ teams:
     handle: {default: {exponential: {mean: 30m}}}
     next: {resolved: 100%}
 """
-
-
-@pytest.fixture(autouse=True)
-def light_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serial runs of 2 replications: light enough for a test suite."""
-    monkeypatch.setenv("SIMKIT_APP_WORKERS", "0")
-    monkeypatch.setenv("SIMKIT_APP_REPLICATIONS", "2")
-
-
-def run_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    return at
 
 
 def calibrate_page(at: AppTest | None = None) -> AppTest:
