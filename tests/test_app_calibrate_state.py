@@ -139,6 +139,15 @@ def test_the_boxes_survive_a_page_switch_with_the_sample() -> None:
         assert labelled(at.selectbox, label).value == value
 
 
+def test_the_sample_is_read_in_its_own_time_zone() -> None:
+    """The bundled sample's clock times are London time: the page reads them so, not as the
+    profile's default (UTC, an hour off all summer), unless the time-zone box says otherwise."""
+    at = calibrate_page()
+    assert "time zone Europe/London" in fitted(at)
+    at.text_input(key="calibrate:tz").set_value("UTC").run()
+    assert "time zone UTC" in fitted(at)
+
+
 def test_a_new_upload_replaces_the_kept_one_and_removing_it_drops_it() -> None:
     """After a page switch a new upload is used (not the kept one); removing the file in the
     uploader while on the page drops it: nothing kept comes back. Another session never sees

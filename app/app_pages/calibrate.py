@@ -101,7 +101,13 @@ st.caption(
 
 @st.cache_resource(show_spinner=False)
 def _sample(profile: str, overrides: tuple[tuple[str, str], ...]) -> History:
-    return _load(sample_dir() / SAMPLE, profile, dict(overrides))
+    """The bundled sample: its clock times are its scenario's local time (London), read so
+    unless the page's time-zone box says otherwise (as ServiceNow writes the exporting user's
+    zone, which no profile can know)."""
+    chosen = dict(overrides)
+    if not chosen.get("timezone"):
+        chosen["timezone"] = load_scenario(sample_dir() / "scenario.yaml").timezone
+    return _load(sample_dir() / SAMPLE, profile, chosen)
 
 
 def _load(path: Path, profile: str, overrides: dict[str, str]) -> History:
@@ -275,7 +281,9 @@ def source() -> tuple[History, Scenario | None, str, str] | None:
         with st.expander("Time zone, date format, columns"):
             key = "calibrate:tz"
             typed = st.text_input(
-                LABELS["timezone"], key=kept(key, ""), placeholder="as the profile"
+                LABELS["timezone"],
+                key=kept(key, ""),
+                placeholder="the sample's: Europe/London" if sample else "as the profile",
             )
             remember(key, typed)
             overrides["timezone"] = typed.strip()
@@ -634,7 +642,8 @@ except InputError as error:
     st.stop()
 st.success(
     f"Fitted: {calibration.scenario.name} — {len(calibration.scenario.services)} services, "
-    f"{len(calibration.scenario.teams)} teams ({label})."
+    f"{len(calibration.scenario.teams)} teams ({label}; clock times read in time zone "
+    f"{history.timezone})."
 )
 dropped = calibration.report["targets"].get("dropped") or []
 if dropped:

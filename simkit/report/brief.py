@@ -181,7 +181,10 @@ def write_demo_reports(out_dir: str | Path, *, replications: int | None = None) 
     written = write_brief(brief, folder / "brief.html")
     sample = calibration_dir() / "sample"
     sample_scenario = load_scenario(sample / "scenario.yaml")
-    history = load_history(sample / "servicenow_incidents.csv.gz", "servicenow")
+    # the sample's clock times are its scenario's local time, not the profile's default (UTC)
+    history = load_history(
+        sample / "servicenow_incidents.csv.gz", "servicenow", timezone=sample_scenario.timezone
+    )
     document = review(history, sample_scenario)
     written += write_review_pack(
         document, folder / "review.html", scenario=sample_scenario, replications=replications
