@@ -455,6 +455,34 @@ def test_more_broken_values() -> None:
     )
 
 
+def test_a_window_refuses_what_it_would_ignore() -> None:
+    """Availability is simulated with the whole run's components and agreements: a windowed
+    change to them, which would be accepted and do nothing, is refused with the way out."""
+    windowed = {
+        "window": {"from": "2027-02-01", "until": "2027-03-01"},
+        "patch": {
+            "components": {"db": {"fails": {"exponential": {"mean": "20h"}}}},
+            "services": {"payroll": {"availability": {"target": "99%"}}},
+        },
+    }
+    problems = {p.path: p for p in problems_of(patched({"changes": {"w": windowed}}))}
+    assert "components cannot change" in problems["changes.w.patch.components"].message
+    agreement = problems["changes.w.patch.services.payroll.availability"]
+    assert "cannot change inside a window" in agreement.message
+    assert "permanent" in agreement.fix
+
+
+@pytest.mark.parametrize(("growth", "says"), [("-100%", "no demand"), ("150%", "not a growth")])
+def test_growth_outside_its_range_is_refused(growth: str, says: str) -> None:
+    """Growth lies in (-100%, 100%]: -100% would leave no demand (the run used to fail later
+    with a misleading size message)."""
+    data = patched({"services": {"payroll": {"demand": {"growth": growth}}}})
+    (problem,) = [p for p in problems_of(data) if p.path.endswith("growth")]
+    assert says in problem.message and problem.fix
+    declining = patched({"services": {"payroll": {"demand": {"growth": "-99%"}}}})
+    assert load_text(yaml.safe_dump(declining)).services["payroll"].demand.growth == -0.99
+
+
 def test_profile_file(tmp_path: Path) -> None:
     """A profile file is read at validation, relative to the scenario; missing or misshapen
     files are problems; uploads may name none."""
@@ -470,6 +498,13 @@ def test_profile_file(tmp_path: Path) -> None:
     scenario = load_scenario(path)
     profile = scenario.services["payroll"].demand.profile
     assert isinstance(profile, tuple) and profile[6][0] == 7.0
+    # a header of the hours (numbers themselves) and a label column are read as such
+    header = "day," + ",".join(str(h) for h in range(24))
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    body = [f"{day}," + ",".join([str(d + 1)] * 24) for d, day in enumerate(days)]
+    (tmp_path / "weights.csv").write_text("\n".join([header, *body]))
+    labelled = load_scenario(path).services["payroll"].demand.profile
+    assert labelled == profile
     with pytest.raises(InputError, match="may not name files"):
         parse_scenario(yaml.safe_dump(data), file="upload.yaml", allow_files=False)
 
@@ -837,3 +872,22 @@ def test_the_command_line_takes_any_seed() -> None:
     """A seed above 2**53 (the app's limit, for a browser's number field) is valid in a file."""
     scenario = parse_scenario(yaml.safe_dump(patched({"seed": 2**64 - 1})), file="big.yaml")
     assert scenario.seed == 2**64 - 1
+
+
+def test_priority_order_ranks_each_priority_once() -> None:
+    problems = problems_of(patched({"priority_order": ["P1", "P2", "P2"]}))
+    (problem,) = [p for p in problems if p.path == "priority_order"]
+    assert "P2 more than once" in problem.message and problem.fix
+
+
+def test_restore_with_a_repair_distribution_is_refused() -> None:
+    """``restore`` is added after a repair through a team's queue; with a repair distribution
+    it was accepted and ignored."""
+    component = {
+        "fails": {"exponential": {"mean": "2000h"}},
+        "repair": {"exponential": {"mean": "2h"}},
+        "restore": "10h",
+    }
+    problems = problems_of(patched({"components": {"db": component}}))
+    (problem,) = [p for p in problems if "restore" in p.message]
+    assert problem.path.startswith("components.db") and "drop restore" in problem.fix

@@ -90,6 +90,13 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
     if isinstance(order, list):
         for index, name in enumerate(order):
             yield from priority_ref(("priority_order", index), str(name))
+        twice = sorted({str(o) for o in order if [str(x) for x in order].count(str(o)) > 1})
+        if twice:
+            yield (
+                ("priority_order",),
+                f"priority_order ranks {', '.join(twice)} more than once",
+                "list each priority once, highest first",
+            )
         missing = [p for p in priorities if p not in {str(o) for o in order}]
         if missing:
             yield (
@@ -314,7 +321,21 @@ def window_patch_problems(patch: Any) -> list[Issue]:
     for key in _mapping(patch):
         if key in _WHOLE_RUN_KEYS:
             out.append(((str(key),), f"{key} cannot change inside a window", fix))
+    # Availability is simulated with the components and agreements of the whole run: a windowed
+    # change to them would be accepted and do nothing.
+    whole = "make the change permanent (drop its window): availability is simulated with the "
+    whole += "same components and agreement for the whole run"
+    if "components" in _mapping(patch):
+        out.append((("components",), "components cannot change inside a window", whole))
     for sname, service in _mapping(_mapping(patch).get("services")).items():
+        if "availability" in _mapping(service):
+            out.append(
+                (
+                    ("services", sname, "availability"),
+                    "an availability agreement cannot change inside a window",
+                    whole,
+                )
+            )
         for pname, level in _mapping(_mapping(service).get("priorities")).items():
             for metric in ("respond", "resolve"):
                 if metric in _mapping(level):

@@ -237,11 +237,15 @@ def read_profile_csv(path: Path) -> ProfileMatrix:
             )
         ) from None
     numeric: list[tuple[float, ...]] = []
-    for row in rows:
+    hours = (tuple(float(h) for h in range(24)), tuple(float(h) for h in range(1, 25)))
+    for index, row in enumerate(rows):
         try:
-            numeric.append(tuple(float(c) for c in row[-24:]))
+            values = tuple(float(c) for c in row[-24:])
         except ValueError:
             continue  # a header row
+        if index == 0 and values in hours:
+            continue  # a header row of the hours, 0…23 or 1…24
+        numeric.append(values)
     if len(numeric) != 7 or any(len(r) != 24 for r in numeric):
         raise spec_error(
             SpecError(
@@ -411,6 +415,19 @@ class Component(_Model):
         if isinstance(value, dict) and ("team" in value or "priority" in value):
             return TeamRepair.model_validate(value)
         return value
+
+    @model_validator(mode="after")
+    def _restore(self) -> Component:
+        if self.restore is not None and not isinstance(self.repair, TeamRepair):
+            raise spec_error(
+                SpecError(
+                    "restore applies only to a repair through a team's queue "
+                    "(repair: {team, priority}); a repair given as a distribution already "
+                    "includes the time to restore service",
+                    "drop restore, or add it to the repair distribution's mean",
+                )
+            )
+        return self
 
     @model_validator(mode="after")
     def _needed(self) -> Component:

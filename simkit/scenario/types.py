@@ -78,18 +78,25 @@ Fraction = Annotated[float, spec_validator(parse_fraction), WithJsonSchema(_FRAC
 
 
 def _parse_growth(value: Any) -> float:
-    """Growth per year may be negative: ``-5%``; otherwise as a percentage."""
+    """Growth per year: a percentage from -100% (excluded: no demand at all) to 100%."""
     try:
         if isinstance(value, str) and value.strip().startswith("-"):
-            return -parse_fraction(value.strip()[1:])
-        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-            return -parse_fraction(-value)
-        return parse_fraction(value)
+            growth = -parse_fraction(value.strip()[1:])
+        elif isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            growth = -parse_fraction(-value)
+        else:
+            growth = parse_fraction(value)
     except SpecError:
         raise SpecError(
             f"{value!r} is not a growth rate",
-            "write a yearly percentage such as 5% or -3%, or 0.05",
+            "write a yearly percentage from -100% to 100%, such as 5% or -3%, or 0.05",
         ) from None
+    if growth <= -1.0:
+        raise SpecError(
+            f"a growth of {value!r} a year leaves no demand at all",
+            "write a decline above -100%, e.g. -50%",
+        )
+    return growth
 
 
 Growth = Annotated[
