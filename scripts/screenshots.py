@@ -3,6 +3,7 @@
 Usage::
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--page NAME ...]
+    .venv/bin/python scripts/screenshots.py --documents    # brief.png and review.png
 
 Starts ``streamlit run app/streamlit_app.py`` headless on a free port, opens every page in
 Debian's chromium (``/usr/bin/chromium``) through playwright, waits until the page has drawn its
@@ -105,17 +106,58 @@ def take(
     return written
 
 
+DOCUMENTS = ("brief", "review")
+"""The two documents ``make demo`` writes, photographed at the top of their first page."""
+
+
+def documents(out: Path) -> list[Path]:
+    """``brief.png`` and ``review.png``: the negotiation brief and the service review pack as
+    ``make demo`` writes them (:func:`simkit.report.brief.write_demo_reports`), opened from
+    their files in chromium."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from simkit.report.brief import write_demo_reports
+
+    written = []
+    with tempfile.TemporaryDirectory() as folder:
+        write_demo_reports(folder)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                for name in DOCUMENTS:
+                    page = browser.new_page(viewport={"width": 1280, "height": 2000})
+                    page.goto((Path(folder) / f"{name}.html").as_uri(), wait_until="load")
+                    path = out / f"{name}.png"
+                    path.write_bytes(_small_png(page.screenshot()))
+                    written.append(path)
+                    page.close()
+            finally:
+                browser.close()
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--page", action="append", help="only these pages (by name)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per page")
     parser.add_argument("--full-page", action="store_true", help="the whole scrolled page")
+    parser.add_argument(
+        "--documents",
+        action="store_true",
+        help="instead of the pages: the brief and the review pack as make demo writes them",
+    )
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.documents:
+        for path in documents(args.out):
+            print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
+        return 0
     log = args.out / ".streamlit.log"
     with streamlit_server(
         log, env={"SIMKIT_APP_WORKERS": os.environ.get("SIMKIT_APP_WORKERS", "2")}
