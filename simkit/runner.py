@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 import pickle
 import traceback
 from collections import OrderedDict
@@ -278,8 +279,18 @@ class Results:
         return pa.Table.from_batches(kept, schema=self.tickets.schema)
 
     def write(self, folder: str | Path) -> list[Path]:
-        """Write the tables as Parquet files into ``folder``."""
+        """Write the tables as Parquet files into ``folder`` (made if needed).
+
+        Raises
+        ------
+        InputError
+            When ``folder`` is a file.
+        """
         out = Path(folder)
+        if out.exists() and not out.is_dir():
+            raise InputError.single(
+                f"{out} is a file, not a folder", "name a folder for the tables, e.g. results/"
+            )
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for name, table in (
@@ -303,6 +314,23 @@ def _renumber(table: pa.Table, failures: Sequence[ReplicationFailure]) -> pa.Tab
     new = ids - np.searchsorted(failed, ids, side="left")
     index = table.column_names.index("replication")
     return table.set_column(index, "replication", pa.array(new.astype(np.int32)))
+
+
+def _whole(value: object, name: str, example: int) -> int:
+    """``value`` as a whole number, or an :class:`InputError` naming ``name``: a fraction is
+    refused rather than cut short (``replications=2.9`` is not 2)."""
+    whole: int | None = None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value) if not isinstance(value, numbers.Integral) else None
+        if number is None:
+            whole = int(value)  # type: ignore[call-overload]  # an Integral: int, numpy ints
+        elif math.isfinite(number) and number == int(number):
+            whole = int(number)
+    if whole is None:
+        raise InputError.single(
+            f"{name} must be a whole number, got {value!r}", f"e.g. {name}={example}", path=name
+        )
+    return whole
 
 
 def check_size(
@@ -383,12 +411,16 @@ def simulate(
     again). A caller that may give up a run and ask for it again passes the same mapping
     both times, for the same scenario, replications and seed only (replication *k* is the same
     whoever made it)."""
-    n = scenario.replications if replications is None else int(replications)
+    n = scenario.replications if replications is None else _whole(replications, "replications", 20)
     if n < 1:
         raise InputError.single(
             "replications must be at least 1", "e.g. --replications 20", path="replications"
         )
-    s = scenario.seed if seed is None else int(seed)
+    s = scenario.seed if seed is None else _whole(seed, "seed", 42)
+    if s < 0:
+        raise InputError.single(
+            f"seed must be 0 or more, got {s}", "e.g. seed=42 (any whole number ≥ 0)", path="seed"
+        )
     check_size(scenario, max_visits)
     made = finished if finished is not None else {}
     # One reading of what is made: replications from a run given up earlier may still be added

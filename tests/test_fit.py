@@ -430,6 +430,15 @@ def test_a_history_without_priorities_makes_one_class(history: History) -> None:
     assert any("none of its tickets has a priority" in a for a in fitted.report["assumptions"])
 
 
+def test_given_agents_must_be_a_whole_number_of_one_or_more(history: History) -> None:
+    """calibrate(agents={team: 0}) used to end in an internal error after the whole fit."""
+    from simkit.errors import InputError
+
+    for count in (0, -1, 2.5):
+        with pytest.raises(InputError, match="agents must be a whole number"):
+            calibrate(history, agents={"desk": count})  # type: ignore[dict-item]
+
+
 def test_an_assumed_duration_is_commented_with_its_reason() -> None:
     """A duration assumed because nothing could be fitted (a team without a completed visit, a
     team without a pause duration) is written into the scenario with the reason."""

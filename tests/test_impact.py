@@ -231,6 +231,10 @@ def test_unknown_changes_are_all_listed() -> None:
         change_impact(desk(), [])
     with pytest.raises(InputError):
         change_impact(desk(), [], sets=["no equals sign"])
+    # one name given as a string is one name, not its letters
+    with pytest.raises(InputError) as caught:
+        change_impact(desk(), "nope")
+    assert [p.path for p in caught.value.problems] == ["changes.nope"]
 
 
 def test_failed_replications_are_left_out_of_the_pairs(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -259,3 +259,12 @@ def test_every_example_runs_through_the_optimize_command(
     assert document["runs"] <= 3
     assert main(argv) == 0
     assert document["scenario"] in capsys.readouterr().out
+
+
+def test_counts_and_start_are_checked() -> None:
+    """No replications, a negative seed or an unknown start is refused before anything runs."""
+    from simkit.errors import InputError
+
+    for given in ({"replications": 0}, {"seed": -1}, {"start": "best"}):
+        with pytest.raises(InputError):
+            optimize_staffing(desks(), **given)

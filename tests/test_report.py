@@ -388,3 +388,13 @@ def test_an_uploads_name_reads_no_server_file(tmp_path: Path, monkeypatch: Any) 
         assert brief_data._calibration_note(upload) is None
         assert brief_data._source_file(upload) is None
     assert brief_data._source_file(load_scenario(desk)) == desk.resolve()
+
+
+def test_a_document_is_not_written_over_a_folder(tmp_path: Path) -> None:
+    """write_brief / write_review_pack given a folder refuse it by name (a bare
+    IsADirectoryError before)."""
+    from simkit.errors import InputError
+    from simkit.report.html import Document, write_document
+
+    with pytest.raises(InputError, match="is a folder"):
+        write_document(Document(title="t", subtitle="", sections=()), tmp_path)

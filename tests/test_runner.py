@@ -614,3 +614,45 @@ def test_a_replication_kept_while_a_run_starts_is_neither_lost_nor_made_twice() 
     assert json.dumps(again.summary(), sort_keys=True) == json.dumps(
         simulate(small(), replications=6).summary(), sort_keys=True
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "path"),
+    [
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"replications": 2.9}, "replications"),
+        ({"replications": "two"}, "replications"),
+    ],
+)
+def test_a_seed_or_count_that_is_not_a_whole_number_is_refused(
+    given: dict[str, Any], path: str
+) -> None:
+    """A negative seed made every replication fail and returned an empty run; a fraction was
+    cut short silently. Both are refused, naming the argument."""
+    with pytest.raises(InputError) as caught:
+        simulate(small(), **{"replications": 1, **given})
+    assert caught.value.problems[0].path == path
+
+
+def test_whole_numbers_of_any_kind_are_taken() -> None:
+    """numpy integers, whole floats and seeds beyond 64 bits are whole numbers."""
+    import numpy as np
+
+    for seed in (np.int64(3), 3.0, 2**70):
+        assert simulate(small(), replications=1, seed=seed).seed == int(seed)
+
+
+def test_a_run_without_a_monday_runs() -> None:
+    """A run shorter than a week that touches no Monday (a Friday's half day) used to crash
+    laying the weekly rosters over the run."""
+    friday = small(start="2027-01-08", horizon="12h", warmup="0h", drain="0h")
+    results = simulate(friday, replications=1)
+    assert results.succeeded == 1
+
+
+def test_tables_are_not_written_over_a_file(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        simulate(small(), replications=1).write(afile)

@@ -220,6 +220,10 @@ def change_impact(
             "e.g. --confidence 80%",
             path="--confidence",
         )
+    if isinstance(changes, str):  # one name, not its letters
+        changes = (changes,)
+    if isinstance(sets, str):
+        sets = (sets,)
     chosen = _changes(scenario, changes, sets, together)
     n = scenario.replications if replications is None else int(replications)
     s = scenario.seed if seed is None else int(seed)

@@ -164,9 +164,19 @@ def optimize_staffing(
             path="--budget",
         )
     if start not in ("quick", "current"):
-        raise ValueError(f"start must be 'quick' or 'current', got {start!r}")
+        raise InputError.single(
+            f"start must be 'quick' or 'current', got {start!r}",
+            "start='quick' (from the quick estimate) or 'current' (from the roster as it is)",
+            path="start",
+        )
     n = scenario.replications if replications is None else int(replications)
     s = scenario.seed if seed is None else int(seed)
+    if n < 1 or s < 0:
+        raise InputError.single(
+            f"replications must be at least 1 and the seed 0 or more, got {n} and {s}",
+            "e.g. --replications 20 --seed 42",
+            path="replications" if n < 1 else "seed",
+        )
     lines, fixed, unit = staffed_lines(scenario)
     search = _Search(scenario, lines, confidence, n, executor, progress, budget_runs, max_visits)
     document: dict[str, Any] = {

@@ -290,6 +290,8 @@ def sensitivity(
     for item in inputs:
         variants.append(scenario.with_patch(item.low, name=f"{item.name} −{step:.0%}"))
         variants.append(scenario.with_patch(item.high, name=f"{item.name} +{step:.0%}"))
+    if isinstance(targets, str):  # one label, not its letters
+        targets = (targets,)
     if targets is not None:
         _check_targets(scenario, targets)
     runs = [

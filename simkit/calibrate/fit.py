@@ -185,6 +185,14 @@ def calibrate(
             path="--handling-fraction",
         )
     agents = dict(agents or {})
+    for team_name, count in agents.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InputError.single(
+                f"--agents {team_name}={count!r}: a team's agents must be a whole number of 1 "
+                "or more",
+                f"e.g. --agents {team_name}=4 (the agents on duty at once)",
+                path="--agents",
+            )
     start, end = history_span(history, zone)
     data = _data(history, zone, start, end)
     if data.span_h < 7 * 24:

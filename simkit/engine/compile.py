@@ -129,8 +129,13 @@ def _weekly_to_run(
     clock: RunClock, minutes: np.ndarray, values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """A weekly step function (local minutes of week) as a step function over run hours."""
-    mondays = [d for d in clock.local_days() if d.weekday() == 0]
-    weeks = [*mondays, mondays[0] - dt.timedelta(days=7)]  # and the week before the first Monday
+    days = clock.local_days()
+    # every week the run touches, from the Monday on or before its first day (a run may hold no
+    # Monday at all), and the week before it
+    first = days[0] - dt.timedelta(days=days[0].weekday())
+    weeks = [first - dt.timedelta(days=7)]
+    while weeks[-1] + dt.timedelta(days=7) <= days[-1]:
+        weeks.append(weeks[-1] + dt.timedelta(days=7))
     offsets = np.asarray(minutes, dtype=np.int64)
     local_us = (
         np.array(weeks, dtype="datetime64[us]").astype(np.int64)[:, None]

@@ -99,6 +99,10 @@ def brief_document(
     from simkit.analysis.targets import achievable_targets
     from simkit.scenario.overlay import parse_set
 
+    if isinstance(changes, str):  # one name, not its letters
+        changes = (changes,)
+    if isinstance(sets, str):
+        sets = (sets,)
     problems: list[Problem] = []
     for name in changes:
         try:

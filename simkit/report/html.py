@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simkit.errors import InputError
 from simkit.units import format_duration
 
 __all__ = [
@@ -449,6 +450,10 @@ def write_document(document: Document, path: Path, format: str | None = None) ->
     chosen = format or ("md" if path.suffix.lower() in (".md", ".markdown") else "html")
     if chosen not in ("html", "md"):
         raise ValueError(f"format must be 'html' or 'md', got {chosen!r}")
+    if path.is_dir():
+        raise InputError.single(
+            f"{path} is a folder", f"name the file to write in it, e.g. {path / 'brief.html'}"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if chosen == "html":
         path.write_text(render_html(document), encoding="utf-8")
