@@ -398,3 +398,58 @@ def test_a_document_is_not_written_over_a_folder(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="is a folder"):
         write_document(Document(title="t", subtitle="", sections=()), tmp_path)
+
+
+def test_bold_text_closes_in_markdown() -> None:
+    """A bold label ending in a space ("Change hire_apps: ") is written with the space outside
+    the asterisks: CommonMark does not close "**text **", and showed the asterisks."""
+    from simkit.report.html import Strong, _inline_md
+
+    assert _inline_md(Strong("Change hire_apps: ")) == "**Change hire\\_apps:** "
+    assert _inline_md(Strong(" both ")) == " **both** "
+
+
+def test_months_out_of_ten_round_halves_alike() -> None:
+    """0.85 and 0.55 both round up ("about 9", "about 6"): Python's round() went to the even
+    one, so 0.85 read "about 8"."""
+    from simkit.analysis.verdict import verdict_words
+
+    assert "about 9 months out of 10" in verdict_words("achievable", 0.85, 0.8)
+    assert "about 6 months out of 10" in verdict_words("at risk", 0.55, 0.8)
+    assert "(we need 8)" in verdict_words("at risk", 0.55, 0.8)
+
+
+BARE = """
+name: Bare desk
+start: 2027-01-04
+horizon: 4w
+calendars: {24x7: always}
+services:
+  s:
+    entry: desk
+    demand: {per_week: 60}
+    priorities: {P1: {share: 100%, resolve: {within: 4h, goal: 90%}}}
+teams:
+  desk:
+    roster: {"mon-sun 00:00-24:00": 2}
+    handle: {default: {exponential: {mean: 1h}}}
+"""
+
+
+def test_a_brief_says_what_a_scenario_lacks_and_how_to_reproduce_it(tmp_path: Path) -> None:
+    """Without components or agreements the brief does not speak of infrastructure or of
+    gaps lying with a team (no agreement exists to have a gap); its "Reproduce" line names the
+    file it was written to."""
+    from simkit.report.brief import write_brief
+    from simkit.scenario import parse_scenario
+
+    document = brief_document(parse_scenario(BARE, file="bare.yaml"), replications=2)
+    assert not any(limit.startswith("Components") for limit in document["assumptions"]["limits"])
+    (path,) = write_brief(document, tmp_path / "bare.md", charts=False)
+    text = path.read_text(encoding="utf-8")
+    assert "simulated the support teams behind" in text
+    assert "No team has an OLA and no supplier a UC" in text
+    assert "gaps lie with" not in text
+    assert "--out bare.md\n" in text
+    (page,) = write_brief(document, tmp_path / "bare.html", format="md", charts=False)
+    assert "--out bare.html --format md" in page.read_text(encoding="utf-8")

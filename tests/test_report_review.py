@@ -240,6 +240,18 @@ def test_expected_range_brackets_the_runs(expected: dict[str, Any]) -> None:
         assert 0.0 <= band["lo"] <= mean + 1e-12 <= band["hi"] + 2e-12 <= 1.0 + 2e-12
 
 
+def test_the_range_of_twenty_runs_ends_at_the_extreme_runs() -> None:
+    """With 20 runs the middle 95% ends at the lowest and the highest run — runs' own values,
+    as the pack's note says — so a history equal to the lowest run is in line with the model
+    (interpolated ends put it "worse")."""
+    import numpy as np
+
+    from simkit.report.review_data import _range
+
+    runs = np.linspace(0.9840, 0.9990, 20)
+    assert _range(runs) == {"lo": runs.min(), "hi": runs.max()}
+
+
 def test_expectation_needs_the_review_time_zone(measured: dict[str, Any]) -> None:
     """A scenario in another time zone than the review is refused with the reason."""
     other = load_scenario(SAMPLE / "scenario.yaml").with_patch({"timezone": "Europe/Paris"})
@@ -331,3 +343,13 @@ def test_demo_writes_both_documents(tmp_path: Path) -> None:
     assert [p.name for p in written] == ["brief.html", "review.html"]
     for path in written:
         assert_self_contained(path.read_text(encoding="utf-8"))
+
+
+def test_the_summary_names_missed_agreements_too(measured: dict[str, Any]) -> None:
+    """ "In short" lists every missed target: a missed OLA (section 6) as well as the SLAs."""
+    missed = [r for r in measured["ola"] if r["compliance"]["mean"] < r["goal"]]
+    assert missed, "the sample's service desk misses its response OLA"
+    page = render_review_pack(measured)
+    summary = page[page.index('id="summary"') : page.index('id="colours"')]
+    for row in missed:
+        assert f"{row['team']} OLA {row['metric']}" in summary

@@ -8,6 +8,7 @@ support.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from simkit.errors import InputError
@@ -47,8 +48,9 @@ def verdict_words(
     """A sentence for a customer: ``'achievable: met in about 9 months out of 10 (we need 8)'``."""
     if p_mean is None:
         return f"{v}: no full {period} was measured"
-    out_of_ten = round(p_mean * 10)
-    need = round(confidence * 10)
+    # halves round up (0.85 is "about 9", as 0.55 is "about 6"): round() goes to the even one
+    out_of_ten = math.floor(p_mean * 10 + 0.5)
+    need = math.floor(confidence * 10 + 0.5)
     return f"{v}: met in about {out_of_ten} {period}s out of 10 (we need {need})"
 
 

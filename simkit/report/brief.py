@@ -13,6 +13,7 @@ The document is built in :mod:`~simkit.report.brief_data`; the sections are draw
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,8 @@ def render_brief(document: Mapping[str, Any], *, format: str = "html", charts: b
         Draw the charts (needs Altair and vl-convert-python; without them each chart is
         replaced by a note).
     """
-    built = _build(_Brief(document, charts))
+    output = "--out brief.md" if format == "md" else "--out brief.html"
+    built = _build(_Brief(document, charts, output))
     if format == "html":
         return render_html(built)
     if format == "md":
@@ -142,7 +144,12 @@ def write_brief(
     list of Path
         Every file written, the document first.
     """
-    return write_document(_build(_Brief(document, charts)), Path(out), format)
+    path = Path(out)
+    output = f"--out {shlex.quote(path.name)}"
+    by_name = "md" if path.suffix.lower() in (".md", ".markdown") else "html"
+    if format is not None and format != by_name:
+        output += f" --format {format}"
+    return write_document(_build(_Brief(document, charts, output)), path, format)
 
 
 # -- the demo ------------------------------------------------------------------------------------

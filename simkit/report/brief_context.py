@@ -358,7 +358,7 @@ def _sources_section(brief: _Brief) -> list[Any]:
             f"{len(s['failures'])} replications failed and are left out: "
             + "; ".join(f"#{f['replication']}: {f['error']}" for f in s["failures"][:3])
         )
-    items.append(f"Reproduce: {s['command']} --out brief.html")
+    items.append(f"Reproduce: {s['command']} {brief.output}")
     items.append(f"simkit {s['simkit_version']}, {brief.doc['generated']}.")
     return [Bullets.of(items)]
 

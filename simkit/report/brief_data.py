@@ -360,7 +360,11 @@ def scenario_assumptions(scenario: Scenario) -> dict[str, Any]:
         "components": [_component_text(n, c) for n, c in scenario.components.items()],
         "availability": availability,
         "change_names": list(scenario.changes),
-        "limits": list(MODEL_LIMITS),
+        "limits": [
+            limit
+            for limit in MODEL_LIMITS
+            if scenario.components or not limit.startswith("Components")
+        ],
     }
 
 

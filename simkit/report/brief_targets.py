@@ -38,9 +38,13 @@ def _key(row: Mapping[str, Any]) -> tuple[Any, ...]:
 class _Brief:
     """What the sections of one brief read from its document."""
 
-    def __init__(self, document: Mapping[str, Any], charts: bool) -> None:
+    def __init__(
+        self, document: Mapping[str, Any], charts: bool, output: str = "--out brief.html"
+    ) -> None:
         self.doc = document
         self.charts = charts
+        self.output = output
+        """How the command that reproduces the brief names its output (section "Reproduce")."""
         self.n = int(document["replications"])
         self.c = float(document["confidence"])
         self.period = str(document["period"])
@@ -72,7 +76,9 @@ def _summary(brief: _Brief) -> list[Any]:
     run = brief.doc["assumptions"]["run"]
     blocks.append(
         Para.of(
-            f"We simulated the support teams and the infrastructure behind this service "
+            "We simulated the support teams"
+            + (" and the infrastructure" if brief.doc["assumptions"]["components"] else "")
+            + " behind this service "
             f"{brief.n} times over {run['horizon_words']} from {run['start']} — each run a "
             f"plausible {brief.period}-by-{brief.period} future under the same assumptions — "
             f"and measured every proposed target as the service management tool would. A "
@@ -126,7 +132,14 @@ def _summary(brief: _Brief) -> list[Any]:
     if items:
         blocks.append(Bullets.of(items))
     ola_rows = brief.doc["ola"]["sla"]
-    if ola_rows:
+    if ola_rows and not brief.doc["simulation"]["ola"]:
+        blocks.append(
+            Para.of(
+                "No team has an OLA and no supplier a UC, so nothing underpins the targets as "
+                "written; section 5 recommends the agreements that would."
+            )
+        )
+    elif ola_rows:
         underpinned = sum(1 for r in ola_rows if r["underpinned"])
         gaps = sorted({g for r in ola_rows for g in r["gaps"]})
         sentence = (

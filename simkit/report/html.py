@@ -354,7 +354,11 @@ def _md(text: str) -> str:
 
 def _inline_md(part: Inline) -> str:
     if isinstance(part, Strong):
-        return f"**{_md(part.text)}**"
+        # spaces go outside the asterisks: CommonMark does not close "**text **"
+        core = part.text.strip()
+        lead = part.text[: len(part.text) - len(part.text.lstrip())]
+        trail = part.text[len(part.text.rstrip()) :]
+        return f"{lead}**{_md(core)}**{trail}" if core else part.text
     if isinstance(part, Small):
         return f" ({_md(part.text)})"
     if isinstance(part, Badge):

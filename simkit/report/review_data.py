@@ -145,7 +145,10 @@ def _range(values: np.ndarray) -> dict[str, float | None]:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return {"lo": None, "hi": None}
-    lo, hi = np.quantile(finite, RANGE)
+    # inverted_cdf: each end is a run's own value (with 40 runs or fewer, the extreme runs), as
+    # every quantile simkit reports; interpolating put ends inside the runs, so that a history
+    # equal to the lowest run read as "worse than the model"
+    lo, hi = np.quantile(finite, RANGE, method="inverted_cdf")
     return {"lo": float(lo), "hi": float(hi)}
 
 

@@ -183,6 +183,18 @@ def _summary(pack: _Pack) -> list[Any]:
                 f"{pack.period}s.",
             ]
         )
+    for r in review.get("ola") or []:  # the agreements that underpin them, as in section 6
+        if pack.overall(r) != "red":
+            continue
+        missed.append(
+            [
+                Badge("red", "missed"),
+                " ",
+                Strong(_label(r)),
+                f" ({target_text(r)}): {fmt_pct(r['compliance']['mean'])} of "
+                f"{r['tickets']:,.0f} visits over the span (section 6).",
+            ]
+        )
     if missed:
         blocks.append(Bullets.of(missed))
     breaches = review.get("breaches") or []
