@@ -79,3 +79,32 @@ def test_document_opens_offline_without_errors(
     outside = [u for u in requests if not u.startswith(("file://", "data:"))]
     assert outside == []
     assert requests and requests[0] == documents[name].as_uri()
+
+
+# A4 landscape less the 12 mm margins, in CSS pixels (96 per inch): the printed page's width.
+PRINTED_WIDTH_PX = round((297 - 2 * 12) / 25.4 * 96)
+
+
+@pytest.mark.parametrize("name", ["brief", "review"])
+def test_printed_tables_fit_the_page(browser: Any, documents: dict[str, Path], name: str) -> None:
+    """Printed, every table fits the page's width (on A4 portrait the review's periods and the
+    brief's comparisons lost their last columns): laid out in print media at the printed
+    width, no table reaches past the page."""
+    page = browser.new_page(viewport={"width": PRINTED_WIDTH_PX, "height": 1000})
+    try:
+        page.emulate_media(media="print")
+        page.goto(documents[name].as_uri(), wait_until="load", timeout=TIMEOUT_MS)
+        too_wide = page.evaluate(
+            """() => [...document.querySelectorAll('table')]
+                .filter(t => t.getBoundingClientRect().right
+                             > document.documentElement.clientWidth + 1)
+                .map(t => t.querySelector('th').textContent)"""
+        )
+        size = page.evaluate(
+            "() => [...document.styleSheets].flatMap(s => [...s.cssRules])"
+            ".filter(r => r.type === CSSRule.PAGE_RULE).map(r => r.style.size)"
+        )
+    finally:
+        page.close()
+    assert too_wide == []
+    assert size == ["a4 landscape"]

@@ -235,9 +235,12 @@ figcaption{font-size:.85rem;color:var(--muted);margin-top:.3rem}
 .missing{border:1px dashed var(--line);padding:.6rem;color:var(--muted);font-size:.85rem}
 footer{margin-top:3rem;border-top:1px solid var(--line);padding-top:.6rem;color:var(--muted);
  font-size:.8rem}
+@page{size:A4 landscape;margin:12mm}
 @media print{main{max-width:none;padding:0}nav.toc{display:none}section{break-inside:auto}
- figure,table{break-inside:avoid}}
+ figure,table{break-inside:avoid}table{font-size:.78rem}th,td{padding:.2rem .3rem}}
 """
+"""Printed, the pages are A4 landscape: their widest tables (the review's periods, the brief's
+comparisons) need its width, and portrait paper cut their last columns off."""
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
 """Nothing may be fetched: the page is complete as it is."""
