@@ -249,6 +249,12 @@ def test_command_line_json_and_html(files: tuple[Path, Path], tmp_path: Path) ->
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and "<svg" in page and "<script" not in page
     assert "B3" in page
+    # the model's expectation the page shows is printed too, so that the page can be checked
+    model = document["model"]
+    assert model["replications"] == load_scenario(scenario).replications
+    assert {"compliance", "range", "p_period_met"} <= set(model["sla"][0])
+    low = f"{model['sla'][0]['range']['lo']:.1%}"
+    assert low in page
 
 
 def test_text_and_html_of_a_review(files: tuple[Path, Path]) -> None:

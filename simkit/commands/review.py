@@ -170,8 +170,15 @@ def run(args: argparse.Namespace) -> int:
         outages=outages,
     )
     if args.out:
+        from simkit.report.review_data import expected_performance
         from simkit.report.review_pack import write_review_pack
 
+        # the model's expectation, made once: the pack shows it, and --json prints it as "model"
+        model = (
+            expected_performance(document, scenario, replications=args.replications, seed=args.seed)
+            if args.replications != 0
+            else None
+        )
         with writing(args.out):
             write_review_pack(
                 document,
@@ -180,8 +187,9 @@ def run(args: argparse.Namespace) -> int:
                 replications=args.replications,
                 seed=args.seed,
                 format=args.format,
+                expected=model,
             )
-        document = {**document, "written": args.out}
+        document = {**document, "written": args.out, "model": model}
     if args.json:
         emit_json(document)
     else:

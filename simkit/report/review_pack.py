@@ -163,6 +163,7 @@ def write_review_pack(
     progress: Progress | None = None,
     format: str | None = None,
     charts: bool = True,
+    expected: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write the review pack, simulating the scenario over the review's span first when one is
     given (``replications=0`` skips the simulation) and measuring an outage history if given.
@@ -184,14 +185,16 @@ def write_review_pack(
         ``"html"`` or ``"md"`` (default from the suffix).
     charts
         Draw the charts.
+    expected
+        The model's expectation already made (:func:`expected_performance`, e.g. to print it
+        too): the scenario is then not simulated again.
 
     Returns
     -------
     list of Path
         Every file written, the document first.
     """
-    expected = None
-    if scenario is not None and replications != 0:
+    if expected is None and scenario is not None and replications != 0:
         expected = expected_performance(
             review_document,
             scenario,
