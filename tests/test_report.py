@@ -453,3 +453,23 @@ def test_a_brief_says_what_a_scenario_lacks_and_how_to_reproduce_it(tmp_path: Pa
     assert "--out bare.md\n" in text
     (page,) = write_brief(document, tmp_path / "bare.html", format="md", charts=False)
     assert "--out bare.html --format md" in page.read_text(encoding="utf-8")
+
+
+def test_an_at_risk_target_inside_the_achievable_one_is_not_offered_as_a_promise(
+    briefs: dict[str, dict[str, Any]],
+) -> None:
+    """The achievable target is what the runs reached in the chosen share of periods, so its
+    own P(period met) is about that share: the brief states it as such, not as "what we can
+    promise", and says why a proposed target it lies inside is still at risk."""
+    import copy
+
+    from simkit.report.brief import render_brief
+
+    document = copy.deepcopy(next(iter(briefs.values())))
+    row = document["targets"]["sla"][0]
+    row["verdict"] = "at risk"
+    row["achievable_within_h"] = row["proposed_within_h"] * 0.9
+    text = render_brief(document, format="md", charts=False)
+    assert "What we can promise at" not in text
+    assert "(the achievable target)" in text
+    assert "inside the proposed target, but the runs cannot show with confidence" in text

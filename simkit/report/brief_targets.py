@@ -109,11 +109,21 @@ def _summary(brief: _Brief) -> list[Any]:
             Strong(sla_label(row)),
             f" ({target_text(row)}): {_words(row)}.",
         ]
-        if row.get("achievable_within_h") is not None:
+        reached = row.get("achievable_within_h")
+        if reached is not None:
+            # The achievable target is what the runs reached in the chosen share of periods: by
+            # construction its own P(period met) is about that share, so it is no promise either.
             item.append(
-                f" What we can promise at {brief.c:.0%} confidence: "
-                f"{fmt_pct(row['goal'], 0)} within {fmt_hours(row['achievable_within_h'])}."
+                f" In {brief.c:.0%} of the simulated {brief.period}s the service met "
+                f"{fmt_pct(row['goal'], 0)} within {fmt_hours(reached)} (the achievable "
+                "target)."
             )
+            if row["verdict"] == "at risk" and reached <= row["proposed_within_h"]:
+                item.append(
+                    " That is inside the proposed target, but the runs cannot show with "
+                    f"confidence that it holds in {brief.c:.0%} of {brief.period}s: more "
+                    "replications would settle it, or a margin above the proposed target."
+                )
         fix = _cheapest_fix(options, index)
         if fix is not None:
             item.append(f" {fix}")
