@@ -473,3 +473,13 @@ def test_an_at_risk_target_inside_the_achievable_one_is_not_offered_as_a_promise
     assert "What we can promise at" not in text
     assert "(the achievable target)" in text
     assert "inside the proposed target, but the runs cannot show with confidence" in text
+
+
+def test_an_availability_reached_in_every_period_is_not_shown_as_a_promise() -> None:
+    """Where most simulated months had no outage the achievable availability is 100%: the brief
+    says what that means rather than offering 100% as a level to agree."""
+    from simkit.report.brief_context import _achievable_availability
+
+    assert _achievable_availability(1.0) == "100% (no outage in most periods)"
+    assert _achievable_availability(0.9992) == "99.920%"
+    assert _achievable_availability(None) == "—"

@@ -99,6 +99,14 @@ def _impact_section(brief: _Brief) -> list[Any]:
     return blocks
 
 
+def _achievable_availability(value: float | None) -> str:
+    """The availability reached in the chosen share of periods. 100% there only says that
+    most simulated periods had no outage, which is no promise of none."""
+    if value is not None and value >= 1.0:
+        return "100% (no outage in most periods)"
+    return fmt_pct(value, 3)
+
+
 def _availability_section(brief: _Brief) -> list[Any]:
     rows = brief.sim.get("availability", [])
     if not rows:
@@ -120,7 +128,7 @@ def _availability_section(brief: _Brief) -> list[Any]:
                     f"{format_percent(r['target'])} ({r['calendar']})",
                     fmt_interval(r["availability"], 3),
                     fmt_interval(r["p_period_met"], 0),
-                    fmt_pct(judged.get(r["service"], {}).get("achievable"), 3),
+                    _achievable_availability(judged.get(r["service"], {}).get("achievable")),
                     _verdict_badge(judged.get(r["service"])),
                 ]
                 for r in rows
