@@ -111,3 +111,17 @@ def test_removing_an_upload_goes_back_to_the_scenario_picked_before() -> None:
     at.file_uploader(key="upload").clear().run()
     assert_clean(at)
     assert at.selectbox(key="example_choice").value == before
+
+
+def test_the_change_builder_starts_from_the_working_scenarios_staffing() -> None:
+    """The Change impact builder's agent sliders are head-counts of the working scenario: a
+    what-if's staffing must not carry into them once the what-if is switched off (the change
+    built there would include it silently)."""
+    at = open_tab(run_app(), "what_if_tab", "Staff")
+    labelled(at.slider, "apps: mon-fri 08:00-18:00").set_value(9).run()
+    at.switch_page("app_pages/impact.py").run()
+    labelled(at.toggle, "…and a change built here").set_value(True).run()
+    assert labelled(at.slider, "mon-fri 08:00-18:00").value == 9  # the what-if, in use
+    at.toggle(key="use_what_if").set_value(False).run()
+    assert_clean(at)
+    assert labelled(at.slider, "mon-fri 08:00-18:00").value == 6  # the scenario as chosen

@@ -13,6 +13,7 @@ from app_support import (
     kept,
     remember,
     replications_control,
+    scenario_id,
     show_problems,
     table_height,
     with_progress,
@@ -148,7 +149,10 @@ def impact(scenario: Scenario) -> None:
         window = None
         complete = True
         if build:
-            patch, window, complete = builder(scenario, sid)
+            # The builder's sliders start from the working scenario's own staffing (absolute
+            # head-counts): kept under that scenario, or a what-if's staffing would slip into
+            # the change built here.
+            patch, window, complete = builder(scenario, scenario_id(scenario))
         key = f"{sid}:impact:together"
         together = st.toggle(
             "Together, as one plan", key=kept(key, False), help="All changes at once."
