@@ -39,9 +39,11 @@ suite checks that it matches). `simkit COMMAND --help` prints the same.
   value, an output place that cannot be written — with every problem listed. With `--json` the
   problems are the document `{"errors": [{"file", "line", "path", "message", "fix"}]}`.
 - Flags are not abbreviated: `--rep` is refused, write `--replications`.
-- Whole-number flags are checked before any work: `--replications` and `--workers` at least 1,
-  `--seed` at least 0 (any size), `--max-visits` at least 1. An output place (`--out`) is
-  checked, and its folders made, before anything is simulated or fitted.
+- Whole-number flags are checked before any work: `--replications` and `--workers` at least 1
+  (`review --replications 0` skips its simulation), `--seed` at least 0 (any size),
+  `--max-visits` at least 1. An output place (`--out`) is checked, and its folders made, before
+  anything is simulated or fitted; the brief and the review pack are written as HTML or
+  Markdown, so their `--out` ends in `.html` or `.md` unless `--format` says which.
 - The same `--seed` gives the same numbers whatever `--workers` or `--scheduler` runs the
   replications.
 

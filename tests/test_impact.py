@@ -434,3 +434,9 @@ def test_same_numbers_on_a_process_pool_and_progress_over_all_runs() -> None:
     with ProcessPoolExecutor(max_workers=2) as pool:
         pooled = change_impact(desk(), ["hire", "cover"], replications=2, executor=pool)
     assert json.dumps(serial, sort_keys=True) == json.dumps(pooled, sort_keys=True)
+
+
+def test_a_fractional_replication_count_is_refused() -> None:
+    """2.9 replications is not 2, here as in simulate."""
+    with pytest.raises(InputError, match="whole number"):
+        change_impact(desk(), ["hire"], replications=2.9)

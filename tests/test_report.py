@@ -282,11 +282,11 @@ def test_cli_report_refuses_a_file_name_of_another_format(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`--out brief.pdf` would be HTML under a PDF name: refused before anything runs."""
-    out = tmp_path / "brief.pdf"
+    out = tmp_path / "new" / "brief.pdf"
     assert main(["report", str(SCENARIOS[0]), "--out", str(out), "--json"]) == 2
     error = json.loads(capsys.readouterr().out)["errors"][0]
     assert error["path"] == "--out" and ".html or .md" in error["fix"]
-    assert not out.exists()
+    assert not out.parent.exists()  # refused before any folder is made
 
 
 def test_cli_report_refuses_a_bad_confidence(capsys: pytest.CaptureFixture[str]) -> None:

@@ -250,6 +250,11 @@ def test_the_range_of_twenty_runs_ends_at_the_extreme_runs() -> None:
 
     runs = np.linspace(0.9840, 0.9990, 20)
     assert _range(runs) == {"lo": runs.min(), "hi": runs.max()}
+    # symmetric: the k-th lowest and the k-th highest run, whatever their number
+    for count, k in ((40, 1), (80, 2), (200, 5)):
+        runs = np.linspace(0.0, 1.0, count)
+        band = _range(runs)
+        assert band == {"lo": runs[k - 1], "hi": runs[-k]}, count
 
 
 def test_expectation_needs_the_review_time_zone(measured: dict[str, Any]) -> None:

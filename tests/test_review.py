@@ -145,18 +145,16 @@ def test_map_to_unknown_scenario_name(files: tuple[Path, Path]) -> None:
 
 
 def test_map_from_a_name_the_history_lacks(files: tuple[Path, Path]) -> None:
-    """Mapping a name the history does not have (a typo) is refused with the names it has,
-    rather than accepted and never used."""
+    """Mapping a name the history does not hold (a typo, or a standing --map on a month without
+    that name) is reported with the review, not used and not silently dropped."""
     scenario, path = files
-    with pytest.raises(InputError) as caught:
-        review(
-            load_history(path, "generic"),
-            load_scenario(scenario),
-            names=NameMap(priority={"Z9": "P1"}),
-        )
-    problem = caught.value.problems[0]
-    assert "Z9=P1 names no priority of the history" in problem.message
-    assert "P9" in problem.fix
+    document = review(
+        load_history(path, "generic"),
+        load_scenario(scenario),
+        names=NameMap(priority={"Z9": "P1"}),
+    )
+    assert document["mapping"]["priority"]["unused_maps"] == ["Z9=P1"]
+    assert "--map priority:Z9=P1" in review_text(document)
 
 
 def test_worst_breaches_first(files: tuple[Path, Path]) -> None:
@@ -276,3 +274,28 @@ def test_command_line_tables(files: tuple[Path, Path]) -> None:
     assert code == 0
     printed = buffer.getvalue()
     assert "SLA targets" in printed and "P9" in printed
+
+
+def test_the_pack_is_not_written_under_a_name_of_another_format(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """As for the brief: `--out review.txt` would be HTML under a text name."""
+    scenario, path = files
+    buffer = io.StringIO()
+    out = tmp_path / "review.txt"
+    with redirect_stdout(buffer):
+        code = main(
+            [
+                "review",
+                str(path),
+                "--profile",
+                "generic",
+                "--scenario",
+                str(scenario),
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+    assert code == 2 and not out.exists()
+    assert ".html or .md" in json.loads(buffer.getvalue())["errors"][0]["fix"]

@@ -112,6 +112,8 @@ class _Matched:
     how: dict[str, str]
     unmatched_history: list[str]
     unmatched_scenario: list[str]
+    unused_maps: list[str]
+    """``--map`` entries naming a history name the export does not hold."""
 
 
 def _match(
@@ -127,14 +129,9 @@ def _match(
             f"the scenario's {kind} names are: {', '.join(sorted(known)) or '(none)'}",
             path="--map",
         )
-    absent = [f"{k}={v}" for k, v in explicit.items() if k not in set(history)]
-    if absent:
-        raise InputError.single(
-            f"--map {kind}: {', '.join(absent)} names no {kind} of the history (in the span "
-            "measured)",
-            f"the history's {kind} names are: {', '.join(history) or '(none)'}",
-            path="--map",
-        )
+    # A mapping from a name this history lacks is kept as a note, not refused: a standing
+    # --map serves exports of every month, and a month may lack a name (or it is a typo).
+    unused = [f"{k}={v}" for k, v in explicit.items() if k not in set(history)]
     by_key = {_key(s): s for s in scenario}
     for name in history:
         if name in explicit:
@@ -149,7 +146,7 @@ def _match(
         only = left_history[0]
         mapping[only], how[only] = left_scenario[0], "the only service on each side"
         left_history, left_scenario = [], []
-    return _Matched(mapping, how, left_history, left_scenario)
+    return _Matched(mapping, how, left_history, left_scenario, unused)
 
 
 def _names(column: pa.ChunkedArray) -> list[str]:
@@ -257,6 +254,7 @@ def review(
             ],
             "unmatched_history": matched.unmatched_history,
             "unmatched_scenario": matched.unmatched_scenario,
+            "unused_maps": matched.unused_maps,
         }
     spec = _span(history, scenario, start, until)
     document = summarize(tickets, visits, history.pauses, None, spec)
@@ -516,6 +514,12 @@ def review_text(document: Mapping[str, Any]) -> str:
     if unmatched:
         lines += ["", "Not measured (no matching scenario name; use --map):"]
         lines += [f"  {u}" for u in unmatched]
+    unused = [
+        f"--map {kind}:{u}" for kind, m in document["mapping"].items() for u in m["unused_maps"]
+    ]
+    if unused:
+        lines += ["", "Mappings from names this history does not hold (typo, or not this time):"]
+        lines += [f"  {u}" for u in unused]
     quality = document["quality"]
     lines += [
         "",

@@ -241,7 +241,12 @@ def run_sample(args: argparse.Namespace) -> int:
     scenario = (
         load_scenario(args.scenario) if args.scenario else load_scenario(folder / "scenario.yaml")
     )
-    target = output_path(args.out) if args.out else folder / SAMPLE_FILE
+    # --check only reads the file it compares with: nothing to write there
+    target = (
+        (Path(args.out) if args.check else output_path(args.out))
+        if args.out
+        else folder / SAMPLE_FILE
+    )
     document: dict[str, Any]
     if args.check:
         import gzip

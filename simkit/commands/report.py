@@ -94,14 +94,19 @@ def run(args: argparse.Namespace) -> int:
 
     confidence = _confidence(args.confidence)
     chosen = _format(args)
-    out = output_path(args.out)
-    if not args.format and out.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
+    if not args.format and Path(args.out).suffix.lower() not in (
+        ".html",
+        ".htm",
+        ".md",
+        ".markdown",
+    ):
         raise InputError.single(
             f"--out {args.out}: the brief is written as HTML or Markdown, and the name says "
             "neither",
             "end the name with .html or .md (or choose the format with --format)",
             path="--out",
         )
+    out = output_path(args.out)
     scenario = load_scenario(args.scenario)
     with (
         executor_from(args) as executor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from simkit.cli_common import emit_json, output_path, whole_number, writing
@@ -143,6 +144,14 @@ def run(args: argparse.Namespace) -> int:
     from simkit.scenario import load_scenario
 
     if args.out:
+        suffix = Path(args.out).suffix.lower()
+        if not args.format and suffix not in (".html", ".htm", ".md", ".markdown"):
+            raise InputError.single(
+                f"--out {args.out}: the review pack is written as HTML or Markdown, and the "
+                "name says neither",
+                "end the name with .html or .md (or choose the format with --format)",
+                path="--out",
+            )
         output_path(args.out)
     names = parse_map_option(args.map)
     start = date_option(args.from_date, "--from")
@@ -279,6 +288,11 @@ def print_review(document: Mapping[str, Any]) -> None:
             console.print(
                 f"[yellow]no history[/yellow] for scenario {kind} "
                 + ", ".join(m["unmatched_scenario"])
+            )
+        for unused in m["unused_maps"]:
+            console.print(
+                f"[yellow]unused[/yellow]: --map {kind}:{unused} — the history has no {kind} "
+                "of that name (a typo, or none this time)"
             )
     if document.get("availability"):
         from simkit.report.text import fmt_interval

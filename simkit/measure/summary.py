@@ -13,7 +13,7 @@ Definitions (DESIGN, "Figures over replications"):
   Wilson 95% interval. A period with fewer than ``small_sample.below`` measured tickets meets the
   target when it has at most ``small_sample.max_breaches`` breaches; a period with no measured
   ticket meets it under a small-sample rule and is left out otherwise (its compliance is undefined);
-  a target that measured no item at all, in any period, has no ``p_period_met``.
+  a target that measured no item at all, in any full period, has no ``p_period_met``.
 - ``tickets`` and ``open`` are means per replication; ``mean_h`` is the mean of the finite measured
   times; ``quantiles_h`` are pooled over replications with
   ``numpy.quantile(method="inverted_cdf")``, an item breached while open counting as +∞ — an
@@ -94,14 +94,17 @@ def period_meets(
     -------
     meets, defined
         Boolean arrays: ``defined`` is false for a period without measured tickets and without a
-        small-sample rule (its compliance is undefined), and ``meets`` is false there.
+        small-sample rule (its compliance is undefined), and ``meets`` is false there. When no
+        period measured anything the rule does not apply: nothing is defined.
     """
     measured = np.asarray(measured, dtype=np.int64)
     met = np.asarray(met, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         meets = met / np.maximum(measured, 1) >= goal - _GOAL_TOLERANCE
     defined = measured > 0
-    if small_sample is not None:
+    if small_sample is not None and measured.any():
+        # Not one item in any period: the rule would make every period "met" by having
+        # nothing to measure. No evidence is no figure.
         thin = measured < small_sample.below
         meets = np.where(thin, measured - met <= small_sample.max_breaches, meets)
         defined |= thin
@@ -218,11 +221,6 @@ def _common_figures(
     meets, defined = period_meets(
         figures.measured[:, full], figures.met[:, full], goal, small_sample
     )
-    if not measured.any():
-        # Not one item of this target in any period: a small-sample rule would make every
-        # period "met" by having nothing to measure. No evidence is no figure.
-        defined = np.zeros_like(defined)
-        meets = meets & defined
     finite = figures.times[np.isfinite(figures.times)]
     return {
         "tickets": float(measured.sum() / replications),

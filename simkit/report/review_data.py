@@ -145,10 +145,12 @@ def _range(values: np.ndarray) -> dict[str, float | None]:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return {"lo": None, "hi": None}
-    # inverted_cdf: each end is a run's own value (with 40 runs or fewer, the extreme runs), as
-    # every quantile simkit reports; interpolating put ends inside the runs, so that a history
-    # equal to the lowest run read as "worse than the model"
-    lo, hi = np.quantile(finite, RANGE, method="inverted_cdf")
+    # Each end is a run's own value (inverted CDF, as every quantile simkit reports), the k-th
+    # lowest and the k-th highest run alike — the extreme runs with 40 runs or fewer.
+    # Interpolated ends lay inside the runs, so that a history equal to the lowest run read
+    # as "worse than the model".
+    lo = np.quantile(finite, RANGE[0], method="inverted_cdf")
+    hi = -np.quantile(-finite, RANGE[0], method="inverted_cdf")  # RANGE is symmetric
     return {"lo": float(lo), "hi": float(hi)}
 
 
