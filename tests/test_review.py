@@ -8,6 +8,7 @@ import io
 import json
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,31 +218,29 @@ def test_from_until_restricts_the_span(files: tuple[Path, Path]) -> None:
         )
 
 
-def test_command_line_json_and_html(files: tuple[Path, Path], tmp_path: Path) -> None:
-    """`simkit review --json --out review.html` prints the document (summarize's sla, ola,
-    teams, periods plus quality, breaches and span) and writes a self-contained page with an
-    inline SVG chart."""
+def review_command(files: tuple[Path, Path], out: Path, *more: str) -> tuple[int, Any]:
+    """`simkit review HISTORY --profile generic --scenario S --out OUT --json …`: its exit code
+    and the JSON document it printed."""
     scenario, path = files
-    out = tmp_path / "review.html"
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         code = main(
             [
-                "review",
-                str(path),
-                "--profile",
-                "generic",
-                "--scenario",
-                str(scenario),
-                "--out",
-                str(out),
-                "--json",
-                "--map",
-                "priority:P9=P2",
+                *("review", str(path), "--profile", "generic", "--scenario", str(scenario)),
+                *("--out", str(out), "--json", *more),
             ]
         )
+    return code, json.loads(buffer.getvalue())
+
+
+def test_command_line_json_and_html(files: tuple[Path, Path], tmp_path: Path) -> None:
+    """`simkit review --json --out review.html` prints the document (summarize's sla, ola,
+    teams, periods plus quality, breaches and span) and writes a self-contained page with an
+    inline SVG chart."""
+    scenario, _ = files
+    out = tmp_path / "review.html"
+    code, document = review_command(files, out, "--map", "priority:P9=P2")
     assert code == 0
-    document = json.loads(buffer.getvalue())
     assert {"sla", "ola", "teams", "periods", "quality", "breaches", "span"} <= set(document)
     assert sla_row(document, "P2")["tickets"] == 4
     page = out.read_text(encoding="utf-8")
@@ -280,22 +279,7 @@ def test_the_pack_is_not_written_under_a_name_of_another_format(
     files: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """As for the brief: `--out review.txt` would be HTML under a text name."""
-    scenario, path = files
-    buffer = io.StringIO()
     out = tmp_path / "review.txt"
-    with redirect_stdout(buffer):
-        code = main(
-            [
-                "review",
-                str(path),
-                "--profile",
-                "generic",
-                "--scenario",
-                str(scenario),
-                "--out",
-                str(out),
-                "--json",
-            ]
-        )
+    code, document = review_command(files, out)
     assert code == 2 and not out.exists()
-    assert ".html or .md" in json.loads(buffer.getvalue())["errors"][0]["fix"]
+    assert ".html or .md" in document["errors"][0]["fix"]
