@@ -20,6 +20,7 @@ from simkit.scenario.overlay import parse_set, patch_for
 __all__ = [
     "add_replication_options",
     "add_run_options",
+    "document_path",
     "emit_json",
     "executor_from",
     "output_path",
@@ -84,6 +85,20 @@ def output_path(text: str, flag: str = "--out", *, folder: bool = False) -> Path
     with writing(text, flag):  # made now, not after the work: some places refuse it anyway
         (path if folder else path.parent).mkdir(parents=True, exist_ok=True)
     return path
+
+
+def document_path(text: str, format: str | None, what: str) -> Path:
+    """:func:`output_path` for a document written as HTML or Markdown (the brief, the review
+    pack): without ``format``, the name must say which, or it is refused before any work."""
+    from simkit.report.html import HTML_NAMES, MARKDOWN_NAMES
+
+    if format is None and Path(text).suffix.lower() not in HTML_NAMES + MARKDOWN_NAMES:
+        raise InputError.single(
+            f"--out {text}: {what} is written as HTML or Markdown, and the name says neither",
+            "end the name with .html or .md (or choose the format with --format)",
+            path="--out",
+        )
+    return output_path(text)
 
 
 @contextlib.contextmanager

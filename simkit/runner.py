@@ -48,8 +48,8 @@ __all__ = [
     "Progress",
     "ReplicationFailure",
     "Results",
-    "as_whole",
     "replications_in_flight",
+    "run_counts",
     "run_replication",
     "simulate",
     "warm_up",
@@ -317,7 +317,7 @@ def _renumber(table: pa.Table, failures: Sequence[ReplicationFailure]) -> pa.Tab
     return table.set_column(index, "replication", pa.array(new.astype(np.int32)))
 
 
-def as_whole(value: object, name: str, example: int) -> int:
+def _whole(value: object, name: str, example: int) -> int:
     """``value`` as a whole number, or an :class:`InputError` naming ``name``: a fraction is
     refused rather than cut short (``replications=2.9`` is not 2)."""
     whole: int | None = None
@@ -332,6 +332,28 @@ def as_whole(value: object, name: str, example: int) -> int:
             f"{name} must be a whole number, got {value!r}", f"e.g. {name}={example}", path=name
         )
     return whole
+
+
+def run_counts(scenario: Scenario, replications: object, seed: object) -> tuple[int, int]:
+    """The replications and seed of a run (the scenario's where ``None``), checked as every
+    analysis needs them: whole numbers, at least one replication, a seed of 0 or more.
+
+    Raises
+    ------
+    InputError
+        Naming the argument that is not such a number.
+    """
+    n = scenario.replications if replications is None else _whole(replications, "replications", 20)
+    if n < 1:
+        raise InputError.single(
+            "replications must be at least 1", "e.g. --replications 20", path="replications"
+        )
+    s = scenario.seed if seed is None else _whole(seed, "seed", 42)
+    if s < 0:
+        raise InputError.single(
+            f"seed must be 0 or more, got {s}", "e.g. seed=42 (any whole number ≥ 0)", path="seed"
+        )
+    return n, s
 
 
 def check_size(
@@ -412,20 +434,7 @@ def simulate(
     again). A caller that may give up a run and ask for it again passes the same mapping
     both times, for the same scenario, replications and seed only (replication *k* is the same
     whoever made it)."""
-    n = (
-        scenario.replications
-        if replications is None
-        else as_whole(replications, "replications", 20)
-    )
-    if n < 1:
-        raise InputError.single(
-            "replications must be at least 1", "e.g. --replications 20", path="replications"
-        )
-    s = scenario.seed if seed is None else as_whole(seed, "seed", 42)
-    if s < 0:
-        raise InputError.single(
-            f"seed must be 0 or more, got {s}", "e.g. seed=42 (any whole number ≥ 0)", path="seed"
-        )
+    n, s = run_counts(scenario, replications, seed)
     check_size(scenario, max_visits)
     made = finished if finished is not None else {}
     # One reading of what is made: replications from a run given up earlier may still be added

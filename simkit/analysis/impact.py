@@ -38,7 +38,7 @@ from simkit.analysis.impact_paired import (
     target_fields,
 )
 from simkit.errors import InputError, Problem
-from simkit.runner import DEFAULT_MAX_VISITS, Progress, Results, as_whole, simulate
+from simkit.runner import DEFAULT_MAX_VISITS, Progress, Results, run_counts, simulate
 from simkit.scenario import Scenario
 from simkit.scenario.overlay import parse_set, patch_for
 
@@ -225,12 +225,7 @@ def change_impact(
     if isinstance(sets, str):
         sets = (sets,)
     chosen = _changes(scenario, changes, sets, together)
-    n = (
-        scenario.replications
-        if replications is None
-        else as_whole(replications, "replications", 20)
-    )
-    s = scenario.seed if seed is None else as_whole(seed, "seed", 42)
+    n, s = run_counts(scenario, replications, seed)
     runs = simulate_all(
         [scenario, *(c.scenario for c in chosen)],
         replications=n,

@@ -64,7 +64,7 @@ from simkit.analysis.verdict import ACHIEVABLE, check_confidence
 from simkit.engine.compile import RunClock
 from simkit.errors import InputError
 from simkit.measure import period_table
-from simkit.runner import DEFAULT_MAX_VISITS, Progress, as_whole
+from simkit.runner import DEFAULT_MAX_VISITS, Progress, run_counts
 from simkit.scenario import Scenario
 from simkit.scenario.targets import measure_spec
 from simkit.stats import wilson_interval
@@ -169,18 +169,7 @@ def optimize_staffing(
             "start='quick' (from the quick estimate) or 'current' (from the roster as it is)",
             path="start",
         )
-    n = (
-        scenario.replications
-        if replications is None
-        else as_whole(replications, "replications", 20)
-    )
-    s = scenario.seed if seed is None else as_whole(seed, "seed", 42)
-    if n < 1 or s < 0:
-        raise InputError.single(
-            f"replications must be at least 1 and the seed 0 or more, got {n} and {s}",
-            "e.g. --replications 20 --seed 42",
-            path="replications" if n < 1 else "seed",
-        )
+    n, s = run_counts(scenario, replications, seed)
     lines, fixed, unit = staffed_lines(scenario)
     search = _Search(scenario, lines, confidence, n, executor, progress, budget_runs, max_visits)
     document: dict[str, Any] = {

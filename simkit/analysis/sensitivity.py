@@ -37,7 +37,7 @@ from simkit.analysis.impact import (
     target_label,
 )
 from simkit.errors import InputError
-from simkit.runner import DEFAULT_MAX_VISITS, Progress, as_whole
+from simkit.runner import DEFAULT_MAX_VISITS, Progress, run_counts
 from simkit.scenario import Scenario
 from simkit.scenario.models import Team
 from simkit.scenario.targets import ola_targets, sla_targets
@@ -284,12 +284,7 @@ def sensitivity(
         For a step outside (0, 1) or a target label the scenario does not have.
     """
     inputs, skipped = sensitivity_inputs(scenario, step)
-    n = (
-        scenario.replications
-        if replications is None
-        else as_whole(replications, "replications", 20)
-    )
-    s = scenario.seed if seed is None else as_whole(seed, "seed", 42)
+    n, s = run_counts(scenario, replications, seed)
     variants = [scenario]
     for item in inputs:
         variants.append(scenario.with_patch(item.low, name=f"{item.name} −{step:.0%}"))

@@ -9,9 +9,9 @@ from typing import Any
 
 from simkit.cli_common import (
     add_run_options,
+    document_path,
     emit_json,
     executor_from,
-    output_path,
     progress_bar,
     writing,
 )
@@ -83,9 +83,9 @@ def _confidence(text: str) -> float:
 
 
 def _format(args: argparse.Namespace) -> str:
-    if args.format:
-        return str(args.format)
-    return "md" if Path(args.out).suffix.lower() in (".md", ".markdown") else "html"
+    from simkit.report.html import format_of
+
+    return format_of(Path(args.out), args.format)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,19 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
     confidence = _confidence(args.confidence)
     chosen = _format(args)
-    if not args.format and Path(args.out).suffix.lower() not in (
-        ".html",
-        ".htm",
-        ".md",
-        ".markdown",
-    ):
-        raise InputError.single(
-            f"--out {args.out}: the brief is written as HTML or Markdown, and the name says "
-            "neither",
-            "end the name with .html or .md (or choose the format with --format)",
-            path="--out",
-        )
-    out = output_path(args.out)
+    out = document_path(args.out, args.format, "the brief")
     scenario = load_scenario(args.scenario)
     with (
         executor_from(args) as executor,

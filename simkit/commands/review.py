@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
-from simkit.cli_common import emit_json, output_path, whole_number, writing
+from simkit.cli_common import document_path, emit_json, whole_number, writing
 from simkit.errors import InputError
 
 __all__ = ["add_history_options", "date_option", "history_from", "print_review", "register"]
@@ -144,15 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from simkit.scenario import load_scenario
 
     if args.out:
-        suffix = Path(args.out).suffix.lower()
-        if not args.format and suffix not in (".html", ".htm", ".md", ".markdown"):
-            raise InputError.single(
-                f"--out {args.out}: the review pack is written as HTML or Markdown, and the "
-                "name says neither",
-                "end the name with .html or .md (or choose the format with --format)",
-                path="--out",
-            )
-        output_path(args.out)
+        document_path(args.out, args.format, "the review pack")
     names = parse_map_option(args.map)
     start = date_option(args.from_date, "--from")
     until = date_option(args.until_date, "--until")

@@ -35,7 +35,14 @@ from simkit.report.brief_targets import (
     _summary,
     _targets_section,
 )
-from simkit.report.html import Document, Section, render_html, render_markdown, write_document
+from simkit.report.html import (
+    Document,
+    Section,
+    format_of,
+    render_html,
+    render_markdown,
+    write_document,
+)
 
 __all__ = [
     "BRIEF_SECTIONS",
@@ -146,8 +153,7 @@ def write_brief(
     """
     path = Path(out)
     output = f"--out {shlex.quote(path.name)}"
-    by_name = "md" if path.suffix.lower() in (".md", ".markdown") else "html"
-    if format is not None and format != by_name:
+    if format is not None and format != format_of(path):
         output += f" --format {format}"
     return write_document(_build(_Brief(document, charts, output)), path, format)
 

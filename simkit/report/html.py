@@ -22,6 +22,8 @@ from simkit.errors import InputError
 from simkit.units import format_duration
 
 __all__ = [
+    "HTML_NAMES",
+    "MARKDOWN_NAMES",
     "RAG_WORDS",
     "Badge",
     "Bullets",
@@ -37,6 +39,7 @@ __all__ = [
     "Table",
     "fmt_hours",
     "fmt_money",
+    "format_of",
     "render_html",
     "render_markdown",
     "target_text",
@@ -436,6 +439,18 @@ def render_markdown(
     return "\n".join(out).rstrip() + "\n", charts
 
 
+HTML_NAMES = (".html", ".htm")
+MARKDOWN_NAMES = (".md", ".markdown")
+
+
+def format_of(path: Path, format: str | None = None) -> str:
+    """The format a document is written in: ``format`` if given, else what the file name says
+    (``.md``/``.markdown`` → ``"md"``, anything else → ``"html"``)."""
+    if format is not None:
+        return format
+    return "md" if path.suffix.lower() in MARKDOWN_NAMES else "html"
+
+
 def write_document(document: Document, path: Path, format: str | None = None) -> list[Path]:
     """Write ``document`` as HTML or Markdown; Markdown gets its charts as SVG files beside it
     (``<stem>.<chart>.svg``).
@@ -454,7 +469,7 @@ def write_document(document: Document, path: Path, format: str | None = None) ->
     list of Path
         Every file written, the document first.
     """
-    chosen = format or ("md" if path.suffix.lower() in (".md", ".markdown") else "html")
+    chosen = format_of(path, format)
     if chosen not in ("html", "md"):
         raise ValueError(f"format must be 'html' or 'md', got {chosen!r}")
     if path.is_dir():

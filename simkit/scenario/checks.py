@@ -3,6 +3,7 @@ alongside the per-field problems — every problem at once, never only the first
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -90,7 +91,7 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
     if isinstance(order, list):
         for index, name in enumerate(order):
             yield from priority_ref(("priority_order", index), str(name))
-        twice = sorted({str(o) for o in order if [str(x) for x in order].count(str(o)) > 1})
+        twice = sorted(name for name, times in Counter(map(str, order)).items() if times > 1)
         if twice:
             yield (
                 ("priority_order",),
