@@ -912,18 +912,7 @@ def run_ahead(
     key = run_cache_key(scenario, replications, seed)
 
     def run(progress: Callable[[int, int], None]) -> Results:
-        return whole_run(
-            key,
-            lambda finished: simulate_run(
-                scenario,
-                replications=replications,
-                seed=seed,
-                executor=pool,
-                progress=progress,
-                in_flight=window,
-                finished=finished,
-            ),
-        )
+        return _run(key, scenario, replications, seed, progress, pool=pool, in_flight=window)
 
     return Job(key, run, then)
 
@@ -940,19 +929,36 @@ def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
     return with_progress(
         f"Simulating {replications} replications",
         key,
-        lambda progress: whole_run(
-            key,
-            lambda finished: simulate_run(
-                scenario,
-                replications=replications,
-                seed=seed,
-                executor=executor(),
-                progress=progress,
-                finished=finished,
-            ),
-        ),
+        lambda progress: _run(key, scenario, replications, seed, progress, pool=executor()),
         kind="runs",
         restart=True,
+    )
+
+
+def _run(
+    key: Hashable,
+    scenario: Scenario,
+    replications: int,
+    seed: int,
+    progress: Callable[[int, int], None],
+    *,
+    pool: Executor | None,
+    in_flight: int | None = None,
+) -> Results:
+    """The run ``key`` of ``scenario`` on ``pool``, going on from the replications kept of it
+    and keeping them if it is given up (:func:`whole_run`): what :func:`simulated` and
+    :func:`run_ahead` both make."""
+    return whole_run(
+        key,
+        lambda finished: simulate_run(
+            scenario,
+            replications=replications,
+            seed=seed,
+            executor=pool,
+            progress=progress,
+            in_flight=in_flight,
+            finished=finished,
+        ),
     )
 
 
