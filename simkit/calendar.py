@@ -260,7 +260,7 @@ class Calendar:
         t0 = np.where(missing, 0, t0)
         t1 = np.where(missing, 0, t1)
         if self.is_always:
-            micros = t1 - t0
+            micros = _within_years(t1) - _within_years(t0)
         elif missing.all():
             micros = np.zeros(t0.shape, dtype=np.int64)
         else:
@@ -299,7 +299,7 @@ class Calendar:
         if first == _NAT:
             raise SpecError("open time is read at a missing instant", "leave out missing instants")
         if self.is_always or not read:
-            return tuple(m.copy() for m in micros)
+            return tuple(_within_years(m).copy() for m in micros)
         timeline = self._covering_span(first, max(int(m.max()) for m in read))
         return tuple(timeline.cumulative(m) for m in micros)
 
@@ -351,6 +351,8 @@ class Calendar:
         moving = step != 0
         if self.is_always or not moving.any():
             result = t0 + step
+            if self.is_always:
+                _within_years(np.where(missing, _NAT, result))
         else:
             result = np.where(moving, self._advance(t0, step, moving), t0)
         micros = np.where(missing, _NAT, result)
@@ -443,13 +445,7 @@ class Calendar:
             first_year = min(first_year, cached.first_year)
             last_year = max(last_year, cached.last_year)
         if first_year < FIRST_YEAR or last_year > LAST_YEAR:
-            year = first_year if first_year < FIRST_YEAR else last_year
-            raise SpecError(
-                f"business time is needed in the year {year}, outside the years "
-                f"{FIRST_YEAR}–{LAST_YEAR} that calendars cover",
-                "check for placeholder dates such as 9999-12-31 and leave missing instants "
-                "empty (NaT)",
-            )
+            raise _outside_years(first_year if first_year < FIRST_YEAR else last_year)
         timeline = _build_timeline(self, first_year, last_year)
         self._cache.timeline = timeline
         return timeline
@@ -529,6 +525,29 @@ def _arrow_micros(value: Any, what: str) -> tuple[_Micros, bool]:
     micros = array.cast(pa.timestamp("us", "UTC"), safe=False).to_numpy(zero_copy_only=False)
     result = np.asarray(micros).astype("datetime64[us]").view(np.int64)
     return (result.reshape(()) if scalar else result), scalar
+
+
+def _outside_years(year: int) -> SpecError:
+    return SpecError(
+        f"business time is needed in the year {year}, outside the years "
+        f"{FIRST_YEAR}–{LAST_YEAR} that calendars cover",
+        "check for placeholder dates such as 9999-12-31 and leave missing instants empty (NaT)",
+    )
+
+
+_FIRST_MICROS = int(np.datetime64(f"{FIRST_YEAR}-01-01", "us").astype(np.int64))
+_END_MICROS = int(np.datetime64(f"{LAST_YEAR + 1}-01-01", "us").astype(np.int64))
+
+
+def _within_years(micros: _Micros) -> _Micros:
+    """``micros``, once every instant not missing is in the years calendars cover (UTC): the
+    ``always`` calendar, which needs no timeline, refuses what the others do."""
+    if micros.size:
+        lo = micros.min(initial=_END_MICROS, where=micros != _NAT)
+        hi = micros.max(initial=_FIRST_MICROS)
+        if lo < _FIRST_MICROS or hi >= _END_MICROS:
+            raise _outside_years(_local_year(int(lo if lo < _FIRST_MICROS else hi), 0))
+    return micros
 
 
 def _local_year(micros: int, side: int) -> int:

@@ -119,6 +119,29 @@ def test_impossible_slider_values_are_input_errors(desk: Scenario) -> None:
         assert caught.value.problems and caught.value.problems[0].message
 
 
+def test_slider_values_are_never_cut_or_dropped_silently(desk: Scenario) -> None:
+    """A value the sliders cannot give — a fraction of an agent or of a unit, a growth for a
+    service or agents for a team the scenario does not have — is refused by name rather than
+    truncated or ignored; a whole number of another numeric type is taken."""
+    line = next(iter(desk.teams["apps"].roster or {}))
+    refused = [
+        (model.WhatIf(agents={"apps": {line: 2.5}}), "not a whole number"),
+        (model.WhatIf(agents={"apps": {line: -1}}), "0 or more"),
+        (model.WhatIf(agents={"nosuch": {line: 1}}), "no team 'nosuch'"),
+        (model.WhatIf(growth={"nosuch": 0.1}), "no service 'nosuch'"),
+        (model.WhatIf(growth={"payroll": math.nan}), "growth of nan"),
+    ]
+    for what_if, message in refused:
+        with pytest.raises(InputError, match=message):
+            model.edit_scenario(desk, what_if)
+    with pytest.raises(InputError, match="not a whole number"):
+        model.availability_patch(desk, model.AvailabilityWhatIf(count={"web": 2.5}))
+    taken = model.edit_scenario(desk, model.WhatIf(agents={"apps": {line: np.int64(7)}}))
+    assert (taken.run.teams["apps"].roster or {})[line] == 7
+    whole_float = model.availability_patch(desk, model.AvailabilityWhatIf(count={"web": 3.0}))
+    assert whole_float == {"components": {"web": {"count": 3}}}
+
+
 def test_every_ticket_paused_is_refused_with_the_reason(desk: Scenario) -> None:
     """A pause rate of 100% leaves tickets no way to be resolved: the edit is refused with the
     scenario's own message, before anything runs."""
@@ -323,8 +346,10 @@ def test_custom_change_is_a_named_change(desk: Scenario) -> None:
     built = model.with_custom_change(desk, patch, name="mine", window=window)
     assert built.changes["mine"].window is not None
     assert built.services == desk.services
+    assert built.applied_changes == desk.applied_changes  # defined, not applied
     applied = built.apply("mine")
     assert applied.overlays and applied.overlays[-1].window.from_ == window[0]
+    assert applied.applied_changes == (*desk.applied_changes, "mine")
     with pytest.raises(InputError):
         model.with_custom_change(desk, {}, name="mine2")
     with pytest.raises(InputError):
@@ -530,3 +555,24 @@ def test_window_reach_places_a_dated_change_on_the_runs_clock(
     two-week drain: a dated change acts where its local dates fall on that clock."""
     window = (dt.date(*since), dt.date(*until))
     assert model.window_reach(desk, window) == reach
+
+
+def test_a_run_is_measured_again_only_against_other_targets(desk: Scenario, run: Results) -> None:
+    """Re-measuring a run against a scenario that differs in its targets is taken; against one
+    that differs in what is simulated (demand, staffing, horizon, maintenance) it is refused,
+    as its figures would be the old run's under the new scenario's name."""
+    key = "services.payroll.priorities.P1.resolve"
+    targets = model.edit_scenario(run.scenario, model.WhatIf(targets={key: (8.0, 0.9)}))
+    assert model.remeasure(run, targets.measured).scenario is targets.measured
+    ola = run.scenario.with_patch({"teams": {"apps": {"ola": {"resolve": {"within": "9h"}}}}})
+    assert model.remeasure(run, ola).scenario is ola
+    line = next(iter(desk.teams["apps"].roster or {}))
+    simulated_differently = [
+        model.edit_scenario(run.scenario, model.WhatIf(volume=0.1)).measured,
+        model.edit_scenario(run.scenario, model.WhatIf(agents={"apps": {line: 9}})).measured,
+        run.scenario.with_patch({"horizon": "6w"}),
+        run.scenario.with_patch({"services": {"payroll": {"availability": {"maintenance": None}}}}),
+    ]
+    for other in simulated_differently:
+        with pytest.raises(InputError, match="more than its targets"):
+            model.remeasure(run, other)

@@ -390,6 +390,24 @@ def test_bad_instants_are_refused(instant: object, words: str) -> None:
     assert error.value.fix
 
 
+@pytest.mark.parametrize("calendar", [OFFICE_GB, ALWAYS], ids=["office", "always"])
+def test_instants_outside_the_covered_years_are_refused_by_every_calendar(
+    calendar: Calendar,
+) -> None:
+    """A placeholder date, or a sum that passes 2200, is refused by the always-open calendar as
+    by one with business hours, rather than counted as centuries of business time."""
+    placeholder = np.datetime64("9999-12-31T00:00", "us")
+    start = np.datetime64("2027-01-04T09:00", "us")
+    with pytest.raises(SpecError, match="placeholder dates"):
+        calendar.elapsed(start, placeholder)
+    with pytest.raises(SpecError, match="placeholder dates"):
+        calendar.open_time(np.array([start, placeholder]))
+    with pytest.raises(SpecError, match="outside the years 1900–2200"):
+        calendar.add(np.datetime64("2200-12-20T09:00", "us"), 999_000)
+    missing = calendar.elapsed(np.array(["NaT", start], "datetime64[us]"), start)
+    assert np.isnan(missing[0]) and missing[1] == 0.0  # a missing instant is still just missing
+
+
 def test_open_intervals_hours_for_the_engine() -> None:
     """Open intervals as hours since the origin, clipped to [0, until]."""
     calendar = Calendar.from_spec({"hours": {"mon-fri": "08:00-17:00"}})

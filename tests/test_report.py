@@ -36,6 +36,7 @@ from simkit.report.html import (
     write_document,
 )
 from simkit.report.render import can_render, chart_svg
+from simkit.report.text import fmt_interval, fmt_pct
 from simkit.resources import calibration_dir, example_scenarios
 from simkit.scenario import load_scenario
 
@@ -483,3 +484,25 @@ def test_an_availability_reached_in_every_period_is_not_shown_as_a_promise() -> 
     assert _achievable_availability(1.0) == "100% (no outage in most periods)"
     assert _achievable_availability(0.9992) == "99.920%"
     assert _achievable_availability(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("share", "digits", "text"),
+    [
+        (0.931, 1, "93.1%"),
+        (1.0, 1, "100.0%"),
+        (0.0, 1, "0.0%"),
+        (0.9995, 1, "99.95%"),  # not 100.0%: a share that is not certain never reads as certain
+        (0.996, 0, "99.6%"),
+        (0.0004, 1, "0.04%"),  # nor one that is not nil as nil
+        (0.9999999, 1, "99.999%"),  # beyond the extra digits, cut towards 50
+        (1e-8, 1, "0.001%"),
+    ],
+)
+def test_shares_near_certain_or_nil_keep_the_digits_that_say_so(
+    share: float, digits: int, text: str
+) -> None:
+    """A compliance of 99.95% printed as 100.0% beside a difference of +0.15 reads as a target
+    always met; shares gain up to two digits rather than round to 0% or 100%."""
+    assert fmt_pct(share, digits) == text
+    assert fmt_interval({"mean": 0.9995, "lo": 0.999, "hi": 1.0}) == "99.95% [99.9–100.0]"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simkit.app_model.rows import Row
-from simkit.app_model.whatif import Patch, _nest, _slider_problem
+from simkit.app_model.whatif import Patch, _nest, _slider_problem, _whole
 from simkit.measure import availability_outcomes, availability_period_rows
 from simkit.runner import Results
 from simkit.scenario import Scenario
@@ -106,8 +106,9 @@ def availability_patch(scenario: Scenario, what_if: AvailabilityWhatIf) -> Patch
             component = scenario.components.get(name)
             if component is None:
                 raise _slider_problem(f"there is no component {name!r}", "", f"components.{name}")
-            if int(value) != getattr(component, kind):
-                _nest(patch, ("components", name, kind), int(value))
+            whole = _whole(value, f"{name} {kind}", f"components.{name}.{kind}")
+            if whole != getattr(component, kind):
+                _nest(patch, ("components", name, kind), whole)
     factors: tuple[tuple[str, Mapping[str, float]], ...] = (
         ("fails", what_if.fails),
         ("repair", what_if.repair),

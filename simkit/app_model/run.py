@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 from collections.abc import MutableMapping
 from concurrent.futures import Executor
+from typing import Any
 
 from simkit.errors import InputError
 from simkit.runner import (
@@ -151,9 +152,55 @@ def simulate_run(
     )
 
 
+_TARGET_KEYS = ("respond", "resolve")
+"""The keys of a priority level that are targets (its ``share`` decides what is simulated)."""
+_AGREEMENT_KEYS = ("target", "calendar", "exclude_maintenance", "credits", "monthly_fee")
+"""The keys of a service's availability agreement that are measured (its ``depends_on`` and
+``maintenance`` decide what is simulated)."""
+_MEASURED_ONLY = ("name", "description", "replications", "seed", "period", "corporate", "changes")
+"""Top-level keys that decide nothing of what is simulated (the changes in force do: overlays)."""
+
+
+def _simulated_part(scenario: Scenario) -> Any:
+    """What of ``scenario`` decides its run: its settings without the targets (SLA targets of
+    services and customers, corporate targets, OLAs and UCs, availability targets and credits)
+    and the windowed changes in force."""
+    raw = scenario.raw
+    for key in _MEASURED_ONLY:
+        raw.pop(key, None)
+    for service in raw.get("services", {}).values():
+        for key in _AGREEMENT_KEYS:
+            (service.get("availability") or {}).pop(key, None)
+        for level in (service.get("priorities") or {}).values():
+            for key in _TARGET_KEYS:
+                level.pop(key, None)
+    for customer in raw.get("customers", {}).values():
+        customer.pop("priorities", None)
+    for team in raw.get("teams", {}).values():
+        team.pop("ola", None)
+        team.pop("uc", None)
+    windows = [(o.name, str(o.window.from_), str(o.window.until)) for o in scenario.overlays]
+    return raw, windows
+
+
 def remeasure(results: Results, scenario: Scenario) -> Results:
     """``results`` measured against the targets of ``scenario`` — which must differ from the
-    scenario that was run in its targets only (as :attr:`EditedScenario.measured` does)."""
+    scenario that was run in its targets only (as :attr:`EditedScenario.measured` does).
+
+    Raises
+    ------
+    InputError
+        When ``scenario`` differs from the scenario run in anything but its targets (its
+        demand, teams, horizon or calendars …): its figures need a run of their own.
+    """
     if scenario is results.scenario:
         return results
+    if _simulated_part(scenario) != _simulated_part(results.scenario):
+        raise InputError.single(
+            f"scenario {scenario.name!r} differs from the scenario run ({results.scenario.name!r})"
+            " in more than its targets, so the run cannot be measured against it",
+            "simulate the scenario itself; only targets (SLA, OLA/UC, availability) may differ "
+            "for a run to be measured again",
+            path="scenario",
+        )
     return dataclasses.replace(results, scenario=scenario)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -264,6 +265,23 @@ def _slider_problem(message: str, fix: str, path: str) -> InputError:
     return InputError.single(message, fix, path=path)
 
 
+def _whole(value: Any, what: str, path: str) -> int:
+    """``value`` as a whole number of ``what`` (0 or more): a fraction is refused rather than
+    cut short (2.5 agents is not 2)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not float(value).is_integer()
+    ):
+        raise _slider_problem(
+            f"{what}: {value!r} is not a whole number", "give a whole number, e.g. 3", path
+        )
+    whole = int(float(value))
+    if whole < 0:
+        raise _slider_problem(f"{what}: {whole}", "give 0 or more", path)
+    return whole
+
+
 def _nest(patch: Patch, keys: Sequence[str], value: Any) -> None:
     node = patch
     for key in keys[:-1]:
@@ -301,11 +319,28 @@ def _run_patch(scenario: Scenario, what_if: WhatIf) -> Patch:
             per_week = round(float(demand.per_week) * (1.0 + what_if.volume), 4)
             _nest(patch, ("services", name, "demand", "per_week"), per_week)
         growth = what_if.growth.get(name)
+        if growth is not None and not math.isfinite(growth):
+            raise _slider_problem(
+                f"growth of {growth} for {name}",
+                "give a growth per year, e.g. 0.05 for 5%",
+                f"services.{name}.demand.growth",
+            )
         if growth is not None and not math.isclose(growth, demand.growth, abs_tol=1e-12):
             _nest(patch, ("services", name, "demand", "growth"), round(float(growth), 6))
+    unknown = [name for name in what_if.growth if name not in scenario.services]
+    if unknown:
+        raise _slider_problem(
+            f"there is no service {unknown[0]!r}",
+            f"services: {', '.join(scenario.services)}",
+            f"services.{unknown[0]}",
+        )
     for name, lines in what_if.agents.items():
         team = scenario.teams.get(name)
-        roster = (team.roster or {}) if team is not None else {}
+        if team is None:
+            raise _slider_problem(
+                f"there is no team {name!r}", f"teams: {', '.join(scenario.teams)}", f"teams.{name}"
+            )
+        roster = team.roster or {}
         for line, agents in lines.items():
             if line not in roster:
                 raise _slider_problem(
@@ -313,12 +348,9 @@ def _run_patch(scenario: Scenario, what_if: WhatIf) -> Patch:
                     f"lines of {name}: {', '.join(roster) or 'none'}",
                     f"teams.{name}.roster",
                 )
-            if int(agents) < 0:
-                raise _slider_problem(
-                    f"{name} {line}: {agents} agents", "agents are 0 or more", f"teams.{name}"
-                )
-            if int(agents) != roster[line]:
-                _nest(patch, ("teams", name, "roster", line), int(agents))
+            count = _whole(agents, f"{name} {line} agents", f"teams.{name}.roster")
+            if count != roster[line]:
+                _nest(patch, ("teams", name, "roster", line), count)
     for name, factor in what_if.handle.items():
         if name not in scenario.teams:
             raise _slider_problem(f"there is no team {name!r}", "", f"teams.{name}")

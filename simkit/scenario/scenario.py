@@ -131,7 +131,9 @@ class Scenario(ScenarioModel):
     def with_patch(
         self, patch: Mapping[str, Any], *, window: Window | None = None, name: str = "custom"
     ) -> Scenario:
-        """The scenario with a merge patch applied, permanently or inside ``window``."""
+        """The scenario with a merge patch applied, permanently or inside ``window``, and
+        ``name`` added to :attr:`applied_changes` — unless the patch only defines changes
+        (``{"changes": …}``), which changes no figure until one of them is applied."""
         patched_raw = merge_patch(self._raw, patch)
         label = f"change {name!r}"
         patched = _validated(
@@ -147,7 +149,8 @@ class Scenario(ScenarioModel):
                 Overlay(o.name, o.window, o.scenario.with_patch(patch, name=name), o.patch)
                 for o in self._overlays
             )
-            patched._applied = (*self._applied, name)
+            defines_only = set(patch) == {"changes"}
+            patched._applied = self._applied if defines_only else (*self._applied, name)
             return patched
         result = self.model_copy()
         result._raw = self._raw
