@@ -891,3 +891,34 @@ def test_restore_with_a_repair_distribution_is_refused() -> None:
     problems = problems_of(patched({"components": {"db": component}}))
     (problem,) = [p for p in problems if "restore" in p.message]
     assert problem.path.startswith("components.db") and "drop restore" in problem.fix
+
+
+def test_a_scenario_cannot_be_changed_in_place(root: Path) -> None:
+    """Only a changed copy (``with_patch``) changes a scenario: its models refuse new values and
+    its mappings refuse changes, so its YAML, fingerprint and cached figures always match it.
+    Read-only mappings still pickle (to worker processes), copy and dump as plain dicts."""
+    import pickle
+
+    scenario = load_scenario(root / "scenarios" / "corporate_service_desk.yaml")
+    line = next(iter(scenario.teams["apps"].roster or {}))
+    attempts = [
+        lambda: (scenario.teams["apps"].roster or {}).__setitem__(line, 9),
+        lambda: scenario.teams.pop("apps"),
+        lambda: scenario.services["payroll"].priorities.clear(),
+        lambda: scenario.changes.update({}),
+    ]
+    for attempt in attempts:
+        with pytest.raises(TypeError, match="with_patch"):
+            attempt()
+    with pytest.raises(Exception, match="frozen"):
+        scenario.teams["apps"].shrinkage = 0.5  # type: ignore[misc]
+    assert (scenario.teams["apps"].roster or {})[line] == 6
+    for copied in (pickle.loads(pickle.dumps(scenario)), copy.deepcopy(scenario)):
+        assert copied.fingerprint() == scenario.fingerprint()
+        with pytest.raises(TypeError):
+            copied.teams.clear()
+    dumped = scenario.model_dump()
+    assert type(dumped["teams"]) is dict and type(dumped["teams"]["apps"]["roster"]) is dict
+    changed = scenario.with_patch({"teams": {"apps": {"roster": {line: 9}}}})
+    assert (changed.teams["apps"].roster or {})[line] == 9
+    assert changed.fingerprint() != scenario.fingerprint()

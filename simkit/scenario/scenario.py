@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
-from pydantic import PrivateAttr, ValidationError
+from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from simkit.calendar_spec import known_zone
 from simkit.errors import InputError, Problem, SpecError
@@ -41,6 +41,46 @@ if TYPE_CHECKING:
 __all__ = ["Overlay", "Scenario", "load_scenario", "parse_scenario", "scenario_problems"]
 
 MAX_SCENARIO_BYTES = 2_000_000
+
+
+_IN_PLACE = (
+    "a scenario cannot be changed in place: its YAML, fingerprint and cached figures would no "
+    "longer match it; make a changed copy with scenario.with_patch({...})"
+)
+
+
+class ReadOnlyDict(dict[Any, Any]):
+    """The mappings of a validated scenario (teams, rosters, priorities …): a ``dict`` that
+    refuses changes, as the scenario's frozen models refuse new attribute values."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(_IN_PLACE)
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ReadOnlyDict, (dict(self),))
+
+
+def _freeze(value: Any) -> Any:
+    """``value`` with every mapping inside it read-only (models: in place, once validated)."""
+    if isinstance(value, BaseModel):
+        for name, field_value in value.__dict__.items():
+            frozen = _freeze(field_value)
+            if frozen is not field_value:
+                object.__setattr__(value, name, frozen)
+        return value
+    if isinstance(value, dict) and not isinstance(value, ReadOnlyDict):
+        return ReadOnlyDict({key: _freeze(item) for key, item in value.items()})
+    if isinstance(value, tuple):
+        items = tuple(_freeze(item) for item in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, list):
+        return tuple(_freeze(item) for item in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -353,7 +393,7 @@ def scenario_problems(
         problems.sort(key=lambda p: (p.line is None, p.line or 0))
         return problems, None
     assert scenario is not None
-    return problems, scenario
+    return problems, _freeze(scenario)
 
 
 def _validated(
