@@ -229,6 +229,19 @@ def test_small_sample_rule_lets_a_thin_period_meet_with_few_breaches() -> None:
     assert list(defined) == [True, True, False]
 
 
+def test_small_sample_rule_is_a_relief_never_a_hurdle() -> None:
+    """A thin period that meets the goal is met whatever its breaches: 35 tickets with 3
+    breaches is 91.4% of a 90% goal, met with the rule {below: 40, max_breaches: 2} as without
+    it ("deemed met if no more than 2 breach" only adds a way to meet)."""
+    rule = SmallSample(below=40, max_breaches=2)
+    measured, met = np.array([35, 35, 10]), np.array([32, 31, 8])
+    plain, _ = period_meets(measured, met, 0.9, None)
+    ruled, _ = period_meets(measured, met, 0.9, rule)
+    assert list(plain) == [True, False, False]
+    assert list(ruled) == [True, False, True]
+    assert all(ruled >= plain)
+
+
 def test_small_sample_rule_in_the_summary() -> None:
     """Five tickets with one breach in a full week meet a 95% goal only under the rule."""
     tickets = tickets_table([0] * 5, [1, 2, 3, 4, 5], [1.0, 1.0, 1.0, 1.0, 9.0])

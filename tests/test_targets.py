@@ -182,7 +182,13 @@ SMALL: dict[str, Any] = {
                 },
                 "P2": {
                     "share": "90%",
-                    "resolve": {"within": "16h", "calendar": "office", "goal": "80%"},
+                    "resolve": {
+                        "within": "16h",
+                        "calendar": "office",
+                        "goal": "80%",
+                        # every period thin: met by its goal, or by at most one breach
+                        "small_sample": {"below": 1000, "max_breaches": 1},
+                    },
                 },
             },
         }
@@ -253,6 +259,21 @@ def test_period_values_follow_the_contract_rule(small_run: Results) -> None:
                 assert value == 0.0 or not below
                 labels_checked += 1
     assert labels_checked > 20
+
+
+def test_a_target_without_tickets_has_no_period_values_even_under_a_rule(
+    small_run: Results,
+) -> None:
+    """With no ticket in any period, a small-sample rule would make every period met at a
+    target of 0 h: there is no evidence, so there is no period value (and no achievable
+    target), as there is no P(period met)."""
+    spec = small_run.measure_spec()
+    tickets = small_run.service_tickets().slice(0, 0)
+    pauses = ticket_pauses(tickets, small_run.pauses, spec)
+    target = next(t for t in spec.sla if t.small_sample is not None)
+    outcomes = sla_outcomes(tickets, pauses, target, spec)
+    figures = target_figures(outcomes, spec)
+    assert np.isnan(period_values(outcomes, figures, target)).all()
 
 
 def test_p_period_met_agrees_with_the_summary(small_run: Results) -> None:

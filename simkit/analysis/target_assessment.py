@@ -112,14 +112,17 @@ def period_values(outcomes: pa.Table, figures: TargetFigures, target: SlaTarget)
     rule = target.small_sample
     if rule is not None:
         thin = n < rule.below
-        needed = np.where(thin, n - rule.max_breaches, needed)
+        needed = np.where(thin, np.minimum(needed, n - rule.max_breaches), needed)
     needed = np.minimum(needed, n)
     flat = np.full(n.size, np.nan)
     anything = needed <= 0
     flat[anything] = 0.0
     ranked = ~anything & (n > 0)
     flat[ranked] = times[offsets[ranked] + needed[ranked] - 1]
-    if rule is None:
+    if rule is None or not n.any():
+        # No ticket in a period: no value, unless a small-sample rule makes the period met at
+        # any target — and that only where some period measured something (no evidence, no
+        # figure, as :func:`simkit.measure.summary.period_meets` has it).
         flat[n == 0] = np.nan
     return flat.reshape(replications, n_full)
 
@@ -182,7 +185,9 @@ def _assess(
     values = np.sort(values[~np.isnan(values)])
     note = None
     achievable: float | None = None
-    if values.size == 0:
+    if values.size == 0 and full.any() and not figures.measured[alive][:, full].any():
+        note = "no ticket was measured for this target in any full period: nothing to bound"
+    elif values.size == 0:
         note = "no full period was measured: lengthen the horizon"
     else:
         achievable = smallest_met(values, confidence)

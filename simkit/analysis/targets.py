@@ -5,8 +5,8 @@ Definitions (DESIGN.md, "Achievable target"; docs/methods.md explains them for r
 - For one SLA target with goal *g*, every (replication, full period) has a *period value*: the
   smallest target that period would have met by the contract's rule — the *g*-quantile of its
   measured times (``inverted_cdf``; a ticket breached while still open counts as +∞), or, for a
-  period thinner than the target's ``small_sample.below``, the time that leaves exactly
-  ``max_breaches`` tickets later than it.
+  period thinner than the target's ``small_sample.below``, the smaller of that and the time that
+  leaves exactly ``max_breaches`` tickets later than it (the rule is a relief).
 - The *achievable target* at confidence *c* is the *c*-quantile (``inverted_cdf``) of the period
   values: the smallest target met in at least a share *c* of the periods. It is ``None`` when
   that quantile is infinite (too many tickets still open at the end of the run).

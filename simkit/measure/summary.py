@@ -10,8 +10,8 @@ Definitions (DESIGN, "Figures over replications"):
   replications). A replication in which a target measured no ticket has no compliance and is left
   out of the mean.
 - ``p_period_met`` is the share of (replication, *full* period) pairs meeting the goal, with a
-  Wilson 95% interval. A period with fewer than ``small_sample.below`` measured tickets meets the
-  target when it has at most ``small_sample.max_breaches`` breaches; a period with no measured
+  Wilson 95% interval. A period with fewer than ``small_sample.below`` measured tickets also meets
+  the target when it has at most ``small_sample.max_breaches`` breaches; a period with no measured
   ticket meets it under a small-sample rule and is left out otherwise (its compliance is undefined);
   a target that measured no item at all, in any full period, has no ``p_period_met``.
 - ``tickets`` and ``open`` are means per replication; ``mean_h`` is the mean of the finite measured
@@ -105,8 +105,10 @@ def period_meets(
     if small_sample is not None and measured.any():
         # Not one item in any period: the rule would make every period "met" by having
         # nothing to measure. No evidence is no figure.
+        # A relief for thin periods, as contracts write it ("deemed met if no more than N
+        # breach"): it never fails a period that meets the goal.
         thin = measured < small_sample.below
-        meets = np.where(thin, measured - met <= small_sample.max_breaches, meets)
+        meets |= thin & (measured - met <= small_sample.max_breaches)
         defined |= thin
     return meets & defined, defined
 

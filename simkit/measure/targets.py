@@ -35,7 +35,8 @@ OlaKind = Literal["ola", "uc"]
 @dataclass(frozen=True)
 class SmallSample:
     """The contract rule for thin periods: a period with fewer than ``below`` measured tickets
-    meets the target when it has at most ``max_breaches`` breaches."""
+    also meets the target when it has at most ``max_breaches`` breaches (a relief: a thin period
+    that meets the goal is met)."""
 
     below: int
     max_breaches: int
