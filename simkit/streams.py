@@ -13,7 +13,17 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["Streams", "replication_seeds"]
+__all__ = ["Streams", "replication_seeds", "stream_name"]
+
+
+def stream_name(*parts: object) -> str:
+    """The name of the stream for ``parts`` ("arrivals", a service's name …), joined by "/".
+
+    A "/" (or "\\") inside a part is escaped, so that names never collide: a service named
+    ``X/customer`` does not draw from the stream of service X's customers. A name holding
+    neither keeps the plain joined name, and so its numbers.
+    """
+    return "/".join(str(part).replace("\\", "\\\\").replace("/", "\\/") for part in parts)
 
 
 def _name_key(name: str) -> int:

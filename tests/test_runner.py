@@ -24,7 +24,7 @@ from simkit.errors import InputError
 from simkit.resources import example_scenarios, examples_dir
 from simkit.runner import Results, replications_in_flight, simulate
 from simkit.scenario import Scenario, load_scenario, parse_scenario
-from simkit.streams import Streams, replication_seeds
+from simkit.streams import Streams, replication_seeds, stream_name
 
 SMALL = {
     "name": "Small desk",
@@ -656,3 +656,20 @@ def test_tables_are_not_written_over_a_file(tmp_path: Path) -> None:
     afile.write_text("")
     with pytest.raises(InputError, match="is a file, not a folder"):
         simulate(small(), replications=1).write(afile)
+
+
+def test_stream_names_of_different_things_never_collide() -> None:
+    """Names may hold "/": a service named "X/customer" must not draw its priorities from the
+    stream of service X's customers, nor a priority "P1/2" its handling times from the second
+    regime's stream of P1. Names without "/" keep their plain stream (and so their numbers)."""
+    assert stream_name("arrivals", "payroll") == "arrivals/payroll"
+    assert stream_name("failures", "web", 3) == "failures/web/3"
+    pairs = [
+        (("mix", "X/customer"), ("mix", "X", "customer")),
+        (("handle", "apps", "P1/2"), ("handle", "apps", "P1", 2)),
+        (("arrivals", "a\\/b"), ("arrivals", "a/b")),
+    ]
+    streams = Streams(replication_seeds(1, 1)[0])
+    for one, other in pairs:
+        assert stream_name(*one) != stream_name(*other)
+        assert streams(stream_name(*one)).random() != streams(stream_name(*other)).random()

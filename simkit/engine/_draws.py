@@ -20,6 +20,7 @@ import numpy as np
 
 from simkit.distributions import Distribution
 from simkit.engine.model import ServiceModel
+from simkit.streams import stream_name
 
 __all__ = [
     "Draws",
@@ -135,13 +136,13 @@ class Reopening:
     def of(cls, service: ServiceModel, streams: StreamFactory) -> Reopening | None:
         if all(p.reopen_probability <= 0.0 or p.reopen_after is None for p in service.params):
             return None
-        delays = DrawsCache(f"reopen/{service.name}/after", streams)
+        delays = DrawsCache(stream_name("reopen", service.name, "after"), streams)
         rules: list[tuple[float, Draws | None]] = []
         for k, params in enumerate(service.params):
             after = delays.get(params.reopen_after, k) if params.reopen_probability > 0 else None
             rules.append((float(params.reopen_probability), after))
         return cls(
             rules=rules,
-            chance=uniform_draws(streams(f"reopen/{service.name}")),
+            chance=uniform_draws(streams(stream_name("reopen", service.name))),
             varies=any(rule != rules[0] for rule in rules[1:]),
         )

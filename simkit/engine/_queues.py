@@ -40,6 +40,7 @@ from simkit.engine._draws import (
 from simkit.engine._ledger import ABANDONED, OPEN, PAUSED, RESOLVED, ROUTED
 from simkit.engine._rules import Rules, compile_rules, same_params
 from simkit.engine.model import SupportModel, TeamModel
+from simkit.streams import stream_name
 
 if TYPE_CHECKING:
     from simkit.engine.support import Floor
@@ -132,7 +133,7 @@ class Desk:
         first = team.params[0]
         self.varies = any(not same_params(first, p) for p in team.params[1:])
         if self.varies and any(len(p.routes) > 1 for p in team.params):
-            self._route_chance = uniform_draws(streams(f"routing/{team.name}"))
+            self._route_chance = uniform_draws(streams(stream_name("routing", team.name)))
         compiled = compile_rules(self, model, desks, streams, varies=self.varies)
         self.rules = compiled
         self.handle = compiled[0].handle
@@ -143,7 +144,9 @@ class Desk:
                 repeat(only).__next__
                 if only is not None
                 else choice_draws(
-                    compiled[0].routes, compiled[0].thresholds, streams(f"routing/{team.name}")
+                    compiled[0].routes,
+                    compiled[0].thresholds,
+                    streams(stream_name("routing", team.name)),
                 )
             )
 

@@ -15,6 +15,7 @@ from simkit.engine._draws import Draws, DrawsCache, StreamFactory, no_draw, same
 from simkit.engine._ledger import PAUSED, RESOLVED, ROUTED
 from simkit.engine.model import PAUSE, SupportModel, TeamParams
 from simkit.engine.model import RESOLVED as RESOLVED_ROUTE
+from simkit.streams import stream_name
 
 if TYPE_CHECKING:
     from simkit.engine._queues import Desk
@@ -66,10 +67,11 @@ def compile_rules(
     team = desk.model
     by_name = {d.name: d for d in desks}
     handle = [
-        DrawsCache(f"handle/{team.name}/{priority}", streams) for priority in model.priorities
+        DrawsCache(stream_name("handle", team.name, priority), streams)
+        for priority in model.priorities
     ]
-    pauses = DrawsCache(f"pause/{team.name}", streams)
-    patience = DrawsCache(f"patience/{team.name}", streams)
+    pauses = DrawsCache(stream_name("pause", team.name), streams)
+    patience = DrawsCache(stream_name("patience", team.name), streams)
     compiled: list[Rules] = []
     for k, params in enumerate(team.params if varies else team.params[:1]):
         draws = [

@@ -29,7 +29,7 @@ from simkit.engine.compile import PerScenario, RunClock, _weekly_to_run
 from simkit.engine.support import SupportRun
 from simkit.scenario import Scenario
 from simkit.scenario.models import MaintenanceWindow, TeamRepair, parse_local_datetime
-from simkit.streams import Streams
+from simkit.streams import Streams, stream_name
 from simkit.timespec import MINUTES_PER_WEEK, parse_weekly_pattern, weekly_intervals
 
 __all__ = [
@@ -261,7 +261,8 @@ class _TeamRepairs:
         self.run = run
         self.end = end
         self.rngs = [
-            streams(f"failures/{component.name}/{unit}") for unit in range(component.count)
+            streams(stream_name("failures", component.name, unit))
+            for unit in range(component.count)
         ]
         self.down_since: list[float | None] = [None] * component.count
         self.down: list[list[tuple[float, float]]] = [[] for _ in range(component.count)]
@@ -345,15 +346,15 @@ class AvailabilityRun:
                     component.fails,
                     component.repair,
                     end,
-                    self.streams(f"failures/{component.name}/{unit}"),
-                    self.streams(f"repair/{component.name}/{unit}"),
+                    self.streams(stream_name("failures", component.name, unit)),
+                    self.streams(stream_name("repair", component.name, unit)),
                 )
                 for unit in range(component.count)
             ]
         failures = _component_down(units, component.count, component.needed)
         changes = np.zeros((0, 2))
         if component.changes_per_hour > 0 and component.change_outage is not None:
-            rng = self.streams(f"changes/{component.name}")
+            rng = self.streams(stream_name("changes", component.name))
             n = int(rng.poisson(component.changes_per_hour * end))
             at = np.sort(rng.uniform(0.0, end, n))
             failed = at[rng.random(n) < component.change_failure]

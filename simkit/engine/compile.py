@@ -38,7 +38,7 @@ from simkit.engine.model import (
 from simkit.errors import InputError
 from simkit.scenario import Scenario
 from simkit.scenario.models import Service, Team
-from simkit.streams import Streams
+from simkit.streams import Streams, stream_name
 from simkit.timespec import MINUTES_PER_WEEK, parse_weekly_pattern, weekly_intervals
 
 __all__ = ["PerScenario", "RunClock", "compile_support", "expected_visits", "run_clock"]
@@ -265,7 +265,7 @@ def _effective_roster(team: _RosteredTeam, clock: RunClock, streams: Streams) ->
     """Stochastically rounded agents on tickets, changing at most at whole run hours and at the
     roster's own breakpoints: in each run hour one more agent than the whole number with the
     probability of the fraction (stream ``shrinkage/<team>``)."""
-    u = streams(f"shrinkage/{team.name}").random(math.ceil(clock.end))
+    u = streams(stream_name("shrinkage", team.name)).random(math.ceil(clock.end))
     agents_on = (team.whole + (u[team.hour] < team.fraction)).astype(np.int64)
     change = np.concatenate([[True], agents_on[1:] != agents_on[:-1]])
     return Roster(times=team.steps[change], agents=agents_on[change])

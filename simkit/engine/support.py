@@ -34,7 +34,7 @@ from simkit.engine._tables import (
     tickets_and_visits,
 )
 from simkit.engine.model import SupportModel
-from simkit.streams import Streams
+from simkit.streams import Streams, stream_name
 
 __all__ = [
     "PAUSES_SCHEMA",
@@ -152,13 +152,15 @@ def _service_arrivals(
     # Separate streams for counts, positions within the hour, priorities and customers: each
     # ticket's draws then depend only on the tickets before it, so a change that starts later
     # (a windowed overlay) leaves every earlier ticket exactly as it was.
-    counts = streams(f"arrivals/{service.name}").poisson(rates)
+    counts = streams(stream_name("arrivals", service.name)).poisson(rates)
     hours = np.repeat(np.arange(rates.size, dtype=np.float64), counts)
-    times = np.sort(hours + streams(f"arrivals/{service.name}/within-hour").random(hours.size))
+    times = np.sort(
+        hours + streams(stream_name("arrivals", service.name, "within-hour")).random(hours.size)
+    )
     times = times[times < model.end]
     n = times.size
-    priority_u = streams(f"mix/{service.name}").random(n)
-    customer_u = streams(f"mix/{service.name}/customer").random(n)
+    priority_u = streams(stream_name("mix", service.name)).random(n)
+    customer_u = streams(stream_name("mix", service.name, "customer")).random(n)
     regime = np.searchsorted(model.regime_starts, times, side="right") - 1
     rank = np.zeros(n, dtype=np.int64)
     customer = np.zeros(n, dtype=np.int64)
