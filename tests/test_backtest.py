@@ -152,3 +152,28 @@ def test_backtest_command_prints_the_contract(tmp_path: Any, capsys: Any) -> Non
     assert document["span"]["from"].startswith("2025-04-06T23:00")
     assert document["replications"] == 3
     assert document["rows"] and all(set(r) >= ROW_KEYS for r in document["rows"])
+
+
+def test_the_readable_backtest_counts_every_target_and_says_what_cleaning_did(
+    capsys: Any,
+) -> None:
+    """The summary line counts the OLA/UC rows too (a missed OLA used to vanish behind "9 of 9
+    targets"), and the readable back-test, like the calibration, ends with what cleaning did."""
+    from simkit.calibrate.export import SAMPLE_FILE, sample_dir
+    from simkit.cli import main
+
+    sample = str(sample_dir() / SAMPLE_FILE)
+    common = ["--profile", "servicenow", "--timezone", "Europe/London"]
+    scenario = ["--scenario", str(sample_dir() / "scenario.yaml"), "--replications", "3"]
+    assert main(["backtest", sample, *common, *scenario, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["quality"]["rows_read"] > 0
+    ola = [r for r in document["ola"] if r["within_tolerance"] is not None]
+    met = sum(1 for r in ola if r["within_tolerance"])
+    assert ola and document["summary"]["ola_compared"] == len(ola)
+    assert main(["backtest", sample, *common, *scenario]) == 0
+    text = capsys.readouterr().out
+    assert f"{met} of {len(ola)} OLA/UC targets" in text
+    assert f"Data quality: {document['quality']['rows_read']:,} rows" in text
+    assert main(["calibrate", sample, *common]) == 0
+    assert "Data quality: " in capsys.readouterr().out

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from simkit.calendar import Calendar
 from simkit.calibrate.fit import HOURS_PER_YEAR, as_instant, history_span, local_midnight
+from simkit.calibrate.quality import quality_summary
 from simkit.errors import InputError
 from simkit.measure import (
     QUANTILES,
@@ -365,6 +366,7 @@ def backtest(
     probes = [sla_row(t, "probe") for t in _probe_targets(history, moved, hist_spec)]
     volume = _volume(history, results.tickets, moved, begin, end, results.replications)
     matched = [r for r in rows if r["within_tolerance"] is not None]
+    ola_matched = [r for r in ola_rows if r["within_tolerance"] is not None]
     errors = [abs(r["difference"]) for r in rows + probes if r["difference"] is not None]
     document: dict[str, Any] = {
         "scenario": scenario.name,
@@ -386,12 +388,15 @@ def backtest(
             "targets": len(rows),
             "within_tolerance": sum(1 for r in matched if r["within_tolerance"]),
             "compared": len(matched),
+            "ola_within_tolerance": sum(1 for r in ola_matched if r["within_tolerance"]),
+            "ola_compared": len(ola_matched),
             "probes_within_tolerance": sum(1 for r in probes if r["within_tolerance"]),
             "probes": len(probes),
             "mean_abs_difference": float(np.mean(errors)) if errors else None,
             "max_abs_difference": float(np.max(errors)) if errors else None,
         },
         "failures": [{"replication": f.replication, "error": f.error} for f in results.failures],
+        "quality": None if history.quality is None else history.quality.as_dict(),
     }
     return Backtest(document=document, scenario=moved)
 
@@ -547,9 +552,16 @@ def describe_backtest(document: Mapping[str, Any]) -> str:
                 f"{(sim['mean'] or 0):>9,.0f} ({(sim['lo'] or 0):,.0f}–{(sim['hi'] or 0):,.0f})"
             )
     summary = document["summary"]
+    olas = (
+        f"{summary['ola_within_tolerance']} of {summary['ola_compared']} OLA/UC targets, "
+        if summary["ola_compared"]
+        else ""
+    )
     lines.append(
-        f"\n{summary['within_tolerance']} of {summary['compared']} targets and "
+        f"\n{summary['within_tolerance']} of {summary['compared']} SLA targets, {olas}"
         f"{summary['probes_within_tolerance']} of {summary['probes']} probes within "
         f"max(3 pp, 2 SE) of the history"
     )
+    if document.get("quality"):
+        lines += ["", *quality_summary(document["quality"])]
     return "\n".join(lines)

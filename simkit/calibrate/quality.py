@@ -7,7 +7,7 @@ the findings while an export is loaded and freezes them into a :class:`QualityRe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ __all__ = [
     "QualityReport",
     "QualityRule",
     "examples_at",
+    "quality_summary",
 ]
 
 Action = Literal["removed", "repaired", "kept", "info"]
@@ -131,6 +132,20 @@ class QualityReport:
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+def quality_summary(quality: Mapping[str, Any]) -> list[str]:
+    """What cleaning did, in a few lines, from :meth:`QualityReport.as_dict`: the rows read,
+    what was removed, then each rule with its count (the examples and fixes are in the full
+    report: ``--json`` or ``--report``). Every command that loads a history prints it."""
+    lines = [
+        f"Data quality: {quality['rows_read']:,} rows, {quality['tickets']:,} tickets; "
+        f"{quality['removed_rows']:,} rows and {quality['removed_tickets']:,} tickets removed"
+    ]
+    lines += [
+        f"  [{r['action']}] {r['title']}: {r['count']:,} {r['unit']}" for r in quality["rules"]
+    ]
+    return lines
 
 
 def _example_text(example: dict[str, Any]) -> str:

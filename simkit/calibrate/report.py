@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simkit.calibrate.quality import quality_summary
 from simkit.scenario.checks import natural_key
 
 if TYPE_CHECKING:
@@ -140,4 +141,6 @@ def describe_report(report: Mapping[str, Any]) -> str:
     if report["assumptions"]:
         lines.append("\nassumptions and what the history could not identify:")
         lines.extend(f"  - {a}" for a in report["assumptions"])
+    if report.get("quality"):
+        lines += ["", *quality_summary(report["quality"])]
     return "\n".join(lines)

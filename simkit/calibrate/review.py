@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from simkit.calibrate.quality import quality_summary
 from simkit.errors import InputError
 from simkit.measure import summarize
 from simkit.measure.clock import instants
@@ -520,13 +521,5 @@ def review_text(document: Mapping[str, Any]) -> str:
     if unused:
         lines += ["", "Mappings from names this history does not hold (typo, or not this time):"]
         lines += [f"  {u}" for u in unused]
-    quality = document["quality"]
-    lines += [
-        "",
-        f"Data quality: {quality['rows_read']:,} rows, {quality['tickets']:,} tickets; "
-        f"{quality['removed_rows']:,} rows and {quality['removed_tickets']:,} tickets removed",
-    ]
-    lines += [
-        f"  [{r['action']}] {r['title']}: {r['count']:,} {r['unit']}" for r in quality["rules"]
-    ]
+    lines += ["", *quality_summary(document["quality"])]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from simkit.calibrate.quality import quality_summary
 from simkit.cli_common import document_path, emit_json, whole_number, writing
 from simkit.errors import InputError
 
@@ -302,10 +303,5 @@ def print_review(document: Mapping[str, Any]) -> None:
                 "—" if per is None else f"{per:.2f}",
             )
         console.print(table)
-    quality = document["quality"]
-    console.print(
-        f"data quality: {quality['rows_read']:,} rows, {quality['tickets']:,} tickets; "
-        f"{quality['removed_rows']:,} rows and {quality['removed_tickets']:,} tickets removed"
-    )
-    for r in quality["rules"]:
-        console.print(f"  [{r['action']}] {r['title']}: {r['count']:,} {r['unit']}", markup=False)
+    for line in quality_summary(document["quality"]):
+        console.print(line, markup=False)
