@@ -239,7 +239,7 @@ def test_a_few_rows_with_too_many_fields(tmp_path: Path) -> None:
     history = load_history(write(tmp_path, "extra.csv", text), "generic")
     rule = history.quality.rule("malformed_rows")
     assert rule is not None and rule.count == 1
-    assert rule.examples[0]["row"] == 55  # the file's line: header, 3 + 50 rows, then it
+    assert rule.examples[0]["row"] == 54  # the data row: 3 + 50 rows, then it (header not counted)
 
 
 def test_many_rows_with_the_wrong_field_count(tmp_path: Path) -> None:

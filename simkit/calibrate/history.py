@@ -11,6 +11,7 @@ pauses; :mod:`simkit.calibrate.tables` makes the final checks and builds the tab
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from simkit.calibrate.profiles import (
     resolve_column,
     resolve_columns,
 )
-from simkit.calibrate.quality import QualityLog, QualityReport
+from simkit.calibrate.quality import QualityLog, QualityReport, QualityRule
 from simkit.calibrate.readers import ROW_COLUMN, Export, check_column_types, open_export
 from simkit.calibrate.tables import _tables
 from simkit.calibrate.timestamps import NAT
@@ -42,6 +43,28 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 
 MALFORMED_SHARE = 0.05
 """Above this share of malformed CSV rows the file is refused rather than cleaned."""
+
+
+_EXCEL_SERIAL = re.compile(r"\s*(\d{4,5})(\.\d+)?\s*")
+"""An Excel serial date: whole days since 1899-12-30, the time of day as a fraction."""
+_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00", "s")
+
+
+def _excel_serial(values: list[str]) -> str:
+    """When every value looks like an Excel serial date between 1950 and 2100 (``41191.618252``),
+    the first one written as a date and time (``2012-10-09 14:50``); else ``""``.
+
+    Excel stores dates as day numbers; a sheet saved as CSV with the column not formatted as a
+    date writes those numbers, which no date format reads."""
+    days = []
+    for value in values:
+        if _EXCEL_SERIAL.fullmatch(value) is None:
+            return ""
+        days.append(float(value))
+    if not days or not all(18_264 <= d <= 73_051 for d in days):  # 1950-01-01 … 2100-01-01
+        return ""
+    first = _EXCEL_EPOCH + np.timedelta64(round(days[0] * 86_400), "s")
+    return str(first)[:16].replace("T", " ")
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,8 +122,8 @@ def load_history(
     Parameters
     ----------
     path
-        CSV (any delimiter, UTF-8 / UTF-16 / Latin-1, optionally gzip / xz / bzip2), Parquet or
-        XES (optionally compressed the same ways).
+        CSV (any delimiter, UTF-8 / UTF-16 / Windows-1252, optionally gzip / xz / bzip2),
+        Parquet or XES (optionally compressed the same ways).
     profile
         A bundled profile name (``servicenow``, ``jira``, ``bpic2013``, ``bpic2014``,
         ``helpdesk``, ``generic``), a path to a profile YAML, or a :class:`Profile`.
@@ -308,7 +331,11 @@ class _Load:
             self.log.note(f"read as {export.format.upper()}{packed.replace(',', ' —')}")
 
     def _malformed(self, export: Export, good: int) -> int:
-        """Report (or refuse) rows with the wrong number of fields; the number of rows read."""
+        """Report (or refuse) rows with the wrong number of fields; the number of rows read.
+
+        The examples give each row's data row number (``row``), the scheme of every rule; the
+        refusal names the line of the file, where an editor finds it. A last row cut short is
+        told apart: the file looks truncated, not mis-quoted."""
         self.log.add(
             "events_outside_traces",
             "XES events outside any trace (they name no ticket)",
@@ -338,6 +365,20 @@ class _Load:
                 file=self.file,
                 line=first.line,
             )
+        cut = export.cut_short
+        fixes = []
+        if cut is not None:
+            where = f" (line {cut.line})" if cut.line is not None else ""
+            fixes.append(
+                f"the last line of the file{where} is cut short, {cut.actual} of "
+                f"{cut.expected} fields: the file looks truncated — export or copy it again "
+                "in full"
+            )
+        if cut is None or malformed > 1:
+            fixes.append(
+                ("the other rows: " if fixes else "")
+                + "usually a delimiter inside an unquoted value: fix the export's quoting"
+            )
         self.log.add(
             "malformed_rows",
             "rows with the wrong number of fields (skipped)",
@@ -346,13 +387,14 @@ class _Load:
             "rows",
             [
                 {
-                    "row": m.line,
+                    "row": m.row,
                     "value": m.text[:120],
-                    "detail": f"{m.actual} fields where the header has {m.expected}",
+                    "detail": f"{m.actual} fields where the header has {m.expected}"
+                    + (" (the last line, cut short)" if m.last and m.actual < m.expected else ""),
                 }
                 for m in export.malformed
             ],
-            "usually a delimiter inside an unquoted value: fix the export's quoting",
+            "; ".join(fixes),
         )
         return total
 
@@ -410,13 +452,52 @@ class _Load:
         rows = rows.keep(~missing)
         times = {f: v[~missing] for f, v in times.items()}
         if rows.table.num_rows == 0:
-            raise InputError.single(
-                "no usable rows: cleaning removed every row — "
-                + "; ".join(f"{r.title}: {r.count:,}" for r in self.log.rules),
+            raise self._no_usable_rows()
+        return rows, times
+
+    def _no_usable_rows(self) -> InputError:
+        """The error when cleaning left no row. When unreadable times are among the causes it
+        names their column, shows example values and says how to give the date format — and
+        recognises Excel serial day numbers, which no date format reads."""
+        removed = "cleaning removed every row — " + "; ".join(
+            f"{r.title}: {r.count:,}" for r in self.log.rules
+        )
+        unreadable = self._rule("unreadable_timestamps")
+        examples = unreadable.examples if unreadable is not None else ()
+        columns = list(dict.fromkeys(str(e["column"]) for e in examples if e.get("column")))
+        if unreadable is None or not columns:
+            return InputError.single(
+                f"no usable rows: {removed}",
                 "check the profile's columns, date format and time zone against the export",
                 file=self.file,
             )
-        return rows, times
+        column = columns[0]
+        fields = [f for f, c in self.columns.items() if c == column and f in TIME_FIELDS]
+        values = [str(e["value"]) for e in examples if e.get("column") == column and "value" in e]
+        shown = ", ".join(repr(v) for v in values[:3])
+        message = (
+            f"no usable rows: no date format reads the column {column!r}"
+            + (f" ({', '.join(fields)})" if fields and fields != [column] else "")
+            + f", e.g. {shown}"
+            + (f" (nor {', '.join(repr(c) for c in columns[1:])})" if len(columns) > 1 else "")
+        )
+        fix = unreadable.fix
+        serial = _excel_serial(values)
+        if serial:
+            message += (
+                f": these look like Excel serial dates (days since 1899-12-30; {values[0]!r} is "
+                f"{serial})"
+            )
+            fix = (
+                f"in Excel, format the column {column!r} as a date and time (e.g. "
+                "yyyy-mm-dd hh:mm:ss) before saving as CSV, or export the dates as text from "
+                "the ticket system; " + fix
+            )
+        return InputError.single(f"{message} — {removed}", fix, file=self.file, path=column)
+
+    def _rule(self, name: str) -> QualityRule | None:
+        """The findings of rule ``name`` so far (``None`` when it found nothing)."""
+        return next((r for r in self.log.rules if r.rule == name), None)
 
     # -- helpers for the assemblers -------------------------------------------------------
     def codes(self, table: pa.Table, field_name: str) -> tuple[np.ndarray, list[str]] | None:

@@ -1,11 +1,17 @@
-"""Reading ticket exports into Arrow: CSV (any delimiter, UTF-8 / UTF-16 / Latin-1), Parquet and
-XES event logs, each optionally gzip / xz / bzip2 compressed.
+"""Reading ticket exports into Arrow: CSV (any delimiter, UTF-8 / UTF-16 / Windows-1252), Parquet
+and XES event logs, each optionally gzip / xz / bzip2 compressed.
 
 The container is recognised by its magic bytes, not its name. Every read is streamed through a
 counter of *decompressed* bytes, so a file over the size limit — a gzip bomb included — is refused
 as soon as the limit is passed, never unpacked. CSV and XES values arrive as strings (the mapping
 profile parses them); Parquet keeps its own column types. Every table carries a ``__row`` column:
 the 1-based data row (CSV, Parquet) or event (XES) number that problems are reported against.
+For a CSV file the data row is the n-th record after the header, the rows skipped for the wrong
+number of fields included, so every rule of the quality report numbers rows alike (without
+values over several lines or blank lines, data row n is line n + 1 of the file).
+
+A CSV value that swallows later lines of the file because its quote is never closed is refused
+with the line it opens on, never read as one long value or one skipped row.
 
 The parts: :mod:`~simkit.calibrate.readers_stream` (limited streams, row numbers),
 :mod:`~simkit.calibrate.readers_sniff` (recognising the file) and
@@ -15,24 +21,30 @@ The parts: :mod:`~simkit.calibrate.readers_stream` (limited streams, row numbers
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import lzma
 import re
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
 from simkit.calibrate.readers_sniff import (
     _MAGIC,
     _REFUSED_MAGIC,
+    CP1252,
+    _decode_cp1252,
     _header,
+    _is_cp1252,
     _looks_binary,
     _sniff_delimiter,
     _text_encoding,
@@ -62,14 +74,275 @@ _NAMED_COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".xz": "xz", ".bz2": "bz2"
 """File suffix → the compression the name claims."""
 
 
+_EXAMPLES = 5
+"""Malformed rows kept as examples."""
+_TEXT_CHARS = 1000
+"""Characters of a malformed row's text kept."""
+_SWALLOWS = 10
+"""Values that look like an unclosed quote kept (the first in the file is reported)."""
+
+
 @dataclass(frozen=True)
 class MalformedRow:
-    """A CSV row with the wrong number of fields, skipped and reported."""
+    """A CSV row with the wrong number of fields, skipped and reported.
 
+    Attributes
+    ----------
+    row
+        Its 1-based data row: the n-th record after the header, skipped rows included — the
+        scheme of every ``__row`` number and quality-report example; ``None`` if unknown.
+    line
+        The line of the file the row starts on (the header is line 1; blank lines, which the
+        reader skips, are not counted); ``None`` if unknown.
+    expected, actual
+        The number of fields in the header and in the row.
+    text
+        The row as written (its first 1,000 characters).
+    last
+        Whether it is the last row of the file (one cut short there means a truncated file).
+    """
+
+    row: int | None
     line: int | None
     expected: int
     actual: int
     text: str
+    last: bool = False
+
+
+@dataclass(frozen=True)
+class _Swallow:
+    """A value that holds line breaks whose lines look like rows of the file: the trace of a
+    quote opened and not closed where it should have been. ``good`` is the position among the
+    rows read (a row with the right number of fields), ``row`` the data row of a skipped one;
+    ``breaks`` the line breaks in the value, ``chars`` its length after its first line, and
+    ``rowlike`` how many of its lines look like rows; ``ends_line`` whether it ends with a line
+    break (at the end of the file that break ends the last line rather than adding one)."""
+
+    good: int | None
+    row: int | None
+    column: str
+    breaks: int
+    chars: int
+    rowlike: int
+    ends_line: bool
+    actual: int | None = None
+    expected: int | None = None
+
+
+class _CsvScan:
+    """What one pass of Arrow's CSV reader saw besides the rows it returned.
+
+    Arrow calls :meth:`on_invalid` for every row with the wrong number of fields (it is skipped)
+    and every batch read goes through :meth:`batch`. From both the scan knows each row's data
+    row number (the skipped rows numbered in their place), the line each row starts on (values
+    holding line breaks move the later rows down), and the values that swallowed later lines
+    because a quote was never closed.
+    """
+
+    def __init__(self, names: Sequence[str], delimiter: str) -> None:
+        self.names = list(names)
+        self.delimiter = delimiter
+        self.good = 0
+        self.skipped = 0
+        self.bad_rows: list[int] = []
+        self.examples: list[MalformedRow] = []
+        self.last_bad: MalformedRow | None = None
+        self.numbered = True
+        self.break_rows: list[np.ndarray] = []
+        self.break_counts: list[np.ndarray] = []
+        self.bad_breaks: list[tuple[int, int]] = []
+        self.swallows: list[_Swallow] = []
+        # A line counts as a row when it has a delimiter for every field after the first; in a
+        # narrow file prose can too, so there one such line is not enough.
+        self.rowlike_needed = 1 if len(self.names) >= 5 else 2
+
+    def on_invalid(self, row: Any) -> str:
+        """Arrow's handler for a row with the wrong number of fields: note it, skip it."""
+        number = int(row.number) if row.number is not None else -1
+        data_row = number - 1 if number > 1 else None
+        text = str(row.text)
+        self.skipped += 1
+        if data_row is None:
+            self.numbered = False
+        else:
+            self.bad_rows.append(data_row)
+        bad = MalformedRow(
+            data_row, None, int(row.expected_columns), int(row.actual_columns), text[:_TEXT_CHARS]
+        )
+        if len(self.examples) < _EXAMPLES:
+            self.examples.append(bad)
+        self.last_bad = bad
+        breaks = text.count("\n")
+        if breaks and data_row is not None:
+            self.bad_breaks.append((data_row, breaks))
+            rowlike = self._rowlike(text)
+            # Fields swallowed by an open quote make a row short; a row too long that holds a
+            # note over several lines is a stray delimiter, unless its lines look like rows.
+            if len(self.swallows) < _SWALLOWS and (bad.actual < bad.expected or rowlike):
+                first = text.split("\n", 1)[0]
+                self.swallows.append(
+                    _Swallow(
+                        None,
+                        data_row,
+                        self._open_column(first),
+                        breaks,
+                        len(text) - len(first),
+                        rowlike,
+                        text.endswith("\n"),
+                        bad.actual,
+                        bad.expected,
+                    )
+                )
+        return "skip"
+
+    def batch(self, batch: pa.RecordBatch) -> None:
+        """Count the line breaks in each row's values (every column, read or not)."""
+        breaks: np.ndarray | None = None
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            if not _has_line_break(column):
+                continue
+            counts = np.asarray(
+                pc.fill_null(pc.count_substring(column, "\n"), 0).to_numpy(zero_copy_only=False),
+                dtype=np.int64,
+            )
+            breaks = counts if breaks is None else breaks + counts
+            if len(self.swallows) >= _SWALLOWS:
+                continue
+            at = np.flatnonzero(counts)
+            values = column.take(pa.array(at)).to_pylist()
+            for position, value in zip(at.tolist(), values, strict=True):
+                rowlike = self._rowlike(value)
+                if rowlike >= self.rowlike_needed:
+                    first = value.split("\n", 1)[0]
+                    self.swallows.append(
+                        _Swallow(
+                            self.good + position,
+                            None,
+                            name,
+                            int(counts[position]),
+                            len(value) - len(first),
+                            rowlike,
+                            value.endswith("\n"),
+                        )
+                    )
+                    break
+        if breaks is not None:
+            at = np.flatnonzero(breaks)
+            self.break_rows.append(self.good + at)
+            self.break_counts.append(breaks[at])
+        self.good += batch.num_rows
+
+    def _rowlike(self, text: str) -> int:
+        """How many lines after the first of ``text`` have a delimiter for every field."""
+        needed = len(self.names) - 1
+        if needed < 1:
+            return 0
+        return sum(1 for line in text.split("\n")[1:] if line.count(self.delimiter) >= needed)
+
+    def _open_column(self, line: str) -> str:
+        """The column whose quote is still open at the end of ``line`` (a row's first line)."""
+        fields = next(csv.reader([line.rstrip("\r")], delimiter=self.delimiter), [])
+        index = len(fields) - 1
+        return self.names[index] if 0 <= index < len(self.names) else ""
+
+    # -- after the pass ---------------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        """Data rows seen: read and skipped."""
+        return self.good + self.skipped
+
+    def row_numbers(self) -> np.ndarray:
+        """The data row of each row read, in order (skipped rows keep their numbers)."""
+        total = self.total
+        if not self.bad_rows or not self.numbered or max(self.bad_rows) > total:
+            return np.arange(1, self.good + 1, dtype=np.int64)
+        skipped = np.zeros(total + 1, dtype=bool)
+        skipped[0] = True
+        skipped[np.asarray(self.bad_rows, dtype=np.int64)] = True
+        return np.flatnonzero(~skipped).astype(np.int64)
+
+    def lines(self, rows: np.ndarray) -> _Lines:
+        """Data row → the line of the file it starts on (``rows``: :meth:`row_numbers`)."""
+        good = np.concatenate([np.zeros(0, np.int64), *self.break_rows])
+        starts = np.concatenate(
+            [rows[good], np.asarray([r for r, _ in self.bad_breaks], dtype=np.int64)]
+        )
+        counts = np.concatenate(
+            [
+                np.zeros(0, np.int64),
+                *self.break_counts,
+                np.asarray([b for _, b in self.bad_breaks], dtype=np.int64),
+            ]
+        )
+        order = np.argsort(starts, kind="stable")
+        before = np.concatenate([[0], np.cumsum(counts[order])]).astype(np.int64)
+        return _Lines(starts[order], before)
+
+    def first_swallow(self, rows: np.ndarray) -> tuple[_Swallow, int] | None:
+        """The value nearest the start of the file that swallowed rows, with its data row."""
+        found = [(int(rows[s.good]) if s.good is not None else s.row, s) for s in self.swallows]
+        known = [(row, s) for row, s in found if row is not None]
+        if not known:
+            return None
+        row, swallow = min(known, key=lambda pair: pair[0])
+        return swallow, row
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Data row → line of the file: row + 1 (the header) + the line breaks inside the values of
+    the rows before it."""
+
+    starts: np.ndarray
+    before: np.ndarray
+
+    def __call__(self, row: int | None) -> int | None:
+        if row is None:
+            return None
+        return row + 1 + int(self.before[int(np.searchsorted(self.starts, row))])
+
+
+def _has_line_break(column: pa.Array) -> bool:
+    """Whether any value of a string column may hold a line break (a fast look at its bytes)."""
+    buffers = column.buffers()
+    data = buffers[2] if len(buffers) > 2 else None
+    return data is not None and data.size > 0 and bool(np.any(np.frombuffer(data, np.uint8) == 10))
+
+
+class _Utf8FromCp1252(io.RawIOBase):
+    """A stream of Windows-1252 bytes handed on as UTF-8, for Arrow's CSV reader.
+
+    Arrow decodes other encodings with Python's strict codecs, which refuse a Windows-1252 file
+    over any of the five bytes it leaves undefined; :func:`_decode_cp1252` reads those as
+    Latin-1.
+    """
+
+    def __init__(self, inner: io.RawIOBase) -> None:
+        super().__init__()
+        self._inner = inner
+        self._pending = b""
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._at >= len(self._pending):
+            chunk = self._inner.read(max(1, len(view) // 2))
+            if not chunk:
+                return 0
+            self._pending = _decode_cp1252(chunk).encode("utf-8")
+            self._at = 0
+        n = min(len(view), len(self._pending) - self._at)
+        view[:n] = self._pending[self._at : self._at + n]
+        self._at += n
+        return n
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 @dataclass
@@ -89,7 +362,11 @@ class Export:
     max_bytes
         The decompressed size limit.
     malformed
-        Rows skipped because they had the wrong number of fields (CSV), filled by :meth:`read`.
+        Rows skipped because they had the wrong number of fields (CSV), filled by :meth:`read`:
+        the first five, as examples.
+    cut_short
+        The file's last row when it was skipped with fewer fields than the header: the file
+        looks truncated (CSV, filled by :meth:`read`); else ``None``.
     orphan_events
         XES events outside any trace, not read (they belong to no ticket).
     notes
@@ -111,6 +388,7 @@ class Export:
     notes: list[str] = field(default_factory=list)
     orphan_events: int = 0
     misnamed: str = ""
+    cut_short: MalformedRow | None = None
     _malformed_count: int = 0
 
     @property
@@ -138,6 +416,14 @@ class Export:
             raise self._too_large() from None
         except (EOFError, zlib.error, lzma.LZMAError, OSError) as error:
             raise self._corrupt(error) from None
+        except UnicodeDecodeError as error:
+            byte = error.object[error.start : error.start + 1].hex()
+            raise InputError.single(
+                f"the file is not {self.encoding} text ({error.reason}: byte 0x{byte})",
+                "name the export's encoding in the profile (csv.encoding, e.g. utf-8 or "
+                "cp1252), or leave it out to have it detected",
+                file=self.name,
+            ) from None
         return table
 
     # -- streams --------------------------------------------------------------------------------
@@ -167,69 +453,121 @@ class Export:
 
     # -- CSV ------------------------------------------------------------------------------------
     def _read_csv(self, columns: list[str] | None) -> pa.Table:
+        """Read the CSV rows; a block too small for one row is retried larger (a long value
+        is legitimate up to 256 MB), text that turns out not to be UTF-8 as Windows-1252."""
         block = _BLOCK_BYTES
         while True:
-            self.malformed.clear()
-            self._malformed_count = 0
             try:
-                return self._read_csv_as(columns, self.encoding, block)
+                table, scan = self._read_csv_as(columns, self.encoding, block)
             except pa.ArrowInvalid as error:
                 text = str(error)
                 if "invalid UTF8" in text and self.encoding in ("utf-8", "utf-8-sig"):
                     self.notes.append(
-                        "the file is not valid UTF-8 beyond its first lines: read as Latin-1"
+                        "the file is not valid UTF-8 beyond its first lines: read as "
+                        "Windows-1252 (Latin-1 for the five bytes Windows-1252 leaves undefined)"
                     )
-                    self.encoding = "latin-1"
+                    self.encoding = CP1252
                 elif "straddl" in text and block < _MAX_BLOCK_BYTES:
                     block *= 8
                 else:
                     raise self._csv_error(error, block) from None
+            else:
+                return self._scanned(table, scan)
 
-    def _read_csv_as(self, columns: list[str] | None, encoding: str, block: int) -> pa.Table:
+    def _read_csv_as(
+        self, columns: list[str] | None, encoding: str, block: int
+    ) -> tuple[pa.Table, _CsvScan]:
+        """One pass of Arrow's CSV reader over every column (line breaks are counted in all of
+        them, so a quote left open in a column not asked for is found too); only ``columns``
+        are kept."""
         assert self.columns is not None
         names = list(self.columns)
         include = columns if columns is not None else names
-
-        def on_invalid(row: Any) -> str:
-            self._malformed_count += 1
-            if len(self.malformed) < 5:
-                self.malformed.append(
-                    MalformedRow(row.number, row.expected_columns, row.actual_columns, row.text)
-                )
-            return "skip"
-
+        scan = _CsvScan(names, self.delimiter)
+        cp1252 = _is_cp1252(encoding)
         read_options = pv.ReadOptions(
             column_names=names,
             skip_rows=1,
             block_size=block,
-            encoding=encoding,
+            encoding="utf-8" if cp1252 else encoding,
             use_threads=False,
         )
         parse_options = pv.ParseOptions(
-            delimiter=self.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            delimiter=self.delimiter, newlines_in_values=True, invalid_row_handler=scan.on_invalid
         )
         convert_options = pv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
-            include_columns=include,
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
             null_values=[""],
         )
-        with self._stream() as raw, io.BufferedReader(raw, buffer_size=_BLOCK_BYTES) as stream:
-            try:
-                reader = pv.open_csv(
-                    stream,
-                    read_options=read_options,
-                    parse_options=parse_options,
-                    convert_options=convert_options,
-                )
-            except StopIteration:
-                return _empty(include)
-            batches = list(reader)
+        batches: list[pa.RecordBatch] = []
+        with self._stream() as raw:
+            source: io.RawIOBase = _Utf8FromCp1252(raw) if cp1252 else raw
+            with io.BufferedReader(source, buffer_size=_BLOCK_BYTES) as stream:
+                try:
+                    reader = pv.open_csv(
+                        stream,
+                        read_options=read_options,
+                        parse_options=parse_options,
+                        convert_options=convert_options,
+                    )
+                except StopIteration:
+                    reader = None
+                for batch in reader or ():
+                    scan.batch(batch)
+                    batches.append(batch.select(include))
         if not batches:
-            return _empty(include)
-        table = pa.Table.from_batches(batches)
-        return table.append_column(ROW_COLUMN, _row_numbers(table.num_rows))
+            return _empty(include).drop_columns([ROW_COLUMN]), scan
+        return pa.Table.from_batches(batches), scan
+
+    def _scanned(self, table: pa.Table, scan: _CsvScan) -> pa.Table:
+        """Number the rows read, keep what the scan found; refuse a quote left open."""
+        rows = scan.row_numbers()
+        line = scan.lines(rows)
+        swallowed = scan.first_swallow(rows)
+        if swallowed is not None:
+            raise self._unclosed_quote(*swallowed, line, scan.total)
+        self._malformed_count = scan.skipped
+        self.malformed = [
+            replace(m, line=line(m.row), last=m.row == scan.total) for m in scan.examples
+        ]
+        last = scan.last_bad
+        self.cut_short = None
+        if last is not None and last.row == scan.total and last.actual < last.expected:
+            self.cut_short = replace(last, line=line(last.row), last=True)
+        return table.append_column(ROW_COLUMN, pa.array(rows[: table.num_rows]))
+
+    def _unclosed_quote(self, swallow: _Swallow, row: int, line: _Lines, total: int) -> InputError:
+        """The error for a value whose quote is never closed (or closed lines too late)."""
+        start = line(row)
+        to_end = row == total
+        lines = swallow.breaks - (1 if to_end and swallow.ends_line else 0)
+        where = f"line {start:,}" if start is not None else "one row"
+        value = f"the {swallow.column!r} value" if swallow.column else "a value"
+        reach = (
+            "to the end of the file"
+            if to_end or start is None
+            else f"to line {start + swallow.breaks:,}"
+        )
+        shape = (
+            f"; read so, the row has {swallow.actual} fields where the header has "
+            f"{swallow.expected}"
+            if swallow.actual is not None
+            else ""
+        )
+        looks = f" ({swallow.rowlike:,} of them look like rows)" if swallow.rowlike else ""
+        return InputError.single(
+            f"an unclosed quote: {value} opening with a quote on {where} runs on over the next "
+            f"{lines:,} lines ({reach}, {_size(swallow.chars)} of text), so they were "
+            f"read as part of that one value, not as rows{looks}{shape}",
+            f'close the quote on {where} (every opening " needs its closing one, and a " '
+            'inside a quoted value is written ""), or export the file again with proper CSV '
+            "quoting",
+            file=self.name,
+            line=start,
+            path=swallow.column,
+        )
 
     def _csv_error(self, error: pa.ArrowInvalid, block: int) -> InputError:
         text = str(error)
@@ -483,10 +821,14 @@ def open_export(
         )
     if encoding is not None:
         chosen = encoding
-        text = sample.decode(encoding, errors="replace")
-    elif chosen == "latin-1":
+        if _is_cp1252(encoding):
+            text = _decode_cp1252(sample)
+        else:
+            text = sample.decode(encoding, errors="replace")
+    elif chosen == CP1252:
         export.notes.append(
-            "the file is not UTF-8: read as Latin-1 (Windows-1252 text reads alike)"
+            "the file is not UTF-8: read as Windows-1252 (Latin-1 for the five bytes "
+            "Windows-1252 leaves undefined)"
         )
     export.encoding = chosen
     export.delimiter = delimiter or _sniff_delimiter(text)

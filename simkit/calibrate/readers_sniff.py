@@ -29,16 +29,55 @@ _REFUSED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
 )
 _DELIMITERS = ",;\t|"
 
+CP1252 = "cp1252"
+"""The encoding name used for Windows-1252 text (see :func:`_decode_cp1252`)."""
+
+
+def _cp1252_table() -> dict[int, str]:
+    """Latin-1 character → Windows-1252 character for the bytes 0x80–0x9F where the two differ
+    (``’ – € “ ”`` …); the five bytes Windows-1252 leaves undefined are not in the table."""
+    table: dict[int, str] = {}
+    for byte in range(0x80, 0xA0):
+        try:
+            table[byte] = bytes([byte]).decode("cp1252")
+        except UnicodeDecodeError:
+            continue
+    return table
+
+
+_CP1252_TABLE = _cp1252_table()
+
+
+def _decode_cp1252(data: bytes) -> str:
+    """Windows-1252 bytes as text; the five bytes it leaves undefined (0x81, 0x8D, 0x8F, 0x90,
+    0x9D) read as Latin-1 instead of failing.
+
+    Exports that are not UTF-8 almost always come from Windows (Excel, Windows-1252). Latin-1
+    would turn its ``’ – € “ ”`` into invisible C1 control characters, and Python's strict
+    ``cp1252`` codec would refuse a file over one undefined byte. Decoding byte by byte keeps any
+    split of the stream into chunks safe.
+    """
+    return data.decode("latin-1").translate(_CP1252_TABLE)
+
+
+def _is_cp1252(encoding: str) -> bool:
+    """Whether ``encoding`` names Windows-1252 (``cp1252``, ``windows-1252`` …)."""
+    try:
+        return codecs.lookup(encoding).name == CP1252
+    except LookupError:
+        return False
+
 
 def _text_encoding(sample: bytes) -> tuple[str, str]:
-    """``(encoding for Arrow, sample decoded)``."""
+    """``(encoding, sample decoded)``: UTF-16 by its byte-order mark, UTF-8 (with or without
+    its mark) when the sample is valid UTF-8, otherwise Windows-1252 (:data:`CP1252`)."""
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16", sample.decode("utf-16", errors="ignore")
     body = sample[3:] if sample.startswith(codecs.BOM_UTF8) else sample
     try:
         text = codecs.getincrementaldecoder("utf-8")().decode(body, final=False)
     except UnicodeDecodeError:
-        return "latin-1", body.decode("latin-1")
+        return CP1252, _decode_cp1252(body)
     return ("utf-8-sig" if body is not sample else "utf-8"), text
 
 
