@@ -10,6 +10,7 @@ sort, then numpy scans over run boundaries.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -118,6 +119,37 @@ def _teams(load: _Load, table: pa.Table) -> tuple[np.ndarray, list[str]]:
     return np.where(codes >= 0, codes, len(values)), names
 
 
+def _unmapped(load: _Load, field_name: str) -> tuple[str, str]:
+    """Why ``field_name`` has no column, and how to map one: the column the profile expected,
+    the export's closest unmapped header (if any) and the ``--column`` option.
+
+    Used where a missing optional column is not fatal at once but leaves every ticket without
+    something (its team, its resolution), so the report and any later error say which column
+    was expected and how to name it.
+    """
+    ref = getattr(load.profile.columns, field_name)
+    wanted = [] if ref is None else [ref] if isinstance(ref, str) else list(ref)
+    taken = set(load.columns.values())
+    free = {c.lower(): c for c in load.available if c not in taken}
+    close = [
+        match
+        for w in wanted
+        for match in difflib.get_close_matches(w.lower(), list(free), n=1, cutoff=0.5)
+    ]
+    if wanted:
+        what = (
+            f"the export has no column {' or '.join(repr(w) for w in wanted)} ({field_name}), "
+            "which the profile expects"
+        )
+    else:
+        what = f"the profile names no {field_name} column"
+    fix = (f"did you mean {free[close[0]]!r}? " if close else "") + (
+        f"map the {field_name} column with --column {field_name}=NAME (or columns.{field_name} "
+        "in the profile)"
+    )
+    return what, fix
+
+
 def _events(load: _Load, rows: Rows, times: dict[str, np.ndarray]) -> _Assembled:
     """Tickets, visits and pauses from an event log (one row per update or activity)."""
     profile = load.profile
@@ -145,6 +177,18 @@ def _events(load: _Load, rows: Rows, times: dict[str, np.ndarray]) -> _Assembled
 
     cls, state_codes, state_names = _classes(load, table)
     cls, state_codes = cls[order], state_codes[order]
+    if "state" not in load.columns:
+        # Only states say when a ticket of an event log is picked up, paused or resolved.
+        what, fix = _unmapped(load, "state")
+        load.log.add(
+            "no_state",
+            f"tickets never seen picked up, paused or resolved, as {what}",
+            "info",
+            n_tickets,
+            "tickets",
+            rows.examples(in_table(starts)),
+            fix,
+        )
     if profile.states.reopen.values or profile.states.reopen.pattern:
         marker = np.where(cls == StateClass.RESOLVED, 1, np.where(cls == StateClass.REOPEN, 2, 0))
         latest = _forward_fill(marker > 0, starts[ticket_of])
@@ -269,14 +313,20 @@ def _events(load: _Load, rows: Rows, times: dict[str, np.ndarray]) -> _Assembled
     reason_code = np.where(run_state[paused] >= 0, run_state[paused], len(state_names))
     reason_code = np.r_[reason_code, np.full(int(reopen_runs.sum()), len(state_names) + 1)]
 
-    no_team = np.unique(l_ticket[team == unassigned]) if "team" in load.columns else np.zeros(0)
+    no_team = np.unique(l_ticket[team == unassigned])
+    title = f"tickets with no assignment group in any event (given team {profile.unassigned!r})"
+    fix = ""
+    if "team" not in load.columns:
+        what, fix = _unmapped(load, "team")
+        title += f": {what}"
     load.log.add(
         "no_team",
-        f"tickets with no assignment group in any event (given team {profile.unassigned!r})",
+        title,
         "repaired",
         no_team.size,
         "tickets",
         rows.examples(in_table(starts[no_team.astype(np.int64)])),
+        fix,
     )
     names = pa.array(team_names, pa.string())
     return _Assembled(
@@ -407,14 +457,19 @@ def _flat(load: _Load, rows: Rows, times: dict[str, np.ndarray]) -> _Assembled:
     team_codes, team_names = _teams(load, table)
     unassigned = len(team_names) - 1
     missing_team = np.flatnonzero(team_codes == unassigned)
+    title = f"tickets without an assignment group (given team {profile.unassigned!r})"
+    fix = ""
+    if "team" not in load.columns:
+        what, fix = _unmapped(load, "team")
+        title += f": {what}"
     load.log.add(
         "no_team",
-        f"tickets without an assignment group (given team {profile.unassigned!r})",
+        title,
         "repaired",
         missing_team.size,
         "tickets",
         rows.examples(missing_team),
-        "" if "team" in load.columns else "the export has no assignment group column",
+        fix,
     )
     everything = np.arange(n)
     outcome = np.where(abandoned, "abandoned", np.where(resolved != NAT, "resolved", "open"))

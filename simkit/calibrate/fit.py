@@ -44,7 +44,7 @@ from simkit.calendar_spec import known_zone
 from simkit.calibrate.arrays import _Data, _data, _hour_grid, _pool_small_teams, _without_visits
 from simkit.calibrate.demand import _demand, _holiday_dates
 from simkit.calibrate.durations import _durations, _fit_durations, _Fitted
-from simkit.calibrate.episodes import _episodes, _link_pauses
+from simkit.calibrate.episodes import _ROUTE_PAUSE, _ROUTE_RESOLVED, _episodes, _link_pauses
 from simkit.calibrate.report import _backlog, _jsonable, _pct, _quality
 from simkit.calibrate.report import describe_report as describe_report
 from simkit.calibrate.scenario_yaml import _copied_targets, _write_yaml
@@ -59,7 +59,7 @@ from simkit.calibrate.span import (
 )
 from simkit.calibrate.teams import _fit_team, _TeamFit
 from simkit.distributions import Exponential
-from simkit.errors import InputError
+from simkit.errors import InputError, Problem
 from simkit.scenario import Scenario, parse_scenario
 from simkit.scenario.checks import natural_key
 
@@ -128,6 +128,92 @@ def _reopen(data: _Data, rows: np.ndarray) -> tuple[float, _Fitted | None, dict[
     return probability, after, report
 
 
+def _never_resolved(teams: list[_TeamFit]) -> dict[str, list[str]]:
+    """The teams whose fitted routing can never lead a ticket to ``resolved``, each with where
+    its finished stretches went.
+
+    Mirrors what :func:`~simkit.calibrate.scenario_yaml._write_yaml` writes: a team without
+    routes (or routing only to resolved) resolves; a pause returns to the same team.
+    """
+    edges: dict[str, set[str]] = {}
+    for team in teams:
+        routes = {k for k, v in team.routes.items() if v > 0}
+        if not routes or routes == {_ROUTE_RESOLVED}:
+            edges[team.name] = {_ROUTE_RESOLVED}
+        else:
+            edges[team.name] = {k if k != _ROUTE_PAUSE else team.name for k in routes}
+    good = {_ROUTE_RESOLVED}
+    changed = True
+    while changed:
+        changed = False
+        for name, targets in edges.items():
+            if name not in good and targets & good:
+                good.add(name)
+                changed = True
+    return {
+        name: sorted(k for k in team.routes if team.routes[k] > 0)
+        for team in teams
+        if (name := team.name) not in good
+    }
+
+
+def _no_resolution(history: History, data: _Data) -> tuple[str, str, str] | None:
+    """When no ticket of the history was ever resolved (nor reopened, nor abandoned): what the
+    history lacks, how to fix it and the field to name; ``None`` when some ticket was.
+
+    The quality report's ``no_state`` finding (an event log without its state column) names
+    the column the profile expected; otherwise the resolved states are the likely culprit."""
+    ever = ~np.isnan(data.resolved) | data.reopened | data.abandoned
+    if ever.any():
+        return None
+    n_tickets = int(np.sum(~np.isnan(data.opened)))
+    what = f"none of the {n_tickets:,} tickets in the history was ever resolved"
+    missing = history.quality.rule("no_state") if history.quality is not None else None
+    if missing is not None:
+        return f"{what} (quality report: {missing.count:,} {missing.title})", missing.fix, "state"
+    return (
+        what,
+        "map the states that mean resolved (states.resolved in the profile) to the export's "
+        "values, or the resolution time with --column resolved_at=NAME",
+        "states.resolved",
+    )
+
+
+def _unresolvable(history: History, data: _Data, stuck: Mapping[str, list[str]]) -> InputError:
+    """The error for a history whose tickets, at the ``stuck`` teams, are never seen resolved:
+    bad input (no resolution in the export, or states not mapped), not a bug of the fit.
+
+    With no resolved ticket at all the cause is the mapping (see :func:`_no_resolution`);
+    otherwise each team is named with where its tickets went."""
+    none_resolved = _no_resolution(history, data)
+    if none_resolved is not None:
+        what, fix, field_name = none_resolved
+        teams = ", ".join(repr(t) for t in stuck)
+        return InputError.single(
+            f"{what}, so tickets at {teams} could never be resolved in the fitted scenario",
+            fix,
+            file=history.source,
+            path=field_name,
+        )
+    return InputError(
+        Problem(
+            file=history.source,
+            line=None,
+            path="team",
+            message=(
+                f"no ticket at team {team!r} was ever seen resolved: its finished stretches went "
+                f"only to {', '.join(targets)}, so the fitted scenario could never resolve its "
+                "tickets"
+            ),
+            fix=(
+                "check that the export's resolution states are mapped (states.resolved in the "
+                "profile), or fit on a longer history in which this team resolves tickets"
+            ),
+        )
+        for team, targets in stuck.items()
+    )
+
+
 def calibrate(
     history: History,
     *,
@@ -169,7 +255,8 @@ def calibrate(
     Raises
     ------
     simkit.errors.InputError
-        When the history is too short or holds no tickets.
+        When the history is too short or holds no tickets, or when tickets at some team
+        were never seen resolved (no resolution in the export, or its states not mapped).
     """
     zone = timezone or (scenario.timezone if scenario is not None else history.timezone)
     if known_zone(zone) is None:
@@ -335,6 +422,16 @@ def calibrate(
                 "scenario left out: the history has no such tickets of this service"
             )
     assumptions.extend(copied.get("dropped") or ())
+    stuck = _never_resolved(team_fits)
+    if stuck:
+        raise _unresolvable(history, data, stuck)
+    none_resolved = _no_resolution(history, data)
+    if none_resolved is not None:
+        what, fix, _ = none_resolved
+        assumptions.append(
+            f"{what}: tickets leave the fitted scenario at the teams they were last seen at, so "
+            f"its resolution times are not the history's ({fix})"
+        )
     backlog = _backlog(data)
     document_name = name or f"Calibrated from {history.source}"
     text = _write_yaml(

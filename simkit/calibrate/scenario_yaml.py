@@ -7,7 +7,6 @@ are rounded to the digits the history supports.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -45,15 +44,52 @@ def _share_strings(counts: Mapping[str, int], decimals: int = 1) -> dict[str, st
     return {k: f"{v / 10**decimals:.{decimals}f}%" for k, v in floors.items() if v > 0}
 
 
-_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./ -]*$")
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./ -]*")
 _YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
+
+# Characters a YAML stream may hold as they are (PyYAML's reader refuses every other one), less
+# the tab, the byte-order mark and the line breaks: inside a quoted scalar or a comment a line
+# break ends the line or is folded into a space, so they are written as escapes too.
+_UNPRINTABLE = re.compile(
+    r"[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    """A YAML double-quoted escape for one character YAML cannot print (or that breaks a line)."""
+    char = match.group()
+    code = ord(char)
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character YAML cannot print, and every line break, written as its
+    escape (``\\x92``, ``\\N``, ``\\L``): for comments, where a raw one would make the whole
+    file unreadable or end the comment early and turn the rest of it into YAML."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar that reads back as exactly ``text``.
+
+    JSON quoting is not enough: it leaves C1 control characters (U+0080–U+009F), NEL and the
+    Unicode line separators as they are, which YAML refuses or reads as line breaks."""
+    body = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _UNPRINTABLE.sub(_escape, body) + '"'
 
 
 def _key(name: str) -> str:
-    """A YAML key or scalar, quoted when YAML would misread it."""
-    if _PLAIN.match(name) and name.lower() not in _YAML_WORDS and not name.endswith(" "):
+    """A YAML key or scalar, quoted when YAML would misread it (or could not print it)."""
+    if _PLAIN.fullmatch(name) and name.lower() not in _YAML_WORDS and not name.endswith(" "):
         return name
-    return json.dumps(name, ensure_ascii=False)
+    return _quoted(name)
 
 
 def _flow(value: Any) -> str:
@@ -203,16 +239,20 @@ def _known_priority_targets(
 
 
 class _Yaml:
+    """YAML text built line by line; comments (which may quote names from the history) have
+    the characters YAML cannot print escaped, so no name can break the file."""
+
     def __init__(self) -> None:
         self.lines: list[str] = []
 
     def comment(self, text: str, indent: int = 0) -> None:
-        for line in _wrap(text, 98 - indent):
+        for line in _wrap(_printable(text), 98 - indent):
             self.lines.append(" " * indent + "# " + line)
 
     def line(self, indent: int, text: str, comment: str | None = None) -> None:
         body = " " * indent + text
         if comment:
+            comment = _printable(comment)
             pad = max(1, 44 - len(body))
             if len(body) + pad + len(comment) + 2 > 100:
                 self.comment(comment, indent)
@@ -377,7 +417,7 @@ def _write_yaml(
             out.comment(team.roster_comment, 4)
             out.line(4, "roster:")
             for line, n in (team.roster or {}).items():
-                out.line(6, f"{json.dumps(line)}: {n}")
+                out.line(6, f"{_quoted(str(line))}: {n}")
             if team.shrinkage:
                 out.line(
                     4,

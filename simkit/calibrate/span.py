@@ -138,6 +138,51 @@ def _replace(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
     return table.set_column(index, table.schema.field(index).with_type(values.type), values)
 
 
+def _when(instant: np.datetime64, zone: str) -> str:
+    """A local date (and time, unless it is midnight) for messages."""
+    moment = as_instant(instant).astype(dt.datetime).replace(tzinfo=dt.UTC)
+    local: dt.datetime = moment.astimezone(zoneinfo.ZoneInfo(zone))
+    return local.strftime("%Y-%m-%d" if local.time() == dt.time(0) else "%Y-%m-%d %H:%M")
+
+
+def _empty_window(
+    history: History,
+    opened: np.ndarray,
+    start: np.datetime64 | None,
+    end: np.datetime64 | None,
+) -> InputError:
+    """Why a window holds none of the history's tickets, naming the first and last ticket's
+    dates: otherwise the empty history would be reported later as one whose opening times are
+    not mapped, which sends the user to the wrong fix."""
+    zone = history.timezone
+    first, last = _when(opened.min(), zone), _when(opened.max(), zone)
+    span = f"the history's tickets were opened {first[:10]} … {last[:10]} ({zone})"
+    if start is not None and as_instant(start) > opened.max():
+        return InputError.single(
+            f"--from {_when(start, zone)} is after the last ticket of the history, opened on "
+            f"{last} ({zone}): no ticket is left",
+            f"choose a --from before {last[:10]}: {span}",
+            file=history.source,
+            path="--from",
+        )
+    if end is not None and as_instant(end) <= opened.min():
+        return InputError.single(
+            f"--until {_when(end, zone)} is not after the first ticket of the history, opened "
+            f"on {first} ({zone}): no ticket is left",
+            f"choose an --until after {first[:10]}: {span}",
+            file=history.source,
+            path="--until",
+        )
+    since = _when(start, zone) if start is not None else "the start"
+    until = _when(end, zone) if end is not None else "the end"
+    return InputError.single(
+        f"no ticket of the history was opened from {since} until {until}",
+        f"choose --from and --until around days with tickets: {span}",
+        file=history.source,
+        path="--from",
+    )
+
+
 def history_between(
     history: History, start: np.datetime64 | None = None, end: np.datetime64 | None = None
 ) -> History:
@@ -159,6 +204,12 @@ def history_between(
     -------
     History
         With ``observed_until = end`` (when given).
+
+    Raises
+    ------
+    simkit.errors.InputError
+        When no ticket of the history was opened in the window (``--from`` after the last
+        ticket, ``--until`` before the first).
     """
     tickets, visits, pauses = history.tickets, history.visits, history.pauses
     opened = np.asarray(tickets["opened_at"].to_numpy(zero_copy_only=False)).astype(
@@ -169,6 +220,8 @@ def history_between(
         keep &= opened >= as_instant(start)
     if end is not None:
         keep &= opened < as_instant(end)
+    if not keep.any() and not np.isnat(opened).all():
+        raise _empty_window(history, opened[~np.isnat(opened)], start, end)
     tickets = tickets.filter(pa.array(keep))
     ids = pa.array(np.unique(np.asarray(tickets["ticket_id"].to_numpy(zero_copy_only=False))))
     visits = visits.filter(pc.is_in(visits["ticket_id"], value_set=ids))
