@@ -202,3 +202,35 @@ def test_team_repair_overloaded_vs_ample() -> None:
     # the incidents load the team but are not measured in the service's SLA
     document = overloaded.summary()
     assert all(row["service"] != "component:box" for row in document["sla"])
+
+
+def test_repair_incidents_never_abandon_where_callers_do() -> None:
+    """A team with patience still works every repair incident: an incident that waits through
+    the night is handled in the morning, so its unit comes back. (It used to abandon, leaving
+    the unit down for the rest of the run: 1.4% availability.) Callers still abandon."""
+    components = {
+        "box": {
+            "fails": {"exponential": {"mean": "50h"}},
+            "repair": {"team": "ops", "priority": "P1"},
+        }
+    }
+    data = scenario(
+        components,
+        ["box"],
+        per_week=200,
+        roster={"mon-fri 08:00-18:00": 5},
+        handle={"default": {"fixed": {"value": "1h"}}},
+        replications=4,
+        horizon="13w",
+    )
+    data["teams"]["ops"]["patience"] = {"fixed": {"value": "1h"}}
+    results = run(data)
+    tickets = results.tickets
+    incident = pc.equal(tickets.column("service"), "component:box")
+    abandoned = tickets.column("abandoned")
+    assert pc.sum(pc.cast(incident, "int64")).as_py() > 50
+    assert not pc.any(pc.and_(incident, abandoned)).as_py()
+    assert pc.any(pc.and_(pc.invert(incident), abandoned)).as_py()  # the callers' patience holds
+    # Each failure is repaired by the next working morning at the latest: the box is down about
+    # a fifth of the time (nights and weekends wait), never for the rest of the run.
+    assert per_replication_availability(results).min() > 0.5

@@ -133,3 +133,49 @@ def test_pauses_never_count(results: Results) -> None:
         with_pause += p > 0
         assert t == pytest.approx(g - p, abs=1e-6)
     assert with_pause > 50
+
+
+@pytest.mark.parametrize(
+    ("zone", "start"),
+    [
+        ("Europe/London", "2027-03-01"),
+        ("Europe/London", "2027-10-04"),
+        ("America/New_York", "2027-03-01"),
+    ],
+)
+def test_a_weekly_matrix_profile_is_read_in_local_time_across_a_clock_change(
+    zone: str, start: str
+) -> None:
+    """A 7×24 profile weighting only Sunday 07:00 and Monday 09:00 local gives arrivals in those
+    hours only, on the Sunday the clocks change too (between the change and local noon it was
+    read an hour off: about 500 arrivals at 08:00 on that Sunday)."""
+    matrix = [[0.0] * 24 for _ in range(7)]
+    matrix[6][7] = matrix[0][9] = 1.0
+    data = {
+        **SCENARIO,
+        "timezone": zone,
+        "start": start,
+        "horizon": "8w",
+        "warmup": "0h",
+        "drain": "0h",
+        "services": {
+            "svc": {
+                "entry": "desk",
+                "demand": {"per_week": 200, "profile": matrix},
+                "priorities": {"P3": {"share": "100%"}},
+            }
+        },
+        "teams": {
+            "desk": {
+                "roster": {"mon-sun 00:00-24:00": 20},
+                "handle": {"default": {"fixed": {"value": "1m"}}},
+            }
+        },
+    }
+    run = simulate(parse_scenario(yaml.safe_dump(data), file="matrix.yaml"))
+    local = zoneinfo.ZoneInfo(zone)
+    cells = {
+        (t.astimezone(local).weekday(), t.astimezone(local).hour)
+        for t in run.tickets.column("opened_at").to_pylist()
+    }
+    assert cells == {(6, 7), (0, 9)}

@@ -352,11 +352,19 @@ def _local_weekday_hour(instants: np.ndarray, clock: RunClock) -> tuple[np.ndarr
         marks.append(np.datetime64(moment.astimezone(dt.UTC).replace(tzinfo=None), "us"))
         offset = moment.utcoffset()
         offsets_at.append(offset.total_seconds() if offset else 0.0)
-    # offsets change at 01:00–03:00 local; noon marks are close enough for hourly weights
-    i = np.clip(
-        np.searchsorted(np.asarray(marks), instants.astype("datetime64[us]")) - 1, 0, len(marks) - 1
-    )
-    offset_s = np.asarray(offsets_at)[i]
+    # The offset at the last local noon holds until the next one, except across a change of
+    # offset (01:00–03:00 local): there, and before the first noon, the zone is read at each
+    # instant — a few dozen hours a year.
+    at = instants.astype("datetime64[us]")
+    noons, noon_offsets = np.asarray(marks), np.asarray(offsets_at)
+    i = np.searchsorted(noons, at) - 1
+    offset_s = noon_offsets[np.clip(i, 0, len(noons) - 1)]
+    changed = np.flatnonzero(np.diff(noon_offsets) != 0)
+    exact = (i < 0) | np.isin(i, changed)
+    for j in np.flatnonzero(exact):
+        moment = at[j].astype(dt.datetime).replace(tzinfo=dt.UTC).astimezone(clock.zone)
+        offset = moment.utcoffset()
+        offset_s[j] = offset.total_seconds() if offset else 0.0
     seconds = instants.astype("datetime64[s]").astype(np.int64) + offset_s.astype(np.int64)
     weekday = ((seconds // 86400) + 3) % 7  # 1970-01-01 was a Thursday
     hour = (seconds % 86400) // 3600
