@@ -119,3 +119,18 @@ def test_duplicate_rows_are_exact() -> None:
     """Only rows equal in every column are duplicates; nulls equal nulls; first copy kept."""
     table = pa.table({"a": ["x", "y", "x", "x", None, None], "b": ["1", "2", "1", "2", None, None]})
     assert duplicate_rows(table, ["a", "b"]).tolist() == [False, False, True, False, False, True]
+
+
+def test_one_format_reads_a_column_where_one_reads_every_value() -> None:
+    """Formats tried value by value read 9/6/2005 day-first beside 9/13/2005 month-first; when
+    one format reads every value of the column, it reads them all; when none does, each value
+    keeps the first format that fits it."""
+    formats = ["%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"]
+    column = pa.array(["9/6/2005 09:13", "9/13/2005 09:00", None, "nonsense"])
+    parsed = parse_instants(column, formats, "UTC")
+    days = parsed.micros[:2].astype("datetime64[us]").astype("datetime64[D]").astype(str)
+    assert days.tolist() == ["2005-09-06", "2005-09-13"]
+    assert parsed.format_counts() == {"%m/%d/%Y %H:%M": 2}
+    assert parsed.unreadable.tolist() == [False, False, False, True]
+    mixed = parse_instants(pa.array(["13/9/2005 09:00", "9/13/2005 09:00"]), formats, "UTC")
+    assert mixed.format_counts() == {"%d/%m/%Y %H:%M": 1, "%m/%d/%Y %H:%M": 1}

@@ -105,30 +105,56 @@ def load_outages(
     n = table.num_rows
     rules: list[QualityRule] = []
 
-    def times(field: str) -> np.ndarray:
+    def times(field: str, counted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The field's instants, and which rows hold a value no format read (reported where
+        ``counted``: a row already removed for another field is reported once)."""
         if names[field] not in table.column_names:
-            return np.full(n, NAT, dtype=np.int64)
+            return np.full(n, NAT, dtype=np.int64), np.zeros(n, dtype=bool)
         column = table[names[field]]
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             column = pc.if_else(pc.equal(pc.utf8_trim_whitespace(column), ""), None, column)
         parsed = parse_instants(column, list(date_formats), timezone)
-        bad = np.flatnonzero(parsed.unreadable)
+        bad = np.flatnonzero(parsed.unreadable & counted)
+        values = table[names[field]].to_pylist()
         if bad.size:
-            values = table[names[field]].to_pylist()
             rules.append(
                 QualityRule(
                     rule=f"unreadable_{field}",
                     title=f"{field} times no format could read",
-                    action="repaired" if field == "end" else "removed",
+                    action="removed",
                     count=int(bad.size),
                     unit="rows",
                     examples=_examples(bad, values, names[field]),
-                    fix="give the date format of the file",
+                    fix="give the date format of the file (review --outage-date-format)",
                 )
             )
-        return np.asarray(parsed.micros, dtype=np.int64)
+        counts = parsed.format_counts()
+        if len(counts) > 1:  # no one format reads them all (parse_instants prefers one that does)
+            firsts = np.array(
+                [
+                    int(np.flatnonzero(parsed.format_index == i)[0])
+                    for i, f in enumerate(parsed.formats)
+                    if f in counts
+                ]
+            )
+            rules.append(
+                QualityRule(
+                    rule=f"mixed_formats_{field}",
+                    title=f"{field} times in more than one format ("
+                    + ", ".join(f"{fmt}: {k:,}" for fmt, k in counts.items())
+                    + ")",
+                    action="info",
+                    count=sum(counts.values()) - max(counts.values()),
+                    unit="rows",
+                    examples=_examples(firsts, values, names[field]),
+                    fix="each value was read by the first format that fits it; check that "
+                    "day-first and month-first dates are not mixed, or give the date format",
+                )
+            )
+        return np.asarray(parsed.micros, dtype=np.int64), np.asarray(parsed.unreadable, bool)
 
-    start, end = times("start"), times("end")
+    start, unreadable_start = times("start", np.ones(n, dtype=bool))
+    end, unreadable_end = times("end", start != NAT)
     if names["service"] in table.column_names:
         services = pc.fill_null(table[names["service"]].cast(pa.string()), service or "")
     elif service is not None:
@@ -164,8 +190,11 @@ def load_outages(
         )
     planned = np.array([v in _TRUE for v in planned_text], dtype=bool)
 
-    missing_start = start == NAT
-    backwards = ~missing_start & (end != NAT) & (end < start)
+    missing_start = (start == NAT) & ~unreadable_start
+    # An end written but unreadable is no reason to think the service still down: the row is
+    # removed (reported above), not kept as an outage running to the export time.
+    unreadable_end &= start != NAT
+    backwards = (start != NAT) & (end != NAT) & (end < start)
     if missing_start.any():
         rows = np.flatnonzero(missing_start)
         rules.append(
@@ -192,7 +221,7 @@ def load_outages(
                 fix="check the start and end of these outages",
             )
         )
-    keep = ~missing_start & ~backwards
+    keep = (start != NAT) & ~backwards & ~unreadable_end
     still_down = keep & (end == NAT)
     if still_down.any():
         rules.append(

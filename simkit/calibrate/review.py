@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -293,10 +294,33 @@ def _availability(
     from simkit.scenario.targets import availability_targets
 
     targets = availability_targets(scenario, span=(spec.start, spec.horizon_end))
+    quality: dict[str, Any] = outages.as_dict()
+    measured = {target.service for target in targets}
+    services = Counter(outages.outages["service"].to_pylist())
+    unmatched = {name: count for name, count in services.items() if name not in measured}
+    if unmatched:  # rows no availability target measures: counted, never dropped silently
+        quality["rules"] = [
+            *quality["rules"],
+            {
+                "rule": "unknown_service",
+                "title": "outages of a service with no availability target in the scenario "
+                "(not measured)",
+                "action": "removed",
+                "count": sum(unmatched.values()),
+                "unit": "rows",
+                "examples": [
+                    {"column": "service", "value": name, "detail": f"{count:,} rows"}
+                    for name, count in list(unmatched.items())[:5]
+                ],
+                "fix": "name the services as the scenario does ("
+                + (", ".join(sorted(measured)) or "it has no availability target")
+                + "), or give --outage-service for a file without a service column",
+            },
+        ]
     return {
         "availability": availability_rows(outages.outages, targets, spec),
         "availability_periods": availability_period_rows(outages.outages, targets, spec),
-        "outage_quality": outages.as_dict(),
+        "outage_quality": quality,
     }
 
 

@@ -8,6 +8,7 @@ reads fractional seconds and UTC offsets, and places local clock times in the ex
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -348,7 +349,28 @@ def parse_instants(
 
 
 def _parse_text(text: pa.Array, formats: Sequence[str], timezone: str, offsets: str) -> ParsedTimes:
-    """:func:`parse_instants` over a string array (each value once)."""
+    """:func:`parse_instants` over a string array (each value once).
+
+    A value is read by the first format that fits it — unless that mixes formats in the column
+    and one format alone reads every value they read: then that one reads them all. A column of
+    month-first dates whose first days are all 12 or less (``9/6/2005``, … ``9/13/2005``) is
+    then read month-first throughout, not day-first until the first day above 12."""
+    first = _parse_first_fit(text, formats, timezone, offsets)
+    used = np.unique(first.format_index[first.format_index >= 0])
+    if used.size <= 1:
+        return first
+    for index in used[1:]:
+        alone = _parse_first_fit(text, [formats[int(index)]], timezone, offsets)
+        if np.array_equal(alone.unreadable, first.unreadable):
+            which = np.where(alone.format_index >= 0, int(index), -1)
+            return dataclasses.replace(alone, format_index=which, formats=first.formats)
+    return first
+
+
+def _parse_first_fit(
+    text: pa.Array, formats: Sequence[str], timezone: str, offsets: str
+) -> ParsedTimes:
+    """Each value read by the first of ``formats`` that fits it."""
     n = len(text)
     micros = np.full(n, _NAT, dtype=np.int64)
     offset_s = np.full(n, _NAT, dtype=np.int64)

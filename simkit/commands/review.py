@@ -56,6 +56,11 @@ def register(command: Command) -> None:
         "--outage-service", help="the service of every outage when the file has no service column"
     )
     p.add_argument(
+        "--outage-date-format",
+        help="date format of the outage file, e.g. '%%m/%%d/%%Y %%H:%%M' (default: ISO, then "
+        "year-first, day-first and month-first, one format for a whole column where one reads it)",
+    )
+    p.add_argument(
         "--replications",
         type=whole_number("--replications", 0, 20),
         help="simulated runs of the scenario for the model's expectation in the review pack "
@@ -152,14 +157,18 @@ def run(args: argparse.Namespace) -> int:
     history = history_from(args)
     outages = None
     if args.outages:
-        from simkit.calibrate.outages import load_outages
+        from simkit.calibrate.outages import DEFAULT_FORMATS, load_outages
 
         service = args.outage_service
         if service is None:
             with_targets = [n for n, s in scenario.services.items() if s.availability is not None]
             service = with_targets[0] if len(with_targets) == 1 else None
+        formats = (args.outage_date_format,) if args.outage_date_format else DEFAULT_FORMATS
         outages = load_outages(
-            args.outages, timezone=args.timezone or scenario.timezone, service=service
+            args.outages,
+            timezone=args.timezone or scenario.timezone,
+            service=service,
+            date_formats=formats,
         )
     document = review(
         history,
