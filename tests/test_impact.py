@@ -214,6 +214,7 @@ def test_together_is_one_plan_with_a_period_table() -> None:
     for row in plan["periods"]:
         key = (row["period"], "service", "payroll", None, row["priority"], row["metric"])
         assert row["baseline_compliance"] == by_key[key]
+        assert 0 <= row["replications"] <= 4  # the pairs the period's difference is over
         if row["full"]:
             # every replication measures every full week: the paired mean is the difference
             difference = row["change_compliance"]["mean"] - row["baseline_compliance"]["mean"]
@@ -334,6 +335,24 @@ def test_effect_words() -> None:
     assert effect_words(Interval(None, None, None))[0] == "unknown"
     assert effect_words(Interval(0.01, None, None))[0] == "unknown"
     assert "0.03" in effect_words(Interval(0.0004, 0.0003, 0.0005))[1]
+
+
+def test_replications_that_tie_give_no_interval_until_a_sign_test_would_hold() -> None:
+    """Two replications that both moved by exactly −1/3 have a t-interval of no width, which
+    claimed a certain "worsens … [33.3–33.3]": below six such replications there is no interval
+    and the effect is unknown; from six on, all moving the same way is significant (2 × 0.5⁶ <
+    5%); outcomes identical in every replication are still exactly no effect."""
+    from simkit.analysis.impact_paired import SAME_SIGN_RUNS, paired
+
+    assert SAME_SIGN_RUNS == 6 and 2 * 0.5**6 < 0.05 < 2 * 0.5**5
+    two = paired(np.array([1 / 3, 1 / 3]), np.array([2 / 3, 2 / 3]))
+    assert two.mean == pytest.approx(-1 / 3) and two.lo is None and two.hi is None
+    effect, words = effect_words(two, "P(period meets goal)")
+    assert effect == "unknown" and "run more replications" in words
+    six = paired(np.full(6, 1 / 3), np.full(6, 2 / 3))
+    assert effect_words(six)[0] == "worsens"
+    same = paired(np.full(3, 0.5), np.full(3, 0.5))
+    assert effect_words(same)[0] == "none"
 
 
 def test_paired_interval_is_the_t_interval_of_differences() -> None:

@@ -280,3 +280,40 @@ def test_cli_json_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "payroll P1 resolve" in out and "swing" in out and "staffing (desk)" in out
     assert main(["sensitivity", str(path), "--json", "--step", "10"]) == 2
     assert json.loads(capsys.readouterr().out)["errors"][0]["path"] == "--step"
+
+
+def test_inputs_move_inside_a_windowed_change_that_sets_them_too() -> None:
+    """growth_spurt sets payroll's per_week to 585 from March: volume ±10% must move that too,
+    not only the 450 outside the window (the window's own patch used to set it back, so March
+    did not move while the input was reported as ±10%). The same holds for an option's added
+    agents (targets)."""
+    from simkit.analysis.sensitivity import sensitivity_inputs
+    from simkit.analysis.targets import RosterLine, _with_agents
+    from simkit.engine.compile import RunClock
+    from simkit.engine.compile import _regimes as regimes
+    from simkit.resources import examples_dir
+    from simkit.scenario import load_scenario
+
+    scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml").apply("growth_spurt")
+    inputs, _ = sensitivity_inputs(scenario, 0.1)
+    volume = next(item for item in inputs if item.kind == "volume")
+    inside = [
+        next(i for i in sensitivity_inputs(o.scenario, 0.1)[0] if i.kind == "volume").high
+        for o in scenario.overlays
+    ]
+    moved = scenario.with_patch_everywhere(volume.high, inside, name="volume +10%")
+    _, phases = regimes(moved, RunClock(moved))
+    per_week = sorted({p.services["payroll"].demand.per_week for p in phases})
+    assert per_week == pytest.approx([450 * 1.1, 585 * 1.1])
+    cover = scenario.apply("month_end_cover")  # 6 agents on the early line for one week
+    line, agents = (
+        "mon-fri 07:00-15:00",
+        (scenario.teams["service_desk"].roster or {})["mon-fri 07:00-15:00"],
+    )
+    options = _with_agents(cover, "service_desk", RosterLine(line, agents, 40.0), 2)
+    _, phases = regimes(options, RunClock(options))
+    assert sorted({(p.teams["service_desk"].roster or {})[line] for p in phases}) == sorted(
+        {agents + 2, 6 + 2}
+    )
+    late = "mon-fri 11:00-19:00"  # the window drops this line: the option does not bring it back
+    assert any(late not in (p.teams["service_desk"].roster or {}) for p in phases)

@@ -285,6 +285,7 @@ def impact(scenario: Scenario) -> None:
                             "baseline": fmt_interval(row["baseline_compliance"]),
                             "with the change": fmt_interval(row["change_compliance"]),
                             "difference": _pp(row["compliance_delta"]),
+                            "replications": row["replications"],
                         }
                         for row in entry["periods"]
                     ],

@@ -285,10 +285,25 @@ def sensitivity(
     """
     inputs, skipped = sensitivity_inputs(scenario, step)
     n, s = run_counts(scenario, replications, seed)
+    # Inside a windowed change's window the inputs move from the values in force there: a
+    # change that sets per_week itself would otherwise set it back (the engine applies the
+    # window's own patch over the moved scenario).
+    inside = [
+        {other.name: other for other in sensitivity_inputs(o.scenario, step)[0]}
+        for o in scenario.overlays
+    ]
     variants = [scenario]
     for item in inputs:
-        variants.append(scenario.with_patch(item.low, name=f"{item.name} −{step:.0%}"))
-        variants.append(scenario.with_patch(item.high, name=f"{item.name} +{step:.0%}"))
+        for side in ("low", "high"):
+            moved = [
+                getattr(window[item.name], side) if item.name in window else {} for window in inside
+            ]
+            sign = "−" if side == "low" else "+"
+            variants.append(
+                scenario.with_patch_everywhere(
+                    getattr(item, side), moved, name=f"{item.name} {sign}{step:.0%}"
+                )
+            )
     if isinstance(targets, str):  # one label, not its letters
         targets = (targets,)
     if targets is not None:

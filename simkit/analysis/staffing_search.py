@@ -293,9 +293,12 @@ def _add_phase(search: _Search, current: _Evaluation, seed: int) -> tuple[_Evalu
                 if current.verdicts[i]["verdict"] != ACHIEVABLE
             ]
             return current, (
-                "no single added agent on any roster line brings "
+                "no single added agent on any roster line lowers the total shortfall of the "
+                "targets still missed ("
                 + ", ".join(failing)
-                + " closer: staffing the existing lines one agent at a time does not meet them"
+                + "): one agent may help one target as much as the runs' noise hurts another. "
+                "Staffing the existing lines one agent at a time does not meet them in these "
+                "runs; more replications, with less noise, may find a step that does"
             )
         current = chosen
     return current, None

@@ -109,8 +109,20 @@ def _added_cost(scenario: Scenario, team: str, line: RosterLine, added: int) -> 
 
 
 def _with_agents(scenario: Scenario, team: str, line: RosterLine, added: int) -> Scenario:
-    patch = {"teams": {team: {"roster": {line.line: line.agents + added}}}}
-    return scenario.with_patch(patch, name=f"+{added} {team} ({line.line})")
+    """``scenario`` with ``added`` agents on ``line`` — inside the window of a windowed change
+    too, added to the agents that change puts on the line (when it keeps the line)."""
+
+    def more(regime: Scenario) -> dict[str, Any]:
+        roster = (regime.teams[team].roster or {}) if team in regime.teams else {}
+        if line.line not in roster:
+            return {}
+        return {"teams": {team: {"roster": {line.line: int(roster[line.line]) + added}}}}
+
+    return scenario.with_patch_everywhere(
+        more(scenario),
+        [more(overlay.scenario) for overlay in scenario.overlays],
+        name=f"+{added} {team} ({line.line})",
+    )
 
 
 def _identity(target: SlaTarget) -> Row:

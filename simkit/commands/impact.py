@@ -180,7 +180,7 @@ def print_impact(document: dict[str, Any], console: Console | None = None) -> No
 
 def _print_periods(change: dict[str, Any], console: Console) -> None:
     table = Table(title=f"{change['name']}: period by period")
-    for column in ("period", "target", "baseline", "with change", "Δ compliance"):
+    for column in ("period", "target", "baseline", "with change", "Δ compliance", "pairs"):
         table.add_column(column)
     for row in change["periods"]:
         period = row["period"] + ("" if row["full"] else " (partial)")
@@ -190,5 +190,6 @@ def _print_periods(change: dict[str, Any], console: Console) -> None:
             _mean(row["baseline_compliance"]),
             _mean(row["change_compliance"]),
             fmt_delta(row["compliance_delta"]),
+            str(row["replications"]),
         )
     console.print(table)

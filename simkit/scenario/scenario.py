@@ -201,6 +201,36 @@ class Scenario(ScenarioModel):
         result._derived = {}  # a windowed change has figures of its own
         return result
 
+    def with_patch_everywhere(
+        self,
+        patch: Mapping[str, Any],
+        inside: Sequence[Mapping[str, Any]],
+        *,
+        name: str = "custom",
+    ) -> Scenario:
+        """:meth:`with_patch` (permanent), with each windowed change in force also setting, inside
+        its window, what ``inside[k]`` sets — a patch made, like ``patch``, from the scenario
+        inside the window of ``overlays[k]``.
+
+        A relative move ("volume +10%", "one more agent on this line") written as a patch holds
+        absolute values taken from the scenario outside every window; a windowed change that sets
+        the same values (``per_week: 585`` from March) would set them back inside its window.
+        With the same move made from the scenario inside each window, it holds there too.
+        """
+        if len(inside) != len(self._overlays):
+            raise ValueError(f"{len(self._overlays)} windowed changes, {len(inside)} patches")
+        patched = self.with_patch(patch, name=name)
+        patched._overlays = tuple(
+            Overlay(
+                o.name,
+                o.window,
+                o.scenario.with_patch(extra, name=name),
+                merge_patch(o.patch, extra),
+            )
+            for o, extra in zip(self._overlays, inside, strict=True)
+        )
+        return patched
+
     def to_yaml(self) -> str:
         """The scenario as YAML (permanent changes merged in; windowed ones stay under changes)."""
         if self._yaml is None:  # a scenario never changes: written once
