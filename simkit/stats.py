@@ -17,7 +17,13 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats as _scipy_stats
 
-__all__ = ["Interval", "mean_interval", "paired_difference", "wilson_interval"]
+__all__ = [
+    "Interval",
+    "clustered_wilson_interval",
+    "mean_interval",
+    "paired_difference",
+    "wilson_interval",
+]
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,14 @@ def mean_interval(
     return Interval(mean, min(lo, mean), max(hi, mean))
 
 
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interval:
+def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> Interval:
     """Share of successes ``successes / n`` with its Wilson score interval.
 
     The Wilson interval stays inside [0, 1] and keeps sensible coverage for shares near 0 or 1
     and for few trials, which is where periods-meeting-the-goal usually sit.
+
+    ``successes`` and ``n`` may be fractional: an effective number of trials
+    (:func:`clustered_wilson_interval`).
 
     Returns
     -------
@@ -111,11 +120,11 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interva
         ``mean`` is the observed share; all three are ``None`` when ``n == 0``.
     """
     _check_confidence(confidence)
-    if n < 0 or not 0 <= successes <= n:
+    if n < 0 or not 0 <= successes <= n * (1 + 1e-12):
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return _EMPTY
-    p = successes / n
+    p = min(successes / n, 1.0)
     z = _normal_quantile(0.5 + confidence / 2.0)
     z2 = z * z
     denominator = 1.0 + z2 / n
@@ -124,6 +133,53 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interva
     lo = min(max(centre - half, 0.0), p)
     hi = max(min(centre + half, 1.0), p)
     return Interval(p, lo, hi)
+
+
+def clustered_wilson_interval(
+    successes: Sequence[int] | np.ndarray,
+    trials: Sequence[int] | np.ndarray,
+    confidence: float = 0.95,
+) -> Interval:
+    """Pooled share ``Σ successes / Σ trials`` of trials that come in clusters (the periods of
+    one replication, the tickets of one run), with a Wilson interval on the effective number of
+    trials.
+
+    Trials of one cluster are not independent: a replication whose queue runs long misses
+    several periods in a row, so pooling its periods as independent trials narrows the interval
+    (at high load the plain Wilson interval covered 61% instead of 95%). The design effect — the
+    variance of the pooled share estimated from the spread of the clusters' own totals (a ratio
+    estimator), over the binomial variance — divides the trials; it is never taken below 1, and
+    with a single cluster, or a share of 0 or 1, it is 1 (the plain Wilson interval). Where it is
+    above 1 the interval's quantile is Student's t with clusters − 1 degrees of freedom, as the
+    variance is estimated from that many.
+
+    Returns
+    -------
+    Interval
+        ``mean`` is the pooled share; all three are ``None`` without trials.
+    """
+    s = np.asarray(successes, dtype=np.float64).ravel()
+    n = np.asarray(trials, dtype=np.float64).ravel()
+    total = float(n.sum())
+    if total <= 0:
+        return _EMPTY
+    share = float(s.sum()) / total
+    keep = n > 0
+    clusters = int(keep.sum())
+    design = 1.0
+    binomial = share * (1.0 - share) / total
+    if clusters > 1 and binomial > 0:
+        residual = s[keep] - share * n[keep]
+        ratio = clusters / (clusters - 1) * float(np.sum(residual**2)) / total**2
+        design = max(1.0, ratio / binomial)
+    effective = total / design
+    if design > 1.0:
+        # the variance comes from the clusters' spread: its quantile is Student's t with one
+        # degree of freedom fewer than the clusters, written as the normal's at a higher level
+        t = _t_quantile(0.5 + confidence / 2.0, clusters - 1)
+        confidence = 2.0 * float(_scipy_stats.norm.cdf(t)) - 1.0
+    interval = wilson_interval(share * effective, effective, min(confidence, 1.0 - 1e-15))
+    return Interval(share, interval.lo, interval.hi)
 
 
 def paired_difference(

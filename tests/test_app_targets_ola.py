@@ -67,13 +67,15 @@ def test_optimiser_that_finds_a_roster_names_its_replications() -> None:
     """The roster found comes with its cost, its confirmation and the replications and runs
     behind it."""
     at = on_page("targets", SHORT)
+    # 4 replications: the spread of 2 gives P(period met) an interval on one degree of freedom
+    labelled(at.number_input, "Replications").set_value(4).run()
     labelled(at.slider, "Confidence").set_value(50).run()
     at.button(key="run_optimiser").click().run()
     assert_clean(at)
     assert at.success, [w.value for w in at.warning]
     assert table(at, "team", "line", "agents") is not None
     (caption,) = [c for c in _captions(at) if "cost per month" in c]
-    assert "2 replications" in caption and "confirmed with fresh seeds: True" in caption
+    assert "4 replications" in caption and "confirmed with fresh seeds: True" in caption
 
 
 # 2. OLA / UC: a scenario with no OLA or UC

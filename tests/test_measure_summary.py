@@ -20,7 +20,7 @@ from simkit.measure import (
     period_meets,
     summarize,
 )
-from simkit.stats import mean_interval, wilson_interval
+from simkit.stats import clustered_wilson_interval, mean_interval
 
 TS = pa.timestamp("us", "UTC")
 ALWAYS = Calendar.from_spec("always", "UTC")
@@ -192,7 +192,7 @@ def test_quantiles_are_inverted_cdf_and_infinite_ones_are_null() -> None:
     assert row["open"] == 0.0 and row["tickets"] == 4.0
 
 
-def test_p_period_met_counts_full_periods_only_with_a_wilson_interval() -> None:
+def test_p_period_met_counts_full_periods_only_with_a_clustered_wilson_interval() -> None:
     """Measured from Wednesday: week 1 is partial and excluded. Replication 0 meets weeks 2 and
     3, replication 1 meets week 2 only: 3 of 4 (replication, full period) pairs."""
     start = MONDAY + np.timedelta64(2, "D")
@@ -205,7 +205,9 @@ def test_p_period_met_counts_full_periods_only_with_a_wilson_interval() -> None:
         [9.0, 1.0, 1.0, 1.0, 1.0, 9.0],
     )
     result = summarize(tickets, empty_visits(), None, None, s)
-    assert result["sla"][0]["p_period_met"] == wilson_interval(3, 4).as_dict()
+    # clustered by replication: 2 of 2 and 1 of 2 (the periods of one run are not independent)
+    assert result["sla"][0]["p_period_met"] == clustered_wilson_interval([2, 1], [2, 2]).as_dict()
+    assert result["sla"][0]["p_period_met"]["mean"] == 0.75
     periods = result["periods"]
     assert [(p["period"], p["full"], p["p_met"], p["tickets"]) for p in periods] == [
         ("2027-W01", False, 0.5, 1.0),

@@ -11,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from simkit.stats import Interval, mean_interval, paired_difference, wilson_interval
+from simkit.stats import (
+    Interval,
+    clustered_wilson_interval,
+    mean_interval,
+    paired_difference,
+    wilson_interval,
+)
 
 
 def test_mean_interval_matches_scipy_t_interval() -> None:
@@ -139,3 +145,36 @@ def test_wilson_interval_contains_the_share(case: tuple[int, int]) -> None:
     assert result.lo is not None and result.hi is not None and result.mean is not None
     assert result.mean == k / n
     assert 0.0 <= result.lo <= result.mean <= result.hi <= 1.0
+
+
+def _markov_flags(rng: np.random.Generator, m: int, p: float, rho: float) -> np.ndarray:
+    """``m`` met/missed flags of consecutive periods: a two-state chain with share ``p`` and
+    lag-1 correlation ``rho`` (a run whose queue is long misses several periods in a row)."""
+    stay, enter = p + rho * (1 - p), p * (1 - rho)
+    flags = np.empty(m, dtype=bool)
+    flags[0] = rng.random() < p
+    for i in range(1, m):
+        flags[i] = rng.random() < (stay if flags[i - 1] else enter)
+    return flags
+
+
+def test_clustered_wilson_covers_when_the_periods_of_a_run_are_correlated() -> None:
+    """10 replications × 26 weekly periods whose met flags have a lag-1 correlation of 0.4 (as
+    at high load): the plain Wilson interval on the 260 pooled pairs covers the true share far
+    less than 95%; the clustered one covers it within sampling error (4 standard errors of a
+    coverage estimated from 1,000 trials). Without correlation it is the plain interval's."""
+    rng = np.random.default_rng(20271)
+    trials, p = 1000, 0.565
+    clustered = plain = 0
+    for _ in range(trials):
+        flags = np.array([_markov_flags(rng, 26, p, 0.4) for _ in range(10)])
+        c = clustered_wilson_interval(flags.sum(axis=1), np.full(10, 26))
+        w = wilson_interval(int(flags.sum()), flags.size)
+        assert c.lo is not None and c.hi is not None and w.lo is not None and w.hi is not None
+        clustered += c.lo <= p <= c.hi
+        plain += w.lo <= p <= w.hi
+    tolerance = 4 * math.sqrt(0.95 * 0.05 / trials)
+    assert abs(clustered / trials - 0.95) < tolerance
+    assert plain / trials < 0.95 - tolerance
+    assert clustered_wilson_interval([3], [10]) == wilson_interval(3, 10)  # one cluster
+    assert clustered_wilson_interval([10, 10], [10, 10]) == wilson_interval(20, 20)  # all met

@@ -25,7 +25,7 @@ from simkit.measure.clock import TOLERANCE_H, instants
 from simkit.measure.sla import STATUSES
 from simkit.runner import Results
 from simkit.scenario import Scenario
-from simkit.stats import wilson_interval
+from simkit.stats import clustered_wilson_interval
 
 __all__ = ["recommended_patch"]
 
@@ -126,6 +126,8 @@ class _RunData:
 class _Joined:
     keys: np.ndarray
     """Sorted keys of the target's measured tickets."""
+    replication: np.ndarray
+    """The replication of each (its cluster: the tickets of one run are not independent)."""
     sla_met: np.ndarray
     ola_met: np.ndarray
     ola_breached: np.ndarray
@@ -174,7 +176,9 @@ def _join(
                 "breached_sla_met": int(sla_met[owner[late]].sum()),
             }
         )
-    return _Joined(keys, sla_met, (met > 0) & (breached == 0), breached, per_team)
+    return _Joined(
+        keys, keys // data.stride, sla_met, (met > 0) & (breached == 0), breached, per_team
+    )
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -191,11 +195,20 @@ def _simulated(joined: _Joined, replications: int) -> Row:
     # Without a single visit measured against an OLA or UC, no breach can be a watermelon: the
     # share is not 0%, it is not defined.
     melons_from = breaches if any(team["visits"] for team in joined.per_team) else 0
+    runs = int(joined.replication.max()) + 1 if joined.replication.size else 0
+
+    def per_run(flags: np.ndarray) -> np.ndarray:
+        return np.bincount(joined.replication[flags], minlength=runs)
+
+    melons = per_run(~joined.sla_met & joined.ola_met)
+    breached_runs = per_run(~joined.sla_met) if melons_from else np.zeros(runs, np.int64)
     return {
         "p_met_when_olas_met": _share(both, n_met),
-        "p_met_when_olas_met_interval": wilson_interval(both, n_met).as_dict(),
+        "p_met_when_olas_met_interval": clustered_wilson_interval(
+            per_run(joined.sla_met & joined.ola_met), per_run(joined.ola_met)
+        ).as_dict(),
         "watermelon_share": _share(melon, melons_from),
-        "watermelon_share_interval": wilson_interval(melon, melons_from).as_dict(),
+        "watermelon_share_interval": clustered_wilson_interval(melons, breached_runs).as_dict(),
         "tight_share": _share(tight, ola_breaches),
         "tickets": joined.keys.size / replications,
         "share_olas_met": _share(n_met, joined.keys.size),

@@ -29,7 +29,7 @@ from simkit.measure import (
 )
 from simkit.measure.clock import ItemPauses, instants
 from simkit.runner import Results
-from simkit.stats import mean_interval, wilson_interval
+from simkit.stats import clustered_wilson_interval, mean_interval
 
 __all__ = ["TargetAssessment", "assess_targets", "limiting_teams", "period_values", "smallest_met"]
 
@@ -177,7 +177,7 @@ def _assess(
         target.goal,
         target.small_sample,
     )
-    p = wilson_interval(int(meets.sum()), int(defined.sum())).as_dict()
+    p = clustered_wilson_interval(meets.sum(axis=1), defined.sum(axis=1)).as_dict()
     measured, met = figures.measured[alive].sum(axis=1), figures.met[alive].sum(axis=1)
     counted = measured > 0
     goal = mean_interval(met[counted] / measured[counted], bounds=(0.0, 1.0)).mean

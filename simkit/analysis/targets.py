@@ -52,7 +52,7 @@ from simkit.measure.availability import availability_outcomes
 from simkit.runner import DEFAULT_MAX_VISITS, Progress, Results, simulate
 from simkit.scenario import Scenario
 from simkit.scenario.targets import availability_targets
-from simkit.stats import mean_interval, wilson_interval
+from simkit.stats import clustered_wilson_interval, mean_interval
 from simkit.timespec import parse_weekly_pattern, weekly_intervals
 
 __all__ = [
@@ -175,8 +175,12 @@ def _availability_rows(results: Results, confidence: float, period: str) -> list
         )
         counted = alive[replication] & full & ~np.isnan(level)
         levels = level[counted]
-        met = int((levels >= target.target - _AVAILABILITY_TOLERANCE).sum())
-        p = wilson_interval(met, int(levels.size)).as_dict()
+        hits = levels >= target.target - _AVAILABILITY_TOLERANCE
+        clusters = replication[counted]
+        p = clustered_wilson_interval(
+            np.bincount(clusters, weights=hits, minlength=results.replications),
+            np.bincount(clusters, minlength=results.replications),
+        ).as_dict()
         v = verdict(p["lo"], p["hi"], confidence)
         agreed_total = np.bincount(replication, weights=agreed, minlength=results.replications)
         down_total = np.bincount(replication, weights=down, minlength=results.replications)

@@ -57,7 +57,7 @@ import pyarrow.compute as pc
 from simkit.measure.clock import instants
 from simkit.measure.intervals import AgreedTime, merge_intervals
 from simkit.measure.periods import Period, period_table
-from simkit.stats import mean_interval, wilson_interval
+from simkit.stats import clustered_wilson_interval, mean_interval
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -456,7 +456,7 @@ def _target_row(target: AvailabilityTarget, measured: _Measured, spec: MeasureSp
     full = measured.full
     availability = measured.availability[:, full]
     defined = ~np.isnan(availability)
-    met = availability[defined] >= target.target - _TOLERANCE
+    met = defined & (np.nan_to_num(availability, nan=-1.0) >= target.target - _TOLERANCE)
     pairs = int(full.sum()) * spec.replications
     outages = int(measured.outages.sum())
     agreed_h = float(_hours(agreed.sum()))
@@ -471,7 +471,7 @@ def _target_row(target: AvailabilityTarget, measured: _Measured, spec: MeasureSp
         "target": float(target.target),
         "calendar": target.calendar_name,
         "availability": mean_interval(per_replication, bounds=_FRACTION).as_dict(),
-        "p_period_met": wilson_interval(int(met.sum()), int(defined.sum())).as_dict(),
+        "p_period_met": clustered_wilson_interval(met.sum(axis=1), defined.sum(axis=1)).as_dict(),
         "outages_per_period": (float(measured.outages[:, full].sum() / pairs) if pairs else None),
         "bands": _bands(measured, pairs),
         "mtbf_h": _number((agreed_h - unplanned_h) / outages) if outages else None,

@@ -43,7 +43,7 @@ from simkit.measure.sla import (
     measure_sla,
 )
 from simkit.measure.targets import MeasureSpec, OlaTarget, SlaTarget, SmallSample
-from simkit.stats import mean_interval, wilson_interval
+from simkit.stats import clustered_wilson_interval, mean_interval
 
 __all__ = [
     "QUANTILES",
@@ -228,7 +228,7 @@ def _common_figures(
         "tickets": float(measured.sum() / replications),
         "open": float(figures.open_per_replication.sum() / replications),
         "compliance": _compliance(measured, figures.met.sum(axis=1)),
-        "p_period_met": wilson_interval(int(meets.sum()), int(defined.sum())).as_dict(),
+        "p_period_met": clustered_wilson_interval(meets.sum(axis=1), defined.sum(axis=1)).as_dict(),
         "mean_h": _number(finite.mean()) if finite.size else None,
         "quantiles_h": _quantiles(figures.times),
     }

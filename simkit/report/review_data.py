@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from simkit.errors import InputError
 from simkit.runner import DEFAULT_MAX_VISITS, Progress, simulate
 from simkit.scenario import Scenario
-from simkit.stats import mean_interval, wilson_interval
+from simkit.stats import clustered_wilson_interval, mean_interval, wilson_interval
 
 __all__ = [
     "AMBER_MARGIN",
@@ -253,7 +253,9 @@ def expected_performance(
             {
                 **identity,
                 **_figures(_shares(measured.sum(axis=1), met.sum(axis=1))),
-                "p_period_met": wilson_interval(int(meets.sum()), int(defined.sum())).as_dict(),
+                "p_period_met": clustered_wilson_interval(
+                    meets.sum(axis=1), defined.sum(axis=1)
+                ).as_dict(),
             }
         )
         shares = _shares(measured, met)
