@@ -8,15 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from simkit.analysis.impact_figures import RunFigures, target_label
+from simkit.analysis.impact_figures import RunFigures, TargetRuns, target_label
 from simkit.analysis.verdict import verdict
-from simkit.stats import Interval, mean_interval, paired_difference
+from simkit.measure.summary import compliance_interval
+from simkit.stats import Interval, paired_difference
 
 __all__ = ["SAME_SIGN_RUNS", "effect_words", "fmt_pp", "paired", "pp_digits", "target_fields"]
 
 Row = dict[str, Any]
 _EMPTY = Interval(None, None, None)
-_FRACTION = (0.0, 1.0)
 
 
 SAME_SIGN_RUNS = 6
@@ -210,8 +210,8 @@ def _period_rows(change: RunFigures, base: RunFigures) -> list[Row]:
                     "period": period.label,
                     "full": period.full,
                     **target_fields(b.row, "sla"),
-                    "baseline_compliance": _interval(b_values),
-                    "change_compliance": _interval(c_values),
+                    "baseline_compliance": _counted(b, i),
+                    "change_compliance": _counted(c, j),
                     "compliance_delta": paired(c_values, b_values).as_dict(),
                     "replications": int(np.sum(np.isfinite(c_values) & np.isfinite(b_values))),
                     "tickets_baseline": float(b.measured[:, i].sum() / max(int(b.ok.sum()), 1)),
@@ -221,5 +221,11 @@ def _period_rows(change: RunFigures, base: RunFigures) -> list[Row]:
     return rows
 
 
-def _interval(values: np.ndarray) -> dict[str, float | None]:
-    return mean_interval(values[np.isfinite(values)], bounds=_FRACTION).as_dict()
+def _counted(figures: TargetRuns, period: int) -> dict[str, float | None]:
+    """A period's compliance over the replications that measured it, as ``simulate`` gives it
+    (:func:`simkit.measure.summary.compliance_interval`; failed replications left out)."""
+    assert figures.measured is not None and figures.met is not None
+    ok = figures.ok
+    return compliance_interval(
+        np.where(ok, figures.measured[:, period], 0), np.where(ok, figures.met[:, period], 0)
+    )
