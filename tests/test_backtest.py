@@ -1,6 +1,7 @@
 """The back-test (simkit.calibrate.backtest): a scenario simulated over a history's span and
 measured by the same path as the history; the true model of a simulated history matches it
-within max(3 pp, 2 standard errors) per target, in sample and out of sample."""
+within max(3 pp, t·SE) per target (t: Student's t on replications − 1), in sample and out
+of sample."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def test_rows_follow_the_contract(in_sample: Any) -> None:
 
 def test_the_true_model_matches_its_own_history(in_sample: Any) -> None:
     """Simulating the scenario that produced the history reproduces every target within
-    max(3 pp, 3 SE) — the report's 2-SE flag fails about one row in twenty by chance alone, so
+    max(3 pp, 3 SE) — the report's t·SE flag fails one row in twenty by chance alone, so
     the four rows tested together get 3 SE — and the volume within 4 standard errors."""
     for row in in_sample.document["rows"]:
         assert abs(row["difference"]) <= max(TOLERANCE, 3 * row["se"]), row

@@ -10,7 +10,9 @@ carried forward to the new start. Both sides are measured by one path (:mod:`sim
 
 Every row carries the simulated compliance with its interval over replications and the standard
 error of a single period's compliance (the spread between replications): the history is one
-realisation, so a difference within ``max(3 pp, 2 SE)`` is what chance alone produces.
+realisation, so a difference within ``max(3 pp, t·SE)`` is what chance alone produces, with t the
+Student-t 97.5% point on R − 1 degrees of freedom (R replications): a history that is one more
+draw from the model misses it with probability at most 5%, however few the replications.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+from scipy import stats
 
 from simkit.calendar import Calendar
 from simkit.calibrate.fit import HOURS_PER_YEAR, as_instant, history_span, local_midnight
@@ -47,10 +50,19 @@ from simkit.stats import mean_interval
 if TYPE_CHECKING:
     from simkit.calibrate.history import History
 
-__all__ = ["TOLERANCE", "Backtest", "backtest", "backtest_scenario", "describe_backtest"]
+__all__ = [
+    "TOLERANCE",
+    "Backtest",
+    "backtest",
+    "backtest_scenario",
+    "describe_backtest",
+    "match_tolerance",
+    "t_factor",
+]
 
 TOLERANCE = 0.03
-"""A row matches when |simulated − historical| ≤ max(TOLERANCE, 2 standard errors)."""
+"""A row matches when |simulated − historical| ≤ max(TOLERANCE, t·SE): see
+:func:`match_tolerance`."""
 PROBE_QUANTILE = 0.8
 MIN_PROBE_TICKETS = 20
 _LEVELS = np.array([0.5, 0.8, 0.9, 0.95])
@@ -91,6 +103,28 @@ def _quantiles(times: np.ndarray) -> dict[str, float | None]:
     }
 
 
+def t_factor(replications: int) -> float | None:
+    """The multiple of the standard error a row may differ by: the Student-t 97.5% point on
+    ``replications`` − 1 degrees of freedom (2.78 at 5, 2.26 at 10, 2.09 at 20); ``None``
+    below two replications (no spread to measure)."""
+    if replications < 2:
+        return None
+    return float(stats.t.ppf(0.975, replications - 1))
+
+
+def match_tolerance(se: float | None, replications: int) -> float | None:
+    """``max(TOLERANCE, t·se)`` with t from :func:`t_factor`.
+
+    ``se`` is the replications' standard deviation s × √(1 + 1/R): the history is one more draw
+    around the model's mean, so (simulated mean − history) / se follows Student's t on R − 1
+    degrees of freedom, and a true model misses the tolerance with probability at most 5% (less
+    where the 3-point floor applies)."""
+    t = t_factor(replications)
+    if se is None or t is None:
+        return None
+    return max(TOLERANCE, t * se)
+
+
 def _compare(
     hist: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     sim: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
@@ -112,7 +146,7 @@ def _compare(
         if interval["mean"] is not None and compliance_hist is not None
         else None
     )
-    tolerance = max(TOLERANCE, 2 * se) if se is not None else None
+    tolerance = match_tolerance(se, int(shares.size))
     return {
         "tickets_hist": h_n,
         "tickets_sim": float(s_measured.sum() / replications) if replications else None,
@@ -557,10 +591,16 @@ def describe_backtest(document: Mapping[str, Any]) -> str:
         if summary["ola_compared"]
         else ""
     )
+    t = t_factor(int(document["replications"]))
+    rule = "max(3 pp, t·SE)" + (
+        f", t = {t:.2f} (Student-t 97.5% point, {int(document['replications']) - 1} d.f.)"
+        if t is not None
+        else ""
+    )
     lines.append(
         f"\n{summary['within_tolerance']} of {summary['compared']} SLA targets, {olas}"
         f"{summary['probes_within_tolerance']} of {summary['probes']} probes within "
-        f"max(3 pp, 2 SE) of the history"
+        f"{rule} of the history"
     )
     if document.get("quality"):
         lines += ["", *quality_summary(document["quality"])]

@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from simkit.calibrate.arrays import _Data, _Grid
     from simkit.scenario import Scenario
 
-__all__ = ["FULL_PROFILE_TICKETS", "MIN_TREND_DAYS", "SIGNIFICANCE", "TREND_SIGNIFICANCE"]
+__all__ = [
+    "FULL_PROFILE_TICKETS",
+    "MIN_TREND_DAYS",
+    "QUIET_DAY_P",
+    "SIGNIFICANCE",
+    "TREND_SIGNIFICANCE",
+]
 
 MIN_TREND_DAYS = 175
 """A yearly trend is adopted only from (about) half a year of history: shorter spans mistake
@@ -42,6 +48,9 @@ seasons for growth."""
 SIGNIFICANCE = 0.05
 TREND_SIGNIFICANCE = 0.01
 """A trend changes every forecast, so it is adopted only at the 1% level."""
+QUIET_DAY_P = 1e-3
+"""Without a holiday list, a day whose count is this improbable under the regression (its mean
+and dispersion) is listed as a likely holiday."""
 FULL_PROFILE_TICKETS = 10 * 168
 """Below this many tickets the 7×24 profile is the product of weekday and hour-of-day shares."""
 
@@ -89,6 +98,17 @@ def _glm_poisson(
     dispersion = max(1.0, float(np.sum((y - mu) ** 2 / np.maximum(mu, 1e-12))) / dof)
     cov = np.linalg.pinv((x.T * mu) @ x) * dispersion
     return beta, cov, dispersion, mu, _deviance(y, mu)
+
+
+def _lower_tail(y: np.ndarray, mu: np.ndarray, dispersion: float) -> np.ndarray:
+    """P(Y ≤ y) for daily counts with mean ``mu`` and variance ``dispersion`` × ``mu``, the
+    quasi-Poisson regression's own spread: a negative binomial when days vary more than Poisson
+    (``dispersion`` > 1), Poisson otherwise."""
+    if dispersion <= 1.0 + 1e-9:
+        tail: np.ndarray = stats.poisson.cdf(y, mu)
+        return tail
+    tail = stats.nbinom.cdf(y, mu / (dispersion - 1.0), 1.0 / dispersion)
+    return tail
 
 
 def _ci(lo: float | None, hi: float | None) -> str:
@@ -266,16 +286,15 @@ def _trend(
             if holidays
             else "no holiday list given (--holidays CC/SUB or a scenario calendar with holidays)"
         )
-        expected = mu
-        quiet = stats.poisson.cdf(y, expected) < 1e-3
-        quiet &= expected >= 5
+        quiet = (_lower_tail(y, mu, dispersion) < QUIET_DAY_P) & (mu >= 5)
         if quiet.any():
             used_days = np.asarray(dates, dtype=object)[use]
             listed = [d.isoformat() for d in used_days[quiet][:12]]
             holiday_report["quiet_days"] = listed
             holiday_report["note"] += (
                 f"; {int(quiet.sum())} days had far fewer tickets than a normal day "
-                f"(P < 0.001): {', '.join(listed)} — likely holidays"
+                f"(P < {QUIET_DAY_P:g} given the day-to-day spread): {', '.join(listed)} — "
+                "likely holidays"
             )
     return _Trend(report["per_year"], report, holiday_report)
 
@@ -304,14 +323,15 @@ def _hours_spec(support: np.ndarray) -> dict[str, Any]:
 
 def _calendar_profile(
     counts: np.ndarray,
-    exposure: np.ndarray,
+    ticket_slot: np.ndarray,
     ticket_day: np.ndarray,
     grid: _Grid,
     data: _Data,
     candidates: Sequence[tuple[str, Any]],
 ) -> tuple[str, np.ndarray, str] | None:
     """The calendar among ``candidates`` whose open hours hold the arrivals evenly: nearly every
-    ticket inside them, a uniform rate inside (χ² test at 1%), and its holidays in the span
+    ticket inside them, a uniform rate inside them on the days it is open (χ² test at 1%; its
+    holidays are closed, so their hours and tickets take no part), and its holidays in the span
     quiet. Returns its name, the expected share of a week's tickets in each hour of the span
     (holidays closed), and the evidence; the most specific (fewest open hours) wins."""
     n = counts.sum()
@@ -326,13 +346,6 @@ def _calendar_profile(
         outside = float(counts[share == 0].sum())
         if outside > max(2.0, 0.005 * n):
             continue
-        slots = share > 0
-        expected = exposure[slots] * share[slots]
-        expected = expected / expected.sum() * counts[slots].sum()
-        statistic = float(np.sum((counts[slots] - expected) ** 2 / np.maximum(expected, 1e-9)))
-        p_value = float(stats.chi2.sf(statistic, max(1, int(slots.sum()) - 1)))
-        if p_value < SIGNIFICANCE / 5:
-            continue
         closed = set(calendar.holiday_dates)
         if calendar.holiday_country is not None:
             import holidays as holidays_lib
@@ -344,9 +357,23 @@ def _calendar_profile(
             )
         closed_days = np.array([(d - dt.date(1970, 1, 1)).days for d in closed], dtype=np.int64)
         on_holiday = np.isin(ticket_day, closed_days)
+        hour_closed = np.isin(day, closed_days)
         cover = np.clip(data.span_h - starts, 0.0, 1.0)
-        hour_open = share[slot] * ~np.isin(day, closed_days) * cover
-        holiday_hours = float(np.sum(share[slot] * np.isin(day, closed_days) * cover))
+        # The uniformity test is over the hours the calendar is open: its holidays are closed,
+        # so neither their hours (exposure) nor their few tickets (counts) take part.
+        slots = share > 0
+        open_exposure = np.bincount(slot, weights=cover * ~hour_closed, minlength=168)
+        open_counts = counts - np.bincount(ticket_slot[on_holiday], minlength=168)
+        expected = open_exposure[slots] * share[slots]
+        if expected.sum() <= 0:
+            continue
+        expected = expected / expected.sum() * open_counts[slots].sum()
+        statistic = float(np.sum((open_counts[slots] - expected) ** 2 / np.maximum(expected, 1e-9)))
+        p_value = float(stats.chi2.sf(statistic, max(1, int(slots.sum()) - 1)))
+        if p_value < SIGNIFICANCE / 5:
+            continue
+        hour_open = share[slot] * ~hour_closed * cover
+        holiday_hours = float(np.sum(share[slot] * hour_closed * cover))
         if holiday_hours > 0:
             normal_rate = (n - on_holiday.sum()) / max(float(hour_open.sum()), 1e-9)
             if on_holiday.sum() > 0.5 * normal_rate * holiday_hours:
@@ -444,7 +471,7 @@ def _demand(
         if own is not None:
             own_calendar = (f"{service} arrivals", spec)
             candidates.append((own_calendar[0], own))
-    chosen = _calendar_profile(counts, exposure, day, grid, data, candidates)
+    chosen = _calendar_profile(counts, weekday * 24 + hour, day, grid, data, candidates)
     calendar_spec: tuple[str, dict[str, Any]] | None = None
     if chosen is not None:
         profile, share_of_week, profile_note = chosen
