@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from simkit.report.html import Badge, Bullets, Cell, Para, Table, target_text
-from simkit.report.review_data import availability_status
+from simkit.report.review_data import availability_status, outside_chance
 from simkit.report.review_sla import (
     _comparison,
     _digits,
@@ -164,9 +164,11 @@ def _model(pack: _Pack) -> list[Any]:
         Para.of(
             f"The scenario {pack.expected['scenario']} was simulated {pack.runs} times over "
             "the same span and observed as the history was. “Model” is the mean over the "
-            "runs with its 95% interval; the “range of runs” holds the middle 95% of the "
-            "simulated runs — where one real history should fall if the model is right. A "
-            "history outside it says the model (or the service) has changed."
+            "runs with its 95% interval; the “range of runs” is where one real history should "
+            "fall if the model is right: a history outside it says the model (or the service) "
+            f"has changed — or is the chance of {outside_chance(pack.runs):.1%} that a history "
+            "of the model itself falls outside the range of "
+            f"{pack.runs} runs (5% or less from 39 runs)."
         )
     ]
     rows: list[list[Cell]] = []

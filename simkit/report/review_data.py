@@ -30,6 +30,7 @@ __all__ = [
     "availability_status",
     "expected_performance",
     "history_availability",
+    "outside_chance",
     "rag_status",
     "review_span_scenario",
 ]
@@ -39,7 +40,8 @@ AMBER_MARGIN = 0.02
 AVAILABILITY_AMBER_USED = 0.8
 """A period that used more than this share of its downtime allowance is amber."""
 RANGE = (0.025, 0.975)
-"""The quantiles of the simulated runs that bound the model's range."""
+"""The share of a model's histories the range of its runs should leave out at either end (see
+:func:`_range`: with few runs it leaves out more)."""
 
 Row = dict[str, Any]
 _TOLERANCE = 1e-12
@@ -142,16 +144,32 @@ def review_span_scenario(review_document: Mapping[str, Any], scenario: Scenario)
 
 
 def _range(values: np.ndarray) -> dict[str, float | None]:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return {"lo": None, "hi": None}
-    # Each end is a run's own value (inverted CDF, as every quantile simkit reports), the k-th
-    # lowest and the k-th highest run alike — the extreme runs with 40 runs or fewer.
-    # Interpolated ends lay inside the runs, so that a history equal to the lowest run read
-    # as "worse than the model".
-    lo = np.quantile(finite, RANGE[0], method="inverted_cdf")
-    hi = -np.quantile(-finite, RANGE[0], method="inverted_cdf")  # RANGE is symmetric
-    return {"lo": float(lo), "hi": float(hi)}
+    """The range of the runs: from the k-th lowest to the k-th highest run (runs' own values),
+    k = ⌊2.5% × (R + 1)⌋ of R runs and at least 1, and ``outside``, the chance that a history
+    drawn from the model itself falls outside it: 2k / (R + 1) — 5% or less from 39 runs, and,
+    with fewer, the chance outside the lowest and the highest run (9.5% of 20). Interpolated
+    ends lay inside the runs, so that a history equal to the lowest run read as "worse than the
+    model"."""
+    finite = np.sort(values[np.isfinite(values)])
+    runs = int(finite.size)
+    if runs == 0:
+        return {"lo": None, "hi": None, "outside": None}
+    k = _range_rank(runs)
+    return {
+        "lo": float(finite[k - 1]),
+        "hi": float(finite[runs - k]),
+        "outside": outside_chance(runs),
+    }
+
+
+def _range_rank(runs: int) -> int:
+    return max(1, math.floor(RANGE[0] * (runs + 1) + 1e-9))
+
+
+def outside_chance(runs: int) -> float:
+    """The chance that a history of the model falls outside the range of ``runs`` runs
+    (:func:`_range`)."""
+    return min(1.0, 2 * _range_rank(runs) / (runs + 1))
 
 
 def _shares(measured: np.ndarray, met: np.ndarray) -> np.ndarray:

@@ -16,8 +16,8 @@ availability the margin is the downtime allowance: amber when a period used more
 Where a scenario is given, :func:`expected_performance` simulates it over the same span, observed
 as the history was (no drain: tickets still open at the export stay open), so each measured
 figure sits next to the model's expectation: the mean over the runs with its 95% interval, and
-the *range of the runs* — the middle 95% of the simulated runs, where one real history should
-fall if the model is right.
+the *range of the runs*, where one real history should fall if the model is right (with the
+chance that a history of the model falls outside it: 5% or less from 39 runs).
 """
 
 from __future__ import annotations
