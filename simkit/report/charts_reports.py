@@ -185,7 +185,7 @@ def trend_chart(
     subtitle = "red: goal · hollow: partial period"
     if expected:
         subtitle += (
-            f" · grey: the model's expectation, band: middle 95% of {replications} simulated runs"
+            f" · grey: the model's expectation, band: range of {replications} simulated runs"
             if replications
             else " · grey: the model's expectation"
         )

@@ -210,7 +210,7 @@ def expected_performance(
     -------
     dict
         ``replications``, ``seed``, ``sla`` (per target: identity, ``compliance {mean, lo,
-        hi}`` over the runs, ``range {lo, hi}`` — the middle 95% of the runs — and
+        hi}`` over the runs, ``range {lo, hi, outside}`` (:func:`_range`) — and
         ``p_period_met``), ``periods`` (per target and period: ``compliance``, ``range``,
         ``tickets``, ``full``), ``ola`` (per agreement: ``compliance``, ``range``),
         ``availability`` and ``availability_periods`` (``availability``, ``range``,
