@@ -61,7 +61,7 @@ from simkit.calibrate.teams import _fit_team, _TeamFit
 from simkit.distributions import Exponential
 from simkit.errors import InputError, Problem
 from simkit.scenario import Scenario, parse_scenario
-from simkit.scenario.checks import natural_key
+from simkit.scenario.checks import natural_key, reaching
 
 if TYPE_CHECKING:
     from simkit.calibrate.history import History
@@ -142,14 +142,7 @@ def _never_resolved(teams: list[_TeamFit]) -> dict[str, list[str]]:
             edges[team.name] = {_ROUTE_RESOLVED}
         else:
             edges[team.name] = {k if k != _ROUTE_PAUSE else team.name for k in routes}
-    good = {_ROUTE_RESOLVED}
-    changed = True
-    while changed:
-        changed = False
-        for name, targets in edges.items():
-            if name not in good and targets & good:
-                good.add(name)
-                changed = True
+    good = reaching(edges, _ROUTE_RESOLVED)
     return {
         name: sorted(k for k in team.routes if team.routes[k] > 0)
         for team in teams

@@ -360,6 +360,20 @@ def window_patch_problems(patch: Any) -> list[Issue]:
     return out
 
 
+def reaching(edges: Mapping[str, set[str]], goal: str) -> set[str]:
+    """The nodes from which some path of ``edges`` (node → the nodes it leads to) reaches
+    ``goal``, ``goal`` included: the teams whose tickets can be resolved."""
+    good = {goal}
+    changed = True
+    while changed:
+        changed = False
+        for name, targets in edges.items():
+            if name not in good and targets & good:
+                good.add(name)
+                changed = True
+    return good
+
+
 def _reachability(teams: Mapping[Any, Any]) -> Iterator[Issue]:
     """Every team must be able to reach ``resolved`` through routing with positive shares."""
     edges: dict[str, set[str]] = {}
@@ -373,14 +387,7 @@ def _reachability(teams: Mapping[Any, Any]) -> Iterator[Issue]:
             }
             if "pause" in routing:
                 edges[str(tname)].add(str(tname))
-    good = {"resolved"}
-    changed = True
-    while changed:
-        changed = False
-        for name, targets in edges.items():
-            if name not in good and targets & good:
-                good.add(name)
-                changed = True
+    good = reaching(edges, "resolved")
     for name, targets in edges.items():
         if name not in good and all(t in edges or t == "resolved" for t in targets):
             yield (
