@@ -76,6 +76,21 @@ def test_quoted_values_over_several_lines_still_load(tmp_path: Path) -> None:
     assert history.quality.count("malformed_rows") == 0
 
 
+def test_notes_that_look_a_little_like_rows_still_load(tmp_path: Path) -> None:
+    """A note with one line as full of commas as a row ("cable, toner, drum, all fine"), and a
+    short row whose quoted value spans two lines, are no unclosed quote: the file loads, the
+    short row reported as malformed like any other (both were refused)."""
+    rows = [row(i) for i in range(1, 21)]
+    rows[4] = (
+        'T5,2024-01-08 09:00,2024-01-08 11:00,P1,"desk\n'
+        'Checked printer, cable, toner, drum, all fine."\n'
+    )
+    rows[9] = 'T10,2024-01-08 09:00,"two\nlines"\n'
+    history = load_history(write(tmp_path, "commas.csv", HEADER + "".join(rows)), "generic")
+    assert history.tickets.num_rows == 19
+    assert history.quality.count("malformed_rows") == 1
+
+
 def test_unclosed_quote_beyond_the_first_block_is_refused(tmp_path: Path) -> None:
     """In a file larger than a read block the swallowed rest (over 4 MB, read again with larger
     blocks) is refused too, not counted as one malformed row."""

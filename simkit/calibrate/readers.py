@@ -153,9 +153,13 @@ class _CsvScan:
         self.break_counts: list[np.ndarray] = []
         self.bad_breaks: list[tuple[int, int]] = []
         self.swallows: list[_Swallow] = []
-        # A line counts as a row when it has a delimiter for every field after the first; in a
-        # narrow file prose can too, so there one such line is not enough.
-        self.rowlike_needed = 1 if len(self.names) >= 5 else 2
+        # A line counts as a row when it has a delimiter for every field after the first. A note
+        # over several lines can hold one such line (a list of items), so a value is taken to
+        # have swallowed rows from two of them — three in a narrow file, where prose needs
+        # fewer delimiters to pass for a row.
+        self.rowlike_needed = 2 if len(self.names) >= 5 else 3
+        needed = max(1, len(self.names) - 1)
+        self._rowlike_pattern = "\n(?:[^\n]*" + re.escape(delimiter) + "){" + str(needed) + "}"
 
     def on_invalid(self, row: Any) -> str:
         """Arrow's handler for a row with the wrong number of fields: note it, skip it."""
@@ -177,9 +181,10 @@ class _CsvScan:
         if breaks and data_row is not None:
             self.bad_breaks.append((data_row, breaks))
             rowlike = self._rowlike(text)
-            # Fields swallowed by an open quote make a row short; a row too long that holds a
-            # note over several lines is a stray delimiter, unless its lines look like rows.
-            if len(self.swallows) < _SWALLOWS and (bad.actual < bad.expected or rowlike):
+            # A row skipped for its field count whose text holds lines that look like rows has
+            # swallowed them; a short row over two lines is a note broken by a stray quote or
+            # delimiter, reported as malformed like any other.
+            if len(self.swallows) < _SWALLOWS and rowlike >= self.rowlike_needed:
                 first = text.split("\n", 1)[0]
                 self.swallows.append(
                     _Swallow(
@@ -209,7 +214,14 @@ class _CsvScan:
             breaks = counts if breaks is None else breaks + counts
             if len(self.swallows) >= _SWALLOWS:
                 continue
-            at = np.flatnonzero(counts)
+            # lines that look like rows, per value, counted by Arrow (no Python loop over values)
+            rowlike_counts = np.asarray(
+                pc.fill_null(pc.count_substring_regex(column, self._rowlike_pattern), 0).to_numpy(
+                    zero_copy_only=False
+                ),
+                dtype=np.int64,
+            )
+            at = np.flatnonzero(rowlike_counts >= self.rowlike_needed)
             values = column.take(pa.array(at)).to_pylist()
             for position, value in zip(at.tolist(), values, strict=True):
                 rowlike = self._rowlike(value)
