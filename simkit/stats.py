@@ -124,8 +124,12 @@ def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> Int
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return _EMPTY
+    return _wilson(successes, n, _normal_quantile(0.5 + confidence / 2.0))
+
+
+def _wilson(successes: float, n: float, z: float) -> Interval:
+    """The Wilson score interval of ``successes`` in ``n`` (> 0) at the normal quantile ``z``."""
     p = min(successes / n, 1.0)
-    z = _normal_quantile(0.5 + confidence / 2.0)
     z2 = z * z
     denominator = 1.0 + z2 / n
     centre = (p + z2 / (2.0 * n)) / denominator
@@ -150,8 +154,9 @@ def clustered_wilson_interval(
     variance of the pooled share estimated from the spread of the clusters' own totals (a ratio
     estimator), over the binomial variance — divides the trials; it is never taken below 1, and
     with a single cluster, or a share of 0 or 1, it is 1 (the plain Wilson interval). Where it is
-    above 1 the interval's quantile is Student's t with clusters − 1 degrees of freedom, as the
-    variance is estimated from that many.
+    above 1 the quantile mixes the normal's, for the binomial part of the variance, with
+    Student's t on clusters − 1 degrees of freedom, for the part estimated from the clusters'
+    spread, by their shares of the variance — so the interval widens smoothly with the spread.
 
     Returns
     -------
@@ -173,12 +178,15 @@ def clustered_wilson_interval(
         ratio = clusters / (clusters - 1) * float(np.sum(residual**2)) / total**2
         design = max(1.0, ratio / binomial)
     effective = total / design
+    z = _normal_quantile(0.5 + confidence / 2.0)
     if design > 1.0:
-        # the variance comes from the clusters' spread: its quantile is Student's t with one
-        # degree of freedom fewer than the clusters, written as the normal's at a higher level
+        # The binomial part of the variance is known (normal quantile); the part beyond it is
+        # estimated from the clusters' spread (Student's t on clusters − 1 degrees of freedom).
+        # The quantile weighs the two by their share of the variance: it moves smoothly from
+        # the normal's (no extra spread) towards t's (spread far above binomial).
         t = _t_quantile(0.5 + confidence / 2.0, clusters - 1)
-        confidence = 2.0 * float(_scipy_stats.norm.cdf(t)) - 1.0
-    interval = wilson_interval(share * effective, effective, min(confidence, 1.0 - 1e-15))
+        z = math.sqrt((z * z + t * t * (design - 1.0)) / design)
+    interval = _wilson(share * effective, effective, z)
     return Interval(share, interval.lo, interval.hi)
 
 

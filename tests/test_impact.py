@@ -349,6 +349,8 @@ def test_replications_that_tie_give_no_interval_until_a_sign_test_would_hold() -
     assert two.mean == pytest.approx(-1 / 3) and two.lo is None and two.hi is None
     effect, words = effect_words(two, "P(period meets goal)")
     assert effect == "unknown" and "run more replications" in words
+    rounded = paired(np.array([0.7, 0.8, 0.9]), np.array([0.4, 0.5, 0.6]))  # 0.3 ± rounding
+    assert rounded.lo is None and rounded.hi is None
     six = paired(np.full(6, 1 / 3), np.full(6, 2 / 3))
     assert effect_words(six)[0] == "worsens"
     same = paired(np.full(3, 0.5), np.full(3, 0.5))

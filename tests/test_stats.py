@@ -176,6 +176,15 @@ def test_clustered_wilson_covers_when_the_periods_of_a_run_are_correlated() -> N
     tolerance = 4 * math.sqrt(0.95 * 0.05 / trials)
     assert abs(clustered / trials - 0.95) < tolerance
     assert plain / trials < 0.95 - tolerance
+
+    # the interval widens gradually as the clusters spread beyond binomial: the quantile is not
+    # t's (three clusters: t = 4.3, width 0.29 here) as soon as the spread passes binomial
+    def width(counts: list[int]) -> float:
+        band = clustered_wilson_interval(counts, [100] * len(counts))
+        assert band.lo is not None and band.hi is not None
+        return band.hi - band.lo
+
+    assert width([45, 50, 55]) < width([44, 50, 56]) < 0.25
     assert clustered_wilson_interval([3], [10]) == wilson_interval(3, 10)  # one cluster
     assert clustered_wilson_interval([10, 10], [10, 10]) == wilson_interval(20, 20)  # all met
 

@@ -4,6 +4,7 @@ words that say what a change does (improves, worsens, no detectable effect).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ def paired(change: np.ndarray, baseline: np.ndarray) -> Interval:
     delta = paired_difference(change[both], baseline[both])
     if delta.lo is None or delta.hi is None:
         return delta
-    tied = delta.lo == delta.hi and delta.mean != 0.0
+    tied = math.isclose(delta.lo, delta.hi, rel_tol=0.0, abs_tol=1e-12) and delta.mean != 0.0
     if tied and int(both.sum()) < SAME_SIGN_RUNS:
         return Interval(delta.mean, None, None)
     return Interval(delta.mean, max(delta.lo, -1.0), min(delta.hi, 1.0))

@@ -224,7 +224,7 @@ class Scenario(ScenarioModel):
             Overlay(
                 o.name,
                 o.window,
-                o.scenario.with_patch(extra, name=name),
+                o.scenario.with_patch(merge_patch(patch, extra), name=name),
                 merge_patch(o.patch, extra),
             )
             for o, extra in zip(self._overlays, inside, strict=True)
