@@ -12,7 +12,14 @@ import re
 
 from simkit.errors import SpecError
 
-__all__ = ["format_duration", "format_percent", "parse_duration", "parse_fraction"]
+__all__ = [
+    "EXTRA_DIGITS",
+    "format_duration",
+    "format_percent",
+    "parse_duration",
+    "parse_fraction",
+    "percent",
+]
 
 _UNIT_HOURS = {
     "s": 1 / 3600,
@@ -137,3 +144,23 @@ def format_duration(hours: float) -> str:
 def format_percent(fraction: float) -> str:
     """``0.955`` → ``'95.5%'``."""
     return f"{fraction * 100:.6g}%"
+
+
+EXTRA_DIGITS = 2
+"""Digits a share may gain so as not to read as 0% or 100% when it is neither."""
+
+
+def percent(value: float, digits: int = 1) -> str:
+    """``value`` (a share) in percent, without the sign, with ``digits`` decimals — more, up to
+    :data:`EXTRA_DIGITS`, where those would round a share that is not 0 or 1 to 0 or 100;
+    beyond them it is cut towards 50 (99.99996% → ``'99.999'``): a share that is not certain never
+    reads as certain, nor one that is not nil as nil."""
+    hundred = value * 100
+    for shown in range(digits, digits + EXTRA_DIGITS + 1):
+        text = f"{hundred:.{shown}f}"
+        if (0 < value < 1) and float(text) in (0.0, 100.0):
+            continue
+        return text
+    scale = 10**shown
+    cut = math.floor(hundred * scale) if value > 0.5 else math.ceil(hundred * scale)
+    return f"{cut / scale:.{shown}f}"

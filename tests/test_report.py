@@ -506,3 +506,9 @@ def test_shares_near_certain_or_nil_keep_the_digits_that_say_so(
     always met; shares gain up to two digits rather than round to 0% or 100%."""
     assert fmt_pct(share, digits) == text
     assert fmt_interval({"mean": 0.9995, "lo": 0.999, "hi": 1.0}) == "99.95% [99.9–100.0]"
+    # the review's and the back-test's own tables follow the same rule
+    from simkit.calibrate.review import fmt_pct as review_pct
+    from simkit.report.review_sla import _range_text
+
+    assert review_pct(0.9995) == "99.95%"
+    assert _range_text({"lo": 0.9995, "hi": 1.0}) == "99.95–100.0%"

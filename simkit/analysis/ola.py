@@ -30,7 +30,8 @@ as met nor as breached; a ticket *met its OLAs* when at least one visit was meas
 breached. ``p_met_when_olas_met`` = P(SLA met | OLAs met); ``watermelon_share`` = the share of SLA
 breaches on tickets that met their OLAs (the OLAs are too loose); ``tight_share`` = the share of
 OLA/UC breaches on tickets whose SLA was met (the OLAs are tighter than the SLA needs). Counts are
-pooled over replications; their Wilson intervals treat tickets as independent.
+pooled over replications; their Wilson intervals are clustered by replication (the tickets of
+one run are not independent).
 
 **Recommended.** Per team on the listed paths, the time each visit takes on the SLA's calendar
 is measured on the target's tickets. With *k* the most visits on a listed path, each agreement

@@ -46,6 +46,7 @@ from simkit.runner import DEFAULT_MAX_VISITS, Progress, simulate
 from simkit.scenario import Scenario
 from simkit.scenario.targets import measure_spec
 from simkit.stats import mean_interval
+from simkit.units import percent
 
 if TYPE_CHECKING:
     from simkit.calibrate.history import History
@@ -529,7 +530,7 @@ def _volume(
 
 
 def _p(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f}%"
+    return "—" if value is None else f"{percent(value, digits)}%"
 
 
 def _h(value: float | None) -> str:

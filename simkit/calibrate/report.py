@@ -14,6 +14,7 @@ import numpy as np
 
 from simkit.calibrate.quality import quality_summary
 from simkit.scenario.checks import natural_key
+from simkit.units import percent
 
 if TYPE_CHECKING:
     from simkit.calibrate.arrays import _Data
@@ -29,7 +30,7 @@ def _sig(value: float, digits: int = 3) -> float:
 
 
 def _pct(fraction: float, decimals: int = 1) -> str:
-    return f"{fraction * 100:.{decimals}f}%"
+    return f"{percent(fraction, decimals)}%"
 
 
 def _backlog(data: _Data) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from simkit.measure import summarize
 from simkit.measure.clock import instants
 from simkit.measure.sla import ola_outcomes, sla_outcomes, ticket_pauses
 from simkit.scenario.targets import measure_spec
+from simkit.units import percent
 
 if TYPE_CHECKING:
     from simkit.calibrate.history import History
@@ -305,7 +306,7 @@ def _availability(
                 "rule": "unknown_service",
                 "title": "outages of a service with no availability target in the scenario "
                 "(not measured)",
-                "action": "removed",
+                "action": "info",
                 "count": sum(unmatched.values()),
                 "unit": "rows",
                 "examples": [
@@ -466,7 +467,7 @@ def _breach_rows(
 
 def fmt_pct(value: float | None) -> str:
     """A fraction as a percentage with one decimal (``—`` when missing)."""
-    return "—" if value is None else f"{100 * value:.1f}%"
+    return "—" if value is None else f"{percent(value)}%"
 
 
 def fmt_hours(value: float | None) -> str:

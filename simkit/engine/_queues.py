@@ -328,8 +328,8 @@ class Team(Desk):
             if rank in rules.preempt and self._preempt(row, rank, now):
                 return
         if self.abandons and ticket not in self.floor.single_handling:
-            # An incident the model opens (a component's repair) waits until handled: it is
-            # nobody on a phone line, and its unit stays down until it is resolved.
+            # A single-handling ticket is an incident the model opens (a component's repair):
+            # it waits until handled — nobody is on a phone line, and its unit stays down.
             patience = self.rules_at(now).patience
             if patience is not None:
                 self.deadline[row] = now + patience()

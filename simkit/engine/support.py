@@ -398,8 +398,9 @@ class SupportRun:
         single_handling: bool = False,
     ) -> None:
         """Tickets opening at run hours ``times`` in ``team``'s queue (default: the entry team of
-        the service named ``label``). With ``single_handling`` each is resolved after one handling;
-        otherwise it is routed (and, for a service's ticket, reopened) like any other."""
+        the service named ``label``). With ``single_handling`` each is resolved after one handling
+        and never abandons (an incident the model opens, not a caller); otherwise it is routed
+        (and, for a service's ticket, reopened) like any other."""
         at = np.sort(np.asarray(times, dtype=np.float64))
         at = at[at < self.model.end]
         n = at.size

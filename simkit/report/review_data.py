@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from simkit.errors import InputError
 from simkit.runner import DEFAULT_MAX_VISITS, Progress, simulate
 from simkit.scenario import Scenario
-from simkit.stats import clustered_wilson_interval, mean_interval, wilson_interval
+from simkit.stats import clustered_wilson_interval, mean_interval
 
 __all__ = [
     "AMBER_MARGIN",
@@ -326,13 +326,17 @@ def _expected_availability(table: pa.Table, target: float, alive: np.ndarray) ->
     span = (agreed[counted] - down[counted]) / agreed[counted]
     level = _column(table, "availability").astype(np.float64)
     full = _column(table, "full").astype(bool) & keep & ~np.isnan(level)
-    met = level[full] >= target - _TOLERANCE
+    met = full & (np.nan_to_num(level, nan=-1.0) >= target - _TOLERANCE)
+    runs = alive.size
     return {
         "service": str(table["service"][0].as_py()) if table.num_rows else None,
         "target": target,
         "availability": mean_interval(span, bounds=(0.0, 1.0)).as_dict(),
         "range": _range(span),
-        "p_period_met": wilson_interval(int(met.sum()), int(full.sum())).as_dict(),
+        "p_period_met": clustered_wilson_interval(
+            np.bincount(replication[met], minlength=runs),
+            np.bincount(replication[full], minlength=runs),
+        ).as_dict(),
     }
 
 

@@ -25,6 +25,7 @@ from simkit.report.html import (
 from simkit.report.render import chart_figure
 from simkit.report.review_data import _TOLERANCE, AVAILABILITY_AMBER_USED, rag_status
 from simkit.report.text import fmt_pct
+from simkit.units import percent
 
 FEW_RUNS = 20
 """With fewer simulated runs than this the pack warns that the model's range is rough."""
@@ -65,7 +66,7 @@ def _comparison(value: float | None, band: Mapping[str, Any] | None) -> tuple[st
 def _range_text(band: Mapping[str, Any] | None, digits: int = 1) -> str:
     if not band or band.get("lo") is None or band.get("hi") is None:
         return "—"
-    return f"{band['lo'] * 100:.{digits}f}–{band['hi'] * 100:.{digits}f}%"
+    return f"{percent(band['lo'], digits)}–{percent(band['hi'], digits)}%"
 
 
 def _digits(value: float | None, band: Mapping[str, Any] | None, digits: int = 1) -> int:

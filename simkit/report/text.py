@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from simkit.units import format_duration
+from simkit.units import format_duration, percent
 
 __all__ = ["fmt_interval", "fmt_pct", "print_simulation", "sla_label"]
 
 
-EXTRA_DIGITS = 2
-"""Digits a share may gain so as not to read as 0% or 100% when it is neither."""
-
-
-def _percent(value: float, digits: int) -> str:
-    """``value`` (a share) in percent with ``digits`` decimals — more, up to
-    :data:`EXTRA_DIGITS`, where those would round a share that is not 0 or 1 to 0 or 100;
-    beyond them it is cut towards 50 (99.9996% → ``'99.99'``): a share that is not certain never
-    reads as certain, nor one that is not nil as nil."""
-    percent = value * 100
-    for shown in range(digits, digits + EXTRA_DIGITS + 1):
-        text = f"{percent:.{shown}f}"
-        if (0 < value < 1) and float(text) in (0.0, 100.0):
-            continue
-        return text
-    scale = 10**shown
-    cut = math.floor(percent * scale) if value > 0.5 else math.ceil(percent * scale)
-    return f"{cut / scale:.{shown}f}"
-
-
 def fmt_pct(value: float | None, digits: int = 1) -> str:
-    """``'93.1%'``: a share in percent (:func:`_percent`); ``'—'`` for none."""
-    return "—" if value is None else f"{_percent(value, digits)}%"
+    """``'93.1%'``: a share in percent (:func:`simkit.units.percent`); ``'—'`` for none."""
+    return "—" if value is None else f"{percent(value, digits)}%"
 
 
 def fmt_interval(interval: dict[str, Any] | None, digits: int = 1) -> str:
@@ -45,7 +24,7 @@ def fmt_interval(interval: dict[str, Any] | None, digits: int = 1) -> str:
     mean = fmt_pct(interval["mean"], digits)
     if interval.get("lo") is None or interval.get("hi") is None:
         return mean
-    return f"{mean} [{_percent(interval['lo'], digits)}–{_percent(interval['hi'], digits)}]"
+    return f"{mean} [{percent(interval['lo'], digits)}–{percent(interval['hi'], digits)}]"
 
 
 def _hours(value: float | None) -> str:
