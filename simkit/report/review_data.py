@@ -177,11 +177,15 @@ def _shares(measured: np.ndarray, met: np.ndarray) -> np.ndarray:
         return np.where(measured > 0, met / np.maximum(measured, 1), np.nan)
 
 
-def _figures(values: np.ndarray) -> dict[str, Any]:
-    finite = values[np.isfinite(values)]
+def _figures(measured: np.ndarray, met: np.ndarray) -> dict[str, Any]:
+    """Compliance over the runs that measured something, as ``simulate`` gives it
+    (:func:`simkit.measure.summary.compliance_interval`), and the range of the runs."""
+    from simkit.measure.summary import compliance_interval
+
+    shares = _shares(measured, met)
     return {
-        "compliance": mean_interval(finite, bounds=(0.0, 1.0)).as_dict(),
-        "range": _range(finite),
+        "compliance": compliance_interval(measured, met),
+        "range": _range(shares[np.isfinite(shares)]),
     }
 
 
@@ -270,13 +274,12 @@ def expected_performance(
         out["sla"].append(
             {
                 **identity,
-                **_figures(_shares(measured.sum(axis=1), met.sum(axis=1))),
+                **_figures(measured.sum(axis=1), met.sum(axis=1)),
                 "p_period_met": clustered_wilson_interval(
                     meets.sum(axis=1), defined.sum(axis=1)
                 ).as_dict(),
             }
         )
-        shares = _shares(measured, met)
         for p, period in enumerate(figures.periods):
             if period.start >= spec.horizon_end and not measured[:, p].any():
                 continue
@@ -285,7 +288,7 @@ def expected_performance(
                     **identity,
                     "period": period.label,
                     "full": period.full,
-                    **_figures(shares[:, p]),
+                    **_figures(measured[:, p], met[:, p]),
                     "tickets": float(measured[:, p].mean()),
                 }
             )
@@ -298,7 +301,7 @@ def expected_performance(
                 "kind": agreement.kind,
                 "priority": agreement.priority,
                 "metric": agreement.metric,
-                **_figures(_shares(measured.sum(axis=1), met.sum(axis=1))),
+                **_figures(measured.sum(axis=1), met.sum(axis=1)),
             }
         )
     for target in availability_targets(moved):
