@@ -174,24 +174,9 @@ class Scenario(ScenarioModel):
         """The scenario with a merge patch applied, permanently or inside ``window``, and
         ``name`` added to :attr:`applied_changes` — unless the patch only defines changes
         (``{"changes": …}``), which changes no figure until one of them is applied."""
-        patched_raw = merge_patch(self._raw, patch)
-        label = f"change {name!r}"
-        patched = _validated(
-            patched_raw,
-            file=self._file,
-            base_dir=self._base_dir,
-            allow_files=self._allow_files,
-            lines=None,
-            context=label,
-        )
         if window is None:
-            patched._overlays = tuple(
-                Overlay(o.name, o.window, o.scenario.with_patch(patch, name=name), o.patch)
-                for o in self._overlays
-            )
-            defines_only = set(patch) == {"changes"}
-            patched._applied = self._applied if defines_only else (*self._applied, name)
-            return patched
+            return self.with_patch_everywhere(patch, [{}] * len(self._overlays), name=name)
+        patched = self._validated_patch(patch, name)
         result = self.model_copy()
         result._raw = self._raw
         result._file, result._base_dir = self._file, self._base_dir
@@ -219,7 +204,9 @@ class Scenario(ScenarioModel):
         """
         if len(inside) != len(self._overlays):
             raise ValueError(f"{len(self._overlays)} windowed changes, {len(inside)} patches")
-        patched = self.with_patch(patch, name=name)
+        patched = self._validated_patch(patch, name)
+        defines_only = set(patch) == {"changes"}
+        patched._applied = self._applied if defines_only else (*self._applied, name)
         patched._overlays = tuple(
             Overlay(
                 o.name,
@@ -230,6 +217,17 @@ class Scenario(ScenarioModel):
             for o, extra in zip(self._overlays, inside, strict=True)
         )
         return patched
+
+    def _validated_patch(self, patch: Mapping[str, Any], name: str) -> Scenario:
+        """This scenario's settings with ``patch`` merged in, validated (no windowed change)."""
+        return _validated(
+            merge_patch(self._raw, patch),
+            file=self._file,
+            base_dir=self._base_dir,
+            allow_files=self._allow_files,
+            lines=None,
+            context=f"change {name!r}",
+        )
 
     def to_yaml(self) -> str:
         """The scenario as YAML (permanent changes merged in; windowed ones stay under changes)."""
