@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import yaml
 
 from simkit.calibrate.durations import _fit_comment
 from simkit.calibrate.episodes import _ROUTE_PAUSE, _ROUTE_RESOLVED
@@ -47,9 +48,9 @@ def _share_strings(counts: Mapping[str, int], decimals: int = 1) -> dict[str, st
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./ -]*")
 _YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
 
-# Characters a YAML stream may hold as they are (PyYAML's reader refuses every other one), less
-# the tab, the byte-order mark and the line breaks: inside a quoted scalar or a comment a line
-# break ends the line or is folded into a space, so they are written as escapes too.
+# Characters a YAML comment may hold as they are (PyYAML's reader refuses every other one), less
+# the tab, the byte-order mark and the line breaks, which would end the comment: the rest is
+# written as escapes (scalars are quoted by PyYAML's own emitter, :func:`_quoted`).
 _UNPRINTABLE = re.compile(
     r"[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
@@ -77,12 +78,11 @@ def _printable(text: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    """``text`` as a YAML double-quoted scalar that reads back as exactly ``text``.
-
-    JSON quoting is not enough: it leaves C1 control characters (U+0080–U+009F), NEL and the
-    Unicode line separators as they are, which YAML refuses or reads as line breaks."""
-    body = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + _UNPRINTABLE.sub(_escape, body) + '"'
+    """``text`` as a YAML double-quoted scalar that reads back as exactly ``text``, written by
+    PyYAML's own emitter (JSON quoting left C1 control characters, NEL and the Unicode line
+    separators as they are, which YAML refuses or reads as line breaks)."""
+    emitted: str = yaml.safe_dump(text, default_style='"', allow_unicode=True, width=math.inf)
+    return emitted.rstrip("\n")
 
 
 def _key(name: str) -> str:
