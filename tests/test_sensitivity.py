@@ -317,3 +317,53 @@ def test_inputs_move_inside_a_windowed_change_that_sets_them_too() -> None:
     )
     late = "mon-fri 11:00-19:00"  # the window drops this line: the option does not bring it back
     assert any(late not in (p.teams["service_desk"].roster or {}) for p in phases)
+
+
+def test_staffing_candidates_and_what_if_moves_hold_inside_a_windowed_change() -> None:
+    """month_end_cover puts 6 agents on the early line for one week: a staffing candidate with
+    one more agent there, or the workbench's "+1 agent" and "volume +10%" on a scenario with
+    growth_spurt and the cover applied, must add to what the window has (7, 643.5), not be set
+    back by it (6, 585). A candidate that takes agents never takes a team's last one in a window."""
+    from simkit.analysis.staffing_lines import _patched, staffed_lines
+    from simkit.app_model import WhatIf, edit_scenario
+    from simkit.engine.compile import RunClock
+    from simkit.engine.compile import _regimes as regimes
+    from simkit.resources import examples_dir
+    from simkit.scenario import load_scenario
+    from simkit.scenario.models import Window
+
+    base = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    scenario = base.apply("growth_spurt", "month_end_cover")
+    early = "mon-fri 07:00-15:00"
+    outside = (scenario.teams["service_desk"].roster or {})[early]
+
+    def early_agents(s: Scenario) -> list[int]:
+        _, phases = regimes(s, RunClock(s))
+        return sorted({(p.teams["service_desk"].roster or {})[early] for p in phases})
+
+    lines, _, _ = staffed_lines(scenario)
+    index = next(i for i, x in enumerate(lines) if (x.team, x.line) == ("service_desk", early))
+    roster = tuple(x.agents for x in lines)
+    more = tuple(n + 1 if i == index else n for i, n in enumerate(roster))
+    assert early_agents(_patched(scenario, lines, more)) == sorted({outside + 1, 6 + 1})
+    apps = "mon-fri 08:00-18:00"  # 6 agents; a window leaves 1: three fewer leaves that one
+    thin = base.with_patch(
+        {"teams": {"apps": {"roster": {apps: 1}}}},
+        window=Window.model_validate({"from": "2027-02-01", "until": "2027-02-08"}),
+        name="thin",
+    )
+    lines, _, _ = staffed_lines(thin)
+    three_fewer = tuple(
+        x.agents - 3 if (x.team, x.line) == ("apps", apps) else x.agents for x in lines
+    )
+    candidate = _patched(thin, lines, three_fewer)
+    _, phases = regimes(candidate, RunClock(candidate))
+    assert sorted({(p.teams["apps"].roster or {})[apps] for p in phases}) == [1, 3]
+
+    edited = edit_scenario(
+        scenario, WhatIf(volume=0.1, agents={"service_desk": {early: outside + 1}})
+    ).run
+    assert early_agents(edited) == sorted({outside + 1, 6 + 1})
+    _, phases = regimes(edited, RunClock(edited))
+    per_week = sorted({p.services["payroll"].demand.per_week for p in phases})
+    assert per_week == pytest.approx([450 * 1.1, 585 * 1.1])

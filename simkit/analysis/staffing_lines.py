@@ -86,13 +86,39 @@ def _changes(lines: Sequence[StaffedLine], roster: Roster) -> list[Row]:
 
 
 def _patched(scenario: Scenario, lines: Sequence[StaffedLine], roster: Roster) -> Scenario:
-    teams: dict[str, Any] = {}
-    for n, line in zip(roster, lines, strict=True):
-        if n != line.agents:
-            teams.setdefault(line.team, {"roster": {}})["roster"][line.line] = n
-    if not teams:
+    """``scenario`` staffed with ``roster``. Inside the window of a windowed change the same
+    agents are added to (or taken from) the agents that change puts on each line — a change that
+    staffs a line itself would otherwise set the candidate back there — never below none on a
+    line, and never leaving a team that had agents in the window with none."""
+    moves = {
+        (line.team, line.line): n - line.agents
+        for n, line in zip(roster, lines, strict=True)
+        if n != line.agents
+    }
+    if not moves:
         return scenario
-    return scenario.with_patch({"teams": teams}, name="staffing candidate")
+
+    def patch_of(regime: Scenario) -> dict[str, Any]:
+        teams: dict[str, Any] = {}
+        for team in dict.fromkeys(t for t, _ in moves):
+            before = dict(regime.teams[team].roster or {}) if team in regime.teams else {}
+            after = dict(before)
+            for (t, name), delta in moves.items():
+                if t == team and name in before:
+                    after[name] = max(0, int(before[name]) + delta)
+            if sum(after.values()) == 0 and sum(before.values()) > 0:
+                kept = next(n for (t, n) in moves if t == team and before.get(n))
+                after[kept] = 1
+            changed = {name: n for name, n in after.items() if n != before[name]}
+            if changed:
+                teams[team] = {"roster": changed}
+        return {"teams": teams} if teams else {}
+
+    return scenario.with_patch_everywhere(
+        patch_of(scenario),
+        [patch_of(overlay.scenario) for overlay in scenario.overlays],
+        name="staffing candidate",
+    )
 
 
 def _with(roster: Roster, index: int, delta: int) -> Roster:

@@ -437,7 +437,10 @@ class EditedScenario:
 
 
 def edit_scenario(scenario: Scenario, what_if: WhatIf, *, name: str = "what-if") -> EditedScenario:
-    """Apply the slider values to ``scenario`` (validated like a scenario file).
+    """Apply the slider values to ``scenario`` (validated like a scenario file). Inside the
+    window of a windowed change in force, each move is made from the values in force there
+    ("volume +10%" of the window's tickets per week; one more agent than the window puts on the
+    line), so the window does not set it back.
 
     Raises
     ------
@@ -446,9 +449,48 @@ def edit_scenario(scenario: Scenario, what_if: WhatIf, *, name: str = "what-if")
     """
     run_patch = _run_patch(scenario, what_if)
     target_patch = _target_patch(scenario, what_if)
-    run = scenario.with_patch(run_patch, name=name) if run_patch else scenario
+    inside = [
+        _run_patch(o.scenario, _moved_inside(scenario, o.scenario, what_if))
+        for o in scenario.overlays
+    ]
+    run = scenario.with_patch_everywhere(run_patch, inside, name=name) if run_patch else scenario
     measured = run.with_patch(target_patch, name=f"{name} targets") if target_patch else run
     return EditedScenario(run, measured, dict(merge_patch(run_patch, target_patch)))
+
+
+def _moved_inside(scenario: Scenario, inside: Scenario, what_if: WhatIf) -> WhatIf:
+    """The slider moves of ``what_if`` (made from ``scenario``) made from ``inside``, the scenario
+    in force inside a windowed change's window: the same volume change, handling multiplier and
+    pause rate; the same agents added to (or taken from) each line the window keeps, never below
+    none; the same change of growth. A window that sets a value itself would otherwise set the
+    move back inside it."""
+    growth = {
+        name: inside.services[name].demand.growth + (g - scenario.services[name].demand.growth)
+        for name, g in what_if.growth.items()
+        if name in inside.services
+    }
+    agents: dict[str, dict[str, int]] = {}
+    for team, lines in what_if.agents.items():
+        outside = scenario.teams[team].roster or {}
+        within = (inside.teams[team].roster or {}) if team in inside.teams else {}
+        moved = {
+            line: max(0, int(within[line]) + int(n) - int(outside[line]))
+            for line, n in lines.items()
+            if line in within
+        }
+        if moved:
+            agents[team] = moved
+    return WhatIf(
+        volume=what_if.volume,
+        growth=growth,
+        agents=agents,
+        handle={t: f for t, f in what_if.handle.items() if t in inside.teams},
+        pause={
+            t: p
+            for t, p in what_if.pause.items()
+            if t in inside.teams and inside.teams[t].pause is not None
+        },
+    )
 
 
 def window_reach(scenario: Scenario, window: tuple[dt.date, dt.date]) -> str:
