@@ -36,9 +36,10 @@ def _durations(
 ) -> tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:
     """Durations with a censoring mask (still running → censored at the export time).
 
-    Returns the usable durations, their censoring mask, the count of zero durations (raised to
-    half the timestamp resolution), the count of unusable ones (negative, or no start), and the
-    mask of the usable entries among the inputs."""
+    Returns the usable durations, their censoring mask, the count of zero durations (both
+    stamps in one step of the clock: :func:`_fit_durations` reads every duration as a reading of
+    that clock), the count of unusable ones (negative, or no start), and the mask of the usable
+    entries among the inputs."""
     known = ~np.isnan(begin)
     censored = np.isnan(end)
     stop = np.where(censored, observed_h, end)
@@ -51,7 +52,6 @@ def _durations(
         )
     bad = ~np.isfinite(value) | (value < 0)
     zeros = (value == 0) & ~bad
-    value = np.where(zeros, resolution_h / 2, value)
     keep = ~bad
     return value[keep], censored[keep], int(zeros.sum()), int((known & bad).sum()), keep
 
@@ -62,15 +62,19 @@ class _Fitted:
     report: dict[str, Any]
 
 
-def _fit_durations(values: np.ndarray, censored: np.ndarray, what: str) -> _Fitted | None:
+def _fit_durations(
+    values: np.ndarray, censored: np.ndarray, what: str, resolution_h: float
+) -> _Fitted | None:
     """Best family by AIC with its goodness of fit; an exponential by the mean for few values;
-    ``None`` when there is nothing to fit."""
+    ``None`` when there is nothing to fit. The durations are readings of a clock of step
+    ``resolution_h`` (zero: both stamps in one step), fitted as such where the step matters
+    (:func:`simkit.distributions.fit`)."""
     done = values[~censored]
     if done.size == 0:
         return None
     if done.size < MIN_FIT or np.ptp(done) == 0:
         mean = float((values.sum()) / done.size)
-        dist = Exponential(max(mean, 1e-4))
+        dist = Exponential(max(mean, resolution_h / 2))
         return _Fitted(
             dist,
             {
@@ -83,10 +87,10 @@ def _fit_durations(values: np.ndarray, censored: np.ndarray, what: str) -> _Fitt
             },
         )
     try:
-        result: FitResult = fit(values, censored=censored)
+        result: FitResult = fit(values, censored=censored, resolution=resolution_h)
     except SpecError as error:
         mean = float(values.sum() / done.size)
-        dist = Exponential(max(mean, 1e-4))
+        dist = Exponential(max(mean, resolution_h / 2))
         return _Fitted(
             dist,
             {

@@ -115,7 +115,7 @@ def _reopen(data: _Data, rows: np.ndarray) -> tuple[float, _Fitted | None, dict[
     values, censored, _, _, _ = _durations(
         data.p_start[mine], data.p_end[mine], data.observed_h, data.resolution_h
     )
-    after = _fit_durations(values, censored, "reopenings")
+    after = _fit_durations(values, censored, "reopenings", data.resolution_h)
     probability = n_reopened / n_resolved
     report["probability"] = probability
     if after is None:

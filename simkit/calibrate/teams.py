@@ -86,7 +86,8 @@ def _fit_handling(
     priority = _priority_of_visit(data, episodes.visit[chosen])[keep]
     fitted: dict[str, _Fitted] = {}
     report: dict[str, Any] = {"zero_durations": zeros, "unusable": bad}
-    pooled = _fit_durations(values_all, censored_all, what)
+    step = data.resolution_h * scale
+    pooled = _fit_durations(values_all, censored_all, what, step)
     if pooled is None:
         return fitted, report
     fitted["default"] = pooled
@@ -105,7 +106,7 @@ def _fit_handling(
             + values_all[others].var(ddof=1) / others.sum()
         )
         if se > 0 and abs(m1 - m2) > 3 * se and abs(m1 - m2) > 0.1 * m2:
-            own = _fit_durations(values_all[mine], censored_all[mine], what)
+            own = _fit_durations(values_all[mine], censored_all[mine], what, step)
             if own is not None:
                 fitted[str(p)] = own
     return fitted, report
@@ -286,8 +287,9 @@ def _fit_team(
     report["handle_detail"] = detail
     if detail.get("zero_durations"):
         assumptions.append(
-            f"team {name}: {detail['zero_durations']:,} stretches of zero length (same "
-            f"timestamp) counted as {format_duration(data.resolution_h / 2)}"
+            f"team {name}: {detail['zero_durations']:,} stretches of zero length (both "
+            f"timestamps in one step of {format_duration(data.resolution_h)}) read as shorter "
+            "than one step"
         )
     # routing
     routes = Counter(r for r in episodes.route[chosen].tolist() if r is not None)
@@ -301,13 +303,15 @@ def _fit_team(
         values, censored, _, _, _ = _durations(
             data.p_start[awaiting], data.p_end[awaiting], data.observed_h, data.resolution_h
         )
-        pause = _fit_durations(values, censored, "awaiting-user pauses")
+        pause = _fit_durations(values, censored, "awaiting-user pauses", data.resolution_h)
         if pause is None or pause.report["n"] < 30:
             pooled = ~data.p_reopen & (links.team != None)  # noqa: E711
             values, censored, _, _, _ = _durations(
                 data.p_start[pooled], data.p_end[pooled], data.observed_h, data.resolution_h
             )
-            pause = _fit_durations(values, censored, "awaiting-user pauses of every team")
+            pause = _fit_durations(
+                values, censored, "awaiting-user pauses of every team", data.resolution_h
+            )
             pause_comment = "pooled over every team (fewer than 30 of its own): "
         if pause is None:
             pause = _Fitted(
