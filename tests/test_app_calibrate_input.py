@@ -185,3 +185,21 @@ def test_an_upload_s_name_stays_in_its_session(sample: pa.Table) -> None:
     assert_clean(bob)
     fitted = "\n".join(s.value for s in bob.success)
     assert "bob.csv" in fitted and "alice" not in fitted, fitted
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("export.parquet", b"hello world this is not parquet\n", "named .parquet but is not"),
+        ("export.xes", b"this is not xml <<<\n", "named .xes but is not"),
+        ("export.xes", b"<log/>", "holds no events"),
+    ],
+)
+def test_not_parquet_or_xes_upload_says_so(name: str, data: bytes, expected: str) -> None:
+    """A .parquet / .xes upload that is not one (or an XES log with no events): the message
+    says so first, naming the upload — not 'column … not found; the export has …'."""
+    at = upload(calibrate_page(), name, data)
+    assert_clean(at)
+    text = errors(at)
+    assert name in text and expected in text
+    assert text.index(expected) < text.find("not found") or "not found" not in text

@@ -257,3 +257,21 @@ def test_a_log_never_resolved_that_still_fits_says_so(tmp_path: Path) -> None:
     fitted = calibrate(load_history(path, "helpdesk"), agents={"Value 1": 2})
     (note,) = [a for a in fitted.report["assumptions"] if "ever resolved" in a]
     assert "'Activity'" in note and "--column state=" in note
+
+
+def test_a_time_column_mapped_to_a_column_of_other_values_is_refused() -> None:
+    """The opening time mapped to the priority column: no format reads its values, and rather
+    than fit the four tickets whose other columns stood in, the load stops and names the column,
+    the field, example values and how to map it (the fit of those four was a traceback)."""
+    from simkit.calibrate import load_profile
+    from simkit.resources import calibration_dir
+
+    wrong = load_profile("servicenow").with_overrides(columns={"opened_at": "priority"})
+    sample = calibration_dir() / "sample" / "servicenow_incidents.csv.gz"
+    with pytest.raises(InputError) as caught:
+        load_history(sample, wrong)
+    problem = caught.value.problems[0]
+    assert problem.path == "priority" and problem.file == str(sample)
+    assert "'priority' (read as opened_at)" in problem.message
+    assert "'3 - Moderate'" in problem.message
+    assert "--column opened_at=NAME" in problem.fix

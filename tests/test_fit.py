@@ -578,3 +578,53 @@ def test_minute_stamped_short_handling_is_fitted_as_minute_readings() -> None:
     handle = fitted.scenario.teams["desk"].handle["default"]
     ratio = float(handle.quantile(0.99)) / (0.05 * math.log(100))
     assert abs(ratio - 1) < 4 * math.sqrt(2 / n)
+
+
+@pytest.mark.slow
+def test_a_history_calibrates_again_against_its_own_fitted_scenario() -> None:
+    """The workbench's "use as the session's scenario", then calibrate against it: fitted against
+    the corporate desk (with its holidays) the scenario holds a calendar of the hours tickets
+    arrive in ("workplace arrivals"); the new fit's own calendar takes another name rather than
+    writing that key twice (it was a traceback)."""
+    from simkit.calibrate import load_history, load_profile
+    from simkit.resources import calibration_dir, examples_dir
+    from simkit.scenario import load_scenario
+
+    sample = calibration_dir() / "sample"
+    london = load_profile("servicenow").with_overrides(timezone="Europe/London")
+    history = load_history(sample / "servicenow_incidents.csv.gz", london)
+    desk = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    first = calibrate(history, scenario=desk)
+    assert any(name.endswith(" arrivals") for name in first.scenario.calendars)
+    again = calibrate(history, scenario=first.scenario)
+    assert set(first.scenario.calendars) <= set(again.scenario.calendars)
+
+
+def test_customer_shares_seen_and_copied_never_exceed_the_whole() -> None:
+    """A customer seen in the history takes its observed share; one of the given scenario not
+    seen keeps its share only within what the seen ones leave. In the sample finance and hr
+    raise 90% of payroll's tickets: a given customer "legal" with 30% of payroll (never seen;
+    finance has 40% in the given scenario) made 120%, a fitted scenario that did not validate
+    (a traceback); it now gets the 10% left."""
+    from simkit.calibrate import load_history, load_profile
+    from simkit.resources import calibration_dir, examples_dir
+    from simkit.scenario import load_scenario
+
+    london = load_profile("servicenow").with_overrides(timezone="Europe/London")
+    sample = calibration_dir() / "sample" / "servicenow_incidents.csv.gz"
+    history = load_history(sample, london)
+    desk = load_scenario(examples_dir() / "corporate_service_desk.yaml").with_patch(
+        {
+            "customers": {
+                "finance": {"services": {"payroll": "40%"}},
+                "legal": {"services": {"payroll": "30%"}},
+            }
+        }
+    )
+    fitted = calibrate(history, scenario=desk)
+    customers = fitted.scenario.customers
+    seen = float(customers["finance"].services["payroll"]) + float(
+        customers["hr"].services["payroll"]
+    )
+    assert float(customers["legal"].services["payroll"]) == pytest.approx(1 - seen, abs=0.001)
+    assert seen + float(customers["legal"].services["payroll"]) <= 1.0

@@ -429,3 +429,72 @@ def test_named_gz_plain_csv_is_read_and_noted(tmp_path: Path) -> None:
     history = load_history(write(tmp_path, "tickets.csv.gz", GOOD), "generic")
     assert history.tickets.num_rows == 3
     assert any("not gzip-compressed" in n for n in history.quality.notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "claimed", "expected"),
+    [
+        ("tickets.parquet", b"hello world this is not parquet\n", ".parquet", "not Parquet"),
+        ("log.xes", b"this is not xml <<<\n", ".xes", "not XES"),
+        ("log.xes.gz", gzip.compress(b"this is not xml <<<\n"), ".xes", "not XES"),
+    ],
+    ids=["parquet", "xes", "xes-gz"],
+)
+def test_named_parquet_or_xes_but_not(
+    tmp_path: Path, name: str, data: bytes, claimed: str, expected: str
+) -> None:
+    """A .parquet / .xes file whose content is not that format is read as what it is, like a
+    .gz that is not gzip; when it then lacks the columns, the first problem says the file is not
+    the export it is named as — not just that a column is missing from 'hello world …'."""
+    error = refused(write(tmp_path, name, data))
+    first = error.problems[0]
+    assert f"named {claimed} but is not" in first.message and expected in first.message
+    assert "probably not the" in first.message and first.fix
+    assert any(p.path == "ticket" for p in error.problems[1:])
+
+
+def test_named_parquet_plain_csv_is_read_and_noted(tmp_path: Path) -> None:
+    """A CSV export named .parquet is read as CSV, with a note saying so."""
+    history = load_history(write(tmp_path, "tickets.parquet", GOOD), "generic")
+    assert history.tickets.num_rows == 3
+    assert any("named .parquet but is not Parquet" in n for n in history.quality.notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("arrow.parquet", b"ARROW1\x00\x00" + bytes(range(256)) * 4),
+        ("x.xes", bytes(range(256)) * 4),
+    ],
+)
+def test_named_parquet_or_xes_but_other_binary(tmp_path: Path, name: str, data: bytes) -> None:
+    """A binary file that is not the format its name claims says so, not only 'binary'."""
+    problem = refused(write(tmp_path, name, data)).problems[0]
+    assert f"named {Path(name).suffix} but is not" in problem.message
+    assert "binary" in problem.message
+
+
+def test_parquet_cut_short(tmp_path: Path) -> None:
+    """A Parquet file that begins with PAR1 but lacks its footer is refused as truncated."""
+    data = parquet(tmp_path, "whole.parquet", ticket=[1.0, 2.0, 3.0]).read_bytes()
+    problem = refused(write(tmp_path, "cut.parquet", data[: len(data) // 2])).problems[0]
+    assert "truncated" in problem.message and "PAR1" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<log/>", "no <trace> and no <event>"),
+        ('<?xml version="1.0"?>\n<log xes.version="1.0"></log>\n', "no <trace> and no <event>"),
+        ('<log><trace><string key="concept:name" value="A"/></trace></log>', "hold no <event>"),
+        ('<log><event><string key="concept:name" value="e"/></event></log>', "outside any"),
+    ],
+)
+def test_xes_log_without_events(tmp_path: Path, text: str, expected: str) -> None:
+    """An XES log with no event in any trace says the log holds no events — not that a column
+    is missing from an empty list of columns."""
+    error = refused(write(tmp_path, "empty_log.xes", text), "bpic2013")
+    assert len(error.problems) == 1
+    problem = error.problems[0]
+    assert "holds no events" in problem.message and expected in problem.message
+    assert "the export has" not in problem.message and problem.fix

@@ -27,7 +27,15 @@ from simkit.calibrate.quality import (
     QualityRule,
     examples_at,
 )
-from simkit.calibrate.timestamps import ISO, NAT, ParsedTimes, format_pattern, parse_instants
+from simkit.calibrate.timestamps import (
+    ISO,
+    NAT,
+    ParsedTimes,
+    excel_serial,
+    format_pattern,
+    parse_instants,
+)
+from simkit.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -163,12 +171,20 @@ def read_times(
     timezone: str,
     offsets: Literal["honour", "ignore"],
     log: QualityLog,
+    file: str | None = None,
 ) -> tuple[Rows, dict[str, np.ndarray]]:
     """Parse the time columns (``{field: column}``); rows with an unreadable value are removed.
 
     Returns the remaining rows and, per field, UTC microseconds (:data:`NAT` where missing).
     Mixed formats within a column and local times made ambiguous or impossible by a
     daylight-saving change are reported.
+
+    Raises
+    ------
+    InputError
+        When no format reads most of a time column's values (at least 10 of them): the column
+        mapped is not a time, or the dates are written in a format not given — removing those
+        rows would leave a fit of what little remains.
     """
     parsed: dict[str, ParsedTimes] = {}
     by_column: dict[str, ParsedTimes] = {}
@@ -178,6 +194,8 @@ def read_times(
                 rows.table[column], formats, timezone, offsets=offsets
             )
         parsed[field_name] = by_column[column]
+    for column, times in by_column.items():
+        _mostly_readable(rows, column, times, columns, formats, file)
     unreadable = np.zeros(rows.table.num_rows, dtype=bool)
     examples: list[dict[str, Any]] = []
     for column, times in by_column.items():
@@ -242,6 +260,47 @@ def read_times(
     )
     keep = ~unreadable
     return rows.keep(keep), {f: p.micros[keep] for f, p in parsed.items()}
+
+
+def _mostly_readable(
+    rows: Rows,
+    column: str,
+    times: ParsedTimes,
+    columns: dict[str, str],
+    formats: Sequence[str],
+    file: str | None,
+) -> None:
+    """Refuse a time column whose values mostly no format reads (see :func:`read_times`)."""
+    bad = int(times.unreadable.sum())
+    present = int(rows.table.num_rows - rows.table[column].null_count)
+    if bad < 10 or 2 * bad <= present:
+        return
+    fields = ", ".join(f for f, c in columns.items() if c == column)
+    found = rows.examples(np.flatnonzero(times.unreadable)[:3], column=column)
+    values = [str(e["value"]) for e in found if "value" in e]
+    message = (
+        f"no date format reads {bad:,} of the {present:,} values of the column {column!r} "
+        f"(read as {fields}), e.g. {', '.join(repr(v) for v in values)}"
+    )
+    fix = (
+        f"map {fields.split(', ')[0]} to the column that holds those times (--column "
+        f"{fields.split(', ')[0]}=NAME, or its box on the Calibrate page), or give the date "
+        f"format with --date-format (now {' or '.join(formats)})"
+    )
+    serial = excel_serial(values)
+    if serial:
+        message += (
+            f": these look like Excel serial dates (days since 1899-12-30; {values[0]!r} is "
+            f"{serial})"
+        )
+        fix = (
+            f"in Excel, format the column {column!r} as a date and time (e.g. "
+            "yyyy-mm-dd hh:mm:ss) before saving as CSV, or export the dates as text from the "
+            "ticket system"
+        )
+    else:
+        message += ": it does not hold times, or not in the formats given"
+    raise InputError.single(message, fix, file=file, path=column)
 
 
 def map_priorities(

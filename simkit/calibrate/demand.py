@@ -464,12 +464,18 @@ def _demand(
         from simkit.calendar import Calendar
 
         spec = {"hours": _hours_spec(support), "holidays": dict(holidays.spec)}
+        # A name of its own: the given scenario may hold one of this name (calibrated before).
+        taken = set(given.calendar_names) if given is not None else set()
+        own_name = f"{service} arrivals"
+        suffix = 2
+        while own_name in taken:
+            own_name, suffix = f"{service} arrivals {suffix}", suffix + 1
         try:
-            own = Calendar.from_spec(spec, data.zone, name=f"{service} arrivals")
+            own = Calendar.from_spec(spec, data.zone, name=own_name)
         except SpecError:
             own = None
         if own is not None:
-            own_calendar = (f"{service} arrivals", spec)
+            own_calendar = (own_name, spec)
             candidates.append((own_calendar[0], own))
     chosen = _calendar_profile(counts, weekday * 24 + hour, day, grid, data, candidates)
     calendar_spec: tuple[str, dict[str, Any]] | None = None

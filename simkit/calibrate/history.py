@@ -11,7 +11,6 @@ pauses; :mod:`simkit.calibrate.tables` makes the final checks and builds the tab
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from simkit.calibrate.quality import QualityLog, QualityReport, QualityRule
 from simkit.calibrate.readers import ROW_COLUMN, Export, check_column_types, open_export
 from simkit.calibrate.tables import _tables
 from simkit.calibrate.timestamps import NAT
+from simkit.calibrate.timestamps import excel_serial as _excel_serial
 from simkit.errors import InputError, Problem
 
 __all__ = ["DEFAULT_MAX_BYTES", "History", "load_history"]
@@ -43,28 +43,6 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 
 MALFORMED_SHARE = 0.05
 """Above this share of malformed CSV rows the file is refused rather than cleaned."""
-
-
-_EXCEL_SERIAL = re.compile(r"\s*(\d{4,5})(\.\d+)?\s*")
-"""An Excel serial date: whole days since 1899-12-30, the time of day as a fraction."""
-_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00", "s")
-
-
-def _excel_serial(values: list[str]) -> str:
-    """When every value looks like an Excel serial date between 1950 and 2100 (``41191.618252``),
-    the first one written as a date and time (``2012-10-09 14:50``); else ``""``.
-
-    Excel stores dates as day numbers; a sheet saved as CSV with the column not formatted as a
-    date writes those numbers, which no date format reads."""
-    days = []
-    for value in values:
-        if _EXCEL_SERIAL.fullmatch(value) is None:
-            return ""
-        days.append(float(value))
-    if not days or not all(18_264 <= d <= 73_051 for d in days):  # 1950-01-01 … 2100-01-01
-        return ""
-    first = _EXCEL_EPOCH + np.timedelta64(round(days[0] * 86_400), "s")
-    return str(first)[:16].replace("T", " ")
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,6 +154,7 @@ class _Load:
             timezone=self.profile.timezone,
             offsets=self.profile.offsets,
             log=self.log,
+            file=self.file,
         )
         seen = [v[v != NAT] for v in times.values()]
         latest = max((int(v.max()) for v in seen if v.size), default=None)
@@ -211,6 +190,8 @@ class _Load:
             encoding=profile.csv.encoding,
         )
         table = export.read(None) if export.format == "xes" else None
+        if table is not None and table.num_rows == 0:
+            raise self._no_xes_events(export)
         available = (
             [c for c in table.column_names if c != ROW_COLUMN]
             if table is not None
@@ -252,6 +233,8 @@ class _Load:
                 )
             else:
                 self.filters.append((found, rule))
+        if problems and export.misnamed_format:
+            problems.insert(0, self._misnamed_format_problem(export))
         if problems and export.misnamed:
             problems.insert(0, self._misnamed_problem(export))
         if problems:
@@ -304,6 +287,25 @@ class _Load:
             path="ticket",
         )
 
+    def _no_xes_events(self, export: Export) -> InputError:
+        """An XES log without one event inside a trace: nothing names a ticket, so say that
+        rather than list the (no) columns it has."""
+        if export.orphan_events:
+            what = (
+                f"its {export.orphan_events:,} event(s) lie directly under <log>, outside any "
+                "<trace>, so none names a ticket"
+            )
+        elif export.traces:
+            what = f"its {export.traces:,} trace(s) hold no <event>"
+        else:
+            what = "it has no <trace> and no <event>"
+        return InputError.single(
+            f"the XES event log holds no events: {what}",
+            "export the event log again with the tickets (traces) and their events of the "
+            "period you want",
+            file=self.file,
+        )
+
     def _misnamed_problem(self, export: Export) -> Problem:
         """Why a file named ``.gz`` (``.xz``, ``.bz2``) whose content is not compressed so
         probably lacks its columns: it is not the export, or a damaged copy of it."""
@@ -317,6 +319,21 @@ class _Load:
             "download or copy the export again and check that it unpacks "
             f"({'gunzip' if export.misnamed == 'gzip' else export.misnamed} -t); if it is a "
             "plain CSV export, remove the compression suffix from its name",
+        )
+
+    def _misnamed_format_problem(self, export: Export) -> Problem:
+        """Why a file named ``.parquet`` (``.xes``) whose content is another format probably
+        lacks its columns: it is not the export, or a damaged copy of it."""
+        claimed = {"parquet": "Parquet", "xes": "XES"}.get(export.misnamed_format or "", "")
+        note = next((n for n in export.notes if f"is not {claimed} (" in n), "")
+        return Problem(
+            self.file,
+            None,
+            "",
+            f"{note or f'the file is not {claimed} as named'}; read that way it has no column "
+            f"the profile needs, so it is probably not the {claimed} export (or a damaged copy)",
+            f"upload or pass the {claimed} export itself (download or copy it again); if the "
+            f"file is a CSV export, name it .csv",
         )
 
     def _describe(self, export: Export) -> None:

@@ -547,9 +547,8 @@ def missing_column_problem(
     close = difflib.get_close_matches(wanted[0], free, n=3, cutoff=0.6)
     shown = ", ".join(repr(a) for a in list(available)[:12])
     more = f" … ({len(available)} columns)" if len(available) > 12 else ""
-    message = (
-        f"column {' or '.join(repr(w) for w in wanted)} ({field_name}) not found; "
-        f"the export has {shown}{more}"
+    message = f"column {' or '.join(repr(w) for w in wanted)} ({field_name}) not found; " + (
+        f"the export has {shown}{more}" if available else "the export has no columns"
     )
     if len(available) == 1 and delimiter is not None:
         other = next((d for d in ";\t|," if d != delimiter and d in available[0]), None)

@@ -72,6 +72,13 @@ Format = Literal["csv", "parquet", "xes"]
 
 _NAMED_COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".xz": "xz", ".bz2": "bz2"}
 """File suffix → the compression the name claims."""
+_NAMED_FORMAT: dict[str, Format] = {".parquet": "parquet", ".xes": "xes"}
+"""File suffix (before any compression suffix) → the format the name claims."""
+_FORMAT_NAMES = {"csv": "CSV", "parquet": "Parquet", "xes": "XES"}
+_FORMAT_SIGNS = {
+    "parquet": "a Parquet file begins and ends with the bytes PAR1",
+    "xes": "an XES event log is XML, beginning with <?xml or <log",
+}
 
 
 _EXAMPLES = 5
@@ -381,11 +388,17 @@ class Export:
         looks truncated (CSV, filled by :meth:`read`); else ``None``.
     orphan_events
         XES events outside any trace, not read (they belong to no ticket).
+    traces
+        XES traces read (filled by :meth:`read`).
     notes
         Plain-language notes on how the file was read (encoding fallback, renamed columns).
     misnamed
         The compression the file's name claims (``gzip`` for ``.gz``) when its content is not
         compressed that way (it is read as what it is, and a note says so); else ``""``.
+    misnamed_format
+        The format the file's name claims (``parquet`` for ``.parquet``, ``xes`` for ``.xes``)
+        when its content is not that format (it is read as what it is, and a note says so);
+        else ``None``.
     """
 
     path: Path
@@ -399,7 +412,9 @@ class Export:
     malformed: list[MalformedRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     orphan_events: int = 0
+    traces: int = 0
     misnamed: str = ""
+    misnamed_format: Format | None = None
     cut_short: MalformedRow | None = None
     _malformed_count: int = 0
 
@@ -643,11 +658,40 @@ class Export:
                 ) from None
         self.columns = tuple(collected.order)
         self.orphan_events = collected.orphans
+        self.traces = collected.traces
         table = collected.table()
         if columns is not None:
             present = [c for c in columns if c in table.column_names]
             table = table.select([*present, ROW_COLUMN])
         return table
+
+
+def _ends_with_par1(source: str | io.BytesIO) -> bool:
+    """Whether a Parquet file (a path, or the bytes of a decompressed one) ends with its footer's
+    magic bytes ``PAR1``: one that does not is cut short or damaged."""
+    if isinstance(source, io.BytesIO):
+        return source.getvalue()[-4:] == b"PAR1"
+    with open(source, "rb") as handle:
+        handle.seek(0, io.SEEK_END)
+        if handle.tell() < 8:
+            return False
+        handle.seek(-4, io.SEEK_END)
+        return handle.read(4) == b"PAR1"
+
+
+def _note_misnamed_format(
+    export: Export, suffix: str, claimed: Format | None, sample: bytes
+) -> None:
+    """Note that the file's name claims a format (``.parquet``, ``.xes``) its content is not:
+    it is read as what it is, and if it then lacks the columns the first problem says so."""
+    if claimed is None or claimed == export.format:
+        return
+    export.misnamed_format = claimed
+    export.notes.append(
+        f"the file is named {suffix} but is not {_FORMAT_NAMES[claimed]} "
+        f"({_FORMAT_SIGNS[claimed]}; this one begins {sample[:16]!r}): read as "
+        f"{_FORMAT_NAMES[export.format]}, what its content is"
+    )
 
 
 def _readable_type(kind: pa.DataType) -> bool:
@@ -802,6 +846,8 @@ def open_export(
             f"the file is named {path.suffix} but is not {claimed}-compressed ({actual}): "
             "read as what its content is"
         )
+    format_suffix = (path.with_suffix("") if claimed is not None else path).suffix.lower()
+    claimed_format = _NAMED_FORMAT.get(format_suffix)
     if not sample.strip():
         raise InputError.single(
             "the file is empty" + (" once decompressed" if compression else ""),
@@ -811,6 +857,13 @@ def open_export(
     if sample.startswith(b"PAR1"):
         export.format = "parquet"
         source = export._parquet_source() if compression else str(path)
+        if not _ends_with_par1(source):
+            raise InputError.single(
+                "the Parquet file is truncated or damaged: it begins with the bytes PAR1 but "
+                "does not end with them",
+                "download or copy the export again in full",
+                file=name,
+            )
         try:
             export.columns = tuple(pq.read_schema(source).names)
         except (pa.ArrowInvalid, OSError) as error:
@@ -819,18 +872,31 @@ def open_export(
                 "check that the file is a complete Parquet file",
                 file=name,
             ) from None
+        _note_misnamed_format(export, format_suffix, claimed_format, sample)
         return export
     stripped = sample.lstrip(codecs.BOM_UTF8).lstrip()
     if stripped.startswith((b"<?xml", b"<log", b"<!--")):
         export.format = "xes"
+        _note_misnamed_format(export, format_suffix, claimed_format, sample)
         return export
     chosen, text = _text_encoding(sample)
     if _looks_binary(sample, chosen):
+        if claimed_format is not None:
+            raise InputError.single(
+                f"the file is named {format_suffix} but is not {_FORMAT_NAMES[claimed_format]} "
+                f"({_FORMAT_SIGNS[claimed_format]}; this one begins {sample[:8]!r}), nor "
+                + " or ".join(n for f, n in _FORMAT_NAMES.items() if f != claimed_format)
+                + ": it is some other binary file",
+                f"export the tickets again as {_FORMAT_NAMES[claimed_format]} (or CSV) and "
+                "pass that file",
+                file=name,
+            )
         raise InputError.single(
             "the file is binary, not a CSV, Parquet or XES ticket export",
             "export the tickets as CSV (or Parquet / XES) and pass that file",
             file=name,
         )
+    _note_misnamed_format(export, format_suffix, claimed_format, sample)
     if encoding is not None:
         chosen = encoding
         if _is_cp1252(encoding):

@@ -35,6 +35,8 @@ class _XesColumns:
         self.rows: list[dict[str, str]] = []
         self.chunks: list[pa.Table] = []
         self.events = 0
+        self.traces = 0
+        """Traces read (tickets), with or without events."""
         self.orphans = 0
         """Events outside any trace (not read: they belong to no ticket)."""
 
@@ -64,6 +66,7 @@ class _XesColumns:
             last = element
             tag = element.tag
             if tag == "trace" or tag.endswith("}trace"):
+                self.traces += 1
                 trace = {f"case:{k}": v for k, v in _attributes(element).items()}
                 for child in element:
                     if child.tag == "event" or child.tag.endswith("}event"):

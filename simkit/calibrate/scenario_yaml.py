@@ -20,6 +20,7 @@ from simkit.calibrate.episodes import _ROUTE_PAUSE, _ROUTE_RESOLVED
 from simkit.calibrate.report import _pct, _sig
 from simkit.calibrate.span import DAYS, _iso, _local_date, as_instant
 from simkit.scenario.checks import natural_key
+from simkit.units import parse_fraction
 
 if TYPE_CHECKING:
     from simkit.calibrate.arrays import _Data
@@ -298,6 +299,40 @@ def _block(out: _Yaml, indent: int, key: str, value: Any) -> None:
         out.lines.append(" " * indent + line)
 
 
+def _customer_shares(
+    data: _Data, services: Collection[str], customers: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Each customer's share of each service: the history's where the customer is seen in it;
+    the given scenario's where not — scaled down, where needed, to what the customers seen leave
+    of 100% (a customer left nothing is left out of that service)."""
+    out: dict[str, dict[str, Any]] = {c: {} for c in customers}
+    for s in services:
+        rows = (data.service == s) & ~np.isnan(data.opened)
+        total = max(1, int(rows.sum()))
+        seen: dict[str, float] = {}
+        given: dict[str, tuple[float, Any]] = {}
+        for c, spec in customers.items():
+            share = (spec.get("services") or {}).get(s)
+            if share is None:
+                continue
+            count = int(np.sum(rows & (data.customer == c)))
+            if count:
+                seen[c] = count / total
+            else:
+                given[c] = (parse_fraction(share), share)
+        left = max(0.0, 1.0 - sum(seen.values()))
+        wanted = sum(fraction for fraction, _ in given.values())
+        scale = left / wanted if wanted > left else 1.0
+        for c, fraction in seen.items():
+            out[c][s] = _pct(fraction, 1)
+        for c, (fraction, written) in given.items():
+            if scale == 1.0:
+                out[c][s] = written
+            elif (kept := math.floor(fraction * scale * 1000) / 1000) > 0:
+                out[c][s] = _pct(kept, 1)  # rounded down: the shares stay within 100%
+    return out
+
+
 def _write_yaml(
     history: History,
     data: _Data,
@@ -465,20 +500,19 @@ def _write_yaml(
     }
     if kept:
         out.comment("Customers of the given scenario, with their shares of each service.")
+        of_customer = _customer_shares(data, services, kept)
         fitted_customers: dict[str, Any] = {}
         for c, spec in kept.items():
-            shares_of = {}
-            for s, share in (spec.get("services") or {}).items():
-                if s not in services:
-                    continue
-                rows = (data.service == s) & ~np.isnan(data.opened)
-                seen = int(np.sum(rows & (data.customer == c)))
-                shares_of[s] = _pct(seen / max(1, int(rows.sum())), 1) if seen else share
-            entry = {"services": shares_of}
+            entry: dict[str, Any] = {"services": of_customer[c]}
             if spec.get("priorities"):
                 entry["priorities"] = spec["priorities"]
-            fitted_customers[c] = entry
-        _block(out, 0, "customers", fitted_customers)
+            if of_customer[c]:
+                fitted_customers[c] = entry
+        for c in kept:
+            if not of_customer[c]:
+                out.comment(f"Customer {c} left out: the history's customers fill its services.")
+        if fitted_customers:
+            _block(out, 0, "customers", fitted_customers)
     if copied.get("corporate"):
         _block(out, 0, "corporate", copied["corporate"])
     for note in copied.get("dropped") or ():

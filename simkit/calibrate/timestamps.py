@@ -440,3 +440,25 @@ def _native(column: pa.Array, timezone: str) -> ParsedTimes:
         ambiguous = nonexistent = np.zeros(n, dtype=bool)
     which = np.where(micros != _NAT, 0, -1)
     return ParsedTimes(micros, np.zeros(n, dtype=bool), which, ("native",), ambiguous, nonexistent)
+
+
+_EXCEL_SERIAL = re.compile(r"\s*(\d{4,5})(\.\d+)?\s*")
+"""An Excel serial date: whole days since 1899-12-30, the time of day as a fraction."""
+_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00", "s")
+
+
+def excel_serial(values: list[str]) -> str:
+    """When every value looks like an Excel serial date between 1950 and 2100 (``41191.618252``),
+    the first one written as a date and time (``2012-10-09 14:50``); else ``""``.
+
+    Excel stores dates as day numbers; a sheet saved as CSV with the column not formatted as a
+    date writes those numbers, which no date format reads."""
+    days = []
+    for value in values:
+        if _EXCEL_SERIAL.fullmatch(value) is None:
+            return ""
+        days.append(float(value))
+    if not days or not all(18_264 <= d <= 73_051 for d in days):  # 1950-01-01 … 2100-01-01
+        return ""
+    first = _EXCEL_EPOCH + np.timedelta64(round(days[0] * 86_400), "s")
+    return str(first)[:16].replace("T", " ")
