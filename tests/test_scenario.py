@@ -140,6 +140,15 @@ BROKEN: list[tuple[str, Any, str, str, str]] = [
         "95%",
     ),
     ("typo-key", {"servces": {}}, "servces", "unknown key 'servces'", "did you mean 'services'"),
+    # a typo is matched against the keys valid at its place, not every key of the format
+    ("typo-top-level", {"teamz": {}}, "teamz", "unknown key 'teamz'", "did you mean 'teams'"),
+    (
+        "typo-team-key",
+        {"teams": {"desk": {"shrinkag": "10%"}}},
+        "teams.desk.shrinkag",
+        "unknown key 'shrinkag'",
+        "did you mean 'shrinkage'",
+    ),
     (
         "missing-entry",
         {"services": {"payroll": {"entry": None}}},
@@ -348,6 +357,61 @@ def test_broken_file_gives_precise_message(case: tuple[str, Any, str, str, str])
     assert any(fix in p.fix for p in match), [p.fix for p in match]
     assert all(p.file == "broken.yaml" for p in problems)
     assert all(p.line is not None and p.line >= 1 for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("patch", "path", "belongs", "here"),
+    [
+        (
+            {"calendars": {"office": {"file": "hours.csv"}}},
+            "calendars.office.file",
+            "services.<service>.demand.profile",
+            "hours, holidays, timezone",
+        ),
+        (
+            {"teams": {"desk": {"share": "5%"}}},
+            "teams.desk.share",
+            "services.<service>.priorities.<priority>",
+            "kind, roster, shrinkage",
+        ),
+        (
+            {"services": {"payroll": {"availability": {"team": "apps"}}}},
+            "services.payroll.availability.team",
+            "components.<component>.repair",
+            "target, calendar, depends_on",
+        ),
+    ],
+    ids=["file-in-calendar", "share-in-team", "team-in-availability"],
+)
+def test_key_valid_elsewhere_says_where_it_belongs(
+    patch: dict[str, Any], path: str, belongs: str, here: str
+) -> None:
+    """A key of the format written where it does not belong is never answered with "did you
+    mean" itself: the fix says where the key belongs and which keys this place takes."""
+    problems = problems_of(patched(patch))
+    (problem,) = [p for p in problems if p.path == path]
+    key = path.rsplit(".", 1)[-1]
+    assert problem.message == f"unknown key {key!r}"
+    assert f"did you mean {key!r}" not in problem.fix
+    assert f"{key!r} belongs under {belongs}" in problem.fix
+    assert f"the keys here are {here}" in problem.fix
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "# a scenario, one day\n"])
+def test_empty_file_says_it_is_empty(text: str) -> None:
+    """An empty or comment-only file says so, with what to write — not that it must be a
+    mapping of keys."""
+    (problem,) = problems_of(text)
+    assert "empty" in problem.message and "mapping of keys" not in problem.message
+    assert "name:" in problem.fix and "scenarios/" in problem.fix
+
+
+def test_nul_byte_names_the_character_line_and_fix() -> None:
+    """A NUL byte (a binary file, or text saved wrongly) names the character and its line, and
+    says how to fix it — not a bare YAML reader error."""
+    (problem,) = problems_of("name: x\nstart: 2027-01-04\x00\n")
+    assert "NUL (U+0000)" in problem.message and problem.line == 2
+    assert "UTF-8" in problem.fix
 
 
 def test_yaml_trap_country_no() -> None:

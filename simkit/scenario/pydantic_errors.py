@@ -5,8 +5,12 @@ pydantic's union and validator tags), what is wrong and how to fix it, one probl
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
-from typing import Any
+import types
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
 
 from simkit.scenario.models import (
     AvailabilitySpec,
@@ -74,6 +78,113 @@ _KNOWN_KEYS = sorted(
 )
 
 
+_PLACEHOLDERS = {
+    "calendars": "<calendar>",
+    "services": "<service>",
+    "teams": "<team>",
+    "priorities": "<priority>",
+    "customers": "<customer>",
+    "components": "<component>",
+    "changes": "<change>",
+}
+"""How a generic path names the entries of a mapping (``teams.<team>.roster``)."""
+
+
+def _branches(annotation: Any) -> Iterator[Any]:
+    """The types an annotation allows, with ``Annotated`` and unions (``X | None``) unwrapped."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        yield from _branches(get_args(annotation)[0])
+    elif origin is Union or origin is types.UnionType:
+        for arg in get_args(annotation):
+            yield from _branches(arg)
+    else:
+        yield annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _field_key(model: type[BaseModel], name: str) -> str:
+    return model.model_fields[name].alias or name
+
+
+def _children(annotation: Any, part: str | int) -> Iterator[Any]:
+    """The types that the entry ``part`` of a value of ``annotation`` may have."""
+    for branch in _branches(annotation):
+        if _is_model(branch):
+            for name, info in branch.model_fields.items():
+                if part == _field_key(branch, name):
+                    yield info.annotation
+        elif get_origin(branch) is dict and len(get_args(branch)) == 2:
+            yield get_args(branch)[1]
+        elif get_origin(branch) in (list, tuple) and isinstance(part, int):
+            args = [a for a in get_args(branch) if a is not Ellipsis]
+            if len(args) == 1:
+                yield args[0]
+            elif 0 <= part < len(args):
+                yield args[part]
+
+
+def _models_at(path: Sequence[str | int]) -> list[type[BaseModel]]:
+    """The scenario models a mapping at ``path`` (from the file's top) may be validated as;
+    empty where the schema does not say (inside a change's patch, say)."""
+    found: list[Any] = [ScenarioModel]
+    for part in path:
+        found = [child for annotation in found for child in _children(annotation, part)]
+    models: dict[type[BaseModel], None] = {}
+    for annotation in found:
+        models.update({b: None for b in _branches(annotation) if _is_model(b)})
+    return list(models)
+
+
+@cache
+def _key_places() -> dict[str, tuple[str, ...]]:
+    """Each key of a scenario model → the generic paths of the mappings that take it
+    (``share`` → ``services.<service>.priorities.<priority>``), found by walking the schema."""
+    places: dict[str, dict[str, None]] = {}
+
+    def walk(annotation: Any, where: str, depth: int) -> None:
+        if depth > 12:
+            return
+        for branch in _branches(annotation):
+            if _is_model(branch):
+                for name, info in branch.model_fields.items():
+                    key = _field_key(branch, name)
+                    places.setdefault(key, {})[where or "the top level"] = None
+                    walk(info.annotation, f"{where}.{key}" if where else key, depth + 1)
+            elif get_origin(branch) is dict and len(get_args(branch)) == 2:
+                last = where.rsplit(".", 1)[-1]
+                walk(get_args(branch)[1], f"{where}.{_PLACEHOLDERS.get(last, '<name>')}", depth)
+            elif get_origin(branch) in (list, tuple):
+                for arg in get_args(branch):
+                    if arg is not Ellipsis:
+                        walk(arg, f"{where}[n]", depth)
+
+    walk(ScenarioModel, "", 0)
+    return {key: tuple(where) for key, where in places.items()}
+
+
+def _unknown_key_fix(key: str, parent: Sequence[str | int]) -> str:
+    """How to mend an unknown ``key`` in the mapping at ``parent``: the closest key valid at
+    that place (never ``key`` itself), else where ``key`` belongs and the keys the place takes."""
+    models = _models_at(parent)
+    here = list(dict.fromkeys(_field_key(m, name) for m in models for name in m.model_fields))
+    candidates = [k for k in (here or _KNOWN_KEYS) if k != key]
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.7)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    parts = ["remove it"]
+    elsewhere = _key_places().get(key, ())
+    if elsewhere:
+        shown = " or ".join(elsewhere[:3]) + (" …" if len(elsewhere) > 3 else "")
+        parts.append(f"{key!r} belongs under {shown}")
+    if here:
+        parts.append(f"the keys here are {', '.join(here)}")
+    return "; ".join(parts) + " (see docs/scenario-format.md)"
+
+
 def _clean_path(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
     """Drop pydantic's union/validator tags from ``loc`` by following the data itself."""
     path: list[str | int] = []
@@ -120,9 +231,7 @@ def _describe(error: Mapping[str, Any], path: tuple[str | int, ...]) -> tuple[st
     if kind == "simkit_spec":
         return str(ctx.get("message", error["msg"])), str(ctx.get("fix", ""))
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1, cutoff=0.7)
-        fix = f"did you mean {close[0]!r}?" if close else "remove it (see docs/scenario-format.md)"
-        return f"unknown key {key!r}", fix
+        return f"unknown key {key!r}", _unknown_key_fix(key, path[:-1])
     if kind == "missing":
         return f"missing required key {key!r}", f"add {key}: (see docs/scenario-format.md)"
     if kind in ("string_type",) and isinstance(value, bool):

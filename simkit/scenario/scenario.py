@@ -386,7 +386,16 @@ def scenario_problems(
     """Every problem in ``data`` and, when there are none, the validated :class:`Scenario`."""
     found: list[tuple[tuple[str | int, ...], str, str]] = []
     scenario: Scenario | None = None
-    if not isinstance(data, Mapping):
+    if data is None and not path_prefix:
+        found.append(
+            (
+                (),
+                "the scenario file is empty: it holds no keys (only blank lines or comments)",
+                "write the scenario's keys — name:, start:, horizon:, services:, teams: … — "
+                "starting from one of the examples in scenarios/",
+            )
+        )
+    elif not isinstance(data, Mapping):
         found.append(
             (
                 (),

@@ -166,6 +166,19 @@ class _Walk:
                 self.walk(item, (*path, index))
 
 
+def _character(character: object) -> str:
+    """A character as a user can look for it: ``NUL (U+0000)``."""
+    if isinstance(character, int):
+        code = character
+    elif isinstance(character, str) and len(character) == 1:
+        code = ord(character)
+    else:
+        return repr(character)
+    names = {0: "NUL", 0x7F: "DEL", 0xFFFE: "a byte-order mark read backwards", 0xFFFF: "U+FFFF"}
+    name = names.get(code) or ("a control character" if code < 0x20 else repr(chr(code)))
+    return f"{name} (U+{code:04X})"
+
+
 def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines, list[Problem]]:
     """Parse ``text`` with the safe loader. Returns the data, the line table and the traps found.
 
@@ -192,8 +205,22 @@ def parse_yaml(text: str, *, file: str | None) -> tuple[Any, Lines, list[Problem
             file=file,
             line=line,
         ) from None
+    except yaml.reader.ReaderError as error:
+        position = max(0, min(int(error.position), len(text)))
+        line = text.count("\n", 0, position) + 1
+        raise InputError.single(
+            f"the file holds a character YAML does not allow: {_character(error.character)}",
+            "save the scenario as plain UTF-8 text; remove the character (an editor may show it "
+            "as a box or ^@), or export the file again if it came from another program",
+            file=file,
+            line=line,
+        ) from None
     except yaml.YAMLError as error:
-        raise InputError.single(f"YAML error: {error}", "", file=file) from None
+        raise InputError.single(
+            f"YAML error: {error}",
+            "check the file is a YAML scenario (see scenarios/ for examples)",
+            file=file,
+        ) from None
     walk = _Walk(file)
     if node is not None:
         walk.walk(node, ())
