@@ -200,6 +200,25 @@ def show_problems(error: InputError, title: str) -> None:
     st.error("\n".join(lines))
 
 
+def no_tickets_notice(results: Results, consequence: str) -> str | None:
+    """What to say when no service has a ticket (every service's volume 0 per week, so no ticket
+    arrives), ``consequence`` saying what that leaves on the page; ``None`` when tickets arrived
+    (or when every replication failed: that is said elsewhere). Repair incidents of components
+    may still load the teams; they count in no service's SLA."""
+    services = results.scenario.services.values()
+    if results.succeeded == 0 or any(s.demand.per_week > 0 for s in services):
+        return None
+    if results.service_tickets().num_rows > 0:
+        return None  # a change in a window brings tickets
+    return (
+        "**No tickets arrive in this scenario:** every service's volume is 0 per week "
+        f"(`demand: {{per_week: 0}}`), so no service has a ticket to measure. {consequence} "
+        "Give at least one service a volume above 0 in the scenario and upload it again (the "
+        "volume slider scales the scenario's volumes, so it cannot lift them from 0), or pick "
+        "an example."
+    )
+
+
 def current_scenario() -> Scenario | None:
     """The session's scenario, or ``None`` after showing why there is none."""
     error = st.session_state.get("scenario_error")

@@ -164,13 +164,24 @@ def test_replications_are_shown_with_the_table() -> None:
 
 
 def test_impossible_slider_value_gives_a_message_and_the_page_recovers() -> None:
-    """Every ticket paused for ever is refused with the reason in the page; moving the slider
-    back brings the table back."""
-    at = open_tab(run_app(), "what_if_tab", "Handling")
-    labelled(at.slider, "Pause rate — service_desk").set_value(100).run()
+    """A target of zero hours is refused with the reason in the page; setting it back brings
+    the table back."""
+    at = open_tab(run_app(), "what_if_tab", "Targets")
+    labelled(at.number_input, "payroll P1 resolve: within").set_value(0.0).run()
     assert_clean(at)
-    assert "never be resolved" in errors(at)
-    labelled(at.slider, "Pause rate — service_desk").set_value(5).run()
+    assert "greater than zero" in errors(at)
+    labelled(at.number_input, "payroll P1 resolve: within").set_value(8.0).run()
+    assert not at.error and sla_table(at)
+
+
+def test_pause_rate_slider_stops_below_100_percent() -> None:
+    """A pause rate of 100% is never valid (no ticket is ever resolved), so the slider stops
+    below it; a pause rate at the top of the slider runs."""
+    at = open_tab(run_app(), "what_if_tab", "Handling")
+    slider = labelled(at.slider, "Pause rate — service_desk")
+    assert slider.max == model.MAX_PAUSE < 100
+    slider.set_value(slider.max).run()
+    assert_clean(at)
     assert not at.error and sla_table(at)
 
 
@@ -284,7 +295,11 @@ def test_the_latest_choice_of_scenario_wins_over_an_upload() -> None:
         (b"name: [unclosed\n  start: 2027-01-01", ""),
         (b"name: x\nstart: 2027-01-01\nhorizon: 95\n", ""),
         (b"\xff\xfe not text", "UTF-8"),
+        (b"", "the scenario file is empty"),
+        (b"# just a comment\n\n", "the scenario file is empty"),
+        (b"name: x\x00\n", "NUL (U+0000) (line 1) — *fix:* save the scenario as plain UTF-8"),
     ],
+    ids=["unclosed", "bare-horizon", "not-utf8", "empty", "comment-only", "nul"],
 )
 def test_broken_upload_gives_a_message(content: bytes, expected: str) -> None:
     """A malformed upload is refused with its problems listed, and the page stays usable:

@@ -117,3 +117,21 @@ def test_calibration_charts() -> None:
         }
     ]
     assert "payroll P1 resolve" in _text(spec(charts.backtest_chart(backtest_rows)))
+
+
+def test_subtitles_without_replications_end_without_a_separator(run: Results) -> None:
+    """A chart drawn without a replication count (the Calibrate page's history per period)
+    has a subtitle of its own parts only, no dangling " · "."""
+    document = run.summary()
+    made = {
+        "period": charts.period_chart(model.period_rows(document)),
+        "compliance": charts.compliance_chart(document["sla"]),
+    }
+    for name, chart in made.items():
+        subtitle = spec(chart)["title"]["subtitle"]  # type: ignore[index]
+        assert subtitle and not subtitle.rstrip().endswith("·"), (name, subtitle)
+        assert "replications" not in subtitle, (name, subtitle)
+    period = spec(made["period"])["title"]["subtitle"]  # type: ignore[index]
+    assert period == "dashed: goal"
+    with_runs = spec(charts.period_chart(model.period_rows(document), replications=2))
+    assert with_runs["title"]["subtitle"] == "dashed: goal · 2 replications, 95% intervals"  # type: ignore[index]

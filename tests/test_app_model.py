@@ -143,10 +143,18 @@ def test_slider_values_are_never_cut_or_dropped_silently(desk: Scenario) -> None
 
 
 def test_every_ticket_paused_is_refused_with_the_reason(desk: Scenario) -> None:
-    """A pause rate of 100% leaves tickets no way to be resolved: the edit is refused with the
-    scenario's own message, before anything runs."""
-    with pytest.raises(InputError, match="never be resolved"):
+    """A pause rate of 100% leaves tickets no way to be resolved: the edit is refused before
+    anything runs, in the slider's terms (a pause rate, choose below 100%) rather than as the
+    scenario's routing check on ``teams.<team>.next``."""
+    with pytest.raises(InputError) as caught:
         model.edit_scenario(desk, model.WhatIf(pause={"service_desk": 1.0}))
+    problem = caught.value.problems[0]
+    assert (
+        "pause rate of 100%" in problem.message and "no ticket is ever resolved" in problem.message
+    )
+    assert "below 100%" in problem.fix
+    assert "never be resolved" not in str(caught.value)
+    assert 0 < model.MAX_PAUSE < 100 and model.MAX_PAUSE % model.STEP["pause"] == 0
 
 
 def test_run_budget_guards_the_server(desk: Scenario) -> None:

@@ -145,3 +145,26 @@ def test_every_seed_field_holds_only_what_a_browser_keeps(page: str) -> None:
     at.switch_page(f"app_pages/{page}.py").run()
     assert_clean(at)
     assert labelled(at.number_input, "Seed").max == LARGEST_SEED
+
+
+def test_no_volume_anywhere_says_no_tickets_arrive() -> None:
+    """Every service at 0 tickets a week: the SLA table shows 0 tickets and "at risk", and a
+    notice says no tickets arrive and how to fix it; the page stays usable (the sliders move)."""
+    text = DESK.read_text(encoding="utf-8")
+    document = yaml.safe_load(text)
+    for service in document["services"].values():
+        service["demand"]["per_week"] = 0
+    at = upload(run_app(), "no-volume.yaml", yaml.safe_dump(document, sort_keys=False).encode())
+    clean_page(at)
+    notice = "\n".join(w.value for w in at.warning)
+    assert "No tickets arrive" in notice and "volume above 0" in notice, notice
+    labelled(at.slider, "Volume change").set_value(50).run()
+    clean_page(at)
+    assert "No tickets arrive" in "\n".join(w.value for w in at.warning)
+
+
+def test_a_scenario_with_tickets_has_no_no_tickets_notice() -> None:
+    """The bundled desk scenario: no notice about tickets not arriving."""
+    at = run_app()
+    clean_page(at)
+    assert not [w.value for w in at.warning if "No tickets arrive" in w.value]

@@ -115,6 +115,28 @@ def test_ola_page_with_agreements_shows_the_watermelon_share() -> None:
     assert not [i.value for i in at.info if "no OLA or UC" in i.value]
 
 
+def _no_volume() -> bytes:
+    """The bundled desk scenario with every service's volume at 0 per week."""
+    text = (ROOT / "scenarios" / "corporate_service_desk.yaml").read_text(encoding="utf-8")
+    document = yaml.safe_load(text)
+    for service in document["services"].values():
+        service["demand"]["per_week"] = 0
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+
+def test_ola_page_with_no_tickets_says_so_instead_of_an_empty_table() -> None:
+    """Every service at 0 tickets a week: the page says no tickets arrive, and the target's
+    recommendations say why there are none — no table without columns."""
+    at = on_page("ola", _no_volume(), "no-volume.yaml")
+    assert not at.error, errors(at)
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "No tickets arrive" in warnings and "per_week" in warnings, warnings
+    assert all(len(f.value.columns) for f in at.dataframe), [
+        list(f.value.columns) for f in at.dataframe
+    ]
+    assert any("No agreement to recommend" in i.value for i in at.info)
+
+
 # 3. Targets: the availability table names its replications
 
 

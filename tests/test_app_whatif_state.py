@@ -74,8 +74,8 @@ def test_an_invalid_what_if_is_not_replaced_by_an_earlier_one() -> None:
     chosen, not the last valid position the user has since left."""
     at = run_app()
     labelled(at.slider, "Volume change").set_value(20).run()
-    open_tab(at, "what_if_tab", "Handling")
-    labelled(at.slider, "Pause rate — service_desk").set_value(100).run()
+    open_tab(at, "what_if_tab", "Targets")
+    labelled(at.number_input, "payroll P1 resolve: within").set_value(0.0).run()
     assert at.error
     at.switch_page("app_pages/targets.py").run()
     assert_clean(at)

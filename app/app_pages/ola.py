@@ -9,6 +9,7 @@ import streamlit as st
 from app_support import (
     cached,
     controls_id,
+    no_tickets_notice,
     replications_control,
     show_problems,
     simulated,
@@ -52,6 +53,13 @@ NO_AGREEMENTS = (
     "`ola:` under a team or a `uc:` under a supplier, e.g. "
     "`ola: {resolve: {within: 4h, goal: 90%}}` (see docs/scenario-format.md, section 6, "
     '"ola and uc"), or download the scenario with the recommended agreements below.'
+)
+
+
+NO_RECOMMENDATION = (
+    "No agreement to recommend for this target: none of its tickets was simulated, so no team's "
+    "times were measured to base one on. A service with tickets (a volume above 0 per week), "
+    "or more replications, gives one."
 )
 
 
@@ -111,6 +119,13 @@ def alignment(scenario: Scenario) -> None:
         "the worst start in the week. Watermelon share: SLA breaches on tickets that met every "
         "OLA (the OLAs are too loose). Intervals: Wilson 95%."
     )
+    notice = no_tickets_notice(
+        results,
+        "The simulated columns show “—” and no agreement can be recommended: no ticket was "
+        "traced through the teams.",
+    )
+    if notice:
+        st.warning(notice)
     if not ola_targets(scenario):
         st.info(NO_AGREEMENTS)
     st.dataframe(
@@ -125,37 +140,49 @@ def alignment(scenario: Scenario) -> None:
     paths, recommendations = st.columns(2, gap="large")
     with paths:
         st.markdown("**Routing paths**")
-        st.dataframe(
-            [
-                {
-                    "path": " → ".join(p["teams"]),
-                    "share": fmt_pct(p["share"]),
-                    "agreements add up to": _hours(p["ola_sum_h"]),
-                    "fits": _yes(p["fits"]),
-                    "no agreement": ", ".join(p["missing"]) or "—",
-                }
-                for p in row["paths"]
-            ],
-            hide_index=True,
-        )
+        if not row["paths"]:
+            st.info(
+                "No routing path carries at least "
+                f"{fmt_pct(document['min_path_share'], 0)} of this target's tickets: none is "
+                "listed, and no agreement is recommended along one."
+            )
+        else:
+            st.dataframe(
+                [
+                    {
+                        "path": " → ".join(p["teams"]),
+                        "share": fmt_pct(p["share"]),
+                        "agreements add up to": _hours(p["ola_sum_h"]),
+                        "fits": _yes(p["fits"]),
+                        "no agreement": ", ".join(p["missing"]) or "—",
+                    }
+                    for p in row["paths"]
+                ],
+                hide_index=True,
+            )
         if row.get("other_share"):
             st.caption(f"Paths not listed carry {fmt_pct(row['other_share'])} of the tickets.")
     with recommendations:
         st.markdown("**Recommendations**")
-        st.dataframe(
-            [
-                {
-                    "team": r["team"],
-                    "agreement": f"{r['kind'].upper()} {r['metric']}",
-                    "within": _hours(r["within_h"]),
-                    "goal": fmt_pct(r["goal"]),
-                    "calendar": r["calendar"],
-                    "compliance now": fmt_pct(r.get("compliance_now")),
-                }
-                for r in row["recommended"]
-            ],
-            hide_index=True,
-        )
+        if not row["recommended"] and row["paths"]:
+            st.info(NO_RECOMMENDATION)
+        elif not row["recommended"]:
+            st.info("No agreement to recommend: no routing path is listed for this target.")
+        else:
+            st.dataframe(
+                [
+                    {
+                        "team": r["team"],
+                        "agreement": f"{r['kind'].upper()} {r['metric']}",
+                        "within": _hours(r["within_h"]),
+                        "goal": fmt_pct(r["goal"]),
+                        "calendar": r["calendar"],
+                        "compliance now": fmt_pct(r.get("compliance_now")),
+                    }
+                    for r in row["recommended"]
+                ],
+                hide_index=True,
+            )
         patch = recommended_patch(row)
         if patch:
             try:

@@ -20,6 +20,7 @@ from app_support import (
     executor,
     kept_widget,
     moved_on,
+    no_tickets_notice,
     options_key,
     remember_edit,
     remember_invalid_edit,
@@ -237,7 +238,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
             )
             if team.pause is not None:
                 default = round(team.pause * 100)
-                ranges[f"pause:{team.team}"] = spanning(0, 100, default)
+                ranges[f"pause:{team.team}"] = spanning(0, model.MAX_PAUSE, default)
                 values[f"pause:{team.team}"] = kept_widget(
                     handling.open,
                     f"{sid}:pause:{team.team}",
@@ -248,6 +249,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
                         step=model.STEP["pause"],
                         format="%d%%",
                         key=key,
+                        help=f"Up to {model.MAX_PAUSE}%: at 100% no ticket would ever be resolved.",
                     ),
                 )
     with targets:
@@ -489,6 +491,13 @@ def workbench(scenario: Scenario) -> None:
                 + "; ".join(f["error"] for f in head["failures"][:3])
             )
         with heading.container():
+            notice = no_tickets_notice(
+                results,
+                "Every SLA target shows 0 tickets and “at risk” because nothing could be "
+                "measured, not because a target is missed.",
+            )
+            if notice:
+                st.warning(notice)
             st.markdown(
                 f"#### Simulated SLA table — {head['replications']} replications, seed {seed}"
             )

@@ -62,6 +62,7 @@ from simkit.app_model.run import (
     simulate_run,
 )
 from simkit.app_model.whatif import (
+    MAX_PAUSE,
     STEP,
     Controls,
     EditedScenario,
@@ -82,6 +83,7 @@ from simkit.app_model.whatif import (
 __all__ = [
     "DEFAULT_CONFIDENCE",
     "DEFAULT_REPLICATIONS",
+    "MAX_PAUSE",
     "MAX_REPLICATIONS",
     "RUN_VISIT_BUDGET",
     "SEARCH_VISIT_BUDGET",

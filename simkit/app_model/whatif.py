@@ -21,6 +21,7 @@ from simkit.scenario.overlay import merge_patch
 from simkit.units import format_duration
 
 __all__ = [
+    "MAX_PAUSE",
     "STEP",
     "Controls",
     "EditedScenario",
@@ -198,6 +199,10 @@ STEP: dict[str, Any] = {"volume": 5, "growth": 1, "agents": 1, "handle": 0.05, "
 percent, agents, multiplier). The Scenario page makes runs ahead one step either side of the
 slider last moved and of the other sliders on the screen (:meth:`Positions.neighbours`)."""
 
+MAX_PAUSE = 95
+"""The highest pause rate a slider offers, in percent (a whole number of :data:`STEP` pause
+steps): at 100% every handling ends in a pause and no ticket is ever resolved."""
+
 
 @dataclass(frozen=True)
 class Positions:
@@ -371,9 +376,18 @@ def _run_patch(scenario: Scenario, what_if: WhatIf) -> Patch:
                 "add pause: {duration: …} to the team in the scenario",
                 f"teams.{name}.pause",
             )
-        if not 0.0 <= share <= 1.0:
+        if not math.isfinite(share) or not 0.0 <= share <= 1.0:
             raise _slider_problem(
-                f"pause rate {share:.0%} for {name}", "choose 0% to 100%", f"teams.{name}.next"
+                f"a pause rate of {share:.0%} for {name} is not a share of handlings",
+                "choose a pause rate from 0% to below 100%",
+                f"teams.{name}.next",
+            )
+        if math.isclose(share, 1.0):
+            raise _slider_problem(
+                f"a pause rate of 100% for {name} means every handling ends in a pause, so no "
+                "ticket is ever resolved",
+                f"choose a pause rate below 100% (the slider goes up to {MAX_PAUSE}%)",
+                f"teams.{name}.next",
             )
         current = dict(team.next) if team.next else {"resolved": 1.0}
         if not math.isclose(share, current.get("pause", 0.0), abs_tol=1e-9):
@@ -417,7 +431,7 @@ def what_if_patch(scenario: Scenario, what_if: WhatIf) -> Patch:
     ------
     InputError
         For a value no scenario can hold (a volume change of −100% or less, a handling
-        multiplier ≤ 0, a pause rate outside 0–100%, an unknown team, line or target).
+        multiplier ≤ 0, a pause rate outside 0 to below 100%, an unknown team, line or target).
     """
     return dict(merge_patch(_run_patch(scenario, what_if), _target_patch(scenario, what_if)))
 

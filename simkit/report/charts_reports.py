@@ -96,7 +96,8 @@ def verdict_chart(rows: Rows, *, confidence: float, replications: int | None = N
         width=_WIDTH,
         title=_title(
             "How often each proposed target would be met",
-            f"red: the {confidence:.0%} of periods asked for · {_runs(replications)}",
+            f"red: the {confidence:.0%} of periods asked for",
+            _runs(replications),
         ),
     )
 

@@ -91,9 +91,8 @@ def compliance_chart(
         width=_WIDTH,
         title=_title(
             "Compliance per target",
-            f"red: goal · grey ◇: quick estimate · {_runs(replications)}"
-            if quick
-            else f"red: goal · {_runs(replications)}",
+            "red: goal · grey ◇: quick estimate" if quick else "red: goal",
+            _runs(replications),
         ),
     )
 
@@ -143,7 +142,7 @@ def period_chart(rows: Rows, *, replications: int | None = None) -> Any:
     goal = base.mark_line(strokeDash=[4, 4], opacity=0.6).encode(y="goal:Q")
     return alt.layer(band, line, points, goal).properties(
         width=_WIDTH,
-        title=_title("Compliance per period", f"dashed: goal · {_runs(replications)}"),
+        title=_title("Compliance per period", "dashed: goal", _runs(replications)),
     )
 
 
@@ -309,7 +308,7 @@ def availability_chart(
         )
     return alt.layer(*layers).properties(
         width=_WIDTH,
-        title=_title("Availability per period", f"red: target · {_runs(replications)}"),
+        title=_title("Availability per period", "red: target", _runs(replications)),
     )
 
 

@@ -30,8 +30,11 @@ def _runs(replications: int | None) -> str:
     return f"{replications} replications, 95% intervals" if replications else ""
 
 
-def _title(text: str, subtitle: str = "") -> Any:
-    return alt.TitleParams(text=text, subtitle=subtitle or [], anchor="start")
+def _title(text: str, *subtitle: str) -> Any:
+    """A chart title; the subtitle's non-empty parts joined by " · " (a part left empty, such as
+    :func:`_runs` without replications, leaves no stray separator)."""
+    joined = " · ".join(part for part in subtitle if part)
+    return alt.TitleParams(text=text, subtitle=joined or [], anchor="start")
 
 
 def _label_axis() -> Any:
