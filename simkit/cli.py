@@ -159,7 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("demo", cmd_demo, "run the whole pipeline on the bundled examples")
     p.add_argument("--out", help="folder for the demo's output files")
     p = command("app", cmd_app, "start the Streamlit front end")
-    p.add_argument("--port", type=whole_number("--port", 1, 8501, 65535), default=8501)
+    p.add_argument(
+        "--port",
+        type=whole_number("--port", 1, 8501, 65535),
+        default=8501,
+        help="port of the workbench's web server, 1 to 65535 (default 8501)",
+    )
     for name in MODULES:
         try:
             module = importlib.import_module(name)
