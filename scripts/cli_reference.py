@@ -33,7 +33,9 @@ suite checks that it matches). `simkit COMMAND --help` prints the same.
   messages go to standard error. The documents are described with each analysis:
   [model.md](model.md) (`simulate`), [methods.md](methods.md) (`targets`, `impact`,
   `sensitivity`, `ola`, `optimize`), [calibration.md](calibration.md) (`calibrate`, `backtest`,
-  `review`) and [reports.md](reports.md) (`report`).
+  `review`) and [reports.md](reports.md) (`report`); `app` prints where the workbench is served
+  (`{"app": {"url", "port"}}`) and sends the server's messages to standard error. It may come
+  before the command's name too (`simkit --json validate X`).
 - **Exit codes.** `0` done; `1` an internal error (a defect: `SIMKIT_DEBUG=1` shows the traceback),
   or a run whose every replication failed; `2` bad input — a scenario or history file, a flag's
   value, an output place that cannot be written — with every problem listed. With `--json` the

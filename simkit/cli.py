@@ -125,6 +125,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         "--server.port",
         str(args.port),
     ]
+    if args.json:  # one JSON document on stdout: the server's own messages go to stderr
+        _emit_json({"app": {"url": f"http://localhost:{args.port}", "port": args.port}})
+        sys.stdout.flush()
+        return subprocess.call(command, stdout=sys.stderr)
     return subprocess.call(command)
 
 
@@ -176,8 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _json_after_command(argv: list[str]) -> list[str]:
+    """``simkit --json validate X`` as ``simkit validate X --json``: ``--json`` is an option of
+    every command, and may come before the command's name too."""
+    lead = 0
+    while lead < len(argv) and argv[lead].startswith("-") and argv[lead] != "--":
+        lead += 1
+    if "--json" not in argv[:lead] or lead == len(argv):
+        return argv
+    return [a for a in argv[:lead] if a != "--json"] + argv[lead:] + ["--json"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _json_after_command(list(sys.argv[1:] if argv is None else argv))
     json_mode = "--json" in argv
     try:
         args = build_parser().parse_args(argv)

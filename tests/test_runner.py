@@ -673,3 +673,41 @@ def test_stream_names_of_different_things_never_collide() -> None:
     for one, other in pairs:
         assert stream_name(*one) != stream_name(*other)
         assert streams(stream_name(*one)).random() != streams(stream_name(*other)).random()
+
+
+def test_json_before_the_command_name_is_the_same_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    """``simkit --json validate X`` prints the same one JSON document as ``simkit validate X
+    --json`` (it was refused as an unrecognised argument)."""
+    from simkit.cli import main
+    from simkit.resources import examples_dir
+
+    path = str(examples_dir() / "new_service_slr.yaml")
+    assert main(["validate", path, "--json"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert main(["--json", "validate", path]) == 0
+    assert json.loads(capsys.readouterr().out) == after
+    assert main(["--json", "validate"]) == 2  # a missing argument is still an error, in JSON
+    assert json.loads(capsys.readouterr().out)["errors"]
+
+
+def test_app_json_prints_one_document_and_sends_the_server_s_messages_to_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``simkit app --json``: stdout holds one JSON document (where to open the workbench);
+    the server's own banner goes to stderr."""
+    import subprocess
+    import sys
+
+    from simkit.cli import main
+
+    calls: list[dict[str, object]] = []
+
+    def fake_call(command: list[str], **kwargs: object) -> int:
+        calls.append({"command": command, **kwargs})
+        return 0
+
+    monkeypatch.setattr(subprocess, "call", fake_call)
+    assert main(["app", "--json", "--port", "8765"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out) == {"app": {"url": "http://localhost:8765", "port": 8765}}
+    assert calls[0]["stdout"] is sys.stderr and "8765" in calls[0]["command"]  # type: ignore[operator]
