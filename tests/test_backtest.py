@@ -175,6 +175,8 @@ def test_the_readable_backtest_counts_every_target_and_says_what_cleaning_did(
     assert main(["backtest", sample, *common, *scenario]) == 0
     text = capsys.readouterr().out
     assert f"{met} of {len(ola)} OLA/UC targets" in text
+    # t as each row uses it: from the replications that measured the target (2 d.f. with all 3)
+    assert "for the replications that measured the target (4.30 with all 3: 2 d.f.)" in text
     assert f"Data quality: {document['quality']['rows_read']:,} rows" in text
     assert main(["calibrate", sample, *common]) == 0
     assert "Data quality: " in capsys.readouterr().out

@@ -594,7 +594,9 @@ def describe_backtest(document: Mapping[str, Any]) -> str:
     )
     t = t_factor(int(document["replications"]))
     rule = "max(3 pp, t·SE)" + (
-        f", t = {t:.2f} (Student-t 97.5% point, {int(document['replications']) - 1} d.f.)"
+        ", t the Student-t 97.5% point for the replications that measured the target "
+        f"({t:.2f} with all {int(document['replications'])}: "
+        f"{int(document['replications']) - 1} d.f.)"
         if t is not None
         else ""
     )
