@@ -573,6 +573,21 @@ def test_profile_file(tmp_path: Path) -> None:
         parse_scenario(yaml.safe_dump(data), file="upload.yaml", allow_files=False)
 
 
+def test_a_profile_named_as_a_csv_file_is_that_file(tmp_path: Path) -> None:
+    """``profile: weights.csv`` is ``profile: {file: weights.csv}`` (it was refused as neither
+    'flat' nor a calendar); an upload may not name it either, and a missing one is said so."""
+    data = patched({"services": {"payroll": {"demand": {"profile": "weights.csv"}}}})
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match=r"cannot read the profile file weights\.csv"):
+        load_scenario(path)
+    (tmp_path / "weights.csv").write_text("\n".join(",".join([str(d + 1)] * 24) for d in range(7)))
+    profile = load_scenario(path).services["payroll"].demand.profile
+    assert isinstance(profile, tuple) and profile[6][0] == 7.0
+    with pytest.raises(InputError, match="may not name files"):
+        parse_scenario(yaml.safe_dump(data), file="upload.yaml", allow_files=False)
+
+
 def test_yaml_syntax_error_has_line() -> None:
     """A YAML syntax error names its line and never raises a yaml exception."""
     text = "name: x\nservices:\n  a: [1, 2\nteams: {}\n"

@@ -131,11 +131,17 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
             yield from targets((*base, "priorities", pname), level)
         demand = _mapping(service.get("demand"))
         profile = demand.get("profile")
-        if isinstance(profile, str) and profile != "flat" and profile not in calendars:
+        if (
+            isinstance(profile, str)
+            and profile != "flat"
+            and profile not in calendars
+            and not profile.strip().lower().endswith(".csv")  # a file of weights
+        ):
             yield (
                 (*base, "demand", "profile"),
                 f"profile {profile!r} is neither 'flat' nor a calendar",
-                "use flat, a calendar name (uniform over its open hours), a 7x24 matrix or {file: …}",
+                "use flat, a calendar name (uniform over its open hours), a 7x24 matrix or a CSV "
+                "file of one (weights.csv)",
             )
         availability = _mapping(service.get("availability"))
         if "calendar" in availability:

@@ -180,8 +180,9 @@ class ProfileFile(_Model):
 class Demand(_Model):
     """Tickets per week, their spread over the week (profile) and growth per year.
 
-    A profile ``{file: weights.csv}`` is read when the scenario is validated (relative to the
-    scenario file) and held as its 7x24 matrix; scenarios that arrive as uploads may name no file.
+    A profile ``{file: weights.csv}`` (or just ``weights.csv``: a name ending in ``.csv``) is read
+    when the scenario is validated (relative to the scenario file) and held as its 7x24 matrix;
+    scenarios that arrive as uploads may name no file.
     """
 
     per_week: float = Field(ge=0)
@@ -191,6 +192,8 @@ class Demand(_Model):
     @field_validator("profile")
     @classmethod
     def _profile(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and value.strip().lower().endswith(".csv"):
+            value = ProfileFile(file=value.strip())
         if isinstance(value, ProfileFile):
             context = info.context or {}
             if not context.get("allow_files", True) or context.get("base_dir") is None:
