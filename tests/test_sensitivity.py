@@ -367,3 +367,36 @@ def test_staffing_candidates_and_what_if_moves_hold_inside_a_windowed_change() -
     _, phases = regimes(edited, RunClock(edited))
     per_week = sorted({p.services["payroll"].demand.per_week for p in phases})
     assert per_week == pytest.approx([450 * 1.1, 585 * 1.1])
+
+
+def test_an_overlay_s_scenario_is_what_the_engine_runs_inside_its_window() -> None:
+    """After a permanent move, ``overlay.scenario`` is the moved scenario with the window's patch
+    over it — the regime the engine runs there — so a later move made from it starts from what
+    runs. A window that drops infra's day line keeps it dropped through a what-if edit and then
+    a staffing candidate (it came back with 5 agents: the overlay's scenario still had the old
+    base with the edit over the window)."""
+    from simkit.analysis.staffing_lines import _patched, staffed_lines
+    from simkit.app_model import WhatIf, edit_scenario
+    from simkit.engine.compile import RunClock
+    from simkit.engine.compile import _regimes as regimes
+    from simkit.resources import examples_dir
+    from simkit.scenario import load_scenario
+    from simkit.scenario.models import Window
+
+    base = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    day = "mon-fri 08:00-18:00"
+    window = Window.model_validate({"from": "2027-02-01", "until": "2027-02-08"})
+    drop = base.with_patch(
+        {"teams": {"infra": {"roster": {day: None}}}}, window=window, name="drop"
+    )
+    edited = edit_scenario(drop, WhatIf(agents={"infra": {day: 4}})).run
+    lines, _, _ = staffed_lines(edited)
+    more = tuple(x.agents + ((x.team, x.line) == ("infra", day)) for x in lines)
+    candidate = _patched(edited, lines, more)
+    for moved in (edited, candidate):
+        inside = moved.with_patch(moved.overlays[0].patch)
+        assert moved.overlays[0].scenario.teams["infra"].roster == inside.teams["infra"].roster
+        _, phases = regimes(moved, RunClock(moved))
+        rosters = [dict(p.teams["infra"].roster or {}) for p in phases]
+        assert {day: None}.keys().isdisjoint(rosters[1])  # dropped inside the window
+    assert sorted({r.get(day) for r in rosters} - {None}) == [5]

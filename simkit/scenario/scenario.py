@@ -207,14 +207,15 @@ class Scenario(ScenarioModel):
         patched = self._validated_patch(patch, name)
         defines_only = set(patch) == {"changes"}
         patched._applied = self._applied if defines_only else (*self._applied, name)
+        # Inside a window the engine runs the patched scenario with the window's patch over it
+        # (``merge_patch(o.patch, extra)``): the overlay's scenario is that, so that what is read
+        # from it (the values a later move starts from) is what runs there.
+        patches = [
+            merge_patch(o.patch, extra) for o, extra in zip(self._overlays, inside, strict=True)
+        ]
         patched._overlays = tuple(
-            Overlay(
-                o.name,
-                o.window,
-                o.scenario.with_patch(merge_patch(patch, extra), name=name),
-                merge_patch(o.patch, extra),
-            )
-            for o, extra in zip(self._overlays, inside, strict=True)
+            Overlay(o.name, o.window, patched.with_patch(window_patch, name=o.name), window_patch)
+            for o, window_patch in zip(self._overlays, patches, strict=True)
         )
         return patched
 
