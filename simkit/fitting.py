@@ -36,8 +36,44 @@ _FIT_PARAMETERS = {"exponential": 1, "lognormal": 2, "gamma": 2, "weibull": 2}
 
 ROUNDING_MATTERS = 10
 """With a clock's step given, the values are fitted as readings of that clock when at least 1% of
-the completed ones are under this many steps; otherwise as exact, where the rounding changes no
-figure and the fit is many times quicker."""
+the completed ones are under this many steps, or their standard deviation is; otherwise as exact,
+where the rounding changes no figure and the fit is many times quicker."""
+
+GRID_TOLERANCE = 1e-3
+"""How far, in steps, a reading may lie from a whole number of steps (the float arithmetic that
+made it) and still be read as on the clock's grid."""
+
+
+def rounding_matters(completed: FloatArray, step: float) -> bool:
+    """Whether readings of a clock of ``step`` move the fit (see :data:`ROUNDING_MATTERS`)."""
+    if completed.size == 0:
+        return False
+    short = float(np.mean(completed < ROUNDING_MATTERS * step)) >= 0.01
+    narrow = completed.size >= 2 and float(np.std(completed)) < ROUNDING_MATTERS * step
+    return short or narrow
+
+
+def on_grid(values: FloatArray, step: float) -> bool:
+    """Whether every value is a whole number of ``step`` (within :data:`GRID_TOLERANCE`)."""
+    ratio = values / step
+    return bool(np.all(np.abs(ratio - np.rint(ratio)) <= GRID_TOLERANCE))
+
+
+def _on_the_grid(values: FloatArray, mask: npt.NDArray[np.bool_], step: float) -> FloatArray:
+    """The completed values as exact whole steps (``k·step``); censored ones as they are."""
+    done = values[~mask]
+    if not on_grid(done, step):
+        ratio = done / step
+        worst = int(np.argmax(np.abs(ratio - np.rint(ratio))))
+        raise SpecError(
+            f"the durations are not readings of a clock of step {step:g} h: "
+            f"{done[worst]!r} is {ratio[worst]:.4f} steps",
+            "give the step the durations were read with (1/60 for whole minutes), or leave it "
+            "out to fit them as exact",
+        )
+    snapped = values.copy()
+    snapped[~mask] = np.rint(done / step) * step
+    return snapped
 
 
 @dataclass(frozen=True)
@@ -199,8 +235,10 @@ def fit(
         zero allowed, when both stamps fell in one step — and enters the likelihood as the
         probability of that reading (:mod:`simkit.fitting_rounded`); the KS distance is measured
         against the distribution of readings. That is done when at least 1% of the completed
-        values are under :data:`ROUNDING_MATTERS` steps (zeros are still allowed otherwise, read
-        as half a step). Without it the values are exact.
+        values, or their standard deviation, are under :data:`ROUNDING_MATTERS` steps (zeros are
+        still allowed otherwise, read as half a step). The completed values must be whole
+        numbers of steps (the float arithmetic that made them aside). Without it the values are
+        exact.
 
     Returns
     -------
@@ -235,9 +273,11 @@ def fit(
             "e.g. 1/60 for stamps in whole minutes, or leave it out for exact durations",
         )
     values, mask = _fit_input(data, censored, rounded=resolution is not None)
+    if resolution is not None:
+        values = _on_the_grid(values, mask, resolution)
     # A reading of zero is a duration under one step: read as exact, it is half a step.
     exact = np.where(values > 0, values, (resolution or 0.0) / 2)
-    if resolution is not None and np.mean(values[~mask] < ROUNDING_MATTERS * resolution) < 0.01:
+    if resolution is not None and not rounding_matters(values[~mask], resolution):
         values, resolution = exact, None  # the rounding moves no figure: exact is far quicker
     uncensored, right = values[~mask], values[mask]
     unit = float(np.median(exact))

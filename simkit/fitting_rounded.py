@@ -11,10 +11,11 @@ probability is
 with ``Q(x) = E[(T − x)⁺] = ∫ₓ^∞ S(u) du`` the expected excess over ``x`` (``Q(x) = E[T] − x``
 for ``x ≤ 0``), written with the incomplete gamma function and the normal distribution for the
 four families. ``Q`` is small in the tail rather than close to the mean, so the second difference
-keeps its precision there. Readings of :data:`FAR` steps or more use the density times ``r``
-instead, which the triangle barely changes there and which costs far less; so does any reading
-whose second difference runs out of digits. Readings equal to zero (both stamps in the same step)
-need no special value.
+keeps its precision there; left of the mode ``G(x) = ∫₀ˣ F = x − E[T] + Q(x)``, small there,
+gives the same second difference with its digits. Readings of :data:`FAR` steps or more use the
+density times ``r`` instead, which the triangle barely changes there and which costs far less; so
+does any reading whose second difference runs out of digits both ways. Readings equal to zero
+(both stamps in the same step) need no special value.
 
 Fitting a reading as if it were exact favours the families with a mode away from zero when the
 durations last a few steps: a 3-minute exponential read from minute stamps comes out lognormal,
@@ -125,9 +126,37 @@ def _log_reading(p: _Params, d: FloatArray, step: float) -> FloatArray:
     usable = np.isfinite(value) & (second > 1e-12 * np.abs(q[n : 2 * n]))
     if usable.all():
         return np.asarray(value, dtype=np.float64)
-    # Where the second difference runs out of digits, the density × step stands in.
-    near = _logpdf(p, np.maximum(d, step / 2)) + math.log(step)
-    return np.asarray(np.where(usable, value, near), dtype=np.float64)
+    # Left of the mode Q is close to E[T] − x and its second difference runs out of digits;
+    # there G(x) = ∫₀ˣ F = x − E[T] + Q(x) is small instead and keeps them. Where neither does
+    # (far in either tail) the density × step stands in.
+    g = _lower(p, np.concatenate((d + step, d, d - step)))
+    lower = g[:n] - 2.0 * g[n : 2 * n] + g[2 * n :]
+    with np.errstate(all="ignore"):
+        from_lower = np.log(lower / step)
+        near = _logpdf(p, np.maximum(d, step / 2)) + math.log(step)
+    left = np.isfinite(from_lower) & (lower > 1e-12 * np.abs(g[:n]))
+    value = np.where(usable, value, np.where(left, from_lower, near))
+    return np.asarray(value, dtype=np.float64)
+
+
+def _lower(p: _Params, x: FloatArray) -> FloatArray:
+    """``G(x) = ∫₀ˣ F(u) du = x·F(x) − E[T; T < x]`` (0 for ``x ≤ 0``)."""
+    family, a, b = p
+    at = np.maximum(x, 0.0)
+    mean = _mean(p)
+    with np.errstate(all="ignore"):
+        if family == "gamma":
+            z = at / b
+            below, partial = special.gammainc(a, z), mean * special.gammainc(a + 1.0, z)
+        elif family == "lognormal":
+            log_at = np.log(at)
+            below = special.ndtr((log_at - a) / b)
+            partial = mean * special.ndtr((log_at - a - b * b) / b)
+        else:
+            z = (at / b) ** a
+            below, partial = -np.expm1(-z), mean * special.gammainc(1.0 + 1.0 / a, z)
+        g = at * below - partial
+    return np.asarray(np.where(x > 0, g, 0.0), dtype=np.float64)
 
 
 def excess(distribution: Distribution, x: FloatArray) -> FloatArray:
@@ -138,8 +167,13 @@ def excess(distribution: Distribution, x: FloatArray) -> FloatArray:
 def reading_cdf(distribution: Distribution, d: FloatArray, step: float) -> FloatArray:
     """``P(D ≤ d)`` for readings on a clock of step ``step`` (``d`` a reading)."""
     d = np.asarray(d, dtype=np.float64)
-    q = excess(distribution, np.concatenate((d + step, d)))
-    value = 1.0 + (q[: d.size] - q[d.size :]) / step
+    p = _params(distribution)
+    both = np.concatenate((d + step, d))
+    q = _excess(p, both)
+    g = _lower(p, both)
+    upper = 1.0 + (q[: d.size] - q[d.size :]) / step
+    lower = (g[: d.size] - g[d.size :]) / step  # the same, with the digits of a small value
+    value = np.where(upper < 0.5, lower, upper)
     return np.asarray(np.clip(value, 0.0, 1.0), dtype=np.float64)
 
 

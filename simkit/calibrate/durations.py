@@ -15,6 +15,7 @@ import numpy as np
 
 from simkit.distributions import Distribution, Exponential, FitResult, fit
 from simkit.errors import SpecError
+from simkit.fitting import on_grid
 from simkit.units import format_duration
 
 __all__ = ["MIN_FIT", "Elapsed"]
@@ -62,16 +63,33 @@ class _Fitted:
     report: dict[str, Any]
 
 
+def reading_step(completed: np.ndarray, scale: float = 1.0) -> float | None:
+    """The clock the durations were read from: a minute (× ``scale``) when every completed one
+    is a whole number of minutes, else a second when each is a whole number of seconds, else
+    ``None`` (business hours cut at other instants, say). Taken from the durations themselves:
+    an export may stamp one column to the second and the work to the minute."""
+    for step in (scale / 60, scale / 3600):
+        if completed.size and on_grid(completed, step):
+            return step
+    return None
+
+
 def _fit_durations(
-    values: np.ndarray, censored: np.ndarray, what: str, resolution_h: float
+    values: np.ndarray, censored: np.ndarray, what: str, resolution_h: float, scale: float = 1.0
 ) -> _Fitted | None:
     """Best family by AIC with its goodness of fit; an exponential by the mean for few values;
-    ``None`` when there is nothing to fit. The durations are readings of a clock of step
-    ``resolution_h`` (zero: both stamps in one step), fitted as such where the step matters
-    (:func:`simkit.distributions.fit`)."""
+    ``None`` when there is nothing to fit. The durations are readings of a clock
+    (:func:`reading_step`; zero: both stamps in one step), fitted as such where the step
+    matters (:func:`simkit.distributions.fit`); when they are not, a zero counts as half the
+    export's ``resolution_h`` (× ``scale``)."""
     done = values[~censored]
     if done.size == 0:
         return None
+    step = reading_step(done, scale)
+    if step is None:
+        values = np.where(values > 0, values, resolution_h * scale / 2)
+        done = values[~censored]
+    resolution_h = step if step is not None else resolution_h * scale
     if done.size < MIN_FIT or np.ptp(done) == 0:
         mean = float((values.sum()) / done.size)
         dist = Exponential(max(mean, resolution_h / 2))
@@ -87,7 +105,7 @@ def _fit_durations(
             },
         )
     try:
-        result: FitResult = fit(values, censored=censored, resolution=resolution_h)
+        result: FitResult = fit(values, censored=censored, resolution=step)
     except SpecError as error:
         mean = float(values.sum() / done.size)
         dist = Exponential(max(mean, resolution_h / 2))

@@ -86,8 +86,7 @@ def _fit_handling(
     priority = _priority_of_visit(data, episodes.visit[chosen])[keep]
     fitted: dict[str, _Fitted] = {}
     report: dict[str, Any] = {"zero_durations": zeros, "unusable": bad}
-    step = data.resolution_h * scale
-    pooled = _fit_durations(values_all, censored_all, what, step)
+    pooled = _fit_durations(values_all, censored_all, what, data.resolution_h, scale)
     if pooled is None:
         return fitted, report
     fitted["default"] = pooled
@@ -106,7 +105,9 @@ def _fit_handling(
             + values_all[others].var(ddof=1) / others.sum()
         )
         if se > 0 and abs(m1 - m2) > 3 * se and abs(m1 - m2) > 0.1 * m2:
-            own = _fit_durations(values_all[mine], censored_all[mine], what, step)
+            own = _fit_durations(
+                values_all[mine], censored_all[mine], what, data.resolution_h, scale
+            )
             if own is not None:
                 fitted[str(p)] = own
     return fitted, report
