@@ -11,18 +11,23 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simkit.errors import InputError
 from simkit.scenario import Scenario, load_scenario
 from simkit.scenario.overlay import parse_set, patch_for
 
+if TYPE_CHECKING:
+    from simkit.calibrate.outages import OutageHistory
+
 __all__ = [
+    "add_outage_options",
     "add_replication_options",
     "add_run_options",
     "document_path",
     "emit_json",
     "executor_from",
+    "outages_from",
     "output_path",
     "progress_bar",
     "scenario_from",
@@ -244,3 +249,37 @@ def _stderr_console() -> Any:
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def add_outage_options(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """``--outages``, ``--outage-service`` and ``--outage-date-format``."""
+    parser.add_argument(
+        "--outages",
+        help=f"outage history (CSV/Parquet: start, end, planned, service, …) {purpose}",
+    )
+    parser.add_argument(
+        "--outage-service", help="the service of every outage when the file has no service column"
+    )
+    parser.add_argument(
+        "--outage-date-format",
+        help="date format of the outage file, e.g. '%%m/%%d/%%Y %%H:%%M' (default: ISO, then "
+        "year-first, day-first and month-first, one format for a whole column where one reads it)",
+    )
+
+
+def outages_from(
+    args: argparse.Namespace, timezone: str, service: str | None
+) -> OutageHistory | None:
+    """The outage history the options name (``service``: the default for a file without a
+    service column, unless ``--outage-service`` gives one); ``None`` without ``--outages``."""
+    if not args.outages:
+        return None
+    from simkit.calibrate.outages import DEFAULT_FORMATS, load_outages
+
+    formats = (args.outage_date_format,) if args.outage_date_format else DEFAULT_FORMATS
+    return load_outages(
+        args.outages,
+        timezone=timezone,
+        service=args.outage_service or service,
+        date_formats=formats,
+    )

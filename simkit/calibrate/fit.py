@@ -45,6 +45,8 @@ from simkit.calibrate.arrays import _Data, _data, _hour_grid, _pool_small_teams,
 from simkit.calibrate.demand import _demand, _holiday_dates
 from simkit.calibrate.durations import _durations, _fit_durations, _Fitted
 from simkit.calibrate.episodes import _ROUTE_PAUSE, _ROUTE_RESOLVED, _episodes, _link_pauses
+from simkit.calibrate.outage_fit import FittedComponent, fit_outages
+from simkit.calibrate.outages import OutageHistory
 from simkit.calibrate.report import _backlog, _jsonable, _pct, _quality
 from simkit.calibrate.report import describe_report as describe_report
 from simkit.calibrate.scenario_yaml import _copied_targets, _write_yaml
@@ -216,6 +218,7 @@ def calibrate(
     handling_fraction: float | None = None,
     holidays: str | None = None,
     name: str | None = None,
+    outages: OutageHistory | None = None,
 ) -> Calibration:
     """Fit a scenario to a ticket history.
 
@@ -240,6 +243,10 @@ def calibrate(
         effect on volume.
     name
         Scenario name (default: ``"Calibrated from <file>"``).
+    outages
+        Optional outage history (:func:`simkit.calibrate.load_outages`): each service's unplanned
+        outages in the span become a component it depends on, with fitted up and restore times
+        (:mod:`simkit.calibrate.outage_fit`); its availability target comes from ``scenario``.
 
     Returns
     -------
@@ -427,8 +434,24 @@ def calibrate(
         )
     backlog = _backlog(data)
     document_name = name or f"Calibrated from {history.source}"
+    components: list[FittedComponent] = []
+    outage_report: dict[str, Any] | None = None
+    if outages is not None:
+        components, outage_report = fit_outages(
+            outages, _micros(start), _micros(end), list(service_fits)
+        )
     text = _write_yaml(
-        history, data, zone, start, end, document_name, service_fits, team_fits, copied, scenario
+        history,
+        data,
+        zone,
+        start,
+        end,
+        document_name,
+        service_fits,
+        team_fits,
+        copied,
+        scenario,
+        components,
     )
     try:
         fitted_scenario = parse_scenario(text, file=None)
@@ -470,4 +493,10 @@ def calibrate(
         "assumptions": assumptions,
         "quality": _quality(history),
     }
+    if outage_report is not None:
+        report["outages"] = outage_report
     return Calibration(yaml=text, scenario=fitted_scenario, report=_jsonable(report))
+
+
+def _micros(instant: np.datetime64) -> int:
+    return int(as_instant(instant).astype("datetime64[us]").astype(np.int64))

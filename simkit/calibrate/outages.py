@@ -27,6 +27,8 @@ __all__ = ["OutageHistory", "load_outages"]
 
 FIELDS = ("start", "end", "planned", "service", "component", "cause")
 DEFAULT_FORMATS = ("iso", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M")
+UNNAMED = "recorded"
+"""The component (and cause) of an outage whose file does not name one."""
 _TRUE = {"true", "yes", "y", "1", "planned", "t"}
 _FALSE = {"false", "no", "n", "0", "unplanned", "f", ""}
 
@@ -239,7 +241,7 @@ def load_outages(
     outages = pa.table(
         {
             "service": pc.filter(services, pa.array(keep)),
-            "component": text("component", "recorded").filter(pa.array(keep)),
+            "component": text("component", UNNAMED).filter(pa.array(keep)),
             "start": pa.array(start[keep], ts),
             "end": pa.array(end[keep], ts, mask=(end[keep] == NAT)),
             "planned": pa.array(planned[keep]),

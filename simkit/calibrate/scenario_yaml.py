@@ -25,6 +25,7 @@ from simkit.units import parse_fraction
 if TYPE_CHECKING:
     from simkit.calibrate.arrays import _Data
     from simkit.calibrate.history import History
+    from simkit.calibrate.outage_fit import FittedComponent
     from simkit.calibrate.teams import _TeamFit
     from simkit.distributions import Distribution
     from simkit.scenario import Scenario
@@ -333,6 +334,29 @@ def _customer_shares(
     return out
 
 
+def _availability(
+    out: _Yaml, service: str, components: Sequence[FittedComponent], given: Scenario | None
+) -> None:
+    """A service's availability on its fitted components, with the given scenario's target (and
+    calendar, maintenance, credits); without one, a comment saying how to add it."""
+    if not components:
+        return
+    names = [c.name for c in components]
+    spec = None
+    if given is not None and service in given.services:
+        spec = ((given.raw.get("services") or {}).get(service) or {}).get("availability")
+    if not spec:
+        out.comment(
+            f"Outages fitted to {', '.join(names)}; no availability target for {service} in a "
+            f"given scenario (--scenario): add availability: {{target: 99.9%, depends_on: "
+            f"[{', '.join(names)}]}}",
+            4,
+        )
+        return
+    kept = {k: v for k, v in dict(spec).items() if k != "depends_on"}
+    _block(out, 4, "availability", {**kept, "depends_on": names})
+
+
 def _write_yaml(
     history: History,
     data: _Data,
@@ -344,6 +368,7 @@ def _write_yaml(
     teams: Sequence[_TeamFit],
     copied: Mapping[str, Any],
     given: Scenario | None,
+    components: Sequence[FittedComponent] = (),
 ) -> str:
     out = _Yaml()
     n_tickets = int(np.sum(~np.isnan(data.opened)))
@@ -442,6 +467,7 @@ def _write_yaml(
                 f"reopen: {{probability: {_pct(probability, 2)}, after: {_flow(_rounded_spec(after.distribution))}}}",
                 f"reopened tickets / resolved tickets; {_fit_comment(after, 'reopenings')}",
             )
+        _availability(out, service, [c for c in components if c.service == service], given)
     out.line(0, "teams:")
     for team in teams:
         out.line(2, f"{_key(team.name)}:")
@@ -515,6 +541,16 @@ def _write_yaml(
             _block(out, 0, "customers", fitted_customers)
     if copied.get("corporate"):
         _block(out, 0, "corporate", copied["corporate"])
+    if components:
+        out.comment("Components fitted to the outage history: one per service (or per component")
+        out.comment("the file names), its unplanned outages as failures.")
+        out.line(0, "components:")
+        for c in components:
+            out.line(2, f"{_key(c.name)}:")
+            out.line(4, f"fails: {_flow(_rounded_spec(c.fails.distribution))}", c.fails_comment())
+            out.line(
+                4, f"repair: {_flow(_rounded_spec(c.repair.distribution))}", c.repair_comment()
+            )
     for note in copied.get("dropped") or ():
         out.comment(note[0].upper() + note[1:] + ".")
     return out.text()

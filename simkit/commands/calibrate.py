@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simkit.cli_common import (
+    add_outage_options,
     add_replication_options,
     emit_json,
     executor_from,
+    outages_from,
     output_path,
     progress_bar,
     whole_number,
@@ -60,6 +62,11 @@ def register(command: Command) -> None:
         "--holidays",
         metavar="CC[/SUB]",
         help="test this country's public holidays for an effect on volume, e.g. GB/ENG",
+    )
+    add_outage_options(
+        p,
+        "to fit: each service's unplanned outages become a component it depends on, with "
+        "fitted up and restore times",
     )
     p.add_argument("--name", help="name of the fitted scenario")
     p.add_argument("--out", help="write the scenario YAML here (default: print it)")
@@ -167,6 +174,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     history = history_from(args)
     zone = given.timezone if given is not None else history.timezone
     history = _window(history, args, zone)
+    services = list(dict.fromkeys(history.tickets.column("service").to_pylist()))
+    outages = outages_from(args, zone, services[0] if len(services) == 1 else None)
     result = calibrate(
         history,
         scenario=given,
@@ -174,6 +183,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         handling_fraction=_fraction(args.handling_fraction),
         holidays=args.holidays,
         name=args.name,
+        outages=outages,
     )
     if args.out:
         with writing(args.out):

@@ -8,7 +8,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from simkit.calibrate.quality import quality_summary
-from simkit.cli_common import document_path, emit_json, whole_number, writing
+from simkit.cli_common import (
+    add_outage_options,
+    document_path,
+    emit_json,
+    outages_from,
+    whole_number,
+    writing,
+)
 from simkit.errors import InputError
 
 __all__ = ["add_history_options", "date_option", "history_from", "print_review", "register"]
@@ -47,18 +54,8 @@ def register(command: Command) -> None:
         default=20,
         help="how many of the worst breaches to list",
     )
-    p.add_argument(
-        "--outages",
-        help="outage history (CSV/Parquet: start, end, planned, service, …) to measure "
-        "availability per period against the scenario's availability targets",
-    )
-    p.add_argument(
-        "--outage-service", help="the service of every outage when the file has no service column"
-    )
-    p.add_argument(
-        "--outage-date-format",
-        help="date format of the outage file, e.g. '%%m/%%d/%%Y %%H:%%M' (default: ISO, then "
-        "year-first, day-first and month-first, one format for a whole column where one reads it)",
+    add_outage_options(
+        p, "to measure availability per period against the scenario's availability targets"
     )
     p.add_argument(
         "--replications",
@@ -155,21 +152,12 @@ def run(args: argparse.Namespace) -> int:
     until = date_option(args.until_date, "--until")
     scenario = load_scenario(args.scenario)
     history = history_from(args)
-    outages = None
-    if args.outages:
-        from simkit.calibrate.outages import DEFAULT_FORMATS, load_outages
-
-        service = args.outage_service
-        if service is None:
-            with_targets = [n for n, s in scenario.services.items() if s.availability is not None]
-            service = with_targets[0] if len(with_targets) == 1 else None
-        formats = (args.outage_date_format,) if args.outage_date_format else DEFAULT_FORMATS
-        outages = load_outages(
-            args.outages,
-            timezone=args.timezone or scenario.timezone,
-            service=service,
-            date_formats=formats,
-        )
+    with_targets = [n for n, s in scenario.services.items() if s.availability is not None]
+    outages = outages_from(
+        args,
+        args.timezone or scenario.timezone,
+        with_targets[0] if len(with_targets) == 1 else None,
+    )
     document = review(
         history,
         scenario,
