@@ -176,3 +176,61 @@ def test_truncated_last_line_says_the_file_looks_truncated(tmp_path: Path) -> No
     rule = history.quality.rule("malformed_rows")
     assert rule is not None and rule.count == 1 and rule.examples[0]["row"] == 40
     assert "truncated" in rule.fix and "delimiter inside" not in rule.fix
+
+
+def _sample_with(tmp_path: Path, change: dict[str, str], rows_of: str) -> Path:
+    """The bundled sample with ``change`` (column → value) written into the rows of ticket
+    ``rows_of`` ("middle": one row in the middle of the file)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from simkit.resources import calibration_dir
+
+    times = ["opened_at", "sys_created_at", "sys_updated_at", "resolved_at", "closed_at"]
+    table = pacsv.read_csv(
+        calibration_dir() / "sample" / "servicenow_incidents.csv.gz",
+        convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=False, column_types=dict.fromkeys(times, pa.string())
+        ),
+    )
+    numbers = table["number"].to_pylist()
+    chosen = (
+        [len(numbers) // 2]
+        if rows_of == "middle"
+        else [i for i, n in enumerate(numbers) if n == rows_of]
+    )
+    for column, value in change.items():
+        values = table[column].to_pylist()
+        for i in chosen:
+            values[i] = value
+        table = table.set_column(table.column_names.index(column), column, pa.array(values))
+    path = tmp_path / "changed.csv"
+    pacsv.write_csv(table, path)
+    return path
+
+
+def test_a_mistyped_year_does_not_move_the_export_time(tmp_path: Path) -> None:
+    """One update stamped 2061 instead of 2025: the export time stays the sample's, and the
+    quality report names the row, the ticket and the value (it made 540 monthly periods)."""
+    expected = load_history(
+        Path(__file__).parents[1] / "calibration" / "sample" / "servicenow_incidents.csv.gz",
+        "servicenow",
+    ).observed_until
+    path = _sample_with(tmp_path, {"sys_updated_at": "2061-03-01 10:00:00"}, "middle")
+    history = load_history(path, "servicenow")
+    assert history.observed_until == expected
+    (late,) = [r for r in history.quality.rules if r.rule == "late_timestamps"]
+    assert late.count == 1 and late.examples[0]["value"] == "2061-03-01 10:00:00"
+
+
+def test_a_ticket_removed_by_cleaning_does_not_move_the_export_time(tmp_path: Path) -> None:
+    """A ticket opened (by a clock error) months after its own resolution and after every other
+    stamp is removed by cleaning; its opening no longer sets the export time."""
+    expected = load_history(
+        Path(__file__).parents[1] / "calibration" / "sample" / "servicenow_incidents.csv.gz",
+        "servicenow",
+    ).observed_until
+    changed = {"opened_at": "01/09/2025 10:00:00", "sys_created_at": "01/09/2025 10:00:00"}
+    history = load_history(_sample_with(tmp_path, changed, "INC0010001"), "servicenow")
+    assert "INC0010001" not in history.tickets["source_id"].to_pylist()
+    assert history.observed_until == expected

@@ -11,8 +11,10 @@ pauses; :mod:`simkit.calibrate.tables` makes the final checks and builds the tab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +45,58 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 
 MALFORMED_SHARE = 0.05
 """Above this share of malformed CSV rows the file is refused rather than cleaned."""
+
+
+LATE_GAP_DAYS = 30
+"""A time stamp this many days (or the longest quiet spell between openings, if longer) after
+every other is taken for a typo when at most :data:`LATE_MAX` values lie beyond the gap."""
+LATE_MAX = 5
+
+
+def _export_time(
+    times: dict[str, np.ndarray],
+    kept: np.ndarray,
+    opened: np.ndarray,
+    log: QualityLog,
+    examples: Callable[[np.ndarray, str], list[dict[str, Any]]],
+    columns: dict[str, str],
+) -> np.datetime64:
+    """The export time: the latest time stamp of the rows of tickets kept (a ticket removed by
+    cleaning does not move it), unless a few stamps lie far after every other — a mistyped year,
+    say (2061 for 2016) — which are reported, and the export time taken before them, so the
+    events they stamp count as not yet happened.
+
+    ``times`` holds each time field's UTC microseconds per row (:data:`NAT` where missing),
+    ``kept`` the rows whose ticket was kept, ``opened`` the kept tickets' opening times."""
+    fields = [(f, v[kept]) for f, v in times.items()]
+    every = np.sort(np.concatenate([v[v != NAT] for _, v in fields] or [np.zeros(0, np.int64)]))
+    if every.size == 0:
+        return np.datetime64(0, "us")
+    gaps = np.diff(every)
+    day = 86_400_000_000
+    big = np.flatnonzero(gaps > LATE_GAP_DAYS * day)
+    if big.size:
+        j = int(big[-1])
+        before = np.sort(opened[opened <= every[j]])
+        quiet = int(np.diff(before).max()) if before.size > 1 else 0
+        late = every[j + 1 :]
+        if late.size <= LATE_MAX and gaps[j] > quiet:
+            found: list[dict[str, Any]] = []
+            for field, values in times.items():
+                rows = np.flatnonzero(kept & (values != NAT) & (values > every[j]))
+                found.extend(examples(rows, columns[field]))
+            log.add(
+                "late_timestamps",
+                f"time stamps {gaps[j] / day:,.0f} days after every other (the export time is "
+                "taken before them: what they stamp counts as not yet happened)",
+                "kept",
+                int(late.size),
+                "values",
+                found,
+                "check these times: a mistyped year is the usual cause",
+            )
+            return np.datetime64(int(every[j]), "us")
+    return np.datetime64(int(every[-1]), "us")
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,13 +210,26 @@ class _Load:
             log=self.log,
             file=self.file,
         )
-        seen = [v[v != NAT] for v in times.values()]
-        latest = max((int(v.max()) for v in seen if v.size), default=None)
         layout = self._layout(rows.table)
         rows, times = self._require_time(rows, times, layout)
         assembled = _flat(self, rows, times) if layout == "flat" else _events(self, rows, times)
         tickets, visits, pauses = _tables(self, assembled)
-        observed_until = np.datetime64(latest if latest is not None else 0, "us")
+        ticket_of_row = pc.cast(rows.table[self.columns["ticket"]], pa.string())
+        kept = np.asarray(
+            pc.is_in(ticket_of_row, value_set=pc.cast(tickets["source_id"], pa.string()))
+            .fill_null(False)
+            .to_numpy(zero_copy_only=False),
+            dtype=bool,
+        )
+        opened = pc.cast(tickets["opened_at"], pa.int64()).to_numpy(zero_copy_only=False)
+        observed_until = _export_time(
+            times,
+            kept,
+            np.asarray(opened, dtype=np.int64),
+            self.log,
+            lambda found, column: rows.examples(found, column=column),
+            time_columns,
+        )
         report = self.log.report(
             source=self.path.name,
             profile=self.profile.name,
