@@ -275,3 +275,32 @@ def test_a_time_column_mapped_to_a_column_of_other_values_is_refused() -> None:
     assert "'priority' (read as opened_at)" in problem.message
     assert "'3 - Moderate'" in problem.message
     assert "--column opened_at=NAME" in problem.fix
+
+
+def test_a_placeholder_for_no_time_is_named_with_the_fix(tmp_path: Path) -> None:
+    """Resolution and closing times written as '-' where there is none (the profile reads only
+    '', '?', 'NULL' as empty): the refusal names the placeholder with its count and says to add
+    it to the profile's missing: list, rather than to map another column."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from simkit.resources import calibration_dir
+
+    sample = calibration_dir() / "sample" / "servicenow_incidents.csv.gz"
+    table = pacsv.read_csv(
+        sample,
+        convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=False,
+            column_types={"resolved_at": pa.string(), "closed_at": pa.string()},
+        ),
+    )
+    for column in ("resolved_at", "closed_at"):
+        values = ["-" if v == "?" else v for v in table[column].to_pylist()]
+        table = table.set_column(table.column_names.index(column), column, pa.array(values))
+    path = tmp_path / "dashes.csv"
+    pacsv.write_csv(table, path)
+    with pytest.raises(InputError) as caught:
+        load_history(path, "servicenow")
+    problem = caught.value.problems[0]
+    assert "most are '-' (" in problem.message
+    assert "missing: list" in problem.fix

@@ -287,6 +287,21 @@ def _mostly_readable(
         f"{fields.split(', ')[0]}=NAME, or its box on the Calibrate page), or give the date "
         f"format with --date-format (now {' or '.join(formats)})"
     )
+    unreadable = rows.table[column].filter(pa.array(times.unreadable))
+    common = pc.value_counts(unreadable.cast(pa.string())).to_pylist()
+    common.sort(key=lambda item: -int(item["counts"]))
+    top = common[:1]
+    if int(top[0]["counts"]) >= 0.8 * bad:  # one value stands for most: a placeholder
+        placeholders = ", ".join(f"{item['values']!r} ({int(item['counts']):,})" for item in top)
+        message = (
+            f"no date format reads {bad:,} of the {present:,} values of the column {column!r} "
+            f"(read as {fields}): most are {placeholders} — a placeholder for 'no time'?"
+        )
+        fix = (
+            "if so, add it to the mapping profile's missing: list (values read as empty; copy "
+            "the profile's YAML from calibration/ and pass its path to --profile); otherwise " + fix
+        )
+        raise InputError.single(message, fix, file=file, path=column)
     serial = excel_serial(values)
     if serial:
         message += (
