@@ -128,7 +128,12 @@ def cmd_app(args: argparse.Namespace) -> int:
     if args.json:  # one JSON document on stdout: the server's own messages go to stderr
         _emit_json({"app": {"url": f"http://localhost:{args.port}", "port": args.port}})
         sys.stdout.flush()
-        return subprocess.call(command, stdout=sys.stderr)
+        try:  # a captured stderr (no file descriptor) cannot take them: they are dropped
+            sys.stderr.fileno()
+            messages: Any = sys.stderr
+        except (AttributeError, OSError, ValueError):
+            messages = subprocess.DEVNULL
+        return subprocess.call(command, stdout=messages)
     return subprocess.call(command)
 
 

@@ -691,7 +691,7 @@ def test_json_before_the_command_name_is_the_same_flag(capsys: pytest.CaptureFix
 
 
 def test_app_json_prints_one_document_and_sends_the_server_s_messages_to_stderr(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """``simkit app --json``: stdout holds one JSON document (where to open the workbench);
     the server's own banner goes to stderr."""
@@ -707,7 +707,14 @@ def test_app_json_prints_one_document_and_sends_the_server_s_messages_to_stderr(
         return 0
 
     monkeypatch.setattr(subprocess, "call", fake_call)
-    assert main(["app", "--json", "--port", "8765"]) == 0
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        monkeypatch.setattr(sys, "stderr", stderr)
+        assert main(["app", "--json", "--port", "8765"]) == 0
+        assert calls[0]["stdout"] is stderr and "8765" in calls[0]["command"]  # type: ignore[operator]
     out = capsys.readouterr().out
     assert json.loads(out) == {"app": {"url": "http://localhost:8765", "port": 8765}}
-    assert calls[0]["stdout"] is sys.stderr and "8765" in calls[0]["command"]  # type: ignore[operator]
+    import io
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # no file descriptor: dropped, not stdout
+    assert main(["app", "--json"]) == 0
+    assert calls[1]["stdout"] is subprocess.DEVNULL
