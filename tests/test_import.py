@@ -122,6 +122,8 @@ def test_servicenow_flat_export(tmp_path: Path) -> None:
     assert q.count("no_team") == 1
     assert history.observed_until == instant("2016-03-07T12:00")
     assert "event log" not in " ".join(q.notes)
+    # no response column and no pick-up state in one row per ticket: said, not silent
+    assert any("no ticket in the export has a first response time" in n for n in q.notes)
 
 
 def test_servicenow_event_log(tmp_path: Path) -> None:

@@ -87,9 +87,23 @@ def _ticket_checks(load: _Load, built: _Assembled) -> tuple[np.ndarray, np.ndarr
         "tickets",
         rows.examples(at[reopened]),
     )
-    states = load.profile.states.started
-    if "first_response_at" not in load.columns and not (states.values or states.pattern):
-        log.note("the export records no first response: respond targets are measured at resolution")
+    unanswered = keep & (response == NAT)
+    if keep.any() and unanswered[keep].all():
+        log.note(
+            "no ticket in the export has a first response time (no first-response column, and "
+            "no state the profile counts as a pick-up): respond targets are measured at "
+            "resolution"
+        )
+    else:
+        log.add(
+            "no_first_response",
+            "tickets without a first response time (respond targets measured at their "
+            "resolution, or open)",
+            "info",
+            int(unanswered.sum()),
+            "tickets",
+            rows.examples(at[unanswered]),
+        )
     return keep, response
 
 
