@@ -472,7 +472,9 @@ def test_an_at_risk_target_inside_the_achievable_one_is_not_offered_as_a_promise
     row["achievable_within_h"] = row["proposed_within_h"] * 0.9
     text = render_brief(document, format="md", charts=False)
     assert "What we can promise at" not in text
-    assert "(the achievable target)" in text
+    assert "(the achievable target, with its 95% interval)" in text
+    row["achievable_interval"] = {"lo": None, "hi": None}
+    assert "(the achievable target)." in render_brief(document, format="md", charts=False)
     assert "inside the proposed target, but the runs cannot show with confidence" in text
 
 

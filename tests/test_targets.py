@@ -449,3 +449,60 @@ def test_cli_targets_bad_confidence(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert main(["targets", str(path), "--json", "--confidence", bad]) == 2
         errors = json.loads(capsys.readouterr().out)["errors"]
         assert errors[0]["path"] == "--confidence" and errors[0]["fix"]
+
+
+@pytest.mark.parametrize(("replications", "periods"), [(20, 3), (8, 13)])
+def test_the_achievable_target_s_interval_covers_the_true_quantile(
+    replications: int, periods: int
+) -> None:
+    """Period values that share a replication effect (lognormal, sd 0.3) on exponential waits:
+    over 400 drawn runs the 95% interval of the 80% quantile covers the true quantile (from a
+    draw of 400,000) at least 95% − 4 binomial standard errors of the time."""
+    from simkit.analysis.target_assessment import achievable_interval
+
+    rng = np.random.default_rng(31)
+    share, runs = 0.8, 400
+    truth = float(
+        np.quantile(rng.exponential(1.0, 400_000) * np.exp(rng.normal(0, 0.3, 400_000)), share)
+    )
+    covered = 0
+    for _ in range(runs):
+        effect = np.exp(rng.normal(0, 0.3, size=(replications, 1)))
+        values = rng.exponential(1.0, size=(replications, periods)) * effect
+        lo, hi = achievable_interval(values, share)
+        assert lo is not None and lo <= smallest_met(np.sort(values.ravel()), share)
+        covered += lo <= truth <= (math.inf if hi is None else hi)
+    assert covered / runs >= 0.95 - 4 * math.sqrt(0.95 * 0.05 / runs)
+
+
+def test_targets_rows_carry_the_achievable_interval() -> None:
+    """Every row with an achievable target carries an interval around it (lo ≤ target ≤ hi)."""
+    scenario = mmc("365d", 6)
+    document = achievable_targets(scenario, confidence=0.8, options=False)
+    for row in document["sla"]:
+        interval = row["achievable_interval"]
+        assert interval["lo"] is not None
+        assert interval["lo"] <= row["achievable_within_h"]
+        assert interval["hi"] is None or row["achievable_within_h"] <= interval["hi"]
+
+
+def test_a_target_decided_by_each_period_s_slowest_ticket_says_so() -> None:
+    """With 10 tickets a period a 95% goal spares no breach: every period's value is its slowest
+    ticket, and the row says the figure moves in jumps. With 100 a period it does not."""
+    from simkit.analysis.target_assessment import _slowest_note
+    from simkit.calendar import Calendar
+    from simkit.measure import SlaTarget
+
+    target = SlaTarget(
+        "service",
+        "payroll",
+        None,
+        "P1",
+        "resolve",
+        4.0,
+        "24x7",
+        Calendar.from_spec("always", "UTC"),
+        0.95,
+    )
+    assert "slowest ticket" in str(_slowest_note(np.full((20, 3), 10), target))
+    assert _slowest_note(np.full((20, 3), 100), target) is None

@@ -9,7 +9,8 @@ Definitions (DESIGN.md, "Achievable target"; docs/methods.md explains them for r
   leaves exactly ``max_breaches`` tickets later than it (the rule is a relief).
 - The *achievable target* at confidence *c* is the *c*-quantile (``inverted_cdf``) of the period
   values: the smallest target met in at least a share *c* of the periods. It is ``None`` when
-  that quantile is infinite (too many tickets still open at the end of the run).
+  that quantile is infinite (too many tickets still open at the end of the run). Its 95%
+  interval (``achievable_interval``) resamples whole replications, whose periods are correlated.
 - ``achievable_goal`` is the mean compliance at the proposed target; ``p_period_met`` and the
   verdict are those of the proposed target (:mod:`simkit.analysis.verdict`).
 - The team that *limits* a target is the team (never a supplier) whose queue holds the target's
@@ -21,7 +22,10 @@ Definitions (DESIGN.md, "Achievable target"; docs/methods.md explains them for r
 - A staffing *option* adds one or two agents to that team's roster line with the most
   agent-hours per week; it costs ``line hours per week × agents × cost_per_agent_hour × 52 / 12``
   a month. Every option runs once, with the baseline's seed (common random numbers), and serves
-  every target that team limits.
+  every target that team limits. The pairing holds while tickets flow one way; where a team
+  sends tickets back to an earlier one, an extra agent reorders the earlier team's handling
+  and the draws then land on other tickets, so the option's run is close to an independent
+  sample: compare options through their intervals.
 
 Each target in one run is measured by :mod:`~simkit.analysis.target_assessment`; this module
 turns the assessments into the document and runs the staffing options.
@@ -135,6 +139,11 @@ def _identity(target: SlaTarget) -> Row:
     }
 
 
+def _interval(assessment: TargetAssessment) -> dict[str, float | None]:
+    lo, hi = assessment.achievable_interval
+    return {"lo": lo, "hi": hi}
+
+
 def _sla_row(assessment: TargetAssessment, confidence: float, period: str) -> Row:
     target = assessment.target
     p = assessment.p_period_met
@@ -146,6 +155,7 @@ def _sla_row(assessment: TargetAssessment, confidence: float, period: str) -> Ro
         "confidence": confidence,
         "proposed_within_h": float(target.within_h),
         "achievable_within_h": assessment.achievable_within_h,
+        "achievable_interval": _interval(assessment),
         "achievable_goal": assessment.achievable_goal,
         "p_period_met": p,
         "verdict": v,
@@ -278,6 +288,7 @@ def _options(
                     "line": line.line if line else None,
                     "line_agents": (line.agents + added) if line else None,
                     "achievable_within_h": option.achievable_within_h,
+                    "achievable_interval": _interval(option),
                     "p_period_met": p,
                     "verdict": v,
                     "words": verdict_words(v, p["mean"], confidence, period),
@@ -327,8 +338,9 @@ def achievable_targets(
         ``{"scenario", "replications", "seed", "confidence", "period", "sla", "availability",
         "options", "failures"}``. ``sla`` rows: ``service, priority, metric, goal, confidence,
         proposed_within_h, achievable_within_h, achievable_goal, p_period_met {mean, lo, hi},
-        verdict`` plus ``level, customer, calendar, words, note``. ``options`` rows: ``service,
-        priority, metric, team, agents (0, 1, 2 added), line, achievable_within_h, p_period_met,
+        verdict`` plus ``level, customer, calendar, words, note, achievable_interval {lo, hi}``.
+        ``options`` rows: ``service, priority, metric, team, agents (0, 1, 2 added), line,
+        achievable_within_h, achievable_interval {lo, hi}, p_period_met,
         verdict, added_cost_per_month`` plus ``level, customer, line_agents, words, note,
         target_index`` (the index of the target's ``sla`` row). Durations are business hours on
         the target's calendar; ``None`` where a figure does not exist. ``availability`` rows:

@@ -115,8 +115,12 @@ def _summary(brief: _Brief) -> list[Any]:
             # construction its own P(period met) is about that share, so it is no promise either.
             item.append(
                 f" In {brief.c:.0%} of the simulated {brief.period}s the service met "
-                f"{fmt_pct(row['goal'], 0)} within {fmt_hours(reached)} (the achievable "
-                "target)."
+                f"{fmt_pct(row['goal'], 0)} within {fmt_hours(reached)}{_interval_text(row)} "
+                + (
+                    "(the achievable target, with its 95% interval)."
+                    if _interval_text(row)
+                    else "(the achievable target)."
+                )
             )
             if row["verdict"] == "at risk" and reached <= row["proposed_within_h"]:
                 item.append(
@@ -439,7 +443,16 @@ def _achievable(row: Mapping[str, Any]) -> str:
     value = row.get("achievable_within_h")
     if value is None:
         return "—"
-    return f"{fmt_pct(row['goal'], 0)} within {fmt_hours(value)}"
+    return f"{fmt_pct(row['goal'], 0)} within {fmt_hours(value)}{_interval_text(row)}"
+
+
+def _interval_text(row: Mapping[str, Any]) -> str:
+    """`` [lo–hi]`` of the achievable target (95%, resampling replications), where there is one."""
+    interval = row.get("achievable_interval") or {}
+    if interval.get("lo") is None:
+        return ""
+    hi = interval.get("hi")
+    return f" [{fmt_hours(interval['lo'])}–{fmt_hours(hi) if hi is not None else '…'}]"
 
 
 def _option_text(option: Mapping[str, Any]) -> str:
