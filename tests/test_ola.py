@@ -15,10 +15,12 @@ import yaml
 
 from simkit.analysis.ola import (
     MIN_PATH_SHARE,
+    StartWindows,
     ola_alignment,
     recommended_patch,
     routing_paths,
     start_grid,
+    start_windows,
     static_alignment,
     worst_case_hours,
 )
@@ -246,8 +248,99 @@ def test_a_response_target_rests_on_the_entry_teams_respond_ola_only() -> None:
             "fits": True,
             "missing": [],
             "pauses": 0,
+            "worst_starts": ["2027-01-04T00:00:00+00:00"],
+            "holidays_differ": [],
         }
     ]
+
+
+HOLIDAY: dict[str, Any] = {
+    **copy.deepcopy(CHAIN),
+    "replications": 4,
+    "calendars": {
+        "office": {"hours": {"mon-fri": "08:00-18:00"}},
+        "carrier_hours": {"hours": {"mon-fri": "08:00-18:00"}, "holidays": ["2027-01-13"]},
+    },
+}
+HOLIDAY["services"]["network"]["priorities"]["P1"]["resolve"] = {
+    "within": "8h",
+    "calendar": "office",
+    "goal": "90%",
+}
+HOLIDAY["teams"]["carrier"].update(
+    calendar="carrier_hours",
+    handle={"default": {"exponential": {"mean": "2h"}}},
+    uc={"resolve": {"within": "6h", "calendar": "carrier_hours", "goal": "90%"}},
+)
+"""An 8-office-hour SLA over the desk (1h, 24x7) and a carrier (6h of its own hours, the
+office's hours too) that takes Wednesday 13 January off — in the second week of the run, outside
+the first Monday-to-Sunday week."""
+
+
+def test_a_supplier_holiday_the_sla_calendar_works_through_breaks_the_chain() -> None:
+    """Handed to the carrier on Tuesday 12 January at 12:00, its 6 hours end at the 18:00
+    closing, and a finish at any time before it reopens on Thursday 08:00 still meets the UC:
+    6 + 10 office hours (Wednesday is a working day for the SLA), 17 with the desk's hour. Not
+    underpinned, the carrier is the gap and the holiday is named. With the same holiday on the
+    office calendar, or on the office calendar alone (the SLA's clock stops, the carrier's runs),
+    the agreements add up to 1 + 6 hours as on every other day and underpin the SLA."""
+    row = _only(static_alignment(scenario(HOLIDAY)))
+    assert row["underpinned"] is False
+    assert row["gaps"] == ["carrier"]
+    carrier = {tuple(p["teams"]): p for p in row["paths"]}[("desk", "carrier")]
+    assert carrier["fits"] is False
+    assert carrier["ola_sum_h"] == pytest.approx(17.0)
+    assert carrier["worst_starts"] == ["2027-01-12T11:00:00+00:00"]
+    assert carrier["holidays_differ"] == [
+        {"date": "2027-01-13", "agreements_closed": ["carrier"], "sla_closed": False}
+    ]
+    for same in (
+        {"calendars__office__holidays": ["2027-01-13"]},
+        {"calendars__office__holidays": ["2027-01-13"], "calendars__carrier_hours__holidays": []},
+    ):
+        row = _only(static_alignment(scenario(HOLIDAY, **same)))
+        assert row["underpinned"] is True and row["gaps"] == []
+        assert max(p["ola_sum_h"] for p in row["paths"]) == pytest.approx(7.0)
+
+
+def test_the_worst_case_over_the_measured_span_is_exact() -> None:
+    """Odd opening minutes, two time zones across the spring clock changes (two weeks apart in
+    America and Europe) and a holiday: the worst case over every start instant of the windows
+    is at least the total at every minute of them, and within a minute of the largest."""
+    data = copy.deepcopy(CHAIN)
+    data.update(start="2027-03-08", horizon="3w")
+    data["calendars"] = {
+        "office": {"hours": {"mon-fri": "08:10-17:50"}, "holidays": ["2027-03-17"]},
+        "vendor": {"hours": {"mon-fri": "09:05-16:35"}, "timezone": "America/New_York"},
+    }
+    s = scenario(data)
+    office, vendor, always = s.calendar("office"), s.calendar("vendor"), s.calendar("24x7")
+    windows = start_windows(s, ["network"])
+    minutes = np.arange(windows.lo[0], windows.hi[-1], np.timedelta64(1, "m"))
+    for segment, sla in (
+        ([(0.75, always), (5.5, vendor), (2.2, office)], office),
+        ([(1.25, office), (3.0, vendor)], always),
+        ([(6.0, vendor)], office),
+    ):
+        exact, parts = worst_case_hours([segment], sla, windows)
+        sampled, _ = worst_case_hours([segment], sla, minutes)
+        assert sampled <= exact + 1e-9
+        assert exact <= sampled + 1 / 60 + 1e-9
+        assert sum(parts) == pytest.approx(exact)
+
+
+def test_start_windows_are_the_hours_tickets_open_in_over_the_measured_span() -> None:
+    """An office-hours demand profile opens tickets in the office hours of the measured span
+    only (two weeks: ten days of ten hours); a flat one at any instant of it."""
+    s = scenario(CHAIN, services__network__demand={"per_week": 60, "profile": "office"})
+    windows = start_windows(s, ["network"])
+    assert isinstance(windows, StartWindows)
+    hours = (windows.hi - windows.lo) / np.timedelta64(1, "h")
+    assert hours.tolist() == [10.0] * 10
+    assert np.all(s.calendar("office").is_open(windows.lo))
+    flat = start_windows(scenario(CHAIN), ["network"])
+    assert flat.lo.tolist() == [np.datetime64("2027-01-04T00:00", "us").item()]
+    assert flat.hi.tolist() == [np.datetime64("2027-01-18T00:00", "us").item()]
 
 
 # -- simulation -----------------------------------------------------------------------------------
@@ -262,6 +355,24 @@ def test_fitting_agreements_mean_every_ticket_meeting_them_meets_the_sla() -> No
     assert row["counts"]["olas_met"] > 0
     assert row["p_met_when_olas_met"] == 1.0
     assert row["watermelon_share"] in (None, 0.0)
+
+
+def test_simulation_agrees_with_the_static_verdict_when_holidays_differ() -> None:
+    """With the carrier off on a day the SLA's calendar works, tickets that meet the desk's OLA
+    and the carrier's UC breach the SLA: P(SLA met | OLAs met) < 1 and some breaches are
+    watermelons, as the static check says. With the same holiday on both calendars none is."""
+    row = _only(ola_alignment(scenario(HOLIDAY))["sla"])
+    assert row["underpinned"] is False
+    assert row["p_met_when_olas_met"] < 1.0
+    assert row["watermelon_share"] > 0.0
+    assert _agree(row)
+    same = scenario(HOLIDAY, calendars__office__holidays=["2027-01-13"])
+    row = _only(ola_alignment(same)["sla"])
+    assert row["underpinned"] is True
+    assert row["counts"]["olas_met"] > 0
+    assert row["p_met_when_olas_met"] == 1.0
+    assert row["watermelon_share"] in (None, 0.0)
+    assert _agree(row)
 
 
 SLOW: dict[str, Any] = {

@@ -8,19 +8,26 @@ probabilities from the routing shares (``pause`` and a reopen bring the ticket b
 team: a new visit, not a team of its own). Paths are enumerated depth first; a branch is
 abandoned once its probability falls below a tenth of :data:`MIN_PATH_SHARE` or it reaches
 :data:`MAX_PATH_VISITS` visits (what is not listed is ``other_share``). Along each path the
-agreements are *chained*: from a start instant, each visit's OLA/UC ``within`` is added on its
-own calendar (:meth:`simkit.calendar.Calendar.add`), the next visit starting where the previous
-deadline fell, and the total is measured on the SLA's calendar
-(:meth:`~simkit.calendar.Calendar.elapsed`). The worst case over start instants every
-:data:`GRID_MINUTES` minutes of a representative week (the first local Monday-to-Sunday week of
-the measured span), restricted to the hours in which the target's tickets arrive, is the path's
-``ola_sum_h``. A pause or a reopen splits the chain: the SLA clock stops there for an arbitrary
-time, so each segment takes its own worst start and the worst cases add. A path *fits* when the
-sum is at most the SLA's ``within``; a team without an agreement for the metric leaves the path
-unbounded (``ola_sum_h`` null, not fitting). For ``respond`` only the entry team's respond OLA
-counts. ``gaps`` names the teams and suppliers that break it: those without an agreement on a
-listed path, and on a path whose agreements add up to too much, the fewest agreements —
-largest first — whose removal would make it fit.
+agreements are *chained*: from a start instant, each visit's deadline is its OLA/UC ``within``
+added on its own calendar (:meth:`simkit.calendar.Calendar.add`) — the *latest* instant the
+visit still meets it, so a deadline at a closing moves on to the next opening — the next visit
+starting there, and the total is measured on the SLA's calendar
+(:meth:`~simkit.calendar.Calendar.elapsed`). ``ola_sum_h`` is the worst total over every instant
+at which the target's tickets can open in the measured span (``start`` to the end of the
+``horizon``, on the run hours in which its services receive tickets by their demand profile):
+the actual dates, so the calendars' holidays and clock changes count. The worst case is exact:
+the total is piecewise linear in the start and changes slope or jumps only where the start or a
+deadline crosses an opening or a closing of a calendar involved, so it is evaluated at those
+instants (each walked back through the chain) and just before them. A pause or a reopen splits
+the chain: the SLA clock stops there for an arbitrary time, so the segment after it takes its
+own worst start, anywhere from the start of the measured span to the end of the run, and the
+worst cases add. ``worst_starts`` gives each segment's worst start, ``holidays_differ`` the dates
+on which a holiday closes an agreement on the path but not all of the path's calendars. A path
+*fits* when the sum is at most the SLA's ``within``; a team without an agreement for the metric
+leaves the path unbounded (``ola_sum_h`` null, not fitting). For ``respond`` only the entry
+team's respond OLA counts. ``gaps`` names the teams and suppliers that break it: those without
+an agreement on a listed path, and on a path whose agreements add up to too much, the fewest
+agreements — largest first — whose removal would make it fit.
 
 **Simulated.** Each measured ticket of the target is joined with the OLA/UC outcomes of its
 visits (resolve agreements for a resolution target; the first visit's respond agreement for a
@@ -56,9 +63,12 @@ from simkit.analysis.ola_paths import MAX_PATH_VISITS, MIN_PATH_SHARE, RoutingPa
 from simkit.analysis.ola_simulated import _join, _recommend, _RunData, _simulated, recommended_patch
 from simkit.analysis.ola_static import (
     GRID_MINUTES,
+    StartWindows,
     _static,
     _static_row,
+    resume_windows,
     start_grid,
+    start_windows,
     static_alignment,
     worst_case_hours,
 )
@@ -74,10 +84,13 @@ __all__ = [
     "MAX_PATH_VISITS",
     "MIN_PATH_SHARE",
     "RoutingPath",
+    "StartWindows",
     "ola_alignment",
     "recommended_patch",
+    "resume_windows",
     "routing_paths",
     "start_grid",
+    "start_windows",
     "static_alignment",
     "worst_case_hours",
 ]
@@ -111,12 +124,12 @@ def ola_alignment(
     dict
         ``{"scenario", "replications", "seed", "changes", "min_path_share", "grid_minutes",
         "sla", "failures"}``. ``sla`` rows: ``service, priority, metric, within_h, underpinned,
-        gaps, paths [{teams, share, ola_sum_h, fits, missing, pauses}], p_met_when_olas_met,
-        watermelon_share, recommended [{team, within_h, goal, kind, metric, calendar,
-        quantile_h, compliance_now}]`` plus ``level, customer, calendar, goal, other_share,
-        tight_share, share_olas_met, tickets, counts, teams, recommended_fits`` and the Wilson
-        intervals of the two shares. Durations are business hours on the SLA's calendar;
-        figures without data are ``None``.
+        gaps, paths [{teams, share, ola_sum_h, fits, missing, pauses, worst_starts,
+        holidays_differ}], p_met_when_olas_met, watermelon_share, recommended [{team, within_h,
+        goal, kind, metric, calendar, quantile_h, compliance_now}]`` plus ``level, customer,
+        calendar, goal, other_share, tight_share, share_olas_met, tickets, counts, teams,
+        recommended_fits`` and the Wilson intervals of the two shares. Durations are business
+        hours on the SLA's calendar; figures without data are ``None``.
     """
     if results is None:
         results = simulate(

@@ -122,12 +122,18 @@ def print_alignment(document: dict[str, Any], console: Console | None = None) ->
             continue
         paths = Table(
             title=f"{sla_label(row)} within {format_duration(row['within_h'])} "
-            f"({row['calendar']}): agreements along each path, worst case over the week"
+            f"({row['calendar']}): agreements along each path, worst case over the measured "
+            "span (holidays included)"
         )
         for column in ("path", "tickets", "agreements add up to", "fits"):
             paths.add_column(column)
         for path in row["paths"]:
             missing = f" (no agreement: {', '.join(path['missing'])})" if path["missing"] else ""
+            holidays = path.get("holidays_differ") or []
+            if holidays:
+                missing += " — holidays an agreement's calendar keeps and the SLA's does not: "
+                missing += ", ".join(str(h["date"]) for h in holidays[:3])
+                missing += " …" if len(holidays) > 3 else ""
             paths.add_row(
                 _path(path["teams"]),
                 fmt_pct(path["share"]),
