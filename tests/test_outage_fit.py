@@ -160,3 +160,46 @@ def test_calibrate_command_takes_an_outage_file(tmp_path: Path, capsys: Any) -> 
     document = json.loads(capsys.readouterr().out)
     assert document["report"]["outages"]["components"][0]["component"] == "payroll outages"
     assert "payroll outages:" in document["yaml"]
+
+
+def test_a_component_shared_by_two_services_is_one_component() -> None:
+    """Outages of a component "db" recorded for payroll and for workplace are one component
+    (the same outage recorded twice is one), which both services depend on; it made a fitted
+    scenario with the key 'db' written twice."""
+    base = _us(START)
+    rows = [("payroll", 10.0, 12.0), ("workplace", 10.0, 12.0), ("workplace", 300.0, 301.0)]
+    table = pa.table(
+        {
+            "service": [r[0] for r in rows],
+            "component": ["db"] * len(rows),
+            "start": pa.array(
+                [base + int(r[1] * HOUR_US) for r in rows], pa.timestamp("us", "UTC")
+            ),
+            "end": pa.array([base + int(r[2] * HOUR_US) for r in rows], pa.timestamp("us", "UTC")),
+            "planned": [False] * len(rows),
+            "cause": ["crash"] * len(rows),
+            "replication": pa.array([0] * len(rows), pa.int32()),
+        },
+        schema=OUTAGES_SCHEMA,
+    )
+    (component,), report = fit_outages(
+        OutageHistory(table, "synthetic", ()), base, base + 1000 * HOUR_US, ["payroll", "workplace"]
+    )
+    assert component.name == "db" and component.services == ("payroll", "workplace")
+    assert report["components"][0]["outages"] == 2  # 10–12 (twice) and 300–301
+
+
+def test_an_outage_under_way_when_the_span_begins_is_no_up_time() -> None:
+    """Down from 20 hours before the span until 5 hours into it: that is a restore, and the first
+    up time runs from its end (hour 5) to the next outage (hour 105), not from the span's start;
+    the failure before the span is not one the exposure saw."""
+    rows: list[tuple[str, float, float | None, bool]] = [
+        ("payroll", -20.0, 5.0, False),
+        ("payroll", 105.0, 106.0, False),
+    ]
+    _, report = fit_outages(_history(rows), _us(START), _us(START) + 1000 * HOUR_US, ["payroll"])
+    fitted = report["components"][0]
+    assert fitted["outages"] == 2
+    # up 5–105 (ended by the failure at 105) and 106–1000 (censored): one failure seen
+    assert fitted["mtbf_h"] == pytest.approx(100 + 894)
+    assert fitted["mtrs_h"] == pytest.approx((25 + 1) / 2)

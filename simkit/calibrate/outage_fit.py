@@ -39,10 +39,11 @@ MINUTE_H = 1 / 60
 
 @dataclass(frozen=True)
 class FittedComponent:
-    """One component fitted to the outages of ``service`` (or of the component named)."""
+    """One component fitted to the outages of a service, or of a component the file names."""
 
     name: str
-    service: str
+    services: tuple[str, ...]
+    """The services whose outages it holds (one, unless the file names a shared component)."""
     fails: _Fitted
     repair: _Fitted
     report: dict[str, Any]
@@ -89,7 +90,9 @@ def fit_outages(
     component = table["component"].to_pylist()
     planned = np.asarray(pc.fill_null(table["planned"], False).to_numpy(zero_copy_only=False))
     starts, ends = _micros(table["start"]), _micros(table["end"])
-    inside = (starts >= start_us) & (starts < end_us)
+    # An outage that began before the span and ends inside it is in it (its down time is no
+    # up time); one that ended before the span or begins after it is not.
+    inside = (starts < end_us) & (np.isnan(ends) | (ends > start_us))
     span_h = (end_us - start_us) / US_PER_HOUR
     left_out: dict[str, int] = {}
 
@@ -99,24 +102,30 @@ def fit_outages(
 
     leave("outside the history's span", int(np.sum(~inside)))
     leave("planned (maintenance, not failures)", int(np.sum(inside & planned)))
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[str, list[int]] = {}
+    owners: dict[str, dict[str, None]] = {}
     for i in np.flatnonzero(inside & ~planned):
         if service[i] not in services:
             leave("of a service the history does not have", 1)
             continue
         named = component[i] not in (None, "", UNNAMED)
-        name = component[i] if named else f"{service[i]} outages"
-        groups.setdefault((str(service[i]), str(name)), []).append(int(i))
+        name = str(component[i] if named else f"{service[i]} outages")
+        groups.setdefault(name, []).append(int(i))  # one component, whichever services use it
+        owners.setdefault(name, {})[str(service[i])] = None
     fitted: list[FittedComponent] = []
-    for (svc, name), rows in sorted(groups.items()):
+    for name, rows in sorted(groups.items()):
         s, e = _merged(starts[rows], ends[rows])
         e = np.where(np.isnan(e) | (e > end_us), np.nan, e)  # still down at the end
         still_down = np.isnan(e)
+        # up times: from the span's start (or the end of an outage already under way then)
+        began = np.maximum(s, float(start_us))
         gap_from = np.concatenate(([float(start_us)], np.where(still_down, np.nan, e)))
-        up = (np.concatenate((s, [float(end_us)])) - gap_from) / US_PER_HOUR
+        up = (np.concatenate((began, [float(end_us)])) - gap_from) / US_PER_HOUR
         up_censored = np.zeros(up.size, dtype=bool)
         up_censored[-1] = True  # after the last outage: still up at the end
         usable = np.isfinite(up) & (up >= 0)
+        if s.size and s[0] < start_us:
+            usable[0] = False  # down when the span began: no up time before it
         restore = (np.where(still_down, float(end_us), e) - s) / US_PER_HOUR
         fails = _fit_durations(up[usable], up_censored[usable], "up times", MINUTE_H)
         repair = _fit_durations(restore, still_down, "restores", MINUTE_H)
@@ -127,20 +136,23 @@ def fit_outages(
             repair = _Fitted(
                 Exponential(max(float(restore.mean()), MINUTE_H)), {"note": "no outage ended"}
             )
+        served = list(owners[name])
         report = {
             "component": name,
-            "service": svc,
+            "service": served[0],
+            "services": served,
             "outages": int(s.size),
             "merged": len(rows) - int(s.size),
             "still_down": int(still_down.sum()),
             "span_h": span_h,
-            "mtbf_h": float(np.nansum(up[usable]) / max(1, int(s.size))),
+            # exposure over the failures it saw (not one already under way at the start)
+            "mtbf_h": float(np.sum(up[usable]) / max(1, int(np.sum(usable & ~up_censored)))),
             "mtrs_h": float(np.sum(restore) / max(1, int((~still_down).sum()))),
             "fails": fails.report,
             "repair": repair.report,
         }
-        fitted.append(FittedComponent(name, svc, fails, repair, report))
-    quiet = sorted(set(services) - {c.service for c in fitted})
+        fitted.append(FittedComponent(name, tuple(served), fails, repair, report))
+    quiet = sorted(set(services) - {svc for c in fitted for svc in c.services})
     summary = {
         "source": history.source,
         "components": [c.report for c in fitted],
@@ -149,7 +161,9 @@ def fit_outages(
         "note": (
             "one component per service (per component where the file names them), count 1: "
             "up times from the span's start to the first outage count as complete (exact for "
-            "exponential up times); the up time after the last outage is censored"
+            "exponential up times); the up time after the last outage is censored. The outage "
+            "file is taken to cover the history's span: one that logs outages over part of it "
+            "makes the up times too long"
         ),
     }
     return fitted, summary

@@ -127,7 +127,7 @@ def load_outages(
                     count=int(bad.size),
                     unit="rows",
                     examples=_examples(bad, values, names[field]),
-                    fix="give the date format of the file (review --outage-date-format)",
+                    fix="give the date format of the file (--outage-date-format)",
                 )
             )
         counts = parsed.format_counts()
@@ -164,7 +164,7 @@ def load_outages(
     else:
         raise InputError.single(
             "the outage file has no service column",
-            "add a service column or name the service (--service NAME)",
+            "add a service column or name the service (--outage-service NAME; service= in Python)",
             file=export.name,
             path=names["service"],
         )

@@ -335,16 +335,27 @@ def _customer_shares(
 
 
 def _availability(
-    out: _Yaml, service: str, components: Sequence[FittedComponent], given: Scenario | None
+    out: _Yaml,
+    service: str,
+    components: Sequence[FittedComponent],
+    given: Scenario | None,
+    fitted_any: Sequence[FittedComponent] = (),
 ) -> None:
     """A service's availability on its fitted components, with the given scenario's target (and
-    calendar, maintenance, credits); without one, a comment saying how to add it."""
-    if not components:
-        return
-    names = [c.name for c in components]
+    calendar, maintenance, credits); without a target, a comment saying how to add it; with a
+    target but no outage in the span, a comment saying why it is left out."""
     spec = None
     if given is not None and service in given.services:
         spec = ((given.raw.get("services") or {}).get(service) or {}).get("availability")
+    names = [c.name for c in components]
+    if not components:
+        if spec and fitted_any:
+            out.comment(
+                f"Availability of the given scenario left out: the outage history has no "
+                f"unplanned outage of {service} in the span (no failure to fit)",
+                4,
+            )
+        return
     if not spec:
         out.comment(
             f"Outages fitted to {', '.join(names)}; no availability target for {service} in a "
@@ -353,6 +364,13 @@ def _availability(
             4,
         )
         return
+    replaced = list(dict(spec).get("depends_on") or [])
+    if replaced and replaced != names:
+        out.comment(
+            f"depends_on replaced: the given scenario's {', '.join(map(str, replaced))} by the "
+            "components fitted to the outage history",
+            4,
+        )
     kept = {k: v for k, v in dict(spec).items() if k != "depends_on"}
     _block(out, 4, "availability", {**kept, "depends_on": names})
 
@@ -467,7 +485,9 @@ def _write_yaml(
                 f"reopen: {{probability: {_pct(probability, 2)}, after: {_flow(_rounded_spec(after.distribution))}}}",
                 f"reopened tickets / resolved tickets; {_fit_comment(after, 'reopenings')}",
             )
-        _availability(out, service, [c for c in components if c.service == service], given)
+        _availability(
+            out, service, [c for c in components if service in c.services], given, components
+        )
     out.line(0, "teams:")
     for team in teams:
         out.line(2, f"{_key(team.name)}:")
