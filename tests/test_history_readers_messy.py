@@ -234,3 +234,13 @@ def test_a_ticket_removed_by_cleaning_does_not_move_the_export_time(tmp_path: Pa
     history = load_history(_sample_with(tmp_path, changed, "INC0010001"), "servicenow")
     assert "INC0010001" not in history.tickets["source_id"].to_pylist()
     assert history.observed_until == expected
+
+
+def test_a_ticket_updated_months_after_the_others_is_no_typo(tmp_path: Path) -> None:
+    """An export of tickets opened in a range, one of them updated 76 days after every other:
+    that update is the export time, and nothing is reported as a typo (a year mistyped lies
+    300 days or more beyond)."""
+    path = _sample_with(tmp_path, {"sys_updated_at": "2025-09-20 10:00:00"}, "middle")
+    history = load_history(path, "servicenow")
+    assert history.quality.count("late_timestamps") == 0
+    assert str(history.observed_until).startswith("2025-09-20T")

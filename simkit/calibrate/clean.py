@@ -291,7 +291,7 @@ def _mostly_readable(
     common = pc.value_counts(unreadable.cast(pa.string())).to_pylist()
     common.sort(key=lambda item: -int(item["counts"]))
     top = common[:1]
-    if int(top[0]["counts"]) >= 0.8 * bad:  # one value stands for most: a placeholder
+    if int(top[0]["counts"]) >= 0.8 * bad and _placeholder_like(str(top[0]["values"])):
         placeholders = ", ".join(f"{item['values']!r} ({int(item['counts']):,})" for item in top)
         message = (
             f"no date format reads {bad:,} of the {present:,} values of the column {column!r} "
@@ -316,6 +316,21 @@ def _mostly_readable(
     else:
         message += ": it does not hold times, or not in the formats given"
     raise InputError.single(message, fix, file=file, path=column)
+
+
+_PLACEHOLDER_WORDS = {"none", "null", "nil", "n/a", "na", "tbd", "unknown", "empty", "missing"}
+
+
+def _placeholder_like(value: str) -> bool:
+    """A value that reads as 'no time': punctuation or zeros only (``-``, ``0000-00-00``), up to
+    four characters, or a word such as ``N/A`` — not a state or a priority mapped by mistake."""
+    text = value.strip()
+    return (
+        not text
+        or len(text) <= 4
+        or text.lower() in _PLACEHOLDER_WORDS
+        or all(c in "0" or not c.isalnum() for c in text)
+    )
 
 
 def map_priorities(

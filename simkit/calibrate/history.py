@@ -47,9 +47,11 @@ MALFORMED_SHARE = 0.05
 """Above this share of malformed CSV rows the file is refused rather than cleaned."""
 
 
-LATE_GAP_DAYS = 30
+LATE_GAP_DAYS = 300
 """A time stamp this many days (or the longest quiet spell between openings, if longer) after
-every other is taken for a typo when at most :data:`LATE_MAX` values lie beyond the gap."""
+every other is taken for a typo — a year mistyped — when at most :data:`LATE_MAX` values lie
+beyond the gap. A ticket of an export filtered by opening date that is updated months after
+the others is no typo: 300 days keeps it clear of that."""
 LATE_MAX = 5
 
 
@@ -63,8 +65,7 @@ def _export_time(
 ) -> np.datetime64:
     """The export time: the latest time stamp of the rows of tickets kept (a ticket removed by
     cleaning does not move it), unless a few stamps lie far after every other — a mistyped year,
-    say (2061 for 2016) — which are reported, and the export time taken before them, so the
-    events they stamp count as not yet happened.
+    say (2061 for 2016) — which are reported, and the export time taken before them.
 
     ``times`` holds each time field's UTC microseconds per row (:data:`NAT` where missing),
     ``kept`` the rows whose ticket was kept, ``opened`` the kept tickets' opening times."""
@@ -88,7 +89,7 @@ def _export_time(
             log.add(
                 "late_timestamps",
                 f"time stamps {gaps[j] / day:,.0f} days after every other (the export time is "
-                "taken before them: what they stamp counts as not yet happened)",
+                "taken before them)",
                 "kept",
                 int(late.size),
                 "values",
