@@ -470,6 +470,7 @@ def test_an_at_risk_target_inside_the_achievable_one_is_not_offered_as_a_promise
     row = document["targets"]["sla"][0]
     row["verdict"] = "at risk"
     row["achievable_within_h"] = row["proposed_within_h"] * 0.9
+    row["achievable_interval"] = {"lo": row["achievable_within_h"] * 0.8, "hi": None}
     text = render_brief(document, format="md", charts=False)
     assert "What we can promise at" not in text
     assert "(the achievable target, with its 95% interval)" in text

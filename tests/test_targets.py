@@ -506,3 +506,18 @@ def test_a_target_decided_by_each_period_s_slowest_ticket_says_so() -> None:
     )
     assert "slowest ticket" in str(_slowest_note(np.full((20, 3), 10), target))
     assert _slowest_note(np.full((20, 3), 100), target) is None
+
+
+def test_no_achievable_interval_from_fewer_than_three_replications() -> None:
+    """One or two replications cannot show how their periods correlate: no interval (with one,
+    the clustered interval fell back to independent periods and covered 50% of the time)."""
+    from simkit.analysis.target_assessment import _slowest_note, achievable_interval
+    from simkit.calendar import Calendar
+    from simkit.measure import SlaTarget
+
+    values = np.random.default_rng(3).exponential(1.0, size=(2, 30))
+    assert achievable_interval(values, 0.8) == (None, None)
+    assert achievable_interval(np.vstack([values, values]), 0.8)[0] is not None
+    always = Calendar.from_spec("always", "UTC")
+    every = SlaTarget("service", "payroll", None, "P1", "resolve", 4.0, "24x7", always, 1.0)
+    assert _slowest_note(np.full((20, 3), 500), every) is None  # 100%: no warning of volume

@@ -10,7 +10,8 @@ Definitions (DESIGN.md, "Achievable target"; docs/methods.md explains them for r
 - The *achievable target* at confidence *c* is the *c*-quantile (``inverted_cdf``) of the period
   values: the smallest target met in at least a share *c* of the periods. It is ``None`` when
   that quantile is infinite (too many tickets still open at the end of the run). Its 95%
-  interval (``achievable_interval``) resamples whole replications, whose periods are correlated.
+  interval (``achievable_interval``) is Woodruff's, on the clustered Wilson interval of the
+  share of period values below it (a replication's periods are correlated).
 - ``achievable_goal`` is the mean compliance at the proposed target; ``p_period_met`` and the
   verdict are those of the proposed target (:mod:`simkit.analysis.verdict`).
 - The team that *limits* a target is the team (never a supplier) whose queue holds the target's

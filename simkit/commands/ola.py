@@ -131,7 +131,8 @@ def print_alignment(document: dict[str, Any], console: Console | None = None) ->
             missing = f" (no agreement: {', '.join(path['missing'])})" if path["missing"] else ""
             holidays = path.get("holidays_differ") or []
             if holidays:
-                missing += " — holidays an agreement's calendar keeps and the SLA's does not: "
+                missing += " — holidays that close an agreement on this path but not every "
+                missing += "calendar on it: "
                 missing += ", ".join(str(h["date"]) for h in holidays[:3])
                 missing += " …" if len(holidays) > 3 else ""
             paths.add_row(
