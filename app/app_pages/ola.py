@@ -116,8 +116,9 @@ def alignment(scenario: Scenario) -> None:
     st.caption(
         "Static: along each routing path carrying at least "
         f"{fmt_pct(document['min_path_share'], 0)} of the tickets, the agreements chained from "
-        "the worst start in the week. Watermelon share: SLA breaches on tickets that met every "
-        "OLA (the OLAs are too loose). Intervals: Wilson 95%."
+        "the worst start over the measured span, holidays included. Watermelon share: SLA "
+        "breaches on tickets that met every OLA (the OLAs are too loose). Intervals: 95%, "
+        "Wilson's on the replications' effective number of tickets."
     )
     notice = no_tickets_notice(
         results,

@@ -203,7 +203,8 @@ def targets(scenario: Scenario) -> None:
     with options_tab:
         st.caption(
             "One or two agents more on the busiest line of the team that holds each target's "
-            "tickets longest; every option runs with the same seed (paired)."
+            "tickets longest; every option runs with the same seed, which pairs the runs only "
+            "while tickets flow one way: compare options through their intervals."
         )
         wanted = f"options:{run}:{share}"
         if st.button("Run the staffing options", key="run_options"):
