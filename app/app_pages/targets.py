@@ -22,7 +22,7 @@ from app_support import (
 
 from simkit import app_model as model
 from simkit.analysis.optimize import optimize_staffing
-from simkit.analysis.targets import achievable_targets
+from simkit.analysis.targets import achievable_targets, achievable_text
 from simkit.errors import InputError
 from simkit.report.text import fmt_interval, fmt_pct, sla_label
 from simkit.scenario import Scenario
@@ -54,23 +54,13 @@ def _hours(value: float | None) -> str:
     return model.fmt_hours(value)
 
 
-def _achievable(row: dict[str, Any]) -> str:
-    """The achievable target with its 95% interval where there is one."""
-    text = _hours(row["achievable_within_h"])
-    interval = row.get("achievable_interval") or {}
-    if row["achievable_within_h"] is not None and interval.get("lo") is not None:
-        hi = interval.get("hi")
-        text += f" [{_hours(interval['lo'])}–{_hours(hi) if hi is not None else '…'}]"
-    return text
-
-
 def _verdict_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "SLR": sla_label(row),
             "proposed": f"{fmt_pct(row['goal'], 0)} within "
             f"{format_duration(row['proposed_within_h'])} ({row['calendar']})",
-            "achievable target [95%]": _achievable(row),
+            "achievable target [95%]": achievable_text(row, _hours),
             "compliance at proposed": fmt_pct(row["achievable_goal"]),
             "P(period met)": fmt_interval(row["p_period_met"], 0),
             "verdict": row["verdict"],
@@ -238,7 +228,7 @@ def targets(scenario: Scenario) -> None:
                         "team": row["team"] or "—",
                         "agents added": row["agents"],
                         "on line": row["line"] or "—",
-                        "achievable target [95%]": _achievable(row),
+                        "achievable target [95%]": achievable_text(row, _hours),
                         "P(period met)": fmt_interval(row["p_period_met"], 0),
                         "verdict": row["verdict"],
                         "added cost / month": (

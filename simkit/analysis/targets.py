@@ -34,7 +34,7 @@ turns the assessments into the document and runs the staffing options.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +65,7 @@ __all__ = [
     "RosterLine",
     "TargetAssessment",
     "achievable_targets",
+    "achievable_text",
     "assess_targets",
     "busiest_line",
     "limiting_teams",
@@ -138,6 +139,17 @@ def _identity(target: SlaTarget) -> Row:
         "priority": target.priority,
         "metric": target.metric,
     }
+
+
+def achievable_text(row: Mapping[str, Any], hours: Callable[[float | None], str]) -> str:
+    """A row's achievable target with its 95% interval where there is one, each written by
+    ``hours``: ``15.1h [14.8h–37.6h]`` (``…`` for an upper end beyond the runs)."""
+    text = hours(row["achievable_within_h"])
+    interval = row.get("achievable_interval") or {}
+    if row["achievable_within_h"] is not None and interval.get("lo") is not None:
+        hi = interval.get("hi")
+        text += f" [{hours(interval['lo'])}–{hours(hi) if hi is not None else '…'}]"
+    return text
 
 
 def _interval(assessment: TargetAssessment) -> dict[str, float | None]:

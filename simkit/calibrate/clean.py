@@ -31,7 +31,7 @@ from simkit.calibrate.timestamps import (
     ISO,
     NAT,
     ParsedTimes,
-    excel_serial,
+    excel_hint,
     format_pattern,
     parse_instants,
 )
@@ -302,17 +302,10 @@ def _mostly_readable(
             "the profile's YAML from calibration/ and pass its path to --profile); otherwise " + fix
         )
         raise InputError.single(message, fix, file=file, path=column)
-    serial = excel_serial(values)
-    if serial:
-        message += (
-            f": these look like Excel serial dates (days since 1899-12-30; {values[0]!r} is "
-            f"{serial})"
-        )
-        fix = (
-            f"in Excel, format the column {column!r} as a date and time (e.g. "
-            "yyyy-mm-dd hh:mm:ss) before saving as CSV, or export the dates as text from the "
-            "ticket system"
-        )
+    hint = excel_hint(values, column)
+    if hint is not None:
+        message += hint[0]
+        fix = hint[1]
     else:
         message += ": it does not hold times, or not in the formats given"
     raise InputError.single(message, fix, file=file, path=column)

@@ -34,8 +34,7 @@ from simkit.calibrate.profiles import (
 from simkit.calibrate.quality import QualityLog, QualityReport, QualityRule
 from simkit.calibrate.readers import ROW_COLUMN, Export, check_column_types, open_export
 from simkit.calibrate.tables import _tables
-from simkit.calibrate.timestamps import NAT
-from simkit.calibrate.timestamps import excel_serial as _excel_serial
+from simkit.calibrate.timestamps import NAT, excel_hint
 from simkit.errors import InputError, Problem
 
 __all__ = ["DEFAULT_MAX_BYTES", "History", "load_history"]
@@ -567,17 +566,10 @@ class _Load:
             + (f" (nor {', '.join(repr(c) for c in columns[1:])})" if len(columns) > 1 else "")
         )
         fix = unreadable.fix
-        serial = _excel_serial(values)
-        if serial:
-            message += (
-                f": these look like Excel serial dates (days since 1899-12-30; {values[0]!r} is "
-                f"{serial})"
-            )
-            fix = (
-                f"in Excel, format the column {column!r} as a date and time (e.g. "
-                "yyyy-mm-dd hh:mm:ss) before saving as CSV, or export the dates as text from "
-                "the ticket system; " + fix
-            )
+        hint = excel_hint(values, column)
+        if hint is not None:
+            message += hint[0]
+            fix = f"{hint[1]}; {fix}"
         return InputError.single(f"{message} — {removed}", fix, file=self.file, path=column)
 
     def _rule(self, name: str) -> QualityRule | None:

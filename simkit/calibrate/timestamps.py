@@ -462,3 +462,16 @@ def excel_serial(values: list[str]) -> str:
         return ""
     first = _EXCEL_EPOCH + np.timedelta64(round(days[0] * 86_400), "s")
     return str(first)[:16].replace("T", " ")
+
+
+def excel_hint(values: list[str], column: str) -> tuple[str, str] | None:
+    """Where ``values`` look like Excel serial dates: what to add to the message and the fix
+    (how to export the column as dates); else ``None``."""
+    serial = excel_serial(values)
+    if not serial:
+        return None
+    return (
+        f": these look like Excel serial dates (days since 1899-12-30; {values[0]!r} is {serial})",
+        f"in Excel, format the column {column!r} as a date and time (e.g. yyyy-mm-dd hh:mm:ss) "
+        "before saving as CSV, or export the dates as text from the ticket system",
+    )

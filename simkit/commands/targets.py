@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simkit.analysis.quick import quick_estimate
-from simkit.analysis.targets import achievable_targets
+from simkit.analysis.targets import achievable_targets, achievable_text
 from simkit.cli_common import (
     add_run_options,
     emit_json,
@@ -111,16 +111,6 @@ def _hours(value: float | None) -> str:
     return f"{value:.1f}h" if value < 100 else f"{value:.0f}h"
 
 
-def _achievable(row: dict[str, Any]) -> str:
-    """The achievable target with its 95% interval where there is one: ``15.1h [14.8h–37.6h]``."""
-    text = _hours(row["achievable_within_h"])
-    interval = row.get("achievable_interval") or {}
-    if row["achievable_within_h"] is not None and interval.get("lo") is not None:
-        hi = interval.get("hi")
-        text += f" [{_hours(interval['lo'])}–{_hours(hi) if hi is not None else '…'}]"
-    return text
-
-
 def _proposed(row: dict[str, Any]) -> str:
     return (
         f"{format_duration(row['proposed_within_h'])} {row['calendar']} @{fmt_pct(row['goal'], 0)}"
@@ -166,7 +156,7 @@ def print_targets(document: dict[str, Any], console: Console | None = None) -> N
         table.add_row(
             sla_label(row),
             _proposed(row),
-            _achievable(row) + (" *" if row.get("note") else ""),
+            achievable_text(row, _hours) + (" *" if row.get("note") else ""),
             fmt_pct(row["achievable_goal"]),
             fmt_interval(row["p_period_met"], 0),
             _verdict(row),
@@ -235,7 +225,7 @@ def _print_options(document: dict[str, Any], console: Console) -> None:
             sla_label(row) if first else "",
             (row["team"] or "—") if first else "",
             staffing,
-            _achievable(row),
+            achievable_text(row, _hours),
             fmt_interval(row["p_period_met"], 0),
             _verdict(row, words=False),
             _money(row["added_cost_per_month"]),
