@@ -106,7 +106,8 @@ def _wall_to_micros(wall: dt.datetime, zone: ZoneInfo) -> int:
     return hi
 
 
-def _closed_days(calendar: Calendar, first: dt.date, stop: dt.date) -> list[dt.date]:
+def closed_days(calendar: Calendar, first: dt.date, stop: dt.date) -> list[dt.date]:
+    """The calendar's holidays (its dates and its country's) from ``first`` until ``stop``."""
     days = {d for d in calendar.holiday_dates if first <= d < stop}
     if calendar.holiday_country is not None:
         table = _holiday_table(
@@ -134,7 +135,7 @@ def _build_timeline(calendar: Calendar, first_year: int, last_year: int) -> _Tim
     starts = np.clip(bounds[:, 0], lo, hi)
     ends = np.clip(bounds[:, 1], lo, hi)
     keep = ends > starts
-    days = _closed_days(calendar, first, stop)
+    days = closed_days(calendar, first, stop)
     midnights = [
         _wall_to_micros(dt.datetime.combine(day + dt.timedelta(days=k), dt.time()), zone)
         for day in days

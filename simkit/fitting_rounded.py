@@ -40,7 +40,7 @@ from simkit.distribution_families import (
     Weibull,
 )
 
-__all__ = ["FAR", "excess", "fit_rounded", "reading_cdf"]
+__all__ = ["FAR", "fit_rounded", "reading_cdf"]
 
 FAR = 50
 """Readings of this many steps or more enter the likelihood as density × step."""
@@ -157,11 +157,6 @@ def _lower(p: _Params, x: FloatArray) -> FloatArray:
             below, partial = -np.expm1(-z), mean * special.gammainc(1.0 + 1.0 / a, z)
         g = at * below - partial
     return np.asarray(np.where(x > 0, g, 0.0), dtype=np.float64)
-
-
-def excess(distribution: Distribution, x: FloatArray) -> FloatArray:
-    """``Q(x) = E[(T − x)⁺]``, the expected time a duration lasts beyond ``x`` (hours)."""
-    return _excess(_params(distribution), np.asarray(x, dtype=np.float64))
 
 
 def reading_cdf(distribution: Distribution, d: FloatArray, step: float) -> FloatArray:

@@ -20,8 +20,8 @@ import numpy.typing as npt
 
 from simkit.analysis.ola_paths import RoutingPath, _target_paths
 from simkit.calendar import US_PER_HOUR, Calendar
-from simkit.calendar_timeline import _closed_days
-from simkit.engine.compile import RunClock, _profile_weights
+from simkit.calendar_timeline import closed_days
+from simkit.engine.compile import RunClock, profile_weights
 from simkit.measure import SlaTarget
 from simkit.measure.clock import TOLERANCE_H
 from simkit.measure.summary import sla_identity
@@ -134,7 +134,7 @@ def _start_windows(scenario: Scenario, services: tuple[str, ...] | None) -> Star
     if services is not None:
         receiving[:] = False
         for name in services:
-            weights = _profile_weights(scenario.services[name], scenario, clock)
+            weights = profile_weights(scenario.services[name], scenario, clock)
             receiving |= weights[hours] > 0
         if not receiving.any():
             receiving[:] = True
@@ -367,7 +367,7 @@ def _closing_holidays(calendar: Calendar, first: dt.date, last: dt.date) -> froz
         for start, stop in calendar.weekly
         for day in range(start // 1440, (stop - 1) // 1440 + 1)
     }
-    closed = _closed_days(calendar, first, last + dt.timedelta(days=1))
+    closed = closed_days(calendar, first, last + dt.timedelta(days=1))
     return frozenset(d for d in closed if d.weekday() in open_days)
 
 

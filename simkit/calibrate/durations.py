@@ -32,7 +32,6 @@ def _durations(
     begin: np.ndarray,
     end: np.ndarray,
     observed_h: float,
-    resolution_h: float,
     elapsed: Elapsed | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:
     """Durations with a censoring mask (still running → censored at the export time).

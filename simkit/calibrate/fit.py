@@ -114,9 +114,7 @@ def _reopen(data: _Data, rows: np.ndarray) -> tuple[float, _Fitted | None, dict[
         report["note"] = "no ticket was reopened"
         return 0.0, None, report
     mine = np.isin(data.p_ticket, rows) & data.p_reopen
-    values, censored, _, _, _ = _durations(
-        data.p_start[mine], data.p_end[mine], data.observed_h, data.resolution_h
-    )
+    values, censored, _, _, _ = _durations(data.p_start[mine], data.p_end[mine], data.observed_h)
     after = _fit_durations(values, censored, "reopenings", data.resolution_h)
     probability = n_reopened / n_resolved
     report["probability"] = probability

@@ -79,9 +79,7 @@ def _fit_handling(
     has enough completed stretches and its mean differs from the others' by more than 3 SE."""
     end = episodes.end[chosen]
     b = begin[chosen]
-    values_all, censored_all, zeros, bad, keep = _durations(
-        b, end, data.observed_h, data.resolution_h, elapsed
-    )
+    values_all, censored_all, zeros, bad, keep = _durations(b, end, data.observed_h, elapsed)
     values_all = values_all * scale
     priority = _priority_of_visit(data, episodes.visit[chosen])[keep]
     fitted: dict[str, _Fitted] = {}
@@ -302,13 +300,13 @@ def _fit_team(
     pause_comment = ""
     if routes.get(_ROUTE_PAUSE, 0):
         values, censored, _, _, _ = _durations(
-            data.p_start[awaiting], data.p_end[awaiting], data.observed_h, data.resolution_h
+            data.p_start[awaiting], data.p_end[awaiting], data.observed_h
         )
         pause = _fit_durations(values, censored, "awaiting-user pauses", data.resolution_h)
         if pause is None or pause.report["n"] < 30:
             pooled = ~data.p_reopen & (links.team != None)  # noqa: E711
             values, censored, _, _, _ = _durations(
-                data.p_start[pooled], data.p_end[pooled], data.observed_h, data.resolution_h
+                data.p_start[pooled], data.p_end[pooled], data.observed_h
             )
             pause = _fit_durations(
                 values, censored, "awaiting-user pauses of every team", data.resolution_h

@@ -41,7 +41,14 @@ from simkit.scenario.models import Service, Team
 from simkit.streams import Streams, stream_name
 from simkit.timespec import MINUTES_PER_WEEK, parse_weekly_pattern, weekly_intervals
 
-__all__ = ["PerScenario", "RunClock", "compile_support", "expected_visits", "run_clock"]
+__all__ = [
+    "PerScenario",
+    "RunClock",
+    "compile_support",
+    "expected_visits",
+    "profile_weights",
+    "run_clock",
+]
 
 HOURS_PER_YEAR = 365.25 * 24
 _US_PER_MINUTE = 60_000_000
@@ -299,7 +306,7 @@ def _work_intervals(
 # -- demand ------------------------------------------------------------------------------------------
 
 
-def _profile_weights(service: Service, regime: Scenario, clock: RunClock) -> np.ndarray:
+def profile_weights(service: Service, regime: Scenario, clock: RunClock) -> np.ndarray:
     """Expected share of a nominal week's tickets in each run hour [k, k+1)."""
     n_hours = math.ceil(clock.end)
     profile = service.demand.profile
@@ -383,7 +390,7 @@ def _hourly_rate(
         mask = regime_of_hour == k
         if service is None or not mask.any():
             continue
-        weights = _profile_weights(service, regime, clock)
+        weights = profile_weights(service, regime, clock)
         years = (hour_mid - clock.start) / HOURS_PER_YEAR
         growth = (1.0 + service.demand.growth) ** years
         rate[mask] = (service.demand.per_week * weights * growth)[mask]
