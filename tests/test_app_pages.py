@@ -24,6 +24,7 @@ from test_app import (
     errors,
     labelled,
     run_app,
+    sla_table,
     upload,
 )
 from test_app_pages_input import NO_TARGETS, infos, light_runs  # noqa: F401 (an autouse fixture)
@@ -420,6 +421,40 @@ def test_calibrate_download_is_the_fitted_scenario(downloads: dict[str, Any]) ->
     fitted = table(at, "service", "tickets / week")
     assert set(scenario.services) == set(fitted["service"])
     assert any(scenario.name in s.value for s in at.success)
+
+
+def test_calibrate_can_start_the_scenario_from_the_open_backlog(
+    downloads: dict[str, Any],
+) -> None:
+    """The backlog toggle makes the fitted scenario start from the tickets open at the export
+    time: the YAML shown and downloaded then holds them, with no warm-up."""
+    at = on_page("calibrate")
+    assert not at.error, errors(at)
+    toggle = at.toggle(key="calibrate:backlog")
+    assert not toggle.value and "backlog:" not in at.code[-1].value
+    toggle.set_value(True).run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    shown = at.code[-1].value
+    scenario = parse_scenario(shown.encode("utf-8"), allow_files=False)
+    assert scenario.backlog and scenario.warmup == 0
+    assert any("backlog lines" in i.value for i in at.info)
+
+
+def test_a_scenario_with_a_backlog_says_so_and_simulates_it() -> None:
+    """An uploaded scenario that starts with 300 open tickets on two agents (150 agent-hours of
+    work) says so beside its span, lists the backlog, and its first weeks are late for the new
+    tickets queued behind it: compliance falls against the same scenario without it."""
+    backlog = SHORT.replace(b"seed: 11\n", b"seed: 11\nwarmup: 0h\n") + (
+        b"backlog:\n  - {team: t, service: s, priority: P1, tickets: 300, age: 2d}\n"
+    )
+    at = on_page("scenario", backlog)
+    assert not at.error, errors(at)
+    assert any("starts with 300 open tickets" in c.value for c in at.caption)
+    assert table(at, "team", "service", "priority", "tickets", "age") is not None
+    late = mean(next(iter(sla_table(at).values())))
+    empty = on_page("scenario", SHORT.replace(b"seed: 11\n", b"seed: 11\nwarmup: 0h\n"))
+    assert late < mean(next(iter(sla_table(empty).values()))) - 5
 
 
 # 5. An uploaded scenario too large to run

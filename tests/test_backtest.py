@@ -106,6 +106,16 @@ def test_growth_is_carried_to_a_later_start(history: History) -> None:
     )
 
 
+def test_a_backlog_is_not_carried_to_the_history_s_span(history: History) -> None:
+    """A scenario's backlog is its queue at its own start: the back-test, on the history's span,
+    starts without it."""
+    line = {"team": "desk", "service": "email", "priority": "P3", "tickets": 50, "age": "1d"}
+    forward = small_scenario(backlog=[line])
+    assert forward.backlog
+    result = backtest(history, forward, replications=1)
+    assert result.scenario.backlog == ()
+
+
 def test_out_of_sample_fit_matches_the_later_weeks(history: History, truth: Scenario) -> None:
     """Fitted on the first four weeks, the scenario reproduces the last four: every target within
     max(3 pp, 3 SE) (3 SE as above: four rows at once)."""

@@ -9,6 +9,7 @@ errors); seeds are fixed only to make the tests repeatable.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 from typing import Any
 
@@ -202,13 +203,100 @@ def test_targets_are_copied_and_the_yaml_says_where_numbers_came_from(fitted: An
 
 
 def test_backlog_is_reported_not_faked(fitted: Any, history: History) -> None:
-    """Tickets open at the export time are reported as an optional starting state, with the
-    note that the engine cannot start with a backlog."""
+    """Tickets open at the export time are reported as an optional starting state; without
+    ``backlog=True`` the fitted scenario spans the history and holds no backlog."""
     open_now = int(pc.sum(pc.is_null(history.tickets["resolved_at"])).as_py())
     assert fitted.report["backlog"]["tickets"] == open_now
     assert open_now > 0
-    assert "cannot start with a backlog" in fitted.report["backlog"]["note"]
-    assert "backlog" not in fitted.yaml.split("teams:")[1]
+    assert "optional starting state" in fitted.report["backlog"]["note"]
+    assert fitted.scenario.backlog == ()
+    assert "backlog:" not in fitted.yaml
+
+
+def test_backlog_option_starts_the_scenario_from_the_open_tickets(
+    history: History, truth: Scenario
+) -> None:
+    """``backlog=True``: the scenario starts on the first day after the export, with no
+    warm-up, every open ticket in a backlog line of the team that last held it (its service's
+    entry team if none has), aged at the new start; and it runs with them unmeasured."""
+    fitted = calibrate(history, scenario=truth, backlog=True)
+    scenario = fitted.scenario
+    export = history.observed_until.astype("datetime64[us]").astype(dt.datetime)
+    # the first midnight at or after the export (London keeps UTC in winter)
+    assert export.month < 3 or (export.month == 3 and export.day < 29)
+    after = export.date() + dt.timedelta(days=0 if export.time() == dt.time() else 1)
+    assert scenario.start == after
+    assert scenario.warmup == 0
+    open_rows = history.tickets.filter(pc.is_null(history.tickets["resolved_at"]))
+    assert sum(g.tickets for g in scenario.backlog) == open_rows.num_rows
+    last_team: dict[int, str] = {}
+    for ticket, team in zip(
+        history.visits["ticket_id"].to_pylist(), history.visits["team"].to_pylist(), strict=True
+    ):
+        last_team[ticket] = team
+    expected: dict[tuple[str, str], int] = {}
+    for ticket, priority in zip(
+        open_rows["ticket_id"].to_pylist(), open_rows["priority"].to_pylist(), strict=True
+    ):
+        key = (last_team.get(ticket, "desk"), priority)
+        expected[key] = expected.get(key, 0) + 1
+    got: dict[tuple[str, str], int] = {}
+    for g in scenario.backlog:
+        got[(g.team, g.priority)] = got.get((g.team, g.priority), 0) + g.tickets
+    assert got == expected
+    midnight = dt.datetime.combine(scenario.start, dt.time())
+    gap_h = (midnight - export).total_seconds() / 3600
+    assert all(g.age >= gap_h for g in scenario.backlog)
+    starting = fitted.report["backlog"]["starting_state"]
+    assert starting["tickets"] == open_rows.num_rows and starting["notes"] == []
+    results = simulate(scenario.with_patch({"horizon": "1w"}), replications=1, seed=3)
+    opened = results.tickets["opened_at"].to_pylist()
+    assert sum(t.replace(tzinfo=None) < midnight for t in opened) == open_rows.num_rows
+
+
+def test_starting_state_places_what_it_can_and_says_what_it_cannot() -> None:
+    """Tickets no team held wait at the entry team; a team the fit does not have hands its
+    tickets there too, with a note; tickets without a priority, or of a service or priority the
+    fit does not have, are counted in notes, never dropped silently."""
+    from simkit.calibrate.starting import starting_state
+
+    groups = [
+        ("email", "P1", "desk", 2, 10.0),
+        ("email", "P1", "desk", 1, 40.0),
+        ("email", "P2", "unassigned", 3, 5.0),
+        ("email", "P2", "gone", 4, 1.0),
+        ("email", "none", "desk", 5, 1.0),
+        ("email", "P9", "desk", 6, 1.0),
+        ("fax", "P1", "desk", 7, 1.0),
+    ]
+    report = {
+        "by": [
+            {"service": s, "priority": p, "team": t, "tickets": n, "mean_age_h": a}
+            for s, p, t, n, a in groups
+        ]
+    }
+    state = starting_state(
+        report,
+        export_at=np.datetime64("2027-03-31T17:00", "us"),
+        history_start=dt.date(2026, 3, 31),
+        zone="Europe/London",  # 18:00 local (BST): 6 h to midnight
+        entries={"email": "triage"},
+        teams=["desk", "triage"],
+        priorities={"email": ["P1", "P2"]},
+    )
+    assert state.start == dt.date(2027, 4, 1)
+    assert state.years_on == pytest.approx(366 / 365.25, abs=1e-3)
+    lines = {(x["team"], x["priority"]): x for x in state.lines}
+    assert lines[("desk", "P1")]["tickets"] == 3
+    assert lines[("desk", "P1")]["age_h"] == pytest.approx((2 * 10 + 40) / 3 + 6)
+    assert lines[("triage", "P2")]["tickets"] == 7
+    assert lines[("triage", "P2")]["age_h"] == pytest.approx((3 * 5 + 4 * 1) / 7 + 6)
+    notes = " | ".join(state.notes)
+    assert "5 open tickets without a priority" in notes
+    assert "6 open tickets of priority 'P9'" in notes
+    assert "7 open tickets of service 'fax'" in notes
+    assert "4 open tickets last held by 'gone'" in notes
+    assert sum(x["tickets"] for x in state.lines) + 5 + 6 + 7 == sum(g[3] for g in groups)
 
 
 def _without_pickups(history: History) -> History:
@@ -266,6 +354,12 @@ def test_growth_is_detected_when_present() -> None:
     assert growth["lo"] <= 0.4 <= growth["hi"]
     adopted = min(growth["estimate"], 1.0)  # a scenario's growth is at most 100% a year
     assert fitted.scenario.services["email"].demand.growth == pytest.approx(adopted, abs=0.001)
+    # Started from the backlog, the scenario's volume moves along the trend to its new start.
+    forward = calibrate(simulated_history(scenario, seed=5), backlog=True).scenario
+    years = (forward.start - fitted.scenario.start).days / 365.25
+    rate = fitted.scenario.services["email"].demand.per_week
+    moved = forward.services["email"].demand.per_week
+    assert moved == pytest.approx(rate * (1 + adopted) ** years, rel=2e-3)
 
 
 def test_no_growth_is_not_adopted(history: History) -> None:

@@ -598,7 +598,33 @@ def back_test(history: History, calibration: Calibration, identity: str) -> None
     )
 
 
-def use(calibration: Calibration) -> None:
+def use(
+    history: History, scenario: Scenario | None, identity: str, calibration: Calibration
+) -> None:
+    open_now = calibration.report["backlog"]["tickets"]
+    forward = st.toggle(
+        f"Start from the open backlog ({open_now:,} tickets open at the export time)",
+        key="calibrate:backlog",
+        disabled=open_now == 0,
+        help="On: the scenario starts on the first day after the export with those tickets in "
+        "the queues of the teams that last held them, and no warm-up (they are not measured "
+        "themselves). Off: it spans the history, for comparing with what happened.",
+    )
+    if forward and open_now:
+        try:
+            calibration = cached(
+                ("calibration", identity, scenario.to_yaml() if scenario else None, "backlog"),
+                lambda: calibrate(history, scenario=scenario, backlog=True),
+            )
+        except InputError as error:
+            show_problems(page_error(error, history.source), "The backlog cannot be the start:")
+            return
+        starting = calibration.report["backlog"].get("starting_state") or {}
+        st.info(
+            f"Starts {starting.get('start')} with {starting.get('tickets', 0):,} open tickets "
+            f"in {len(starting.get('lines', []))} backlog lines."
+            + "".join(f"\n- {note}" for note in starting.get("notes", []))
+        )
     st.caption("The fitted scenario; every number says where it came from.")
     st.button(
         "Use as the session's scenario",
@@ -670,4 +696,4 @@ with tabs[2]:
 with tabs[3]:
     back_test(history, calibration, identity)
 with tabs[4]:
-    use(calibration)
+    use(history, scenario, identity, calibration)

@@ -67,6 +67,12 @@ def describe(scenario: Scenario) -> None:
         f"{st.session_state.get('scenario_origin', '')} · measured span {summary['horizon']} "
         f"from {summary['start']} · reported per {summary['period']} · {summary['timezone']} · "
         f"{summary['replications']} replications in the file"
+        + (
+            f" · starts with {sum(g['tickets'] for g in summary['backlog']):,} open tickets "
+            "(backlog, not measured)"
+            if summary["backlog"]
+            else ""
+        )
     )
     with st.expander("Services, teams and targets in the scenario"):
         st.markdown("**Services and targets**")
@@ -108,6 +114,9 @@ def describe(scenario: Scenario) -> None:
             ],
             hide_index=True,
         )
+        if summary["backlog"]:
+            st.markdown("**Backlog** — open when the run begins; never measured themselves")
+            st.dataframe(summary["backlog"], hide_index=True)
 
 
 describe(scenario)

@@ -181,7 +181,8 @@ def _counts(
 
 
 def _moved(scenario: Scenario, start: dt.date, horizon_h: float, drain_h: float) -> Scenario:
-    """The scenario on a new span, demand with growth carried forward to the new start."""
+    """The scenario on a new span, demand with growth carried forward to the new start; a
+    backlog (the queue at the scenario's own start, another instant) is left out."""
     years = (
         (
             local_midnight(start, scenario.timezone)
@@ -200,6 +201,7 @@ def _moved(scenario: Scenario, start: dt.date, horizon_h: float, drain_h: float)
         "horizon": f"{horizon_h:.6f}h",
         "drain": f"{max(drain_h, 0.0):.6f}h",
         "changes": None,
+        "backlog": None,
     }
     if services:
         patch["services"] = services

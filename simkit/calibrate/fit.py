@@ -21,7 +21,8 @@ What is fitted, and how:
   wait, every agent on duty is busy; where nobody waited, the largest number of tickets in hand.
 - **Routing** (``next``) from the visit sequences; **pauses** from awaiting-user intervals;
   **reopening** from reopen pauses.
-- The **open backlog** at the end of the history is reported; the engine cannot start with it.
+- The **open backlog** at the end of the history is reported; with ``backlog=True`` it is the
+  fitted scenario's starting state (:mod:`~simkit.calibrate.starting`).
 
 The fits live in :mod:`~simkit.calibrate.demand` and :mod:`~simkit.calibrate.teams` (with
 :mod:`~simkit.calibrate.episodes`, :mod:`~simkit.calibrate.durations` and
@@ -59,6 +60,7 @@ from simkit.calibrate.span import (
     history_span,
     local_midnight,
 )
+from simkit.calibrate.starting import starting_state
 from simkit.calibrate.teams import _fit_team, _TeamFit
 from simkit.distributions import Exponential
 from simkit.errors import InputError, Problem
@@ -217,6 +219,7 @@ def calibrate(
     holidays: str | None = None,
     name: str | None = None,
     outages: OutageHistory | None = None,
+    backlog: bool = False,
 ) -> Calibration:
     """Fit a scenario to a ticket history.
 
@@ -245,6 +248,11 @@ def calibrate(
         Optional outage history (:func:`simkit.calibrate.load_outages`): each service's unplanned
         outages in the span become a component it depends on, with fitted up and restore times
         (:mod:`simkit.calibrate.outage_fit`); its availability target comes from ``scenario``.
+    backlog
+        Start the fitted scenario from the open backlog at the export time
+        (:mod:`simkit.calibrate.starting`): ``start`` moves to the first day after the export,
+        ``warmup`` is 0 and the open tickets wait in their teams' queues when the run begins.
+        Without it the scenario spans the history and the backlog is only reported.
 
     Returns
     -------
@@ -430,7 +438,25 @@ def calibrate(
             f"{what}: tickets leave the fitted scenario at the teams they were last seen at, so "
             f"its resolution times are not the history's ({fix})"
         )
-    backlog = _backlog(data)
+    open_tickets = _backlog(data)
+    starting = None
+    if backlog:
+        starting = starting_state(
+            open_tickets,
+            export_at=as_instant(history.observed_until),
+            history_start=_local_date(start, zone),
+            zone=zone,
+            entries={s: str(f["entry"]) for s, f in service_fits.items()},
+            teams=[t.name for t in team_fits],
+            priorities={
+                s: [str(p) for p, n in f["mix"].items() if n > 0] for s, f in service_fits.items()
+            },
+        )
+        open_tickets = {**open_tickets, "starting_state": starting.report()}
+        open_tickets["note"] = (
+            "tickets still open at the export time: the fitted scenario starts with them "
+            f"({starting.start.isoformat()}, no warm-up)"
+        )
     document_name = name or f"Calibrated from {history.source}"
     components: list[FittedComponent] = []
     outage_report: dict[str, Any] | None = None
@@ -450,6 +476,7 @@ def calibrate(
         copied,
         scenario,
         components,
+        starting,
     )
     try:
         fitted_scenario = parse_scenario(text, file=None)
@@ -473,7 +500,7 @@ def calibrate(
         "pauses": int(data.p_ticket.size),
         "services": services_report,
         "teams": [t.report for t in team_fits],
-        "backlog": backlog,
+        "backlog": open_tickets,
         "targets": {
             "from": copied.get("from"),
             "dropped": list(copied.get("dropped") or ()),

@@ -1,6 +1,7 @@
 """The calibration report, JSON-ready and in plain language.
 
-Here too: the open backlog at the export time (reported; the engine cannot start with it) and
+Here too: the open backlog at the export time (reported; the fitted scenario's starting state
+with ``calibrate --backlog``) and
 the rounding of numbers for people that the scenario's YAML comments share.
 """
 
@@ -68,8 +69,8 @@ def _backlog(data: _Data) -> dict[str, Any]:
         "tickets": int(rows.size),
         "by": by,
         "note": (
-            "tickets still open at the export time: an optional starting state. The engine cannot "
-            "start with a backlog yet, so the scenario does not contain it; its warm-up "
+            "tickets still open at the export time: an optional starting state (calibrate "
+            "--backlog). The fitted scenario spans the history without them; its warm-up "
             "(default 2 weeks) loads the queues instead"
         ),
     }
@@ -138,6 +139,13 @@ def describe_report(report: Mapping[str, Any]) -> str:
             lines.append(f"  next: {routes}")
     backlog = report["backlog"]
     lines.append(f"\nopen at the export time: {backlog['tickets']:,} tickets — {backlog['note']}")
+    starting = backlog.get("starting_state")
+    if starting:
+        lines.append(
+            f"  the scenario starts {starting['start']} with {starting['tickets']:,} of them in "
+            f"{len(starting['lines'])} backlog lines"
+        )
+        lines.extend(f"  - {note}" for note in starting["notes"])
     lines.append(f"\ntargets: {report['targets']['note']}")
     if report["assumptions"]:
         lines.append("\nassumptions and what the history could not identify:")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from simkit.calibrate.arrays import _Data
     from simkit.calibrate.history import History
     from simkit.calibrate.outage_fit import FittedComponent
+    from simkit.calibrate.starting import StartingState
     from simkit.calibrate.teams import _TeamFit
     from simkit.distributions import Distribution
     from simkit.scenario import Scenario
@@ -387,6 +388,7 @@ def _write_yaml(
     copied: Mapping[str, Any],
     given: Scenario | None,
     components: Sequence[FittedComponent] = (),
+    starting: StartingState | None = None,
 ) -> str:
     out = _Yaml()
     n_tickets = int(np.sum(~np.isnan(data.opened)))
@@ -400,10 +402,21 @@ def _write_yaml(
     )
     out.line(0, f"name: {_key(name)}")
     start_date = _local_date(start, zone)
-    out.line(0, f"start: {start_date.isoformat()}", "the first day of the history")
-    out.line(0, f"timezone: {zone}", "profile and rosters are in this time zone")
     days = max(1, round(data.span_h / 24))
-    out.line(0, f"horizon: {days}d", "the span of the history")
+    if starting is None:
+        out.line(0, f"start: {start_date.isoformat()}", "the first day of the history")
+    else:
+        out.line(
+            0,
+            f"start: {starting.start.isoformat()}",
+            "the first day after the export: the run starts with its open backlog",
+        )
+    out.line(0, f"timezone: {zone}", "profile and rosters are in this time zone")
+    if starting is None:
+        out.line(0, f"horizon: {days}d", "the span of the history")
+    else:
+        out.line(0, f"horizon: {days}d", "as long as the history")
+        out.line(0, "warmup: 0h", "none: the backlog below is the queue at the start")
     if given is not None:
         out.line(0, f"replications: {given.replications}", "from the given scenario")
         out.line(0, f"seed: {given.seed}")
@@ -444,7 +457,10 @@ def _write_yaml(
         per_week = demand["per_week"]
         growth = demand["growth"]
         rate_note = f"{demand['tickets']:,} tickets over {demand['weeks']:.1f} weeks"
-        if growth.get("used"):
+        if starting is not None and growth["per_year"]:
+            per_week *= (1 + growth["per_year"]) ** starting.years_on
+            rate_note += ", moved along the trend to the start"
+        elif growth.get("used"):
             rate_note += ", at the start of the trend"
         out.line(6, f"per_week: {_sig(per_week, 4):g}", rate_note)
         out.line(6, f"growth: {_pct(growth['per_year'], 1)}", growth.get("note", ""))
@@ -571,6 +587,22 @@ def _write_yaml(
             out.line(
                 4, f"repair: {_flow(_rounded_spec(c.repair.distribution))}", c.repair_comment()
             )
+    if starting is not None and starting.lines:
+        out.comment(
+            f"The tickets open at the export time ({_iso(as_instant(history.observed_until))}), "
+            "by the team that last held them, with their mean age at the start: they wait in "
+            "its queue when the run begins and are not measured themselves."
+        )
+        out.line(0, "backlog:")
+        for group in starting.lines:
+            fields = (
+                f"team: {_key(group['team'])}, service: {_key(group['service'])}, "
+                f"priority: {_key(group['priority'])}, tickets: {group['tickets']}, "
+                f"age: {_sig(group['age_h'], 4):g}h"
+            )
+            out.line(2, "- {" + fields + "}")
+    for note in starting.notes if starting is not None else []:
+        out.comment(note[0].upper() + note[1:] + ".")
     for note in copied.get("dropped") or ():
         out.comment(note[0].upper() + note[1:] + ".")
     return out.text()

@@ -68,6 +68,13 @@ def register(command: Command) -> None:
         "to fit: each service's unplanned outages become a component it depends on, with "
         "fitted up and restore times",
     )
+    p.add_argument(
+        "--backlog",
+        action="store_true",
+        help="start the fitted scenario from the tickets open at the export time: start moves "
+        "to the first day after the export, with no warm-up (default: span the history and "
+        "only report the backlog)",
+    )
     p.add_argument("--name", help="name of the fitted scenario")
     p.add_argument("--out", help="write the scenario YAML here (default: print it)")
     p.add_argument("--report", help="also write the calibration report as JSON here")
@@ -184,6 +191,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         holidays=args.holidays,
         name=args.name,
         outages=outages,
+        backlog=args.backlog,
     )
     if args.out:
         with writing(args.out):

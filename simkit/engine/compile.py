@@ -28,6 +28,7 @@ from simkit.distributions import Distribution
 from simkit.engine.model import (
     PAUSE,
     RESOLVED,
+    BacklogModel,
     Roster,
     ServiceModel,
     ServiceParams,
@@ -582,6 +583,9 @@ def compile_support(scenario: Scenario, streams: Streams) -> SupportModel:
         teams=tuple(teams),
         services=prepared.services,
         regime_starts=prepared.starts,
+        backlog=tuple(
+            BacklogModel(g.team, g.service, g.priority, g.tickets, g.age) for g in scenario.backlog
+        ),
     )
 
 
@@ -608,4 +612,8 @@ def expected_visits(model: SupportModel) -> float:
         entry[index[service.entry]] = 1.0
         reopen = 1.0 + service.params[0].reopen_probability
         total += float(service.hourly_rate.sum()) * float((visits @ entry).sum()) * reopen
+    for group in model.backlog:
+        entry = np.zeros(n)
+        entry[index[group.team]] = 1.0
+        total += group.tickets * float((visits @ entry).sum())
     return total

@@ -21,6 +21,7 @@ import numpy as np
 from simkit.distributions import Distribution
 
 __all__ = [
+    "BacklogModel",
     "Roster",
     "ServiceModel",
     "ServiceParams",
@@ -99,6 +100,18 @@ class ServiceModel:
 
 
 @dataclass(frozen=True, eq=False)
+class BacklogModel:
+    """Tickets open when the run begins (run hour 0): they join ``team``'s queue then."""
+
+    team: str
+    service: str
+    priority: str
+    tickets: int
+    age: float
+    """Hours the tickets have been open at run hour 0."""
+
+
+@dataclass(frozen=True, eq=False)
 class SupportModel:
     origin: np.datetime64
     """``datetime64[us]`` UTC instant of run hour 0 (the start of the warm-up)."""
@@ -114,6 +127,8 @@ class SupportModel:
     services: tuple[ServiceModel, ...]
     regime_starts: np.ndarray
     """float64, ``regime_starts[0] == 0.0``; regime k holds from ``regime_starts[k]``."""
+    backlog: tuple[BacklogModel, ...] = ()
+    """Tickets already open at run hour 0 (the scenario's ``backlog``)."""
 
     def team_index(self, name: str) -> int:
         for i, team in enumerate(self.teams):

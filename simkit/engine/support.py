@@ -54,6 +54,10 @@ off, every run goes on until ``model.end``. Both give the same measured figures.
 SETTLED_CHECK_EVERY_H = 6.0
 """How often, in run hours, the drain checks whether the run can end (:meth:`SupportRun.run`)."""
 
+BACKLOG_OPENED_BEFORE_H = 1 / 3600
+"""A backlog ticket given no age counts as opened this long (a second) before the run begins:
+opened before it, it is never measured, even where the run begins at the measured span."""
+
 
 @dataclass(frozen=True, eq=False)
 class SupportRecords:
@@ -117,6 +121,13 @@ class _Arrivals:
     customer: np.ndarray
     rank: np.ndarray
     single_handling: np.ndarray
+    opened: np.ndarray | None = None
+    """When each ticket opened, where it differs from the instant it joins its first queue (a
+    backlog's tickets: opened before the run, joining at its beginning); ``None``: the same."""
+
+    @property
+    def opened_at(self) -> np.ndarray:
+        return self.times if self.opened is None else self.opened
 
     @staticmethod
     def concat(parts: Sequence[_Arrivals]) -> _Arrivals:
@@ -133,6 +144,11 @@ class _Arrivals:
             customer=pick("customer"),
             rank=pick("rank"),
             single_handling=pick("single_handling"),
+            opened=(
+                None
+                if all(p.opened is None for p in parts)
+                else np.concatenate([p.opened_at for p in parts])[order]
+            ),
         )
 
 
@@ -453,7 +469,8 @@ class SupportRun:
         """
         model = self.model
         floor = self.floor
-        parts = [
+        parts = [self._backlog()]
+        parts += [
             _service_arrivals(
                 model,
                 s,
@@ -469,7 +486,9 @@ class SupportRun:
         reopenings[:] = [floor.reopening_of(s) for s in range(len(self.service_names))]
         floor.ticket_reopening.extend(reopenings[arrivals.service].tolist())
         floor.single_handling.update(np.flatnonzero(arrivals.single_handling).tolist())
-        floor.ledger.reserve_first_visits(arrivals.desk, arrivals.times)
+        # A backlog ticket's first visit counts as assigned when the ticket opened (its team has
+        # held it since before the run), so that no OLA measures it either.
+        floor.ledger.reserve_first_visits(arrivals.desk, arrivals.opened_at)
         self._arrival_times = arrivals.times.tolist()
         assigners = np.empty(len(self.desks), dtype=object)
         assigners[:] = [d.assign for d in self.desks]
@@ -492,6 +511,29 @@ class SupportRun:
         if admitted < n:
             arrivals = self._forget_unarrived(arrivals, admitted)
         return self._records(arrivals)
+
+    def _backlog(self) -> _Arrivals:
+        """The tickets open when the run begins (the model's ``backlog``), in the order a queue
+        takes them — highest priority first, then oldest: they join their team's queues at run
+        hour 0, before any arrival then, so that free agents start the first of them, and count
+        as opened ``age`` before it — at least a moment before, so that they are never
+        measured."""
+        groups = sorted(self.model.backlog, key=lambda g: (self._rank(g.priority), -g.age))
+        counts = [g.tickets for g in groups]
+        n = sum(counts)
+
+        def each(values: list[float] | list[int], dtype: type) -> np.ndarray:
+            return np.repeat(np.asarray(values, dtype=dtype), counts)
+
+        return _Arrivals(
+            times=np.zeros(n),
+            desk=each([self._entry(g.team, g.service).index for g in groups], np.int64),
+            service=each([self._label(g.service) for g in groups], np.int64),
+            customer=np.zeros(n, dtype=np.int64),
+            rank=each([self._rank(g.priority) for g in groups], np.int64),
+            single_handling=np.zeros(n, dtype=bool),
+            opened=each([-max(g.age, BACKLOG_OPENED_BEFORE_H) for g in groups], np.float64),
+        )
 
     def _watched(self, tickets: np.ndarray) -> np.ndarray:
         """Which of ``tickets`` opened before the end of the measured span."""
@@ -564,6 +606,7 @@ class SupportRun:
             customer=arrivals.customer[:admitted],
             rank=arrivals.rank[:admitted],
             single_handling=arrivals.single_handling[:admitted],
+            opened=None if arrivals.opened is None else arrivals.opened[:admitted],
         )
 
     def _records(self, arrivals: _Arrivals) -> SupportRecords:
@@ -571,7 +614,7 @@ class SupportRun:
         floor = self.floor
         late = len(self._late_opened)
         tickets = TicketColumns(
-            opened=np.concatenate([arrivals.times, np.asarray(self._late_opened, np.float64)]),
+            opened=np.concatenate([arrivals.opened_at, np.asarray(self._late_opened, np.float64)]),
             service=np.concatenate([arrivals.service, np.asarray(self._late_service, np.int64)]),
             customer=np.concatenate([arrivals.customer, np.zeros(late, np.int64)]),
             rank=np.concatenate(

@@ -286,6 +286,34 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
             for path, message, fix in window_patch_problems(change.get("patch")):
                 yield (("changes", cname, "patch", *path), message, fix)
 
+    # backlog: tickets open when the run begins
+    backlog = data.get("backlog")
+    for index, group in enumerate(backlog if isinstance(backlog, list) else []):
+        group = _mapping(group)
+        where_b: tuple[str | int, ...] = ("backlog", index)
+        team = group.get("team")
+        if isinstance(team, str) and team not in team_names:
+            yield (
+                (*where_b, "team"),
+                f"team {team!r} is not defined",
+                f"name the team whose queue holds the tickets: one of {sorted(team_names)}",
+            )
+        service_name = group.get("service")
+        if isinstance(service_name, str) and service_name not in services:
+            yield (
+                (*where_b, "service"),
+                f"service {service_name!r} is not defined",
+                f"use one of {sorted(map(str, services))}",
+            )
+        elif isinstance(service_name, str) and isinstance(group.get("priority"), str):
+            own = _names(_mapping(services[service_name]).get("priorities"))
+            if own and group["priority"] not in own:
+                yield (
+                    (*where_b, "priority"),
+                    f"priority {group['priority']!r} is not a priority of service {service_name!r}",
+                    f"use one of {sorted(own, key=natural_key)}",
+                )
+
     # components
     for cname, component in components.items():
         repair = _mapping(_mapping(component).get("repair"))
@@ -318,6 +346,7 @@ _WHOLE_RUN_KEYS = {
     "customers",
     "corporate",
     "changes",
+    "backlog",
 }
 
 

@@ -115,6 +115,16 @@ def describe_scenario(scenario: Scenario) -> dict[str, Any]:
         "customers": list(scenario.customers),
         "corporate": bool(scenario.corporate),
         "components": list(scenario.components),
+        "backlog": [
+            {
+                "team": group.team,
+                "service": group.service,
+                "priority": group.priority,
+                "tickets": group.tickets,
+                "age": format_duration(group.age),
+            }
+            for group in scenario.backlog
+        ],
         "changes": {
             name: {
                 "description": change.description,

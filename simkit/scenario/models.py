@@ -31,6 +31,7 @@ from simkit.timespec import parse_clock_range, parse_days, parse_weekly_pattern
 
 __all__ = [
     "AvailabilitySpec",
+    "BacklogGroup",
     "CalendarHours",
     "Change",
     "ChangeOutages",
@@ -462,6 +463,23 @@ class Window(_Model):
         return self
 
 
+MAX_BACKLOG_TICKETS = 1_000_000
+"""Most tickets one backlog line may hold (the run's size guard bounds the whole run)."""
+
+
+class BacklogGroup(_Model):
+    """Tickets already open when the run begins: ``tickets`` of ``service`` at ``priority``,
+    waiting in ``team``'s queue (a supplier starts them at once), open for ``age`` when the run
+    begins. They load the queues and take agents' time; opened before the measured span, they
+    are never measured themselves (docs/scenario-format.md, "backlog")."""
+
+    team: Name
+    service: Name
+    priority: Name
+    tickets: int = Field(ge=1, le=MAX_BACKLOG_TICKETS)
+    age: Duration = 0.0
+
+
 class Change(_Model):
     """A named overlay: an RFC 7396 merge patch, optionally only inside ``window``."""
 
@@ -503,6 +521,7 @@ class ScenarioModel(_Model):
     corporate: Corporate | None = None
     components: dict[Name, Component] = {}
     changes: dict[Name, Change] = {}
+    backlog: tuple[BacklogGroup, ...] = ()
 
     @field_validator("timezone")
     @classmethod
