@@ -115,6 +115,27 @@ def test_ola_page_with_agreements_shows_the_watermelon_share() -> None:
     assert not [i.value for i in at.info if "no OLA or UC" in i.value]
 
 
+def test_ola_paths_say_where_their_worst_case_comes_from() -> None:
+    """On the supplier chain the P2 path through the carrier does not fit: the table names the
+    local start of its worst case and the holiday (St Patrick's Day) that closes the carrier's
+    calendar but not the others on the path — what the OLA command prints too."""
+    chain = (ROOT / "scenarios" / "ola_uc_chain.yaml").read_bytes()
+    at = on_page("ola", chain, name="ola_uc_chain.yaml")
+    assert not at.error, errors(at)
+    target = at.selectbox(key="ola_target")
+    label = next(o for o in target.options if "P2" in o and "resolve" in o)
+    target.set_value(label).run()
+    assert_clean(at)
+    paths = table(at, "path", "worst case starts", "holidays on the path")
+    assert paths is not None
+    carrier = paths[paths["path"].str.endswith("carrier")].iloc[0]
+    assert carrier["fits"] == "no"
+    assert carrier["worst case starts"].startswith("Tue 2027-03-16 08:00")
+    assert "2027-03-17 (carrier closed)" in carrier["holidays on the path"]
+    direct = paths[paths["path"] == "service_desk"].iloc[0]
+    assert direct["holidays on the path"] == "—"
+
+
 def _no_volume() -> bytes:
     """The bundled desk scenario with every service's volume at 0 per week."""
     text = (ROOT / "scenarios" / "corporate_service_desk.yaml").read_text(encoding="utf-8")

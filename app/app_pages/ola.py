@@ -3,6 +3,7 @@ their chained agreements, gaps, the watermelon share from simulation, and recomm
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import streamlit as st
@@ -35,6 +36,25 @@ scenario = working_scenario()
 if scenario is None:
     st.stop()
 assert scenario is not None
+
+
+def _local_start(instant: str) -> str:
+    """``2027-03-16T08:00:00+00:00`` → ``Tue 2027-03-16 08:00`` (the scenario's time zone)."""
+    try:
+        moment = dt.datetime.fromisoformat(instant)
+    except ValueError:
+        return instant
+    return moment.strftime("%a %Y-%m-%d %H:%M")
+
+
+def _holidays(rows: list[dict[str, Any]], shown: int = 3) -> str:
+    """The first ``shown`` holiday dates that close an agreement on a path, with its names."""
+    if not rows:
+        return "—"
+    text = "; ".join(
+        f"{r['date']} ({', '.join(r['agreements_closed'])} closed)" for r in rows[:shown]
+    )
+    return text + (f"; {len(rows) - shown} more" if len(rows) > shown else "")
 
 
 def _hours(value: float | None) -> str:
@@ -156,10 +176,21 @@ def alignment(scenario: Scenario) -> None:
                         "agreements add up to": _hours(p["ola_sum_h"]),
                         "fits": _yes(p["fits"]),
                         "no agreement": ", ".join(p["missing"]) or "—",
+                        "worst case starts": ", ".join(
+                            _local_start(w) for w in p.get("worst_starts") or []
+                        )
+                        or "—",
+                        "holidays on the path": _holidays(p.get("holidays_differ") or []),
                     }
                     for p in row["paths"]
                 ],
                 hide_index=True,
+            )
+            st.caption(
+                "Worst case: the sum of the agreements from the start (scenario time) at which "
+                "they take longest, holidays included. Holidays on the path: dates on which a "
+                "holiday closes an agreement on it but not every calendar on it — a ticket "
+                "started then waits for it."
             )
         if row.get("other_share"):
             st.caption(f"Paths not listed carry {fmt_pct(row['other_share'])} of the tickets.")
