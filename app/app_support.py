@@ -208,11 +208,19 @@ def no_tickets_notice(results: Results, consequence: str) -> str | None:
     services = results.scenario.services.values()
     if results.succeeded == 0 or any(s.demand.per_week > 0 for s in services):
         return None
-    if results.service_tickets().num_rows > 0:
+    backlog = sum(g.tickets for g in results.scenario.backlog) * results.succeeded
+    if results.service_tickets().num_rows > backlog:
         return None  # a change in a window brings tickets
+    worked = (
+        " The backlog's tickets are worked, but their SLA is not measured (they opened before "
+        "the run)."
+        if backlog
+        else ""
+    )
     return (
         "**No tickets arrive in this scenario:** every service's volume is 0 per week "
-        f"(`demand: {{per_week: 0}}`), so no service has a ticket to measure. {consequence} "
+        f"(`demand: {{per_week: 0}}`), so no service has a ticket to measure.{worked} "
+        f"{consequence} "
         "Give at least one service a volume above 0 in the scenario and upload it again (the "
         "volume slider scales the scenario's volumes, so it cannot lift them from 0), or pick "
         "an example."

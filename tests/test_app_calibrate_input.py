@@ -203,3 +203,76 @@ def test_not_parquet_or_xes_upload_says_so(name: str, data: bytes, expected: str
     text = errors(at)
     assert name in text and expected in text
     assert text.index(expected) < text.find("not found") or "not found" not in text
+
+
+# Outage records: components fitted beside the history
+
+
+def outage_csv(rows: list[tuple[str, str, str]]) -> bytes:
+    lines = ["start,end,service"] + [",".join(row) for row in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_outage_records_become_fitted_components() -> None:
+    """Outage records uploaded beside the bundled sample: payroll's unplanned outages become a
+    component with MTBF and MTRS in the Fitted tab and in the fitted YAML; the sample's
+    scenario gives payroll its availability target, which now depends on the component."""
+    rows = [
+        (f"2025-0{m}-1{d} 10:00", f"2025-0{m}-1{d} 12:00", "payroll")
+        for m in range(1, 6)
+        for d in (2, 6)
+    ]
+    at = calibrate_page()
+    at.file_uploader(key="outage_upload").set_value(
+        ("outages.csv", outage_csv(rows), "text/csv")
+    ).run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    assert any("10 outages read from outages.csv" in c.value for c in at.caption)
+    frames = [f.value for f in at.dataframe if "MTBF" in f.value.columns]
+    assert frames, "no components table"
+    components = frames[0]
+    assert list(components["outages"]) == [10]
+    assert list(components["MTRS"]) == ["2.0h"]
+    yaml_text = at.code[-1].value
+    assert "components:" in yaml_text and "MTRS 2.00 h" in yaml_text
+    # measured against the session's scenario (the desk: payroll at 99.9%), the service review
+    # measures payroll's availability on the records: 10 outages of 2 h
+    targets = next(s for s in at.selectbox if s.label == "Targets to measure against")
+    targets.set_value("the session's scenario").run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    reviewed = [f.value for f in at.dataframe if "availability" in f.value.columns]
+    assert reviewed, "no availability review"
+    payroll = reviewed[0].set_index("service").loc["payroll"]
+    assert payroll["target"] == "99.90%" and payroll["MTRS"] == "2.0h"
+
+
+def test_unreadable_outage_records_are_said_so_and_the_fit_goes_on() -> None:
+    """A file without a start column: the message names the upload and its columns, and the
+    history is still fitted (without components)."""
+    at = calibrate_page()
+    at.file_uploader(key="outage_upload").set_value(
+        ("my_outages.csv", b"began,ended\n2025-01-02 10:00,2025-01-02 11:00\n", "text/csv")
+    ).run()
+    assert_clean(at)
+    message = errors(at)
+    assert "my_outages.csv" in message and "no column 'start'" in message
+    assert "fitted without them" in message
+    assert any("Fitted:" in s.value for s in at.success)
+    assert not [f for f in at.dataframe if "MTBF" in f.value.columns]
+
+
+def test_outage_records_without_a_service_name_one_in_the_page() -> None:
+    """A file without a service column, beside a history of two services: the fix points at
+    the page's box, not a command-line flag; filling the box reads it."""
+    at = calibrate_page()
+    data = b"start,end\n2025-02-03 10:00,2025-02-03 11:00\n2025-03-03 10:00,2025-03-03 12:00\n"
+    at.file_uploader(key="outage_upload").set_value(("plain.csv", data, "text/csv")).run()
+    assert_clean(at)
+    message = errors(at)
+    assert "Service of every outage" in message and "--outage-service" not in message
+    at.text_input(key="calibrate:outage_service").set_value("payroll").run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    assert any("2 outages read from plain.csv" in c.value for c in at.caption)

@@ -163,6 +163,22 @@ def test_no_volume_anywhere_says_no_tickets_arrive() -> None:
     assert "No tickets arrive" in "\n".join(w.value for w in at.warning)
 
 
+def test_no_volume_with_a_backlog_still_says_no_tickets_arrive() -> None:
+    """Only a backlog and no arrivals: the backlog's tickets are worked, not measured, so the
+    notice still says nothing arrives — and that the backlog's SLA is not measured."""
+    document = yaml.safe_load(DESK.read_text(encoding="utf-8"))
+    for service in document["services"].values():
+        service["demand"]["per_week"] = 0
+    document["warmup"] = "0h"
+    document["backlog"] = [
+        {"team": "apps", "service": "payroll", "priority": "P3", "tickets": 20, "age": "1d"}
+    ]
+    at = upload(run_app(), "backlog-only.yaml", yaml.safe_dump(document, sort_keys=False).encode())
+    clean_page(at)
+    notice = "\n".join(w.value for w in at.warning)
+    assert "No tickets arrive" in notice and "backlog's tickets are worked" in notice, notice
+
+
 def test_a_scenario_with_tickets_has_no_no_tickets_notice() -> None:
     """The bundled desk scenario: no notice about tickets not arriving."""
     at = run_app()

@@ -111,6 +111,23 @@ def test_backlog_tickets_are_never_measured() -> None:
     assert team["utilization"] > 0
 
 
+def test_backlog_tickets_later_visits_count_like_any_visit() -> None:
+    """Passed on from ``t`` to ``other`` during the run, the backlog's visits to ``other`` are
+    assigned inside the span and its OLA measures them (as a warm-up ticket's would be); the
+    tickets' SLA and their first visit still are not."""
+    patch = {
+        "teams": {
+            "t": {"next": {"other": "100%"}},
+            "other": {"ola": {"resolve": {"within": "100h", "goal": "90%"}}},
+        }
+    }
+    results = simulate(scenario(patch), replications=2, seed=4)
+    summary = results.summary()
+    olas = {row["team"]: row["tickets"] for row in summary["ola"]}
+    assert olas == {"t": 0, "other": 10}
+    assert all(row["tickets"] == 0 for row in summary["sla"])
+
+
 def test_backlog_without_age_is_opened_just_before_the_run() -> None:
     """With no age and no warm-up the tickets open a moment before ``start``: still unmeasured."""
     results = simulate(
@@ -194,6 +211,13 @@ def test_the_size_guard_counts_the_backlog() -> None:
     """Expected visits include the backlog's (10 tickets, one visit each here)."""
     model = compile_support(scenario(), Streams(np.random.SeedSequence(0)))
     assert expected_visits(model) == pytest.approx(10.0)
+    reopening = {
+        "services": {
+            "s": {"reopen": {"probability": "10%", "after": {"exponential": {"mean": "1d"}}}}
+        }
+    }
+    model = compile_support(scenario(reopening), Streams(np.random.SeedSequence(0)))
+    assert expected_visits(model) == pytest.approx(11.0)
 
 
 def test_a_backlog_to_a_supplier_starts_at_once() -> None:
@@ -244,3 +268,37 @@ def test_a_change_may_set_the_backlog() -> None:
     more = [{"team": "t", "service": "s", "priority": "P3", "tickets": 30, "age": "1d"}]
     changed = base.with_patch({"backlog": more})
     assert [g.tickets for g in changed.backlog] == [30]
+
+
+def test_a_change_s_backlog_is_cross_checked_too() -> None:
+    """A backlog set by a change names a defined team: applied, the change is refused with
+    the key, before any run (it was read as a frozen list and skipped, and the run failed)."""
+    line = {"team": "nobody", "service": "s", "priority": "P3", "tickets": 3}
+    found = problems({"changes": {"more": {"patch": {"backlog": [line]}}}})
+    assert any("nobody" in p.message and "backlog" in p.path for p in found), found
+
+
+def test_a_change_s_priority_order_is_cross_checked_too() -> None:
+    found = problems({"changes": {"order": {"patch": {"priority_order": ["P3", "P9"]}}}})
+    assert any("P9" in p.message for p in found), found
+
+
+def test_calibrate_refuses_from_with_backlog(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--from`` would leave out the oldest open tickets: refused, naming both flags."""
+    from simkit.calibrate.export import SAMPLE_FILE, sample_dir
+    from simkit.cli import main
+
+    code = main(
+        [
+            "calibrate",
+            str(sample_dir() / SAMPLE_FILE),
+            "--profile",
+            "servicenow",
+            "--from",
+            "2025-02-01",
+            "--backlog",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "--from" in err and "--backlog" in err

@@ -110,10 +110,11 @@ def test_a_backlog_is_not_carried_to_the_history_s_span(history: History) -> Non
     """A scenario's backlog is its queue at its own start: the back-test, on the history's span,
     starts without it."""
     line = {"team": "desk", "service": "email", "priority": "P3", "tickets": 50, "age": "1d"}
-    forward = small_scenario(backlog=[line])
-    assert forward.backlog
+    forward = small_scenario(backlog=[line], warmup="0h")
+    assert forward.backlog and forward.warmup == 0
     result = backtest(history, forward, replications=1)
     assert result.scenario.backlog == ()
+    assert result.scenario.warmup == 336.0  # warms up from empty queues, as by default
 
 
 def test_out_of_sample_fit_matches_the_later_weeks(history: History, truth: Scenario) -> None:

@@ -228,6 +228,16 @@ def test_backlog_option_starts_the_scenario_from_the_open_tickets(
     assert scenario.start == after
     assert scenario.warmup == 0
     open_rows = history.tickets.filter(pc.is_null(history.tickets["resolved_at"]))
+    pauses = history.pauses
+    away = pauses.filter(
+        pc.and_(pc.is_null(pauses["end"]), pc.not_equal(pauses["reason"], "reopen"))
+    )
+    awaiting = set(away["ticket_id"].to_pylist())
+    open_rows = open_rows.filter(
+        pc.invert(
+            pc.is_in(open_rows["ticket_id"], value_set=pa.array(sorted(awaiting), pa.int64()))
+        )
+    )
     assert sum(g.tickets for g in scenario.backlog) == open_rows.num_rows
     last_team: dict[int, str] = {}
     for ticket, team in zip(
@@ -245,34 +255,74 @@ def test_backlog_option_starts_the_scenario_from_the_open_tickets(
         got[(g.team, g.priority)] = got.get((g.team, g.priority), 0) + g.tickets
     assert got == expected
     midnight = dt.datetime.combine(scenario.start, dt.time())
-    gap_h = (midnight - export).total_seconds() / 3600
-    assert all(g.age >= gap_h for g in scenario.backlog)
+    assert scenario.warmup == pytest.approx((midnight - export).total_seconds() / 3600)
+    # ages at the export: the lines' mean is the open tickets' mean age (4 figures)
+    opened = open_rows["opened_at"].to_pylist()
+    ages = [(export - t.replace(tzinfo=None)).total_seconds() / 3600 for t in opened]
+    lines_mean = sum(g.tickets * g.age for g in scenario.backlog) / len(ages)
+    assert lines_mean == pytest.approx(sum(ages) / len(ages), rel=1e-3)
     starting = fitted.report["backlog"]["starting_state"]
-    assert starting["tickets"] == open_rows.num_rows and starting["notes"] == []
+    assert starting["tickets"] == open_rows.num_rows
+    assert [n for n in starting["notes"] if "awaiting" not in n] == []
     results = simulate(scenario.with_patch({"horizon": "1w"}), replications=1, seed=3)
     opened = results.tickets["opened_at"].to_pylist()
     assert sum(t.replace(tzinfo=None) < midnight for t in opened) == open_rows.num_rows
 
 
+def test_tickets_awaiting_the_user_at_the_export_are_left_out_of_the_backlog() -> None:
+    """With long pauses many tickets open at the export await the user: they are counted in a
+    note, not queued as ready work; every other open ticket is in the backlog."""
+    paused = small_scenario(
+        teams={
+            "desk": {
+                "next": {"resolved": "50%", "second": "20%", "pause": "30%"},
+                "pause": {"duration": {"exponential": {"mean": "3d"}}},
+            }
+        }
+    )
+    history = simulated_history(paused)
+    tickets, pauses = history.tickets, history.pauses
+    open_ids = set(tickets.filter(pc.is_null(tickets["resolved_at"]))["ticket_id"].to_pylist())
+    ongoing = pauses.filter(
+        pc.and_(pc.is_null(pauses["end"]), pc.not_equal(pauses["reason"], "reopen"))
+    )
+    awaiting = open_ids & set(ongoing["ticket_id"].to_pylist())
+    assert len(awaiting) >= 10
+    fitted = calibrate(history, backlog=True)
+    assert sum(g.tickets for g in fitted.scenario.backlog) == len(open_ids) - len(awaiting)
+    notes = fitted.report["backlog"]["starting_state"]["notes"]
+    assert any(f"{len(awaiting):,} open tickets awaiting the user" in n for n in notes), notes
+
+
 def test_starting_state_places_what_it_can_and_says_what_it_cannot() -> None:
-    """Tickets no team held wait at the entry team; a team the fit does not have hands its
-    tickets there too, with a note; tickets without a priority, or of a service or priority the
-    fit does not have, are counted in notes, never dropped silently."""
+    """Tickets no team held wait at the entry team, as do those of a team the fit lacks (with
+    a note); tickets without a priority are spread by the mix (or put in the one class of a
+    service with none); tickets awaiting the user, or of a service or priority the fit lacks,
+    are counted in notes — never dropped silently."""
     from simkit.calibrate.starting import starting_state
 
     groups = [
-        ("email", "P1", "desk", 2, 10.0),
-        ("email", "P1", "desk", 1, 40.0),
-        ("email", "P2", "unassigned", 3, 5.0),
-        ("email", "P2", "gone", 4, 1.0),
-        ("email", "none", "desk", 5, 1.0),
-        ("email", "P9", "desk", 6, 1.0),
-        ("fax", "P1", "desk", 7, 1.0),
+        ("email", "P1", "desk", 2, 0, 10.0),
+        ("email", "P1", "desk", 1, 0, 40.0),
+        ("email", "P2", "unassigned", 3, 0, 5.0),
+        ("email", "P2", "gone", 4, 0, 1.0),
+        ("email", "none", "desk", 5, 0, 1.0),
+        ("email", "P9", "desk", 6, 0, 1.0),
+        ("email", "P2", "desk", 8, 8, 1.0),
+        ("fax", "P1", "desk", 7, 0, 1.0),
+        ("chat", "none", "desk", 9, 2, 1.0),
     ]
     report = {
         "by": [
-            {"service": s, "priority": p, "team": t, "tickets": n, "mean_age_h": a}
-            for s, p, t, n, a in groups
+            {
+                "service": s,
+                "priority": p,
+                "team": t,
+                "tickets": n,
+                "awaiting_user": w,
+                "mean_age_h": a,
+            }
+            for s, p, t, n, w, a in groups
         ]
     }
     state = starting_state(
@@ -280,23 +330,28 @@ def test_starting_state_places_what_it_can_and_says_what_it_cannot() -> None:
         export_at=np.datetime64("2027-03-31T17:00", "us"),
         history_start=dt.date(2026, 3, 31),
         zone="Europe/London",  # 18:00 local (BST): 6 h to midnight
-        entries={"email": "triage"},
+        entries={"email": "triage", "chat": "triage"},
         teams=["desk", "triage"],
-        priorities={"email": ["P1", "P2"]},
+        mixes={"email": {"P1": 30, "P2": 70}, "chat": {"unprioritised": 12}},
+        unprioritised="unprioritised",
     )
     assert state.start == dt.date(2027, 4, 1)
     assert state.years_on == pytest.approx(366 / 365.25, abs=1e-3)
-    lines = {(x["team"], x["priority"]): x for x in state.lines}
-    assert lines[("desk", "P1")]["tickets"] == 3
-    assert lines[("desk", "P1")]["age_h"] == pytest.approx((2 * 10 + 40) / 3 + 6)
-    assert lines[("triage", "P2")]["tickets"] == 7
-    assert lines[("triage", "P2")]["age_h"] == pytest.approx((3 * 5 + 4 * 1) / 7 + 6)
+    lines = {(x["service"], x["team"], x["priority"]): x for x in state.lines}
+    assert state.warmup_h == pytest.approx(6.0)  # the run begins at the export
+    assert lines[("email", "desk", "P1")]["tickets"] == 3 + 2  # 30% of the 5 without
+    assert lines[("email", "desk", "P2")]["tickets"] == 3  # 70% of them
+    assert lines[("email", "triage", "P2")]["tickets"] == 7
+    assert lines[("email", "triage", "P2")]["age_h"] == pytest.approx((3 * 5 + 4 * 1) / 7)
+    assert lines[("chat", "desk", "unprioritised")]["tickets"] == 7
     notes = " | ".join(state.notes)
-    assert "5 open tickets without a priority" in notes
+    assert "5 open tickets without a priority are spread" in notes
     assert "6 open tickets of priority 'P9'" in notes
     assert "7 open tickets of service 'fax'" in notes
     assert "4 open tickets last held by 'gone'" in notes
-    assert sum(x["tickets"] for x in state.lines) + 5 + 6 + 7 == sum(g[3] for g in groups)
+    assert "10 open tickets awaiting the user" in notes
+    placed = sum(x["tickets"] for x in state.lines)
+    assert placed + 6 + 7 + 10 == sum(g[3] for g in groups)
 
 
 def _without_pickups(history: History) -> History:

@@ -231,6 +231,16 @@ def test_expectation_is_measured_like_a_simulation(
     assert moved.drain == 0.0
 
 
+def test_the_expectation_leaves_a_backlog_out(measured: dict[str, Any], sample: Scenario) -> None:
+    """A scenario's backlog is its queue at its own start: moved onto the review's span it is
+    left out, and the run warms up as by default instead of starting empty."""
+    line = {"team": "service_desk", "service": "payroll", "priority": "P3", "tickets": 40}
+    forward = sample.with_patch({"backlog": [line], "warmup": "0h"})
+    moved = review_span_scenario(measured, forward)
+    assert moved.backlog == () and moved.warmup == 336.0
+    assert review_span_scenario(measured, sample).warmup == sample.warmup
+
+
 def test_expected_range_brackets_the_runs(expected: dict[str, Any]) -> None:
     """The range of the runs lies within [0, 1] and contains their mean."""
     for row in expected["sla"] + expected["periods"]:

@@ -24,12 +24,14 @@ from app_support import (
     with_progress,
     working_scenario,
 )
+from outage_upload import outage_records
 
 from simkit import app_model as model
 from simkit.calibrate import History, load_history
 from simkit.calibrate.backtest import backtest
 from simkit.calibrate.export import sample_dir
 from simkit.calibrate.fit import Calibration, calibrate
+from simkit.calibrate.outages import OutageHistory
 from simkit.calibrate.profiles import COLUMN_FIELDS, load_profile, profile_names
 from simkit.calibrate.review import review
 from simkit.errors import InputError, Problem
@@ -454,6 +456,37 @@ def fitted(history: History, calibration: Calibration) -> None:
         ],
         hide_index=True,
     )
+    fitted_outages = report.get("outages")
+    if fitted_outages:
+        st.markdown(f"**Components fitted to the outage records** ({fitted_outages['source']})")
+        st.dataframe(
+            [
+                {
+                    "component": c["component"],
+                    "services": ", ".join(c["services"]),
+                    "outages": c["outages"],
+                    "MTBF": model.fmt_hours(c["mtbf_h"]),
+                    "MTRS": model.fmt_hours(c["mtrs_h"]),
+                    "still down at the export": c["still_down"],
+                }
+                for c in fitted_outages["components"]
+            ],
+            hide_index=True,
+        )
+        left_out = ", ".join(
+            f"{row['outages']:,} {row['reason']}" for row in fitted_outages["left_out"]
+        )
+        st.caption(
+            fitted_outages["note"][0].upper()
+            + fitted_outages["note"][1:]
+            + "."
+            + (f" Left out: {left_out}." if left_out else "")
+            + (
+                f" No outage for: {', '.join(fitted_outages['without_outages'])}."
+                if fitted_outages["without_outages"]
+                else ""
+            )
+        )
     if report["assumptions"]:
         with st.expander(f"Assumptions ({len(report['assumptions'])})"):
             for line in report["assumptions"]:
@@ -546,6 +579,24 @@ def service_review(document: dict[str, Any]) -> None:
     shown = st.multiselect("Targets per period", labels, key=kept(key, labels[:3]))
     remember(key, shown)
     st.altair_chart(charts.period_chart([r for r in rows if r["target"] in shown]), width="stretch")
+    availability = document.get("availability") or []
+    if availability:
+        st.markdown("**Availability** — measured on the outage records")
+        st.dataframe(
+            [
+                {
+                    "service": row["service"],
+                    "target": fmt_pct(row["target"], 2),
+                    "availability": fmt_pct(row["availability"]["mean"], 2),
+                    "periods met": fmt_pct(row["p_period_met"]["mean"], 0),
+                    "outages per period": round(row["outages_per_period"], 1),
+                    "MTBF": model.fmt_hours(row["mtbf_h"]),
+                    "MTRS": model.fmt_hours(row["mtrs_h"]),
+                }
+                for row in availability
+            ],
+            hide_index=True,
+        )
 
 
 def back_test(history: History, calibration: Calibration, identity: str) -> None:
@@ -599,22 +650,33 @@ def back_test(history: History, calibration: Calibration, identity: str) -> None
 
 
 def use(
-    history: History, scenario: Scenario | None, identity: str, calibration: Calibration
+    history: History,
+    scenario: Scenario | None,
+    identity: str,
+    calibration: Calibration,
+    outages: OutageHistory | None,
+    outage_id: str | None,
 ) -> None:
     open_now = calibration.report["backlog"]["tickets"]
     forward = st.toggle(
         f"Start from the open backlog ({open_now:,} tickets open at the export time)",
         key="calibrate:backlog",
         disabled=open_now == 0,
-        help="On: the scenario starts on the first day after the export with those tickets in "
-        "the queues of the teams that last held them, and no warm-up (they are not measured "
-        "themselves). Off: it spans the history, for comparing with what happened.",
+        help="On: the scenario starts at the first midnight after the export with those tickets in "
+        "the queues of the teams that last held them when the run begins, at the export (their "
+        "SLA is not measured). Off: it spans the history, for comparing with what happened.",
     )
     if forward and open_now:
         try:
             calibration = cached(
-                ("calibration", identity, scenario.to_yaml() if scenario else None, "backlog"),
-                lambda: calibrate(history, scenario=scenario, backlog=True),
+                (
+                    "calibration",
+                    identity,
+                    scenario.to_yaml() if scenario else None,
+                    outage_id,
+                    "backlog",
+                ),
+                lambda: calibrate(history, scenario=scenario, outages=outages, backlog=True),
             )
         except InputError as error:
             show_problems(page_error(error, history.source), "The backlog cannot be the start:")
@@ -650,15 +712,22 @@ if chosen is None:
     st.stop()
 assert chosen is not None
 history, scenario, label, identity = chosen
+history_services = list(dict.fromkeys(history.tickets.column("service").to_pylist()))
+outages, outage_id = outage_records(
+    scenario.timezone if scenario is not None else history.timezone,
+    [str(s) for s in history_services if s is not None],
+    cached,
+    lambda error, title: show_problems(page_error(error, "outage records"), title),
+)
 try:
     calibration = cached(
-        ("calibration", identity, scenario.to_yaml() if scenario else None),
-        lambda: calibrate(history, scenario=scenario),
+        ("calibration", identity, scenario.to_yaml() if scenario else None, outage_id),
+        lambda: calibrate(history, scenario=scenario, outages=outages),
     )
     document = (
         cached(
-            ("review", identity, scenario.to_yaml()),
-            lambda: review(history, scenario),
+            ("review", identity, scenario.to_yaml(), outage_id),
+            lambda: review(history, scenario, outages=outages),
         )
         if scenario is not None
         else None
@@ -696,4 +765,4 @@ with tabs[2]:
 with tabs[3]:
     back_test(history, calibration, identity)
 with tabs[4]:
-    use(history, scenario, identity, calibration)
+    use(history, scenario, identity, calibration, outages, outage_id)

@@ -39,7 +39,8 @@ assert scenario is not None
 
 
 def _local_start(instant: str) -> str:
-    """``2027-03-16T08:00:00+00:00`` → ``Tue 2027-03-16 08:00`` (the scenario's time zone)."""
+    """``2027-03-16T08:00:00+00:00`` → ``Tue 2027-03-16 08:00``: the wall-clock time as the
+    check writes it, already in the scenario's time zone."""
     try:
         moment = dt.datetime.fromisoformat(instant)
     except ValueError:

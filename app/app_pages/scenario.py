@@ -69,7 +69,7 @@ def describe(scenario: Scenario) -> None:
         f"{summary['replications']} replications in the file"
         + (
             f" · starts with {sum(g['tickets'] for g in summary['backlog']):,} open tickets "
-            "(backlog, not measured)"
+            "(backlog: their SLA is not measured)"
             if summary["backlog"]
             else ""
         )
@@ -115,7 +115,10 @@ def describe(scenario: Scenario) -> None:
             hide_index=True,
         )
         if summary["backlog"]:
-            st.markdown("**Backlog** — open when the run begins; never measured themselves")
+            st.markdown(
+                "**Backlog** — open when the run begins; their SLA and their visit to this "
+                "team are not measured, their later visits are"
+            )
             st.dataframe(summary["backlog"], hide_index=True)
 
 

@@ -182,7 +182,8 @@ def _counts(
 
 def _moved(scenario: Scenario, start: dt.date, horizon_h: float, drain_h: float) -> Scenario:
     """The scenario on a new span, demand with growth carried forward to the new start; a
-    backlog (the queue at the scenario's own start, another instant) is left out."""
+    backlog (the queue at the scenario's own start, another instant) is left out, with its
+    ``warmup: 0h``: the run warms up as a scenario does by default."""
     years = (
         (
             local_midnight(start, scenario.timezone)
@@ -201,8 +202,9 @@ def _moved(scenario: Scenario, start: dt.date, horizon_h: float, drain_h: float)
         "horizon": f"{horizon_h:.6f}h",
         "drain": f"{max(drain_h, 0.0):.6f}h",
         "changes": None,
-        "backlog": None,
     }
+    if scenario.backlog:
+        patch.update({"backlog": None, "warmup": None})
     if services:
         patch["services"] = services
     return scenario.with_patch(patch, name="back-test span")

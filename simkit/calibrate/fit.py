@@ -250,8 +250,9 @@ def calibrate(
         (:mod:`simkit.calibrate.outage_fit`); its availability target comes from ``scenario``.
     backlog
         Start the fitted scenario from the open backlog at the export time
-        (:mod:`simkit.calibrate.starting`): ``start`` moves to the first day after the export,
-        ``warmup`` is 0 and the open tickets wait in their teams' queues when the run begins.
+        (:mod:`simkit.calibrate.starting`): ``start`` moves to the first local midnight at or
+        after the export, ``warmup`` the time from the export to it, and the open tickets wait in
+        their teams' queues when the run begins (at the export).
         Without it the scenario spans the history and the backlog is only reported.
 
     Returns
@@ -448,14 +449,13 @@ def calibrate(
             zone=zone,
             entries={s: str(f["entry"]) for s, f in service_fits.items()},
             teams=[t.name for t in team_fits],
-            priorities={
-                s: [str(p) for p, n in f["mix"].items() if n > 0] for s, f in service_fits.items()
-            },
+            mixes={s: dict(f["mix"]) for s, f in service_fits.items()},
+            unprioritised=UNPRIORITISED,
         )
         open_tickets = {**open_tickets, "starting_state": starting.report()}
         open_tickets["note"] = (
             "tickets still open at the export time: the fitted scenario starts with them "
-            f"({starting.start.isoformat()}, no warm-up)"
+            f"(measured from {starting.start.isoformat()}; the run begins at the export)"
         )
     document_name = name or f"Calibrated from {history.source}"
     components: list[FittedComponent] = []

@@ -42,24 +42,30 @@ def _backlog(data: _Data) -> dict[str, Any]:
     if data.v_ticket.size:
         last = np.r_[data.v_ticket[1:] != data.v_ticket[:-1], True]
         last_team[data.v_ticket[last]] = data.v_team[last]
-    groups: dict[tuple[str, str, str], list[float]] = {}
+    # awaiting the user at the export time: a pause (not a reopening) begun and not ended
+    awaiting = np.zeros(data.opened.size, dtype=bool)
+    waiting = ~data.p_reopen & np.isnan(data.p_end) & (data.p_start <= data.observed_h)
+    awaiting[data.p_ticket[waiting]] = True
+    groups: dict[tuple[str, str, str], list[tuple[float, bool]]] = {}
     ages = data.observed_h - data.opened[rows]
-    for service, priority, team, age in zip(
+    for service, priority, team, age, paused in zip(
         data.service[rows].tolist(),
         [p if p is not None else "none" for p in data.priority[rows].tolist()],
         last_team[rows].tolist(),
         ages.tolist(),
+        awaiting[rows].tolist(),
         strict=True,
     ):
-        groups.setdefault((service, priority, team), []).append(age)
+        groups.setdefault((service, priority, team), []).append((age, paused))
     by = [
         {
             "service": s,
             "priority": p,
             "team": t,
             "tickets": len(a),
-            "mean_age_h": float(np.mean(a)),
-            "max_age_h": float(np.max(a)),
+            "awaiting_user": sum(paused for _, paused in a),
+            "mean_age_h": float(np.mean([age for age, _ in a])),
+            "max_age_h": float(np.max([age for age, _ in a])),
         }
         for (s, p, t), a in sorted(
             groups.items(), key=lambda kv: (kv[0][0], natural_key(kv[0][1]), kv[0][2])

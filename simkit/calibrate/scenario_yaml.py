@@ -409,14 +409,19 @@ def _write_yaml(
         out.line(
             0,
             f"start: {starting.start.isoformat()}",
-            "the first day after the export: the run starts with its open backlog",
+            "the first midnight at or after the export: the run starts with its open backlog",
         )
     out.line(0, f"timezone: {zone}", "profile and rosters are in this time zone")
     if starting is None:
         out.line(0, f"horizon: {days}d", "the span of the history")
     else:
         out.line(0, f"horizon: {days}d", "as long as the history")
-        out.line(0, "warmup: 0h", "none: the backlog below is the queue at the start")
+        note = (
+            "the run begins at the export"
+            + (", the backlog below in the queues" if starting.lines else "")
+            + "; tickets opening before the start are not measured"
+        )
+        out.line(0, f"warmup: {_sig(starting.warmup_h, 6):g}h", note)
     if given is not None:
         out.line(0, f"replications: {given.replications}", "from the given scenario")
         out.line(0, f"seed: {given.seed}")
@@ -590,8 +595,9 @@ def _write_yaml(
     if starting is not None and starting.lines:
         out.comment(
             f"The tickets open at the export time ({_iso(as_instant(history.observed_until))}), "
-            "by the team that last held them, with their mean age at the start: they wait in "
-            "its queue when the run begins and are not measured themselves."
+            "by the team that last held them, with their mean age then: they wait in "
+            "its queue when the run begins; their SLA is not measured (they opened before it), "
+            "their later visits to other teams are, as any visit's."
         )
         out.line(0, "backlog:")
         for group in starting.lines:

@@ -1,15 +1,19 @@
 """The open backlog at the export time as the fitted scenario's starting state (``calibrate
 --backlog``): the scenario then looks forward from the export rather than back over the history.
 
-- ``start`` becomes the first local midnight at or after the export time, ``warmup`` 0: the
-  backlog *is* the queue at the start (the few hours from the export to that midnight are not
-  simulated; the ages count them).
+- ``start`` becomes the first local midnight at or after the export time, and ``warmup`` the
+  time from the export to it (0 when the export was taken at midnight): the run begins at the
+  export instant with the backlog in the queues, and the tickets that open before midnight are
+  simulated but, as any warm-up's, not measured.
 - Each group of open tickets (service × priority × the team that last held it) becomes a
-  ``backlog`` line with its count and mean age at the new start. A ticket no team has held yet
-  waits at its service's entry team; a team the fitted scenario does not have (pooled into
-  another) hands its tickets to the service's entry team too, and the report says so. Tickets
-  without a priority, or of a service the fit left out, cannot be placed and are counted in the
-  report, never dropped silently.
+  ``backlog`` line with its count and mean age at the export. A ticket no team has held yet
+  waits at its service's entry team (so would one of a team the fitted scenario lacks, with a
+  note; calibration pools small teams before this, so their tickets wait at the pool). Tickets
+  without a priority are spread over their service's priorities by its mix, as the fitted
+  arrivals are (all of them in the one class of a service with no priorities at all). Tickets
+  awaiting the user at the export are left out — when they would come back cannot be told — and
+  so are tickets of a service or priority the fit lacks; the report counts each, nothing is
+  dropped silently.
 - A demand trend is fitted at the history's first day: each service's ``per_week`` moves along
   it to the new start.
 """
@@ -34,20 +38,36 @@ class StartingState:
 
     start: dt.date
     """The new ``start``: the first local midnight at or after the export time."""
+    warmup_h: float
+    """Hours from the export time to ``start``: the run begins at the export."""
     years_on: float
     """Years from the history's first day to ``start`` (each trend moves on by these)."""
     lines: list[dict[str, Any]]
-    """``backlog`` lines: team, service, priority, tickets, age_h (at ``start``)."""
+    """``backlog`` lines: team, service, priority, tickets, age_h (at the export time, where
+    the run begins)."""
     notes: list[str] = field(default_factory=list)
     """What could not be placed as it was, and where it went (for the report)."""
 
     def report(self) -> dict[str, Any]:
         return {
             "start": self.start.isoformat(),
+            "warmup_h": self.warmup_h,
             "tickets": sum(int(line["tickets"]) for line in self.lines),
             "lines": self.lines,
             "notes": self.notes,
         }
+
+
+def _spread(count: int, mix: Mapping[str, int]) -> dict[str, int]:
+    """``count`` tickets over the priorities of ``mix`` in its proportions (largest remainder)."""
+    total = sum(mix.values())
+    raw = {p: count * n / total for p, n in mix.items() if n > 0}
+    shares = {p: int(v) for p, v in raw.items()}
+    for p in sorted(raw, key=lambda p: raw[p] - shares[p], reverse=True)[
+        : count - sum(shares.values())
+    ]:
+        shares[p] += 1
+    return {p: n for p, n in shares.items() if n}
 
 
 def starting_state(
@@ -58,12 +78,14 @@ def starting_state(
     zone: str,
     entries: Mapping[str, str],
     teams: Sequence[str],
-    priorities: Mapping[str, Sequence[str]],
+    mixes: Mapping[str, Mapping[str, int]],
+    unprioritised: str,
 ) -> StartingState:
     """The starting state from the backlog report (:func:`simkit.calibrate.report._backlog`).
 
     ``entries``: each fitted service's entry team; ``teams``: the fitted teams' names;
-    ``priorities``: each fitted service's priorities."""
+    ``mixes``: each fitted service's tickets per priority (its fitted mix), ``unprioritised``
+    the class of a service none of whose tickets has a priority."""
     day = _local_date(export_at, zone)
     midnight = local_midnight(day, zone)
     if midnight < export_at:
@@ -76,26 +98,39 @@ def starting_state(
     merged: dict[tuple[str, str, str], list[float]] = {}
     unplaced: dict[str, int] = {}
     moved: dict[str, int] = {}
+    spread = awaiting = 0
     for group in backlog.get("by", []):
         service, priority, team = str(group["service"]), str(group["priority"]), str(group["team"])
-        count = int(group["tickets"])
-        reason = None
-        if service not in entries:
+        paused = int(group.get("awaiting_user", 0))
+        awaiting += paused
+        count = int(group["tickets"]) - paused
+        if count <= 0:
+            continue
+        mix = mixes.get(service)
+        if mix is None:
             reason = f"of service {service!r}, which the fitted scenario does not have"
-        elif priority == "none":
-            reason = "without a priority"
-        elif priority not in priorities.get(service, ()):
+            unplaced[reason] = unplaced.get(reason, 0) + count
+            continue
+        if priority == "none":
+            if set(mix) == {unprioritised}:
+                placed = {unprioritised: count}
+            else:
+                placed = _spread(count, mix)
+                spread += count
+        elif priority in mix:
+            placed = {priority: count}
+        else:
             reason = f"of priority {priority!r}, which service {service!r} does not have"
-        if reason is not None:
             unplaced[reason] = unplaced.get(reason, 0) + count
             continue
         if team not in teams:
             if team != "unassigned":
                 moved[team] = moved.get(team, 0) + count
             team = entries[service]
-        ages = merged.setdefault((team, service, priority), [0.0, 0.0])
-        ages[0] += count
-        ages[1] += count * (float(group["mean_age_h"]) + gap_h)
+        for chosen, n in placed.items():
+            ages = merged.setdefault((team, service, chosen), [0.0, 0.0])
+            ages[0] += n
+            ages[1] += n * float(group["mean_age_h"])
     lines = [
         {
             "team": team,
@@ -110,9 +145,19 @@ def starting_state(
         f"{count:,} open tickets {reason} are not in the backlog"
         for reason, count in unplaced.items()
     ]
+    if awaiting:
+        notes.append(
+            f"{awaiting:,} open tickets awaiting the user at the export time are not in the "
+            "backlog: when they would come back cannot be told"
+        )
+    if spread:
+        notes.append(
+            f"{spread:,} open tickets without a priority are spread over their service's "
+            "priorities by its mix, as the fitted arrivals are"
+        )
     notes += [
         f"{count:,} open tickets last held by {team!r}, which the fitted scenario does not have, "
         "wait at their service's entry team"
         for team, count in moved.items()
     ]
-    return StartingState(start=day, years_on=years_on, lines=lines, notes=notes)
+    return StartingState(start=day, warmup_h=gap_h, years_on=years_on, lines=lines, notes=notes)

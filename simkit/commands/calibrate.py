@@ -71,9 +71,10 @@ def register(command: Command) -> None:
     p.add_argument(
         "--backlog",
         action="store_true",
-        help="start the fitted scenario from the tickets open at the export time: start moves "
-        "to the first day after the export, with no warm-up (default: span the history and "
-        "only report the backlog)",
+        help="start the fitted scenario from the tickets open at the export time (or at "
+        "--until): start moves to the first local midnight at or after it, and the run "
+        "begins at the export with them in the queues (default: span the history and only "
+        "report the backlog)",
     )
     p.add_argument("--name", help="name of the fitted scenario")
     p.add_argument("--out", help="write the scenario YAML here (default: print it)")
@@ -177,6 +178,13 @@ def run_calibrate(args: argparse.Namespace) -> int:
     for flag, target in (("--out", args.out), ("--report", args.report)):
         if target:
             output_path(target, flag)
+    if args.backlog and args.from_date:
+        raise InputError.single(
+            "--backlog starts from every ticket still open at the export, and --from leaves out "
+            "the tickets opened before it: the oldest open ones",
+            "drop --from with --backlog (--until picks the day the backlog is taken)",
+            path="--from",
+        )
     given: Scenario | None = load_scenario(args.scenario) if args.scenario else None
     history = history_from(args)
     zone = given.timezone if given is not None else history.timezone

@@ -612,8 +612,10 @@ def expected_visits(model: SupportModel) -> float:
         entry[index[service.entry]] = 1.0
         reopen = 1.0 + service.params[0].reopen_probability
         total += float(service.hourly_rate.sum()) * float((visits @ entry).sum()) * reopen
+    reopening = {s.name: s.params[0].reopen_probability for s in model.services}
     for group in model.backlog:
         entry = np.zeros(n)
         entry[index[group.team]] = 1.0
-        total += group.tickets * float((visits @ entry).sum())
+        reopen = 1.0 + reopening.get(group.service, 0.0)
+        total += group.tickets * float((visits @ entry).sum()) * reopen
     return total

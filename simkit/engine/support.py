@@ -56,7 +56,7 @@ SETTLED_CHECK_EVERY_H = 6.0
 
 BACKLOG_OPENED_BEFORE_H = 1 / 3600
 """A backlog ticket given no age counts as opened this long (a second) before the run begins:
-opened before it, it is never measured, even where the run begins at the measured span."""
+opened before it, its SLA is never measured, even where the run begins at the measured span."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -116,7 +116,9 @@ def _utc64(moment: dt.datetime) -> np.datetime64:
 
 def review_span_scenario(review_document: Mapping[str, Any], scenario: Scenario) -> Scenario:
     """``scenario`` moved onto the span of a review: the same start date and measured span,
-    observed as the history was (no drain after the export).
+    observed as the history was (no drain after the export). A backlog — the queue at the
+    scenario's own start, another instant — is left out, with its ``warmup: 0h``: the run
+    warms up as a scenario does by default.
 
     Raises
     ------
@@ -134,10 +136,14 @@ def review_span_scenario(review_document: Mapping[str, Any], scenario: Scenario)
         )
     start, end = _instant(span["start"]), _instant(span["end"])
     seconds = max(math.ceil((end - start).total_seconds()), 1)
-    return scenario.with_patch(
-        {"start": start.date().isoformat(), "horizon": f"{seconds}s", "drain": "0h"},
-        name="over the review span",
-    )
+    patch: dict[str, Any] = {
+        "start": start.date().isoformat(),
+        "horizon": f"{seconds}s",
+        "drain": "0h",
+    }
+    if scenario.backlog:
+        patch.update({"backlog": None, "warmup": None})
+    return scenario.with_patch(patch, name="over the review span")
 
 
 # -- the model's expectation ---------------------------------------------------------------------

@@ -88,7 +88,7 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
 
     # priority order
     order = data.get("priority_order")
-    if isinstance(order, list):
+    if isinstance(order, list | tuple):
         for index, name in enumerate(order):
             yield from priority_ref(("priority_order", index), str(name))
         twice = sorted(name for name, times in Counter(map(str, order)).items() if times > 1)
@@ -288,7 +288,7 @@ def _checks(data: Mapping[str, Any]) -> Iterator[Issue]:
 
     # backlog: tickets open when the run begins
     backlog = data.get("backlog")
-    for index, group in enumerate(backlog if isinstance(backlog, list) else []):
+    for index, group in enumerate(backlog if isinstance(backlog, list | tuple) else []):
         group = _mapping(group)
         where_b: tuple[str | int, ...] = ("backlog", index)
         team = group.get("team")

@@ -470,8 +470,9 @@ MAX_BACKLOG_TICKETS = 1_000_000
 class BacklogGroup(_Model):
     """Tickets already open when the run begins: ``tickets`` of ``service`` at ``priority``,
     waiting in ``team``'s queue (a supplier starts them at once), open for ``age`` when the run
-    begins. They load the queues and take agents' time; opened before the measured span, they
-    are never measured themselves (docs/scenario-format.md, "backlog")."""
+    begins. They load the queues and take agents' time. Opened before the run, their SLA is
+    never measured, nor their visit to ``team`` (assigned before it); visits they make later
+    count like any visit (docs/scenario-format.md, "backlog")."""
 
     team: Name
     service: Name

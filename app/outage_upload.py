@@ -1,0 +1,179 @@
+"""The Calibrate page's optional outage records: an upload (CSV or Parquet, as ``simkit calibrate
+--outages`` reads it) whose unplanned outages become components the fitted services depend on.
+
+Like the page's export, the file is kept for the session only (the uploader forgets it when the
+page is not shown), parsed in a private temporary folder that is removed at once, and bounded in
+size before and after decompression. A file that cannot be read is reported in the page and the
+fit goes on without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from simkit.calibrate.outages import DEFAULT_FORMATS, OutageHistory, load_outages
+from simkit.errors import InputError, Problem
+
+__all__ = ["MAX_OUTAGE_BYTES", "OutageFile", "outage_records", "read_outages"]
+
+MAX_OUTAGE_BYTES = 10 * 1024**2
+"""Largest outage upload (the uploader's limit too)."""
+MAX_OUTAGE_DECOMPRESSED = 100 * 1024**2
+"""Largest outage file once decompressed."""
+UPLOADER = "outage_upload"
+KEPT = "calibrate:outages"
+"""Session key of the outage file uploaded last (:class:`OutageFile`)."""
+SERVICE_BOX = "Service of every outage (a file without a service column)"
+FORMAT_BOX = "Date format of the outage records"
+_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".gz", ".xz", ".bz2")
+_REWORDED = (
+    (re.compile(r"\(--outage-date-format\)"), f"(the box “{FORMAT_BOX}”)"),
+    (
+        re.compile(r"\(--outage-service NAME; service= in Python\)"),
+        f"(the box “{SERVICE_BOX}”)",
+    ),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class OutageFile:
+    """An uploaded outage file as the page keeps it for the session."""
+
+    name: str
+    data: bytes = dataclasses.field(repr=False)
+    digest: str
+    file_id: str
+
+
+def _forget() -> None:
+    st.session_state.pop(KEPT, None)
+
+
+def _changed() -> None:
+    """A file removed with × forgets the kept one (see the page's export uploader)."""
+    if st.session_state.get(UPLOADER) is None:
+        _forget()
+
+
+def _kept(upload: Any) -> OutageFile | None:
+    if upload is None:
+        kept: OutageFile | None = st.session_state.get(KEPT)
+        return kept
+    known = st.session_state.get(KEPT)
+    if known is not None and (known.file_id, known.name) == (upload.file_id, upload.name):
+        return known  # type: ignore[no-any-return]
+    data = upload.getvalue()
+    chosen = OutageFile(upload.name, data, hashlib.sha256(data).hexdigest(), upload.file_id)
+    if len(data) <= MAX_OUTAGE_BYTES:
+        st.session_state[KEPT] = chosen
+    else:  # refused when read
+        _forget()
+    return chosen
+
+
+def _suffix(name: str) -> str:
+    """The upload's known suffixes (``.csv.gz``); the file name itself is never used."""
+    suffixes = [s.lower() for s in Path(name).suffixes if s.lower() in _SUFFIXES]
+    return "".join(suffixes[-2:]) or ".csv"
+
+
+def _for_page(problem: Problem, name: str, folder: str) -> Problem:
+    file = name if problem.file is None or problem.file.startswith(folder) else problem.file
+    fix = problem.fix
+    for pattern, words in _REWORDED:
+        fix = pattern.sub(words, fix)
+    return dataclasses.replace(problem, file=file, fix=fix)
+
+
+def read_outages(
+    chosen: OutageFile, *, timezone: str, service: str | None, date_format: str | None
+) -> OutageHistory:
+    """Parse the upload from a private temporary folder, removed at once.
+
+    Raises
+    ------
+    InputError
+        Too large, unreadable, or without what an outage history needs — naming the upload.
+    """
+    if len(chosen.data) > MAX_OUTAGE_BYTES:
+        raise InputError.single(
+            f"{chosen.name} is {len(chosen.data):,} bytes; outage records may have at most "
+            f"{MAX_OUTAGE_BYTES:,}",
+            "upload the outages of the history's span only, or use `simkit calibrate --outages`",
+            file=chosen.name,
+        )
+    with tempfile.TemporaryDirectory(prefix="simkit-outages-") as folder:
+        path = Path(folder) / f"outages{_suffix(chosen.name)}"
+        path.write_bytes(chosen.data)
+        try:
+            outages = load_outages(
+                path,
+                timezone=timezone,
+                service=service or None,
+                date_formats=(date_format,) if date_format else DEFAULT_FORMATS,
+                max_bytes=MAX_OUTAGE_DECOMPRESSED,
+            )
+        except InputError as error:
+            raise InputError(_for_page(p, chosen.name, folder) for p in error.problems) from None
+    return dataclasses.replace(outages, source=chosen.name)
+
+
+def outage_records(
+    timezone: str,
+    services: list[str],
+    cached: Callable[[Any, Callable[[], OutageHistory]], OutageHistory],
+    show_problems: Callable[[InputError, str], None],
+) -> tuple[OutageHistory | None, str | None]:
+    """The expander with the outage uploader; the outage history read from it (or ``None``)
+    and a key naming it for the caches (``None`` without one)."""
+    with st.expander("Outage records (optional): fit the services' availability"):
+        st.caption(
+            "CSV or Parquet with columns start, end and optionally planned, service, component "
+            "(docs/availability.md): each service's unplanned outages become a component it "
+            "depends on, with fitted up and restore times. Planned ones are maintenance and are "
+            "left out."
+        )
+        upload = st.file_uploader(
+            "Outage records",
+            type=["csv", "tsv", "txt", "gz", "xz", "bz2", "parquet"],
+            max_upload_size=MAX_OUTAGE_BYTES // 1024**2,
+            key=UPLOADER,
+            on_change=_changed,
+        )
+        chosen = _kept(upload)
+        if upload is None and chosen is not None:
+            st.info(f"Using the outage records uploaded earlier: **{chosen.name}**")
+            st.button("Forget these outage records", key="forget_outages", on_click=_forget)
+        default = services[0] if len(services) == 1 else ""
+        service = st.text_input(SERVICE_BOX, key="calibrate:outage_service", placeholder=default)
+        date_format = st.text_input(
+            FORMAT_BOX, key="calibrate:outage_format", placeholder="iso, or e.g. %m/%d/%Y %H:%M"
+        )
+        if chosen is None:
+            return None, None
+        settings = (timezone, service.strip() or default, date_format.strip())
+        try:
+            outages = cached(
+                ("outages", chosen.digest, chosen.name, settings),
+                lambda: read_outages(
+                    chosen,
+                    timezone=settings[0],
+                    service=settings[1] or None,
+                    date_format=settings[2] or None,
+                ),
+            )
+        except InputError as error:
+            show_problems(
+                error, f"The outage records {chosen.name} cannot be read; fitted without them:"
+            )
+            return None, None
+        st.caption(f"{outages.outages.num_rows:,} outages read from {chosen.name}.")
+        return outages, f"{chosen.digest}:{chosen.name!r}:{settings}"
