@@ -22,6 +22,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, capsys: pytest.CaptureFixt
         "what does this change do",
         "service review",
         "calibrate and back-test",
+        "from the open backlog",
         "review pack",
     ):
         assert heading in printed, heading
@@ -31,6 +32,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, capsys: pytest.CaptureFixt
         "brief.html",
         "review.html",
         "calibrated.yaml",
+        "forward.yaml",
         "corporate_service_desk/tickets.parquet",
     ):
         assert (tmp_path / name).is_file(), name
