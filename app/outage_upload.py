@@ -40,7 +40,21 @@ _REWORDED = (
         re.compile(r"\(--outage-service NAME; service= in Python\)"),
         f"(the box “{SERVICE_BOX}”)",
     ),
+    (
+        re.compile(r"raise the limit \(--max-bytes / max_bytes=\) if the file is genuine, or "),
+        f"this page reads at most {MAX_OUTAGE_DECOMPRESSED // 1024**2} MB of outage records once "
+        "decompressed; ",
+    ),
+    (
+        re.compile(r"\(the profile's csv settings, or --delimiter\)|pass --delimiter[^;,.]*"),
+        "(save the file as comma-separated UTF-8 CSV)",
+    ),
+    (re.compile(r"\bexport a shorter period\b"), "keep the outages of the history's span only"),
+    (re.compile(r"\bthe export\b"), "the outage file"),
+    (re.compile(r"\bexport\b"), "file"),
 )
+"""Fixes written for the command line or for ticket exports, in this page's terms."""
+MAX_MESSAGE = 600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,12 +99,27 @@ def _suffix(name: str) -> str:
     return "".join(suffixes[-2:]) or ".csv"
 
 
-def _for_page(problem: Problem, name: str, folder: str) -> Problem:
-    file = name if problem.file is None or problem.file.startswith(folder) else problem.file
-    fix = problem.fix
+def _worded(text: str) -> str:
     for pattern, words in _REWORDED:
-        fix = pattern.sub(words, fix)
-    return dataclasses.replace(problem, file=file, fix=fix)
+        text = pattern.sub(words, text)
+    return text
+
+
+def _for_page(problem: Problem, name: str, folder: str | None) -> Problem:
+    """A problem as this page shows it: the upload's name, not the server's temporary file;
+    the page's boxes, not command-line flags; outage records, not a ticket export."""
+    file = problem.file
+    if file is None or (folder is not None and file.startswith(folder)):
+        file = name
+    message = _worded(problem.message)
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + f"… ({len(message):,} characters, shortened)"
+    return dataclasses.replace(problem, file=file, message=message, fix=_worded(problem.fix))
+
+
+def page_problems(error: InputError, name: str, folder: str | None = None) -> InputError:
+    """``error`` worded for this page (:func:`_for_page`)."""
+    return InputError(_for_page(p, name, folder) for p in error.problems)
 
 
 def read_outages(
@@ -122,8 +151,20 @@ def read_outages(
                 max_bytes=MAX_OUTAGE_DECOMPRESSED,
             )
         except InputError as error:
-            raise InputError(_for_page(p, chosen.name, folder) for p in error.problems) from None
+            raise page_problems(error, chosen.name, folder) from None
     return dataclasses.replace(outages, source=chosen.name)
+
+
+def _quality(outages: OutageHistory) -> None:
+    """What reading the file set aside or noticed, rule by rule, in the page's words."""
+    for rule in outages.rules:
+        text = f"{rule.title}: {rule.count:,} {rule.unit} ({rule.action})"
+        examples = ", ".join(f"row {e['row']}: {e['value']!r}" for e in list(rule.examples)[:3])
+        st.caption(
+            text
+            + (f" — e.g. {examples}" if examples else "")
+            + (f". {_worded(rule.fix)[:1].upper()}{_worded(rule.fix)[1:]}." if rule.fix else "")
+        )
 
 
 def outage_records(
@@ -131,10 +172,16 @@ def outage_records(
     services: list[str],
     cached: Callable[[Any, Callable[[], OutageHistory]], OutageHistory],
     show_problems: Callable[[InputError, str], None],
+    kept: Callable[[str, Any], str],
+    remember: Callable[[str, Any], None],
 ) -> tuple[OutageHistory | None, str | None]:
     """The expander with the outage uploader; the outage history read from it (or ``None``)
-    and a key naming it for the caches (``None`` without one)."""
-    with st.expander("Outage records (optional): fit the services' availability"):
+    and a key naming it for the caches (``None`` without one). The boxes keep their values
+    across pages, as the file does; the expander opens while a file is in use."""
+    with st.expander(
+        "Outage records (optional): fit the services' availability",
+        expanded=st.session_state.get(KEPT) is not None,
+    ):
         st.caption(
             "CSV or Parquet with columns start, end and optionally planned, service, component "
             "(docs/availability.md): each service's unplanned outages become a component it "
@@ -153,10 +200,14 @@ def outage_records(
             st.info(f"Using the outage records uploaded earlier: **{chosen.name}**")
             st.button("Forget these outage records", key="forget_outages", on_click=_forget)
         default = services[0] if len(services) == 1 else ""
-        service = st.text_input(SERVICE_BOX, key="calibrate:outage_service", placeholder=default)
+        key = "calibrate:outage_service"
+        service = st.text_input(SERVICE_BOX, key=kept(key, ""), placeholder=default)
+        remember(key, service)
+        key = "calibrate:outage_format"
         date_format = st.text_input(
-            FORMAT_BOX, key="calibrate:outage_format", placeholder="iso, or e.g. %m/%d/%Y %H:%M"
+            FORMAT_BOX, key=kept(key, ""), placeholder="iso, or e.g. %m/%d/%Y %H:%M"
         )
+        remember(key, date_format)
         if chosen is None:
             return None, None
         settings = (timezone, service.strip() or default, date_format.strip())
@@ -175,5 +226,13 @@ def outage_records(
                 error, f"The outage records {chosen.name} cannot be read; fitted without them:"
             )
             return None, None
-        st.caption(f"{outages.outages.num_rows:,} outages read from {chosen.name}.")
-        return outages, f"{chosen.digest}:{chosen.name!r}:{settings}"
+        rows = outages.outages.num_rows
+        if rows:
+            st.caption(f"{rows:,} outages read from {chosen.name}.")
+        else:
+            st.warning(
+                f"No outage could be read from {chosen.name}: the fit goes on without outage "
+                "records. What reading set aside is listed below."
+            )
+        _quality(outages)
+        return (outages, f"{chosen.digest}:{chosen.name!r}:{settings}") if rows else (None, None)

@@ -16,6 +16,8 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 from streamlit.testing.v1 import AppTest
 
+from simkit.errors import InputError
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app" / "streamlit_app.py")
 SAMPLE = ROOT / "calibration" / "sample" / "servicenow_incidents.csv.gz"
@@ -258,6 +260,7 @@ def test_unreadable_outage_records_are_said_so_and_the_fit_goes_on() -> None:
     assert_clean(at)
     message = errors(at)
     assert "my_outages.csv" in message and "no column 'start'" in message
+    assert "began, ended" in message
     assert "fitted without them" in message
     assert any("Fitted:" in s.value for s in at.success)
     assert not [f for f in at.dataframe if "MTBF" in f.value.columns]
@@ -276,3 +279,95 @@ def test_outage_records_without_a_service_name_one_in_the_page() -> None:
     assert_clean(at)
     assert not at.error, errors(at)
     assert any("2 outages read from plain.csv" in c.value for c in at.caption)
+
+
+def test_an_outage_date_format_typo_is_said_in_the_page() -> None:
+    """A date format simkit cannot read: the message names the page's box, the fit goes on."""
+    at = calibrate_page()
+    at.text_input(key="calibrate:outage_format").set_value("%d/%m %H:%M").run()
+    at.file_uploader(key="outage_upload").set_value(
+        (
+            "outages.csv",
+            outage_csv([("2025-02-03 10:00", "2025-02-03 11:00", "payroll")]),
+            "text/csv",
+        )
+    ).run()
+    assert_clean(at)
+    message = errors(at)
+    assert "outages.csv" in message and "needs a year" in message
+    assert any("Fitted:" in s.value for s in at.success)
+
+
+def test_outage_records_the_fit_cannot_take_are_said_so_and_left_out() -> None:
+    """201 named components (a scenario holds at most 200): said so in the page, and the history
+    is fitted without the records rather than the page failing."""
+    rows = [
+        f"2025-02-{1 + k % 27:02d} 10:00,2025-02-{1 + k % 27:02d} 10:30,payroll,server {k}"
+        for k in range(201)
+    ]
+    data = ("start,end,service,component\n" + "\n".join(rows) + "\n").encode()
+    at = calibrate_page()
+    at.file_uploader(key="outage_upload").set_value(("servers.csv", data, "text/csv")).run()
+    assert_clean(at)
+    message = errors(at)
+    assert "201 components" in message and "fitted without them" in message
+    assert any("Fitted:" in s.value for s in at.success)
+    assert not [f for f in at.dataframe if "MTBF" in f.value.columns]
+
+
+def test_the_outage_boxes_are_kept_with_the_file_across_pages() -> None:
+    """The service named for a file without a service column is kept, like the file, when the
+    user visits another page and comes back: the records are still read, not refused."""
+    at = calibrate_page()
+    data = b"start,end\n2025-02-03 10:00,2025-02-03 11:00\n2025-03-03 10:00,2025-03-03 12:00\n"
+    at.text_input(key="calibrate:outage_service").set_value("payroll").run()
+    at.file_uploader(key="outage_upload").set_value(("plain.csv", data, "text/csv")).run()
+    assert not at.error, errors(at)
+    at.switch_page("app_pages/ola.py").run()
+    at.switch_page("app_pages/calibrate.py").run()
+    assert_clean(at)
+    assert not at.error, errors(at)
+    assert any("2 outages read from plain.csv" in c.value for c in at.caption)
+    assert any("uploaded earlier" in i.value for i in at.info)
+
+
+def test_what_reading_the_outages_set_aside_is_shown() -> None:
+    """Rows whose times no format reads are removed and listed with examples; with none left,
+    the page warns that it fits without outage records."""
+    at = calibrate_page()
+    data = outage_csv(
+        [("soon", "later", "payroll"), ("2025-02-03 10:00", "2025-02-03 11:00", "payroll")]
+    )
+    at.file_uploader(key="outage_upload").set_value(("some.csv", data, "text/csv")).run()
+    assert_clean(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "start times no format could read: 1 rows (removed)" in captions
+    assert "'soon'" in captions and "Date format of the outage records" in captions
+    at.file_uploader(key="outage_upload").set_value(
+        ("none.csv", outage_csv([("soon", "later", "payroll")]), "text/csv")
+    ).run()
+    assert_clean(at)
+    assert any("No outage could be read from none.csv" in w.value for w in at.warning)
+
+
+def test_outage_messages_speak_of_outage_records_and_this_page_s_limit() -> None:
+    """The readers' messages are written for ticket exports and the command line: on this page
+    an outage file's size refusal names the page's own limit, not --max-bytes."""
+    from app import outage_upload
+    from simkit.errors import Problem
+
+    too_large = Problem(
+        file="/tmp/simkit-outages-x/outages.csv.gz",
+        line=None,
+        path="",
+        message="the export is too large: decompressed, it is more than the limit of 100.0 MB",
+        fix="raise the limit (--max-bytes / max_bytes=) if the file is genuine, or export a "
+        "shorter period",
+    )
+    error = outage_upload.page_problems(
+        InputError([too_large]), "big.csv.gz", "/tmp/simkit-outages-x"
+    )
+    (problem,) = error.problems
+    assert problem.file == "big.csv.gz"
+    assert "the outage file is too large" in problem.message
+    assert "--max-bytes" not in problem.fix and "100 MB" in problem.fix

@@ -118,7 +118,7 @@ def test_ola_page_with_agreements_shows_the_watermelon_share() -> None:
 def test_ola_paths_say_where_their_worst_case_comes_from() -> None:
     """On the supplier chain the P2 path through the carrier does not fit: the table names the
     local start of its worst case and the holiday (St Patrick's Day) that closes the carrier's
-    calendar but not the others on the path — what the OLA command prints too."""
+    calendar but not the others on the path (the OLA command prints the holidays too)."""
     chain = (ROOT / "scenarios" / "ola_uc_chain.yaml").read_bytes()
     at = on_page("ola", chain, name="ola_uc_chain.yaml")
     assert not at.error, errors(at)

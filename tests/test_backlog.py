@@ -302,3 +302,4 @@ def test_calibrate_refuses_from_with_backlog(capsys: pytest.CaptureFixture[str])
     err = capsys.readouterr().err
     assert code != 0
     assert "--from" in err and "--backlog" in err
+    assert "the oldest open ones" in err and "drop --from" in err

@@ -216,37 +216,33 @@ def test_backlog_is_reported_not_faked(fitted: Any, history: History) -> None:
 def test_backlog_option_starts_the_scenario_from_the_open_tickets(
     history: History, truth: Scenario
 ) -> None:
-    """``backlog=True``: the scenario starts on the first day after the export, with no
-    warm-up, every open ticket in a backlog line of the team that last held it (its service's
-    entry team if none has), aged at the new start; and it runs with them unmeasured."""
-    fitted = calibrate(history, scenario=truth, backlog=True)
+    """``backlog=True`` on an export taken at 14:30: the scenario starts at the next midnight,
+    the run begins at the export (warm-up 9.5 h), and every open ticket not awaiting the user
+    is in a backlog line of the team that last held it (its service's entry team if none has),
+    with the mean age at the export; run, they are the only tickets opened before it."""
+    export = dt.datetime(2026, 2, 25, 14, 30)  # London keeps UTC in winter
+    cut = history_between(history, end=np.datetime64(export, "us"))
+    fitted = calibrate(cut, scenario=truth, backlog=True)
     scenario = fitted.scenario
-    export = history.observed_until.astype("datetime64[us]").astype(dt.datetime)
-    # the first midnight at or after the export (London keeps UTC in winter)
-    assert export.month < 3 or (export.month == 3 and export.day < 29)
-    after = export.date() + dt.timedelta(days=0 if export.time() == dt.time() else 1)
-    assert scenario.start == after
-    assert scenario.warmup == 0
-    open_rows = history.tickets.filter(pc.is_null(history.tickets["resolved_at"]))
-    pauses = history.pauses
+    assert scenario.start == dt.date(2026, 2, 26)
+    assert scenario.warmup == pytest.approx(9.5)
+    tickets, pauses = cut.tickets, cut.pauses
+    open_rows = tickets.filter(pc.is_null(tickets["resolved_at"]))
     away = pauses.filter(
         pc.and_(pc.is_null(pauses["end"]), pc.not_equal(pauses["reason"], "reopen"))
     )
-    awaiting = set(away["ticket_id"].to_pylist())
-    open_rows = open_rows.filter(
-        pc.invert(
-            pc.is_in(open_rows["ticket_id"], value_set=pa.array(sorted(awaiting), pa.int64()))
-        )
-    )
-    assert sum(g.tickets for g in scenario.backlog) == open_rows.num_rows
+    waiting = pa.array(sorted(set(away["ticket_id"].to_pylist())), pa.int64())
+    ready = open_rows.filter(pc.invert(pc.is_in(open_rows["ticket_id"], value_set=waiting)))
+    assert ready.num_rows > 0
+    assert sum(g.tickets for g in scenario.backlog) == ready.num_rows
     last_team: dict[int, str] = {}
     for ticket, team in zip(
-        history.visits["ticket_id"].to_pylist(), history.visits["team"].to_pylist(), strict=True
+        cut.visits["ticket_id"].to_pylist(), cut.visits["team"].to_pylist(), strict=True
     ):
         last_team[ticket] = team
     expected: dict[tuple[str, str], int] = {}
     for ticket, priority in zip(
-        open_rows["ticket_id"].to_pylist(), open_rows["priority"].to_pylist(), strict=True
+        ready["ticket_id"].to_pylist(), ready["priority"].to_pylist(), strict=True
     ):
         key = (last_team.get(ticket, "desk"), priority)
         expected[key] = expected.get(key, 0) + 1
@@ -254,19 +250,20 @@ def test_backlog_option_starts_the_scenario_from_the_open_tickets(
     for g in scenario.backlog:
         got[(g.team, g.priority)] = got.get((g.team, g.priority), 0) + g.tickets
     assert got == expected
-    midnight = dt.datetime.combine(scenario.start, dt.time())
-    assert scenario.warmup == pytest.approx((midnight - export).total_seconds() / 3600)
-    # ages at the export: the lines' mean is the open tickets' mean age (4 figures)
-    opened = open_rows["opened_at"].to_pylist()
-    ages = [(export - t.replace(tzinfo=None)).total_seconds() / 3600 for t in opened]
+    ages = [
+        (export - t.replace(tzinfo=None)).total_seconds() / 3600
+        for t in ready["opened_at"].to_pylist()
+    ]
     lines_mean = sum(g.tickets * g.age for g in scenario.backlog) / len(ages)
     assert lines_mean == pytest.approx(sum(ages) / len(ages), rel=1e-3)
     starting = fitted.report["backlog"]["starting_state"]
-    assert starting["tickets"] == open_rows.num_rows
-    assert [n for n in starting["notes"] if "awaiting" not in n] == []
+    assert starting["tickets"] == ready.num_rows
+    assert [n for n in starting["notes"] if "paused at the export" not in n] == []
     results = simulate(scenario.with_patch({"horizon": "1w"}), replications=1, seed=3)
-    opened = results.tickets["opened_at"].to_pylist()
-    assert sum(t.replace(tzinfo=None) < midnight for t in opened) == open_rows.num_rows
+    opened = [t.replace(tzinfo=None) for t in results.tickets["opened_at"].to_pylist()]
+    assert sum(t < export for t in opened) == ready.num_rows  # the backlog only
+    midnight = dt.datetime.combine(scenario.start, dt.time())
+    assert any(export <= t < midnight for t in opened)  # the warm-up's own arrivals
 
 
 def test_tickets_awaiting_the_user_at_the_export_are_left_out_of_the_backlog() -> None:
@@ -290,8 +287,20 @@ def test_tickets_awaiting_the_user_at_the_export_are_left_out_of_the_backlog() -
     assert len(awaiting) >= 10
     fitted = calibrate(history, backlog=True)
     assert sum(g.tickets for g in fitted.scenario.backlog) == len(open_ids) - len(awaiting)
+    # the lines' ages are those of the queued tickets, not of every open one
+    export = history.observed_until.astype("datetime64[us]").astype(dt.datetime)
+    ready = tickets.filter(
+        pc.is_in(tickets["ticket_id"], value_set=pa.array(sorted(open_ids - awaiting), pa.int64()))
+    )
+    ages = [
+        (export - t.replace(tzinfo=None)).total_seconds() / 3600
+        for t in ready["opened_at"].to_pylist()
+    ]
+    backlog = fitted.scenario.backlog
+    lines_mean = sum(g.tickets * g.age for g in backlog) / sum(g.tickets for g in backlog)
+    assert lines_mean == pytest.approx(sum(ages) / len(ages), rel=1e-3)
     notes = fitted.report["backlog"]["starting_state"]["notes"]
-    assert any(f"{len(awaiting):,} open tickets awaiting the user" in n for n in notes), notes
+    assert any(f"{len(awaiting):,} open tickets paused at the export" in n for n in notes), notes
 
 
 def test_starting_state_places_what_it_can_and_says_what_it_cannot() -> None:
@@ -349,7 +358,7 @@ def test_starting_state_places_what_it_can_and_says_what_it_cannot() -> None:
     assert "6 open tickets of priority 'P9'" in notes
     assert "7 open tickets of service 'fax'" in notes
     assert "4 open tickets last held by 'gone'" in notes
-    assert "10 open tickets awaiting the user" in notes
+    assert "10 open tickets paused at the export" in notes
     placed = sum(x["tickets"] for x in state.lines)
     assert placed + 6 + 7 + 10 == sum(g[3] for g in groups)
 

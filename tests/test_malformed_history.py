@@ -88,6 +88,19 @@ def test_gzip_bomb_refused_while_streaming(tmp_path: Path) -> None:
     assert "decompressed" in error.problems[0].message
 
 
+def test_parquet_bomb_refused_while_decoding(tmp_path: Path) -> None:
+    """A small Parquet file whose dictionary-encoded columns decode to far more than the limit
+    (2 million copies of one value, a few kB stored) is refused once the decoded rows pass it —
+    the stored sizes of its row groups are under the limit."""
+    n = 2_000_000
+    one = pa.array(["2024-01-08 09:00"]).take(pa.array([0] * n))
+    path = tmp_path / "bomb.parquet"
+    pq.write_table(pa.table({"opened_at": one, "ticket": one}), path, use_dictionary=True)
+    assert path.stat().st_size < 100_000
+    error = refused(path, max_bytes=8 * 1024 * 1024)
+    assert "too large" in error.problems[0].message
+
+
 def test_zeros_bomb_refused(tmp_path: Path) -> None:
     """A gzip of zeros is refused after reading its first block (binary, not a CSV)."""
     path = tmp_path / "zeros.gz"

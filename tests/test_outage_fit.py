@@ -20,6 +20,7 @@ from simkit.calibrate.fit import calibrate
 from simkit.calibrate.outage_fit import fit_outages
 from simkit.calibrate.outages import OutageHistory, load_outages
 from simkit.engine.availability import OUTAGES_SCHEMA
+from simkit.errors import InputError
 from simkit.resources import calibration_dir, examples_dir
 from simkit.scenario import load_scenario
 
@@ -78,6 +79,24 @@ def test_fitted_mtbf_and_mtrs_recover_the_truth() -> None:
     assert abs(up.mean - 100.0) < 4 * 100.0 / math.sqrt(n)
     restore_mean = component.repair.distribution.mean
     assert abs(restore_mean - 3.0) < 4 * 1.5 / math.sqrt(n)
+
+
+def test_more_components_than_a_scenario_holds_is_refused() -> None:
+    """An outage file naming 201 components is refused with the file and the column, not
+    fitted into a scenario that cannot validate."""
+    import dataclasses
+
+    history = _history([("payroll", 10.0 + k, 11.0 + k, False) for k in range(201)])
+    names = pa.array([f"server {k}" for k in range(201)])
+    table = history.outages.set_column(
+        history.outages.schema.get_field_index("component"), "component", names
+    )
+    history = dataclasses.replace(history, outages=table)
+    with pytest.raises(InputError) as caught:
+        fit_outages(history, _us(START), _us(START) + 1000 * HOUR_US, ["payroll"])
+    problem = caught.value.problems[0]
+    assert problem.file == "synthetic" and problem.path == "component"
+    assert "201 components" in problem.message
 
 
 def test_planned_overlapping_open_and_outside_outages() -> None:

@@ -42,6 +42,32 @@ def test_outage_file_without_start_or_service(tmp_path: Path) -> None:
         load_outages(path, timezone="UTC", columns={"start": "began", "end": "ended"})
 
 
+def test_a_bad_outage_date_format_is_refused_with_its_field(tmp_path: Path) -> None:
+    """A date format simkit cannot read is an input error on date_format, not a ValueError."""
+    path = tmp_path / "o.csv"
+    path.write_text("start,end\n2025-01-01 00:00,2025-01-01 01:00\n")
+    for fmt in ("%d/%m %H:%M", "abc", "%s"):
+        with pytest.raises(InputError) as caught:
+            load_outages(path, timezone="UTC", service="x", date_formats=(fmt,))
+        assert caught.value.problems[0].path == "date_format", fmt
+
+
+def test_outage_text_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    """A Parquet outage file whose text column holds invalid UTF-8: an input error naming the
+    file, not an Arrow exception."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = pa.array([b"2025-01-01 00:00", b"\xff\xfe 01:00"], pa.binary()).cast(
+        pa.string(), safe=False
+    )
+    path = tmp_path / "o.parquet"
+    pq.write_table(pa.table({"start": raw, "end": raw, "service": ["x", "x"]}), path)
+    with pytest.raises(InputError) as caught:
+        load_outages(path, timezone="UTC")
+    assert (caught.value.problems[0].file or "").endswith("o.parquet")
+
+
 def test_review_shows_availability_per_period(tmp_path: Path) -> None:
     """February 2025 on 24x7 with the Sunday 02:00–04:00 window excluded: agreed time is 672 h
     less 4 × 2 h; the 2-hour crash and the 30-minute outage are down, the outage inside the

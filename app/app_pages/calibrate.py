@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
 import streamlit as st
 from app_support import (
     cached,
@@ -24,7 +25,7 @@ from app_support import (
     with_progress,
     working_scenario,
 )
-from outage_upload import outage_records
+from outage_upload import outage_records, page_problems
 
 from simkit import app_model as model
 from simkit.calibrate import History, load_history
@@ -658,14 +659,16 @@ def use(
     outage_id: str | None,
 ) -> None:
     open_now = calibration.report["backlog"]["tickets"]
+    key = "calibrate:backlog"
     forward = st.toggle(
         f"Start from the open backlog ({open_now:,} tickets open at the export time)",
-        key="calibrate:backlog",
+        key=kept(key, False),
         disabled=open_now == 0,
         help="On: the scenario starts at the first midnight after the export with those tickets in "
         "the queues of the teams that last held them when the run begins, at the export (their "
         "SLA is not measured). Off: it spans the history, for comparing with what happened.",
     )
+    remember(key, forward)
     if forward and open_now:
         try:
             calibration = cached(
@@ -712,13 +715,27 @@ if chosen is None:
     st.stop()
 assert chosen is not None
 history, scenario, label, identity = chosen
-history_services = list(dict.fromkeys(history.tickets.column("service").to_pylist()))
+history_services = pc.unique(history.tickets.column("service")).drop_null().to_pylist()
 outages, outage_id = outage_records(
     scenario.timezone if scenario is not None else history.timezone,
-    [str(s) for s in history_services if s is not None],
+    [str(s) for s in history_services],
     cached,
-    lambda error, title: show_problems(page_error(error, "outage records"), title),
+    show_problems,
+    kept,
+    remember,
 )
+if outages is not None:
+    try:
+        cached(
+            ("calibration", identity, scenario.to_yaml() if scenario else None, outage_id),
+            lambda: calibrate(history, scenario=scenario, outages=outages),
+        )
+    except InputError as error:  # a fit the outage records make impossible: without them
+        show_problems(
+            page_problems(error, outages.source),
+            f"The outage records {outages.source} cannot be fitted; fitted without them:",
+        )
+        outages, outage_id = None, None
 try:
     calibration = cached(
         ("calibration", identity, scenario.to_yaml() if scenario else None, outage_id),
@@ -763,6 +780,6 @@ with tabs[2]:
     else:
         st.info("Choose a scenario with targets to review the history against.")
 with tabs[3]:
-    back_test(history, calibration, identity)
+    back_test(history, calibration, f"{identity}:{outage_id}")
 with tabs[4]:
     use(history, scenario, identity, calibration, outages, outage_id)

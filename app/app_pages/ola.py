@@ -39,13 +39,27 @@ assert scenario is not None
 
 
 def _local_start(instant: str) -> str:
-    """``2027-03-16T08:00:00+00:00`` → ``Tue 2027-03-16 08:00``: the wall-clock time as the
-    check writes it, already in the scenario's time zone."""
+    """``2027-03-16T08:00:00+00:00`` → ``Tue 2027-03-16 08:00 (UTC+00:00)``: the wall-clock
+    time as the check writes it, already in the scenario's time zone, with its offset (the
+    repeated hour of an autumn clock change is then told apart)."""
     try:
         moment = dt.datetime.fromisoformat(instant)
     except ValueError:
         return instant
-    return moment.strftime("%a %Y-%m-%d %H:%M")
+    offset = moment.strftime("%z")
+    shown = f" (UTC{offset[:3]}:{offset[3:]})" if offset else ""
+    return moment.strftime("%a %Y-%m-%d %H:%M") + shown
+
+
+def _worst_starts(path: dict[str, Any]) -> str:
+    """Each segment's worst start (segments split by pauses and reopenings, numbered where
+    there are several); "—" where the agreements do not add up (a visit without one)."""
+    starts = [_local_start(w) for w in path.get("worst_starts") or []]
+    if path.get("ola_sum_h") is None or not starts:
+        return "—"
+    if len(starts) == 1:
+        return starts[0]
+    return "; ".join(f"segment {k}: {s}" for k, s in enumerate(starts, 1))
 
 
 def _holidays(rows: list[dict[str, Any]], shown: int = 3) -> str:
@@ -177,10 +191,7 @@ def alignment(scenario: Scenario) -> None:
                         "agreements add up to": _hours(p["ola_sum_h"]),
                         "fits": _yes(p["fits"]),
                         "no agreement": ", ".join(p["missing"]) or "—",
-                        "worst case starts": ", ".join(
-                            _local_start(w) for w in p.get("worst_starts") or []
-                        )
-                        or "—",
+                        "worst case starts": _worst_starts(p),
                         "holidays on the path": _holidays(p.get("holidays_differ") or []),
                     }
                     for p in row["paths"]

@@ -181,9 +181,10 @@ def _counts(
 
 
 def _moved(scenario: Scenario, start: dt.date, horizon_h: float, drain_h: float) -> Scenario:
-    """The scenario on a new span, demand with growth carried forward to the new start; a
-    backlog (the queue at the scenario's own start, another instant) is left out, with its
-    ``warmup: 0h``: the run warms up as a scenario does by default."""
+    """The scenario on a new span, demand with growth carried forward to the new start. A
+    backlog (the queue at the scenario's own start, another instant) is left out, and the
+    warm-up goes back to the default (two weeks), whatever the scenario set beside it: the run
+    fills its queues as a scenario without a backlog does."""
     years = (
         (
             local_midnight(start, scenario.timezone)

@@ -30,6 +30,8 @@ import pyarrow.compute as pc
 from simkit.calibrate.durations import _fit_comment, _fit_durations, _Fitted
 from simkit.calibrate.outages import UNNAMED, OutageHistory
 from simkit.distributions import Exponential
+from simkit.errors import InputError
+from simkit.scenario.scenario import MAX_ENTRIES
 
 __all__ = ["FittedComponent", "fit_outages"]
 
@@ -112,6 +114,15 @@ def fit_outages(
         name = str(component[i] if named else f"{service[i]} outages")
         groups.setdefault(name, []).append(int(i))  # one component, whichever services use it
         owners.setdefault(name, {})[str(service[i])] = None
+    if len(groups) > MAX_ENTRIES["components"]:
+        raise InputError.single(
+            f"the outage file names {len(groups):,} components; a scenario may hold at most "
+            f"{MAX_ENTRIES['components']}",
+            "leave the component column out (one component per service), or name fewer "
+            "components — the ones a service's availability depends on",
+            file=history.source,
+            path="component",
+        )
     fitted: list[FittedComponent] = []
     for name, rows in sorted(groups.items()):
         s, e = _merged(starts[rows], ends[rows])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 from simkit.calibrate.clean import NAT, QualityRule, parse_instants
 from simkit.calibrate.history import DEFAULT_MAX_BYTES
 from simkit.calibrate.readers import check_column_types, open_export
+from simkit.calibrate.timestamps import format_pattern
 from simkit.engine.availability import OUTAGES_SCHEMA
 from simkit.errors import InputError
 
@@ -86,7 +88,36 @@ def load_outages(
     InputError
         An unreadable file, a missing ``start`` column, or no service to assign rows to.
     """
+    for fmt in date_formats:
+        try:
+            format_pattern(fmt)
+        except ValueError as error:
+            raise InputError.single(
+                str(error),
+                "give a strptime format such as %d/%m/%Y %H:%M (codes %Y %y %m %d %H %I %M %S "
+                "%f %p %b %B %z), or iso",
+                file=str(path),
+                path="date_format",
+            ) from None
     export = open_export(path, max_bytes=max_bytes)
+    try:
+        return _read_outages(export, timezone, date_formats, service, columns)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise InputError.single(
+            f"cannot read the outage file: {error}",
+            "save it again as UTF-8 CSV (or Parquet) with columns start, end and optionally "
+            "planned, service, component",
+            file=export.name,
+        ) from None
+
+
+def _read_outages(
+    export: Any,
+    timezone: str,
+    date_formats: Sequence[str],
+    service: str | None,
+    columns: Mapping[str, str] | None,
+) -> OutageHistory:
     names = {field: (columns or {}).get(field, field) for field in FIELDS}
     present = set(export.columns or ())
     if export.format != "xes" and names["start"] not in present:

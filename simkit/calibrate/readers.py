@@ -82,6 +82,8 @@ _FORMAT_SIGNS = {
 
 
 _EXAMPLES = 5
+_PARQUET_BATCH_ROWS = 65_536
+"""Rows of a Parquet file decoded at a time, each batch counted against the size limit."""
 """Malformed rows kept as examples."""
 _TEXT_CHARS = 1000
 """Characters of a malformed row's text kept."""
@@ -633,7 +635,20 @@ class Export:
             size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
             if size > self.max_bytes:
                 raise _TooLarge
-            table = parquet.read(columns=columns)
+            # The row groups' sizes are as stored: a dictionary- or run-length-encoded column
+            # decodes to far more. The decoded batches are counted as they come, so a small
+            # file that would decode to gigabytes stops at the limit.
+            schema = parquet.schema_arrow
+            if columns is not None:
+                schema = pa.schema([schema.field(c) for c in columns if c in schema.names])
+            batches = []
+            decoded = 0
+            for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
+                decoded += batch.nbytes
+                if decoded > self.max_bytes:
+                    raise _TooLarge
+                batches.append(batch)
+            table = pa.Table.from_batches(batches, schema=schema)
         except (pa.ArrowInvalid, pa.ArrowIOError) as error:
             raise InputError.single(
                 f"cannot read the Parquet file: {error}",

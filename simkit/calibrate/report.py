@@ -65,6 +65,10 @@ def _backlog(data: _Data) -> dict[str, Any]:
             "tickets": len(a),
             "awaiting_user": sum(paused for _, paused in a),
             "mean_age_h": float(np.mean([age for age, _ in a])),
+            # the age of those not awaiting the user: the ones a starting state queues
+            "ready_mean_age_h": (
+                float(np.mean(ready)) if (ready := [age for age, p in a if not p]) else None
+            ),
             "max_age_h": float(np.max([age for age, _ in a])),
         }
         for (s, p, t), a in sorted(

@@ -11,7 +11,8 @@
   note; calibration pools small teams before this, so their tickets wait at the pool). Tickets
   without a priority are spread over their service's priorities by its mix, as the fitted
   arrivals are (all of them in the one class of a service with no priorities at all). Tickets
-  awaiting the user at the export are left out — when they would come back cannot be told — and
+  paused at the export (the profile's pause states: awaiting the user, a supplier, on hold) are
+  left out — when they would come back cannot be told — and
   so are tickets of a service or priority the fit lacks; the report counts each, nothing is
   dropped silently.
 - A demand trend is fitted at the history's first day: each service's ``per_week`` moves along
@@ -127,10 +128,12 @@ def starting_state(
             if team != "unassigned":
                 moved[team] = moved.get(team, 0) + count
             team = entries[service]
+        age = group.get("ready_mean_age_h")
+        age = float(group["mean_age_h"] if age is None else age)
         for chosen, n in placed.items():
             ages = merged.setdefault((team, service, chosen), [0.0, 0.0])
             ages[0] += n
-            ages[1] += n * float(group["mean_age_h"])
+            ages[1] += n * age
     lines = [
         {
             "team": team,
@@ -147,8 +150,9 @@ def starting_state(
     ]
     if awaiting:
         notes.append(
-            f"{awaiting:,} open tickets awaiting the user at the export time are not in the "
-            "backlog: when they would come back cannot be told"
+            f"{awaiting:,} open tickets paused at the export time (awaiting the user, a "
+            "supplier or on hold: the profile's pause states) are not in the backlog: when they "
+            "would come back cannot be told"
         )
     if spread:
         notes.append(

@@ -117,8 +117,8 @@ def _utc64(moment: dt.datetime) -> np.datetime64:
 def review_span_scenario(review_document: Mapping[str, Any], scenario: Scenario) -> Scenario:
     """``scenario`` moved onto the span of a review: the same start date and measured span,
     observed as the history was (no drain after the export). A backlog — the queue at the
-    scenario's own start, another instant — is left out, with its ``warmup: 0h``: the run
-    warms up as a scenario does by default.
+    scenario's own start, another instant — is left out, and the warm-up goes back to the
+    default (two weeks), whatever the scenario set beside it.
 
     Raises
     ------
