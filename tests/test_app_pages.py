@@ -455,6 +455,14 @@ def test_a_scenario_with_a_backlog_says_so_and_simulates_it() -> None:
     late = mean(next(iter(sla_table(at).values())))
     empty = on_page("scenario", SHORT.replace(b"seed: 11\n", b"seed: 11\nwarmup: 0h\n"))
     assert late < mean(next(iter(sla_table(empty).values()))) - 5
+    # the backlog slider: none open at the start is the scenario without a backlog, number for
+    # number (the same seed draws the same arrivals and handling)
+    labelled(at.slider, "Open tickets at the start").set_value(0).run()
+    assert_clean(at)
+    assert sla_table(at) == sla_table(empty)
+    labelled(at.slider, "Open tickets at the start").set_value(200).run()
+    assert_clean(at)
+    assert mean(next(iter(sla_table(at).values()))) < late
 
 
 # 5. An uploaded scenario too large to run

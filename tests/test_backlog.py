@@ -303,3 +303,58 @@ def test_calibrate_refuses_from_with_backlog(capsys: pytest.CaptureFixture[str])
     assert code != 0
     assert "--from" in err and "--backlog" in err
     assert "the oldest open ones" in err and "drop --from" in err
+
+
+# The workbench's backlog slider (simkit.app_model)
+
+
+def test_the_backlog_slider_scales_every_line() -> None:
+    """A multiplier of every backlog line's tickets, halves rounded up; a line left with none
+    goes, and 0% leaves no backlog; the slider is offered only where there is one."""
+    from simkit import app_model as model
+
+    lines = [
+        {"team": "t", "service": "s", "priority": "P3", "tickets": 10, "age": "3d"},
+        {"team": "t", "service": "s", "priority": "P1", "tickets": 1},
+    ]
+    base = scenario({"backlog": lines})
+    assert model.scenario_controls(base).backlog == 11
+    assert model.scenario_controls(scenario({"backlog": None})).backlog == 0
+    half = model.edit_scenario(base, model.WhatIf(backlog=0.5)).run
+    assert [(g.priority, g.tickets, g.age) for g in half.backlog] == [
+        ("P3", 5, 72.0),
+        ("P1", 1, 0.0),
+    ]
+    quarter = model.edit_scenario(base, model.WhatIf(backlog=0.25)).run
+    assert [(g.priority, g.tickets) for g in quarter.backlog] == [("P3", 3)]
+    assert model.edit_scenario(base, model.WhatIf(backlog=0.0)).run.backlog == ()
+    assert model.edit_scenario(base, model.WhatIf()).patch == {}
+    with pytest.raises(InputError) as caught:
+        model.edit_scenario(base, model.WhatIf(backlog=-1.0))
+    assert caught.value.problems[0].path == "backlog"
+
+
+def test_the_backlog_slider_is_an_axis_the_page_moves() -> None:
+    """Positions carry the slider in percent; a step is 25% and runs made ahead move it."""
+    from simkit import app_model as model
+
+    base = scenario()
+    controls = model.scenario_controls(base)
+    positions = model.Positions(
+        controls=controls,
+        values={
+            "volume": 0,
+            "backlog": 100,
+            "growth:s": 0,
+            "handle:t": 1.0,
+            "handle:other": 1.0,
+            "agents:t:mon-sun 00:00-24:00": 2,
+            "agents:other:mon-sun 00:00-24:00": 1,
+        },
+        ranges={"volume": (-50, 100), "backlog": (0, 300)},
+        targets={},
+        shown=("volume", "backlog"),
+    )
+    assert positions.what_if().backlog == 1.0
+    assert positions.what_if({"backlog": 150}).backlog == 1.5
+    assert {"backlog": 125} in positions.neighbours("backlog", 1)

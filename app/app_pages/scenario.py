@@ -205,6 +205,25 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
                     key=key,
                 ),
             )
+        if controls.backlog:
+            ranges["backlog"] = (0, 300)
+            if demand.open is not False:
+                shown.append("backlog")
+            values["backlog"] = kept_widget(
+                demand.open,
+                f"{sid}:backlog",
+                100,
+                lambda key: st.slider(
+                    f"Open tickets at the start — % of the scenario's {controls.backlog:,}",
+                    *ranges["backlog"],
+                    step=model.STEP["backlog"],
+                    format="%d%%",
+                    key=key,
+                    help="The backlog: tickets already open when the run begins, in the queues "
+                    "of their teams. Their own SLA is not measured; the tickets behind them "
+                    "wait for them.",
+                ),
+            )
     with staffing:
         for team in controls.teams:
             if not team.roster:

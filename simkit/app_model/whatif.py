@@ -93,6 +93,8 @@ class Controls:
     services: tuple[ServiceControl, ...]
     teams: tuple[TeamControl, ...]
     targets: tuple[TargetControl, ...]
+    backlog: int = 0
+    """Tickets of the scenario's backlog (open when the run begins); 0 without one."""
 
 
 def _target_controls(
@@ -151,7 +153,8 @@ def scenario_controls(scenario: Scenario) -> Controls:
         targets += _target_controls(
             ("corporate",), "corporate", "corporate", scenario.corporate.priorities
         )
-    return Controls(services, tuple(teams), tuple(targets))
+    backlog = sum(g.tickets for g in scenario.backlog)
+    return Controls(services, tuple(teams), tuple(targets), backlog)
 
 
 # -- slider values → patch -------------------------------------------------------------------------
@@ -175,6 +178,9 @@ class WhatIf:
         A team's routing share to ``pause``; the team's other shares are rescaled to fill the rest.
     targets
         ``(within_h, goal)`` by target key (:attr:`TargetControl.key`).
+    backlog
+        Multiplier of the tickets of every backlog line (0.5 = half of them open at the start;
+        a line left with none goes).
     """
 
     volume: float = 0.0
@@ -183,6 +189,7 @@ class WhatIf:
     handle: Mapping[str, float] = field(default_factory=dict)
     pause: Mapping[str, float] = field(default_factory=dict)
     targets: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    backlog: float = 1.0
 
 
 # -- where the sliders stand ---------------------------------------------------------------------
@@ -194,7 +201,14 @@ def exact(shown: float, default: float, own: float) -> float:
     return own if shown == default else shown
 
 
-STEP: dict[str, Any] = {"volume": 5, "growth": 1, "agents": 1, "handle": 0.05, "pause": 1}
+STEP: dict[str, Any] = {
+    "volume": 5,
+    "growth": 1,
+    "agents": 1,
+    "handle": 0.05,
+    "pause": 1,
+    "backlog": 25,
+}
 """The step of each kind of slider that changes what is simulated (in the slider's own unit:
 percent, agents, multiplier). The Scenario page makes runs ahead one step either side of the
 slider last moved and of the other sliders on the screen (:meth:`Positions.neighbours`)."""
@@ -207,7 +221,8 @@ steps): at 100% every handling ends in a pause and no ticket is ever resolved.""
 @dataclass(frozen=True)
 class Positions:
     """Where the sliders that change what is simulated stand, by axis (``volume``,
-    ``growth:<service>``, ``agents:<team>:<line>``, ``handle:<team>``, ``pause:<team>``), as the
+    ``growth:<service>``, ``agents:<team>:<line>``, ``handle:<team>``, ``pause:<team>``,
+    ``backlog`` in percent of the scenario's), as the
     sliders give them, with their ranges; and the targets chosen. :meth:`what_if` makes the
     what-if of these positions or of a neighbouring one, the same way for both."""
 
@@ -245,6 +260,7 @@ class Positions:
             handle=handle,
             pause=pause,
             targets=self.targets,
+            backlog=at.get("backlog", 100) / 100,
         )
 
     def neighbours(self, axis: str, direction: int) -> list[dict[str, Any]]:
@@ -392,6 +408,22 @@ def _run_patch(scenario: Scenario, what_if: WhatIf) -> Patch:
         current = dict(team.next) if team.next else {"resolved": 1.0}
         if not math.isclose(share, current.get("pause", 0.0), abs_tol=1e-9):
             _nest(patch, ("teams", name, "next"), _routing(current, share))
+    factor = what_if.backlog
+    if not math.isfinite(factor) or factor < 0:
+        raise _slider_problem(
+            f"backlog × {factor:g}",
+            "use a multiplier of 0 or more, e.g. 0.5 for half the open tickets",
+            "backlog",
+        )
+    if factor != 1.0 and scenario.backlog:
+        kept_lines: list[dict[str, Any]] = []
+        for group in scenario.backlog:
+            tickets = math.floor(group.tickets * factor + 0.5)  # halves up: 1 × 50% is 1
+            if tickets > 0:
+                backlog_line: dict[str, Any] = group.model_dump(mode="json")
+                backlog_line.update(tickets=tickets, age=f"{group.age:.6g}h")
+                kept_lines.append(backlog_line)
+        patch["backlog"] = kept_lines or None
     return patch
 
 
