@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -356,6 +356,37 @@ def replications_control(prefix: str, scenario: Scenario) -> tuple[int, int]:
 def table_height(rows: int, limit: int = 20) -> int:
     """Pixels for a table showing every row (up to ``limit``) without scrolling."""
     return 35 * (min(rows, limit) + 1) + 3
+
+
+@dataclass(frozen=True)
+class KeptUpload:
+    """An uploaded file as a page keeps it for the session: a file uploader forgets its file
+    when its page is not shown, and cannot be given it back."""
+
+    name: str
+    data: bytes = field(repr=False)
+    digest: str
+    file_id: str
+
+
+def kept_upload(upload: Any, key: str, limit: int, forget: Callable[[], None]) -> KeptUpload | None:
+    """The file to read: the uploader's ``upload``, kept under ``key`` for the session
+    (replacing one kept before) when it is at most ``limit`` bytes; or, when the uploader is
+    empty, the one kept. A file over the limit is returned, to be refused when read, and
+    ``forget()`` drops the one kept before (the new upload replaces it all the same)."""
+    if upload is None:
+        kept_file: KeptUpload | None = st.session_state.get(key)
+        return kept_file
+    known = st.session_state.get(key)
+    if known is not None and (known.file_id, known.name) == (upload.file_id, upload.name):
+        return known  # type: ignore[no-any-return]
+    data = upload.getvalue()
+    chosen = KeptUpload(upload.name, data, hashlib.sha256(data).hexdigest(), upload.file_id)
+    if len(data) <= limit:
+        st.session_state[key] = chosen
+    else:
+        forget()
+    return chosen
 
 
 def kept(key: str, default: Any) -> str:

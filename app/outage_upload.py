@@ -10,7 +10,6 @@ fit goes on without it.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 import tempfile
 from collections.abc import Callable
@@ -18,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from app_support import KeptUpload, kept_upload
 
 from simkit.calibrate.outages import DEFAULT_FORMATS, OutageHistory, load_outages
 from simkit.errors import InputError, Problem
 
-__all__ = ["MAX_OUTAGE_BYTES", "OutageFile", "outage_records", "read_outages"]
+__all__ = ["MAX_OUTAGE_BYTES", "outage_records", "page_problems", "read_outages"]
 
 MAX_OUTAGE_BYTES = 10 * 1024**2
 """Largest outage upload (the uploader's limit too)."""
@@ -30,7 +30,7 @@ MAX_OUTAGE_DECOMPRESSED = 100 * 1024**2
 """Largest outage file once decompressed."""
 UPLOADER = "outage_upload"
 KEPT = "calibrate:outages"
-"""Session key of the outage file uploaded last (:class:`OutageFile`)."""
+"""Session key of the outage file uploaded last (:class:`KeptUpload`)."""
 SERVICE_BOX = "Service of every outage (a file without a service column)"
 FORMAT_BOX = "Date format of the outage records"
 _SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".gz", ".xz", ".bz2")
@@ -57,16 +57,6 @@ _REWORDED = (
 MAX_MESSAGE = 600
 
 
-@dataclasses.dataclass(frozen=True)
-class OutageFile:
-    """An uploaded outage file as the page keeps it for the session."""
-
-    name: str
-    data: bytes = dataclasses.field(repr=False)
-    digest: str
-    file_id: str
-
-
 def _forget() -> None:
     st.session_state.pop(KEPT, None)
 
@@ -77,20 +67,8 @@ def _changed() -> None:
         _forget()
 
 
-def _kept(upload: Any) -> OutageFile | None:
-    if upload is None:
-        kept: OutageFile | None = st.session_state.get(KEPT)
-        return kept
-    known = st.session_state.get(KEPT)
-    if known is not None and (known.file_id, known.name) == (upload.file_id, upload.name):
-        return known  # type: ignore[no-any-return]
-    data = upload.getvalue()
-    chosen = OutageFile(upload.name, data, hashlib.sha256(data).hexdigest(), upload.file_id)
-    if len(data) <= MAX_OUTAGE_BYTES:
-        st.session_state[KEPT] = chosen
-    else:  # refused when read
-        _forget()
-    return chosen
+def _kept(upload: Any) -> KeptUpload | None:
+    return kept_upload(upload, KEPT, MAX_OUTAGE_BYTES, _forget)
 
 
 def _suffix(name: str) -> str:
@@ -123,7 +101,7 @@ def page_problems(error: InputError, name: str, folder: str | None = None) -> In
 
 
 def read_outages(
-    chosen: OutageFile, *, timezone: str, service: str | None, date_format: str | None
+    chosen: KeptUpload, *, timezone: str, service: str | None, date_format: str | None
 ) -> OutageHistory:
     """Parse the upload from a private temporary folder, removed at once.
 

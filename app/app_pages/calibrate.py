@@ -5,7 +5,6 @@ back-test → use as the session's scenario."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 import tempfile
 from pathlib import Path
@@ -14,9 +13,11 @@ from typing import Any
 import pyarrow.compute as pc
 import streamlit as st
 from app_support import (
+    KeptUpload,
     cached,
     executor,
     kept,
+    kept_upload,
     options_key,
     remember,
     show_problems,
@@ -193,16 +194,6 @@ def _uploaded(name: str, data: bytes, profile: str, overrides: dict[str, str]) -
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class _Export:
-    """An uploaded export as the page keeps it for the session."""
-
-    name: str
-    data: bytes = dataclasses.field(repr=False)
-    digest: str
-    file_id: str
-
-
 def _forget_export() -> None:
     """Drop the kept export and what was read from it (the button *Forget this upload*)."""
     for key in (EXPORT, "history", "history_key"):
@@ -218,22 +209,10 @@ def _uploader_changed() -> None:
         _forget_export()
 
 
-def _export(upload: Any) -> _Export | None:
+def _export(upload: Any) -> KeptUpload | None:
     """The export to read: the uploader's file, kept for the session (replacing one kept
     before) when it is within the upload bound; or, when the uploader is empty, the one kept."""
-    if upload is None:
-        kept_export: _Export | None = st.session_state.get(EXPORT)
-        return kept_export
-    known = st.session_state.get(EXPORT)
-    if known is not None and (known.file_id, known.name) == (upload.file_id, upload.name):
-        return known
-    data = upload.getvalue()
-    export = _Export(upload.name, data, hashlib.sha256(data).hexdigest(), upload.file_id)
-    if len(data) <= MAX_EXPORT_BYTES:
-        st.session_state[EXPORT] = export
-    else:  # refused when read; the new upload still replaces the one kept before
-        _forget_export()
-    return export
+    return kept_upload(upload, EXPORT, MAX_EXPORT_BYTES, _forget_export)
 
 
 def _kept_choice(key: str, options: list[str], default: str) -> str:
