@@ -629,6 +629,23 @@ def back_test(history: History, calibration: Calibration, identity: str) -> None
     )
 
 
+def calibrated(
+    history: History,
+    scenario: Scenario | None,
+    identity: str,
+    outages: OutageHistory | None,
+    outage_id: str | None,
+    *,
+    backlog: bool = False,
+) -> Calibration:
+    """The history fitted (cached by content: the history's identity, the scenario whose
+    targets it copies, the outage records and whether it starts from the open backlog)."""
+    return cached(
+        ("calibration", identity, scenario.to_yaml() if scenario else None, outage_id, backlog),
+        lambda: calibrate(history, scenario=scenario, outages=outages, backlog=backlog),
+    )
+
+
 def use(
     history: History,
     scenario: Scenario | None,
@@ -650,16 +667,7 @@ def use(
     remember(key, forward)
     if forward and open_now:
         try:
-            calibration = cached(
-                (
-                    "calibration",
-                    identity,
-                    scenario.to_yaml() if scenario else None,
-                    outage_id,
-                    "backlog",
-                ),
-                lambda: calibrate(history, scenario=scenario, outages=outages, backlog=True),
-            )
+            calibration = calibrated(history, scenario, identity, outages, outage_id, backlog=True)
         except InputError as error:
             show_problems(page_error(error, history.source), "The backlog cannot be the start:")
             return
@@ -705,10 +713,7 @@ outages, outage_id = outage_records(
 )
 if outages is not None:
     try:
-        cached(
-            ("calibration", identity, scenario.to_yaml() if scenario else None, outage_id),
-            lambda: calibrate(history, scenario=scenario, outages=outages),
-        )
+        calibrated(history, scenario, identity, outages, outage_id)
     except InputError as error:  # a fit the outage records make impossible: without them
         show_problems(
             page_problems(error, outages.source),
@@ -716,10 +721,7 @@ if outages is not None:
         )
         outages, outage_id = None, None
 try:
-    calibration = cached(
-        ("calibration", identity, scenario.to_yaml() if scenario else None, outage_id),
-        lambda: calibrate(history, scenario=scenario, outages=outages),
-    )
+    calibration = calibrated(history, scenario, identity, outages, outage_id)
     document = (
         cached(
             ("review", identity, scenario.to_yaml(), outage_id),

@@ -82,9 +82,9 @@ _FORMAT_SIGNS = {
 
 
 _EXAMPLES = 5
+"""Malformed rows kept as examples."""
 _PARQUET_BATCH_ROWS = 65_536
 """Rows of a Parquet file decoded at a time, each batch counted against the size limit."""
-"""Malformed rows kept as examples."""
 _TEXT_CHARS = 1000
 """Characters of a malformed row's text kept."""
 _SWALLOWS = 10

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simkit.calibrate.quality import quality_summary
 from simkit.scenario.checks import natural_key
@@ -42,39 +44,47 @@ def _backlog(data: _Data) -> dict[str, Any]:
     if data.v_ticket.size:
         last = np.r_[data.v_ticket[1:] != data.v_ticket[:-1], True]
         last_team[data.v_ticket[last]] = data.v_team[last]
-    # awaiting the user at the export time: a pause (not a reopening) begun and not ended
-    awaiting = np.zeros(data.opened.size, dtype=bool)
+    # paused at the export time: a pause (not a reopening) begun and not ended
+    paused = np.zeros(data.opened.size, dtype=bool)
     waiting = ~data.p_reopen & np.isnan(data.p_end) & (data.p_start <= data.observed_h)
-    awaiting[data.p_ticket[waiting]] = True
-    groups: dict[tuple[str, str, str], list[tuple[float, bool]]] = {}
+    paused[data.p_ticket[waiting]] = True
     ages = data.observed_h - data.opened[rows]
-    for service, priority, team, age, paused in zip(
-        data.service[rows].tolist(),
-        [p if p is not None else "none" for p in data.priority[rows].tolist()],
-        last_team[rows].tolist(),
-        ages.tolist(),
-        awaiting[rows].tolist(),
-        strict=True,
-    ):
-        groups.setdefault((service, priority, team), []).append((age, paused))
-    by = [
+    table = pa.table(
         {
-            "service": s,
-            "priority": p,
-            "team": t,
-            "tickets": len(a),
-            "awaiting_user": sum(paused for _, paused in a),
-            "mean_age_h": float(np.mean([age for age, _ in a])),
-            # the age of those not awaiting the user: the ones a starting state queues
-            "ready_mean_age_h": (
-                float(np.mean(ready)) if (ready := [age for age, p in a if not p]) else None
-            ),
-            "max_age_h": float(np.max([age for age, _ in a])),
+            "service": pa.array(data.service[rows], pa.string()),
+            "priority": pc.fill_null(pa.array(data.priority[rows], pa.string()), "none"),
+            "team": pa.array(last_team[rows], pa.string()),
+            "age": ages,
+            "paused": paused[rows],
+            # the ages of those not paused: the ones a starting state queues
+            "ready_age": pa.array(ages, mask=paused[rows]),
         }
-        for (s, p, t), a in sorted(
-            groups.items(), key=lambda kv: (kv[0][0], natural_key(kv[0][1]), kv[0][2])
-        )
-    ]
+    )
+    grouped = table.group_by(["service", "priority", "team"]).aggregate(
+        [
+            ("age", "count"),
+            ("paused", "sum"),
+            ("age", "mean"),
+            ("ready_age", "mean"),
+            ("age", "max"),
+        ]
+    )
+    by = sorted(
+        (
+            {
+                "service": row["service"],
+                "priority": row["priority"],
+                "team": row["team"],
+                "tickets": int(row["age_count"]),
+                "awaiting_user": int(row["paused_sum"]),
+                "mean_age_h": float(row["age_mean"]),
+                "ready_mean_age_h": row["ready_age_mean"],
+                "max_age_h": float(row["age_max"]),
+            }
+            for row in grouped.to_pylist()
+        ),
+        key=lambda g: (g["service"], natural_key(g["priority"]), g["team"]),
+    )
     return {
         "tickets": int(rows.size),
         "by": by,

@@ -401,21 +401,20 @@ def _write_yaml(
         "came from; see the calibration report for goodness of fit and assumptions."
     )
     out.line(0, f"name: {_key(name)}")
-    start_date = _local_date(start, zone)
     days = max(1, round(data.span_h / 24))
     if starting is None:
-        out.line(0, f"start: {start_date.isoformat()}", "the first day of the history")
+        first, first_note = _local_date(start, zone), "the first day of the history"
     else:
-        out.line(
-            0,
-            f"start: {starting.start.isoformat()}",
-            "the first midnight at or after the export: the run starts with its open backlog",
-        )
+        first = starting.start
+        first_note = "the first midnight at or after the export: the run starts with its backlog"
+    out.line(0, f"start: {first.isoformat()}", first_note)
     out.line(0, f"timezone: {zone}", "profile and rosters are in this time zone")
-    if starting is None:
-        out.line(0, f"horizon: {days}d", "the span of the history")
-    else:
-        out.line(0, f"horizon: {days}d", "as long as the history")
+    out.line(
+        0,
+        f"horizon: {days}d",
+        "the span of the history" if starting is None else "as long as the history",
+    )
+    if starting is not None:
         note = (
             "the run begins at the export"
             + (", the backlog below in the queues" if starting.lines else "")
