@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ from simkit.resources import example_scenarios
 from simkit.runner import ReplicationOutcome, Results, replications_in_flight, warm_up
 from simkit.scenario import Scenario, load_scenario, parse_scenario
 from simkit.scenario.models import MAX_SEED
+from simkit.stops import RunStop, StopBoard, start_worker
 
 MAX_UPLOAD_BYTES = 1_000_000
 """Largest scenario upload accepted (the uploader's own limit is 1 MB too)."""
@@ -527,6 +529,11 @@ class Withdrawn(Exception):
     """An anticipated run given up: a user's own computation needs the workers."""
 
 
+AHEAD_STOP: ContextVar[RunStop | None] = ContextVar("AHEAD_STOP", default=None)
+"""In the :class:`Anticipator`'s thread, while it makes a run: the run's :class:`RunStop`, with
+which it stops the run's replications under way when it withdraws the run."""
+
+
 @dataclass(frozen=True, eq=False)
 class Job:
     """A run worth making before anyone asks for it (:class:`Anticipator`).
@@ -535,11 +542,15 @@ class Job:
     :class:`Withdrawn` once the job is withdrawn (a run passes it to
     :func:`simkit.runner.simulate`, which then withdraws the replications not yet started).
     ``then(value)`` prepares what a page makes from it next (the measured SLA table).
+    ``stop()``, where the workers can stop a run, gives the run its :class:`RunStop` as it
+    starts (``AHEAD_STOP`` while it runs), with which a withdrawal stops its replications under
+    way.
     """
 
     key: Hashable
     run: Callable[[Callable[[int, int], None]], Any]
     then: Callable[[Any], Any] | None = None
+    stop: Callable[[], RunStop] | None = None
 
 
 class Anticipator:
@@ -552,15 +563,19 @@ class Anticipator:
     replications and seed give the same numbers whoever made them.
 
     Anything a user asks for comes first. While any user's computation is under way
-    (:meth:`serving`) nothing is made ahead: the run being made is withdrawn — it stops when
-    its next replication ends — and the next waits. A page about to need a run
-    (:meth:`make_way`) drops the jobs waiting and withdraws the running one, unless it is making
-    the very run asked for. A page waiting for that run (:meth:`waiting_for`) claims it: while
-    it waits, nobody withdraws it.
+    (:meth:`serving`) nothing is made ahead: the run being made is withdrawn and the next
+    waits. A withdrawn run stops when its next replication ends; where its job has a
+    :class:`RunStop` (:attr:`Job.stop`), its replications under way stop at once too. A page about to need a run (:meth:`make_way`) drops the jobs waiting and withdraws the
+    running one, unless it is making the very run asked for. A page waiting for that run
+    (:meth:`waiting_for`) claims it: while it waits, nobody withdraws it — unless it was
+    stopped already, when it ends without a result and the page makes the run itself (from the
+    replications it had made, :class:`PartialRuns`).
     """
 
     def __init__(self, runs: ResultCache) -> None:
         self.runs = runs
+        self._stop: RunStop | None = None
+        """The :class:`RunStop` of the run being made, if it has one."""
         self._limit = 0
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
@@ -601,6 +616,8 @@ class Anticipator:
         self._queue = []
         if self._running is not None and self._running != key and not self._claimed:
             self._withdraw.set()
+            if self._stop is not None:  # its replications under way stop too
+                self._stop.stop()
 
     @contextmanager
     def waiting_for(self, key: Hashable) -> Iterator[None]:
@@ -608,6 +625,8 @@ class Anticipator:
         claimed — not withdrawn, even if it was asked to stop — until the wait ends."""
         with self._lock:
             claim = self._running is not None and self._running == key
+            if self._stop is not None and self._stop.stopped:
+                claim = False  # it ends without a result: the page makes the run itself
             if claim:
                 self._claimed = True
                 self._withdraw.clear()
@@ -656,6 +675,8 @@ class Anticipator:
                 self._running = job.key
                 self._claimed = False
                 self._withdraw.clear()
+                self._stop = None if cached or job.stop is None else job.stop()
+            token = AHEAD_STOP.set(self._stop)
             try:
                 if cached:
                     value = self.runs.get(job.key)
@@ -668,17 +689,18 @@ class Anticipator:
             except Exception:  # withdrawn, refused or failed: it was only ever a guess
                 pass
             finally:
+                AHEAD_STOP.reset(token)
                 with self._lock:
                     self._running = None
                     self._claimed = False
+                    self._stop = None
 
 
 def run_bytes(value: Any) -> int:
     """The bytes of a run's tables, with those made to measure it (0 for anything else)."""
     if not isinstance(value, Results):
         return 0
-    tables = (value.tickets, value.visits, value.pauses, value.team_stats, value.outages)
-    return sum(int(table.nbytes) for table in tables) + value.measuring_bytes()
+    return value.table_bytes() + value.measuring_bytes()
 
 
 def measuring_bytes(value: Any) -> int:
@@ -830,19 +852,21 @@ pages, and a browser on the same machine, stay responsive while a run takes ever
 
 
 @st.cache_resource(show_spinner=False)
-def _pool(workers: int) -> Executor:
+def _pool(workers: int) -> tuple[Executor, StopBoard]:
+    """The worker processes, and the board that stops a run's replications in them."""
     import multiprocessing
 
-    lower = hasattr(os, "nice")  # Unix
+    context = multiprocessing.get_context("spawn")
+    board = StopBoard(context)
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=os.nice if lower else None,
-        initargs=(WORKER_NICENESS,) if lower else (),
+        mp_context=context,
+        initializer=start_worker,
+        initargs=(board, WORKER_NICENESS),
     )
     for _ in range(workers):  # each worker starts and imports the engine now, not at the first run
         pool.submit(warm_up)
-    return pool
+    return pool, board
 
 
 def workers() -> int:
@@ -855,7 +879,15 @@ def executor() -> Executor | None:
     """The worker processes (:func:`workers`), shared by every session so the server never runs
     more at once; ``None`` (one worker or none) runs in the page's thread."""
     count = workers()
-    return _pool(count) if count > 1 else None
+    return _pool(count)[0] if count > 1 else None
+
+
+def run_stop() -> RunStop | None:
+    """A new run's :class:`RunStop` on the worker processes (``None`` without them): a run given
+    up — its user moved on, or it was made ahead and withdrawn — stops its replications under
+    way at once rather than when they end, so that the next run has the workers sooner."""
+    count = workers()
+    return _pool(count)[1].run_stop() if count > 1 else None
 
 
 def in_flight() -> int:
@@ -965,14 +997,25 @@ def run_ahead(
 ) -> Job:
     """The run of ``scenario`` as :func:`simulated` makes it, as a :class:`Job` to make ahead;
     ``then(results)`` prepares what the page makes of it next. It hands the workers one
-    replication each at a time: withdrawn, it leaves only the replications they are working on."""
+    replication each at a time: withdrawn, it leaves only the replications they are working on,
+    and stops those too (:attr:`Job.stop`)."""
     pool, window = executor(), workers()
+    board = _pool(window)[1] if pool is not None else None
     key = run_cache_key(scenario, replications, seed)
 
     def run(progress: Callable[[int, int], None]) -> Results:
-        return _run(key, scenario, replications, seed, progress, pool=pool, in_flight=window)
+        return _run(
+            key,
+            scenario,
+            replications,
+            seed,
+            progress,
+            pool=pool,
+            in_flight=window,
+            stop=AHEAD_STOP.get(),
+        )
 
-    return Job(key, run, then)
+    return Job(key, run, then, None if board is None else board.run_stop)
 
 
 def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
@@ -987,7 +1030,9 @@ def simulated(scenario: Scenario, replications: int, seed: int) -> Results:
     return with_progress(
         f"Simulating {replications} replications",
         key,
-        lambda progress: _run(key, scenario, replications, seed, progress, pool=executor()),
+        lambda progress: _run(
+            key, scenario, replications, seed, progress, pool=executor(), stop=run_stop()
+        ),
         kind="runs",
         restart=True,
     )
@@ -1002,6 +1047,7 @@ def _run(
     *,
     pool: Executor | None,
     in_flight: int | None = None,
+    stop: RunStop | None = None,
 ) -> Results:
     """The run ``key`` of ``scenario`` on ``pool``, going on from the replications kept of it
     and keeping them if it is given up (:func:`whole_run`): what :func:`simulated` and
@@ -1016,6 +1062,7 @@ def _run(
             progress=progress,
             in_flight=in_flight,
             finished=finished,
+            stop=stop,
         ),
     )
 

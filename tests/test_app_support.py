@@ -54,7 +54,7 @@ def test_workers_run_at_a_lower_priority_than_the_server() -> None:
     pytest.importorskip("streamlit")
     from app import app_support
 
-    pool = app_support._pool.__wrapped__(2)  # type: ignore[attr-defined]
+    pool, _ = app_support._pool.__wrapped__(2)  # type: ignore[attr-defined]
     try:
         assert pool.submit(app_support.warm_up).result() is None
         niceness = set(pool.map(os.nice, [0] * 4))
@@ -353,6 +353,44 @@ def test_a_claim_lasts_only_while_a_page_waits() -> None:
         release.set()
         assert cache.get_or_compute("k", lambda: "again") == "made ahead"
     _wait(anticipator.idle)
+
+
+def test_a_run_withdrawn_stops_its_replications_under_way() -> None:
+    """A run made ahead carries its own :class:`RunStop` (``AHEAD_STOP``); withdrawing it
+    stops that run (its replications under way end at once in the workers), and a page that
+    then waits for it does not claim it: it ends without a result, and the page makes it."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+    from simkit.stops import StopBoard
+
+    board = StopBoard()
+    given: list[Any] = []
+
+    def new_stop() -> Any:
+        given.append(board.run_stop())
+        return given[-1]
+
+    seen: list[Any] = []
+    started, release, held = _held_run(polls=False)
+
+    def run(progress: Callable[[int, int], None]) -> str:
+        seen.append(app_support.AHEAD_STOP.get())
+        return held(progress)
+
+    cache = app_support.ResultCache(entries=8)
+    anticipator = app_support.Anticipator(cache)
+    anticipator.want([app_support.Job("k", run, stop=new_stop)], limit=1)
+    started.wait(10)
+    assert seen == given and len(given) == 1 and not given[0].stopped
+    anticipator.make_way("k")  # a page about to need this very run: it goes on
+    assert not given[0].stopped
+    anticipator.make_way("other")
+    assert given[0].stopped
+    with anticipator.waiting_for("k"):
+        assert not anticipator._claimed
+        release.set()
+        _wait(anticipator.idle)
+    assert cache.get("k") is None and app_support.AHEAD_STOP.get() is None
 
 
 def test_measured_runs_go_with_their_run() -> None:

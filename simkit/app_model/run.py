@@ -20,6 +20,7 @@ from simkit.runner import (
     simulate,
 )
 from simkit.scenario import Scenario
+from simkit.stops import RunStop
 
 __all__ = [
     "DEFAULT_REPLICATIONS",
@@ -137,9 +138,10 @@ def simulate_run(
     progress: Progress | None = None,
     in_flight: int | None = None,
     finished: MutableMapping[int, ReplicationOutcome] | None = None,
+    stop: RunStop | None = None,
 ) -> Results:
-    """:func:`check_run`, then :func:`simkit.runner.simulate` (``in_flight``, ``finished``:
-    see there)."""
+    """:func:`check_run`, then :func:`simkit.runner.simulate` (``in_flight``, ``finished``,
+    ``stop``: see there)."""
     check_run(scenario, replications)
     return simulate(
         scenario,
@@ -149,6 +151,7 @@ def simulate_run(
         progress=progress,
         in_flight=in_flight,
         finished=finished,
+        stop=stop,
     )
 
 
