@@ -244,3 +244,25 @@ def test_a_ticket_updated_months_after_the_others_is_no_typo(tmp_path: Path) -> 
     history = load_history(path, "servicenow")
     assert history.quality.count("late_timestamps") == 0
     assert str(history.observed_until).startswith("2025-09-20T")
+
+
+def test_a_row_set_aside_as_a_repeated_ticket_does_not_move_the_export_time(
+    tmp_path: Path,
+) -> None:
+    """A flat export repeating a ticket number keeps the ticket's latest row; the earlier row,
+    set aside, no longer sets the export time with its own (later) closing time."""
+    header = "number,opened_at,priority,incident_state,assignment_group,resolved_at,closed_at"
+    rows = [
+        "INC1,2025-01-06 09:00:00,3 - Moderate,Closed,desk,2025-01-06 12:00:00,"
+        "2025-04-01 12:00:00,2025-01-06 13:00:00",  # set aside: updated before the next
+        "INC1,2025-01-06 09:00:00,3 - Moderate,Closed,desk,2025-01-06 12:00:00,"
+        "2025-01-07 12:00:00,2025-01-07 12:00:00",
+        "INC2,2025-01-08 09:00:00,3 - Moderate,Closed,desk,2025-01-08 11:00:00,"
+        "2025-01-09 11:00:00,2025-01-09 11:00:00",
+    ]
+    path = tmp_path / "flat.csv"
+    path.write_text("\n".join([header + ",sys_updated_at", *rows]) + "\n", encoding="utf-8")
+    history = load_history(path, "servicenow")
+    assert history.quality.count("duplicate_tickets") == 1
+    assert history.tickets["source_id"].to_pylist() == ["INC1", "INC2"]
+    assert str(history.observed_until).startswith("2025-01-09T11:00")

@@ -215,8 +215,13 @@ class _Load:
         assembled = _flat(self, rows, times) if layout == "flat" else _events(self, rows, times)
         tickets, visits, pauses = _tables(self, assembled)
         ticket_of_row = pc.cast(rows.table[self.columns["ticket"]], pa.string())
+        # The rows the tickets were made of: of a ticket kept, and not set aside while they
+        # were assembled (a flat export's earlier rows repeating a ticket number).
         kept = np.asarray(
-            pc.is_in(ticket_of_row, value_set=pc.cast(tickets["source_id"], pa.string()))
+            pc.and_(
+                pc.is_in(ticket_of_row, value_set=pc.cast(tickets["source_id"], pa.string())),
+                pc.is_in(rows.table[ROW_COLUMN], value_set=assembled.rows.table[ROW_COLUMN]),
+            )
             .fill_null(False)
             .to_numpy(zero_copy_only=False),
             dtype=bool,
