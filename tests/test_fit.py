@@ -307,19 +307,21 @@ def test_starting_state_places_what_it_can_and_says_what_it_cannot() -> None:
     """Tickets no team held wait at the entry team, as do those of a team the fit lacks (with
     a note); tickets without a priority are spread by the mix (or put in the one class of a
     service with none); tickets awaiting the user, or of a service or priority the fit lacks,
-    are counted in notes — never dropped silently."""
+    are counted in notes — never dropped silently. "No team" and "no priority" are nulls, so
+    a team named "unassigned" or a priority named "none" is one like any other."""
     from simkit.calibrate.starting import starting_state
 
     groups = [
         ("email", "P1", "desk", 2, 0, 10.0),
         ("email", "P1", "desk", 1, 0, 40.0),
-        ("email", "P2", "unassigned", 3, 0, 5.0),
+        ("email", "P2", None, 3, 0, 5.0),
         ("email", "P2", "gone", 4, 0, 1.0),
-        ("email", "none", "desk", 5, 0, 1.0),
+        ("email", None, "desk", 5, 0, 1.0),
         ("email", "P9", "desk", 6, 0, 1.0),
         ("email", "P2", "desk", 8, 8, 1.0),
         ("fax", "P1", "desk", 7, 0, 1.0),
-        ("chat", "none", "desk", 9, 2, 1.0),
+        ("chat", None, "desk", 9, 2, 1.0),
+        ("post", "none", "unassigned", 10, 0, 2.0),  # a priority and a team of these names
     ]
     report = {
         "by": [
@@ -339,9 +341,13 @@ def test_starting_state_places_what_it_can_and_says_what_it_cannot() -> None:
         export_at=np.datetime64("2027-03-31T17:00", "us"),
         history_start=dt.date(2026, 3, 31),
         zone="Europe/London",  # 18:00 local (BST): 6 h to midnight
-        entries={"email": "triage", "chat": "triage"},
-        teams=["desk", "triage"],
-        mixes={"email": {"P1": 30, "P2": 70}, "chat": {"unprioritised": 12}},
+        entries={"email": "triage", "chat": "triage", "post": "triage"},
+        teams=["desk", "triage", "unassigned"],
+        mixes={
+            "email": {"P1": 30, "P2": 70},
+            "chat": {"unprioritised": 12},
+            "post": {"none": 1, "P1": 1},
+        },
         unprioritised="unprioritised",
     )
     assert state.start == dt.date(2027, 4, 1)
@@ -353,6 +359,7 @@ def test_starting_state_places_what_it_can_and_says_what_it_cannot() -> None:
     assert lines[("email", "triage", "P2")]["tickets"] == 7
     assert lines[("email", "triage", "P2")]["age_h"] == pytest.approx((3 * 5 + 4 * 1) / 7)
     assert lines[("chat", "desk", "unprioritised")]["tickets"] == 7
+    assert lines[("post", "unassigned", "none")]["tickets"] == 10
     notes = " | ".join(state.notes)
     assert "5 open tickets without a priority are spread" in notes
     assert "6 open tickets of priority 'P9'" in notes

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from simkit.calibrate.quality import quality_summary
 from simkit.scenario.checks import natural_key
@@ -40,7 +39,8 @@ def _backlog(data: _Data) -> dict[str, Any]:
     open_ticket = np.isnan(data.resolved) & ~data.abandoned & ~np.isnan(data.opened)
     open_ticket &= data.opened < data.observed_h
     rows = np.flatnonzero(open_ticket)
-    last_team = np.full(data.opened.size, "unassigned", dtype=object)
+    # no team held it yet, or it has no priority: null, never a name a history may use
+    last_team = np.full(data.opened.size, None, dtype=object)
     if data.v_ticket.size:
         last = np.r_[data.v_ticket[1:] != data.v_ticket[:-1], True]
         last_team[data.v_ticket[last]] = data.v_team[last]
@@ -52,7 +52,7 @@ def _backlog(data: _Data) -> dict[str, Any]:
     table = pa.table(
         {
             "service": pa.array(data.service[rows], pa.string()),
-            "priority": pc.fill_null(pa.array(data.priority[rows], pa.string()), "none"),
+            "priority": pa.array(data.priority[rows], pa.string()),
             "team": pa.array(last_team[rows], pa.string()),
             "age": ages,
             "paused": paused[rows],
@@ -83,7 +83,13 @@ def _backlog(data: _Data) -> dict[str, Any]:
             }
             for row in grouped.to_pylist()
         ),
-        key=lambda g: (g["service"], natural_key(g["priority"]), g["team"]),
+        key=lambda g: (
+            g["service"],
+            g["priority"] is None,
+            natural_key(g["priority"] or ""),
+            g["team"] is None,
+            g["team"] or "",
+        ),
     )
     return {
         "tickets": int(rows.size),

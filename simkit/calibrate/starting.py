@@ -101,7 +101,9 @@ def starting_state(
     moved: dict[str, int] = {}
     spread = awaiting = 0
     for group in backlog.get("by", []):
-        service, priority, team = str(group["service"]), str(group["priority"]), str(group["team"])
+        service = str(group["service"])
+        priority: str | None = group["priority"]  # None: the ticket has no priority
+        team: str | None = group["team"]  # None: no team has held it yet
         paused = int(group.get("awaiting_user", 0))
         awaiting += paused
         count = int(group["tickets"]) - paused
@@ -112,7 +114,7 @@ def starting_state(
             reason = f"of service {service!r}, which the fitted scenario does not have"
             unplaced[reason] = unplaced.get(reason, 0) + count
             continue
-        if priority == "none":
+        if priority is None:
             if set(mix) == {unprioritised}:
                 placed = {unprioritised: count}
             else:
@@ -124,8 +126,8 @@ def starting_state(
             reason = f"of priority {priority!r}, which service {service!r} does not have"
             unplaced[reason] = unplaced.get(reason, 0) + count
             continue
-        if team not in teams:
-            if team != "unassigned":
+        if team is None or team not in teams:
+            if team is not None:
                 moved[team] = moved.get(team, 0) + count
             team = entries[service]
         age = group.get("ready_mean_age_h")
