@@ -565,8 +565,9 @@ class Anticipator:
     Anything a user asks for comes first. While any user's computation is under way
     (:meth:`serving`) nothing is made ahead: the run being made is withdrawn and the next
     waits. A withdrawn run stops when its next replication ends; where its job has a
-    :class:`RunStop` (:attr:`Job.stop`), its replications under way stop at once too. A page about to need a run (:meth:`make_way`) drops the jobs waiting and withdraws the
-    running one, unless it is making the very run asked for. A page waiting for that run
+    :class:`RunStop` (:attr:`Job.stop`), its replications under way stop at once too. A page
+    about to need a run (:meth:`make_way`) drops the jobs waiting and withdraws the running
+    one, unless it is making the very run asked for. A page waiting for that run
     (:meth:`waiting_for`) claims it: while it waits, nobody withdraws it — unless it was
     stopped already, when it ends without a result and the page makes the run itself (from the
     replications it had made, :class:`PartialRuns`).

@@ -151,12 +151,12 @@ def _run_shipped(
     seed: int,
     replication: int,
     replications: int,
-    slot: int | None = None,
+    run: int | None = None,
 ) -> ReplicationOutcome:
-    """:func:`run_replication` in a worker, on the worker's copy of the scenario; ``slot``: the
-    run's place on the worker's :class:`~simkit.stops.StopBoard`, if any."""
-    stops.check_started(slot)
+    """:func:`run_replication` in a worker, on the worker's copy of the scenario; ``run``: the
+    run's number on the worker's :class:`~simkit.stops.StopBoard`, if any."""
     try:
+        stops.check_started(run)
         return run_replication(shipped.scenario(), seed, replication, replications)
     finally:
         stops.ended()
@@ -460,15 +460,15 @@ def simulate(
 
     ``finished`` keeps a run's replications across calls: replications already in it are not
     made again, and each one made without failure is added as it finishes — also one still
-    running when a run is given up (one still running when the run is asked for again is made
-    again). A caller that may give up a run and ask for it again passes the same mapping
-    both times, for the same scenario, replications and seed only (replication *k* is the same
-    whoever made it).
+    running when a run is given up, unless ``stop`` stops it (one still running when the run is
+    asked for again is made again). A caller that may give up a run and ask for it again passes
+    the same mapping both times, for the same scenario, replications and seed only (replication
+    *k* is the same whoever made it).
 
     ``stop`` (on an executor whose workers were started with its board,
     :func:`simkit.stops.start_worker`) stops the replications under way as soon as the run is
-    given up, rather than when they end; anyone may give the run up with ``stop.stop()``, and it
-    then raises :class:`~simkit.stops.RunStopped`."""
+    given up (at their next Python instruction), rather than when they end; anyone may give the
+    run up with ``stop.stop()``, and it then raises :class:`~simkit.stops.RunStopped`."""
     n, s = run_counts(scenario, replications, seed)
     check_size(scenario, max_visits)
     made = finished if finished is not None else {}
@@ -501,8 +501,8 @@ def simulate(
         def submit_next() -> None:
             k = next(waiting, None)
             if k is not None:
-                slot = None if stop is None else stop.slot
-                future = executor.submit(_run_shipped, shipped, s, k, n, slot)
+                run = None if stop is None else stop.run
+                future = executor.submit(_run_shipped, shipped, s, k, n, run)
                 if finished is not None:  # kept even if the caller gives up before it ends
                     future.add_done_callback(keep)
                 running.add(future)

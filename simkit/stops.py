@@ -17,6 +17,13 @@ are stopped.
 A stopped replication is never part of a result: :func:`simkit.runner.simulate` gives the whole
 run up (:class:`RunStopped`). The replications that ended before the stop are kept as any
 others are (its ``finished`` mapping).
+
+The signal handler stops only a replication of a stopped run, and disarms itself as it does
+(a worker marks the run it is on as a replication starts and unmarks it as it ends, however it
+ends): a signal that arrives between replications, while a worker waits for its next task or
+sends a result, or again while a stopped replication unwinds, does nothing. Each run has its
+own number; the board keeps, per slot, the number of the run last stopped there, so stopping
+a run never stops another that shares its slot (:data:`SLOTS` runs apart, long over by then).
 """
 
 from __future__ import annotations
@@ -33,8 +40,7 @@ from typing import Any
 __all__ = ["ReplicationStopped", "RunStop", "RunStopped", "StopBoard", "start_worker"]
 
 SLOTS = 4096
-"""Runs the board tells apart at once: a slot is taken again after this many newer runs, by then
-long over (a run lives seconds; a front end takes a slot per run it makes)."""
+"""Slots of the board: run *n* is stopped when slot ``n % SLOTS`` holds *n*."""
 MAX_WORKERS = 256
 """Worker processes a board can signal."""
 _SIGNAL = getattr(signal, "SIGUSR1", None)
@@ -52,7 +58,7 @@ class RunStopped(Exception):
 
 
 class StopBoard:
-    """The flags of the runs stopped, and the worker processes to tell, in shared memory.
+    """The runs stopped, and the worker processes to tell, in shared memory.
 
     Made in the process that hands out the runs, before the workers start, and given to each
     worker as it starts (:func:`start_worker`'s argument, which a ``multiprocessing`` context
@@ -60,40 +66,48 @@ class StopBoard:
 
     def __init__(self, context: Any | None = None) -> None:
         ctx = context if context is not None else multiprocessing.get_context("spawn")
-        # The flags without a lock: a worker reads one in its signal handler, which must never
-        # wait for a lock (one byte is read or written whole).
-        self._flags: Any = ctx.RawArray("b", SLOTS)
+        # No lock is taken to read: a worker reads the board in its signal handler, which must
+        # never wait, and the process that stops runs must not wait for a worker either (an
+        # aligned 8-byte number is read and written whole).
+        self._stopped: Any = ctx.RawArray("q", SLOTS)
+        self._stopped[:] = [-1] * SLOTS
         self._pids: Any = ctx.RawArray("q", MAX_WORKERS)
-        self._workers: Any = ctx.Value("i", 0)
-        self._slots = itertools.count()
+        self._workers: Any = ctx.RawValue("i", 0)
+        self._register_lock: Any = ctx.Lock()
+        self._runs = itertools.count()
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         # What a worker needs: the shared memory (which only a starting process may receive).
-        return {"_flags": self._flags, "_pids": self._pids, "_workers": self._workers}
+        return {
+            "_stopped": self._stopped,
+            "_pids": self._pids,
+            "_workers": self._workers,
+            "_register_lock": self._register_lock,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._slots = itertools.count()
+        self._runs = itertools.count()
         self._lock = threading.Lock()
 
     def run_stop(self) -> RunStop:
         """A new run's :class:`RunStop` (in the process that hands out the runs)."""
         with self._lock:
-            slot = next(self._slots) % SLOTS
-        self._flags[slot] = 0
-        return RunStop(self, slot)
+            run = next(self._runs)
+        return RunStop(self, run)
 
-    def stopped(self, slot: int) -> bool:
-        """Whether the run in ``slot`` was stopped."""
-        return bool(self._flags[slot])
+    def stopped(self, run: int) -> bool:
+        """Whether the run numbered ``run`` was stopped."""
+        return bool(self._stopped[run % SLOTS] == run)
 
-    def _stop(self, slot: int) -> None:
-        self._flags[slot] = 1
+    def _stop(self, run: int) -> None:
+        if self.stopped(run):
+            return  # stopped already: those signalled then stop, those starting later check
+        self._stopped[run % SLOTS] = run
         if _SIGNAL is None:
             return
-        with self._workers.get_lock():
-            registered = set(self._pids[: self._workers.value])
+        registered = set(self._pids[: self._workers.value])
         # Only the live children of this process: a worker that ended may have left its number
         # to an unrelated process, which the signal would end.
         for child in multiprocessing.active_children():
@@ -102,33 +116,33 @@ class StopBoard:
                     os.kill(child.pid, _SIGNAL)
 
     def _register(self, pid: int) -> None:
-        with self._workers.get_lock():
+        with self._register_lock:
             count = self._workers.value
             if count < MAX_WORKERS:
-                self._pids[count] = pid
+                self._pids[count] = pid  # written before the count that makes it read
                 self._workers.value = count + 1
 
 
 class RunStop:
-    """One run's flag on a :class:`StopBoard`: :meth:`stop` stops the replications of the run
+    """One run's place on a :class:`StopBoard`: :meth:`stop` stops the replications of the run
     running in the workers or waiting for one, from any thread."""
 
-    def __init__(self, board: StopBoard, slot: int) -> None:
+    def __init__(self, board: StopBoard, run: int) -> None:
         self.board = board
-        self.slot = slot
+        self.run = run
 
     def stop(self) -> None:
-        self.board._stop(self.slot)
+        self.board._stop(self.run)
 
     @property
     def stopped(self) -> bool:
-        return self.board.stopped(self.slot)
+        return self.board.stopped(self.run)
 
 
 _board: StopBoard | None = None
 """In a worker: the board it was started with."""
 _running: int | None = None
-"""In a worker: the slot of the run whose replication it is running, if any."""
+"""In a worker: the run whose replication it is running, if any (and it can be stopped)."""
 
 
 def start_worker(board: StopBoard | None, niceness: int = 0) -> None:
@@ -144,19 +158,25 @@ def start_worker(board: StopBoard | None, niceness: int = 0) -> None:
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
-    slot = _running
-    if slot is not None and _board is not None and _board.stopped(slot):
+    global _running
+    run = _running
+    if run is not None and _board is not None and _board.stopped(run):
+        _running = None  # disarmed: one stop per replication, and none outside one
         raise ReplicationStopped
 
 
-def check_started(slot: int | None) -> None:
-    """In a worker, as a replication of the run in ``slot`` starts: mark it running, or stop
-    at once if the run was stopped."""
+def check_started(run: int | None) -> None:
+    """In a worker, as a replication of the run numbered ``run`` starts: mark it as the run
+    under way, or stop at once if that run was stopped. Called inside the ``try`` whose
+    ``finally`` calls :func:`ended`."""
     global _running
-    if slot is None or _board is None:
+    _running = None
+    if run is None or _board is None:
         return
-    _running = slot
-    if _board.stopped(slot):
+    if _board.stopped(run):
+        raise ReplicationStopped
+    _running = run
+    if _board.stopped(run):  # stopped (and signalled) before it was marked
         _running = None
         raise ReplicationStopped
 

@@ -435,6 +435,41 @@ def test_a_run_made_ahead_hands_each_worker_one_replication_at_a_time(
     assert handed == [3] and app_support.in_flight() == 4
 
 
+def test_the_runs_a_page_makes_carry_their_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's own run is made with a new :class:`RunStop` of the workers' board, and a run
+    made ahead with the one the Anticipator gave it (``AHEAD_STOP``), so that giving either up
+    stops its replications under way."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    class Bar:
+        def progress(self, value: float, text: str) -> None:
+            pass
+
+        def empty(self) -> None:
+            pass
+
+    monkeypatch.setenv("SIMKIT_APP_WORKERS", "3")
+    monkeypatch.setattr(app_support, "executor", lambda: None)
+    monkeypatch.setattr(app_support.st, "progress", lambda value, text: Bar())
+    own, ahead = object(), object()
+    monkeypatch.setattr(app_support, "run_stop", lambda: own)
+    given: list[object] = []
+    monkeypatch.setattr(
+        app_support, "simulate_run", lambda *args, stop, **kwargs: given.append(stop) or "run"
+    )
+    scenario = load_scenario(examples_dir() / "corporate_service_desk.yaml")
+    seed = 918_273  # a run no other test caches
+    assert app_support.simulated(scenario, 20, seed) == "run"
+    job = app_support.run_ahead(scenario, 20, seed + 1, None)
+    token = app_support.AHEAD_STOP.set(ahead)  # type: ignore[arg-type]
+    try:
+        job.run(lambda done, total: None)
+    finally:
+        app_support.AHEAD_STOP.reset(token)
+    assert given == [own, ahead]
+
+
 def test_result_cache_keeps_within_its_byte_budget() -> None:
     """Runs of a large scenario are large: the runs cache holds at most its budget of bytes,
     dropping the least recently used first (with what goes with them), and always keeps the run
