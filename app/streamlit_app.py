@@ -20,7 +20,7 @@ def main() -> None:
 
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
-    from app_support import executor, quiet_motion, scenario_picker
+    from app_support import executor, freeze_loaded_objects, quiet_motion, scenario_picker
 
     st.set_page_config(
         page_title="simkit — test service levels before you agree them", layout="wide"
@@ -39,6 +39,7 @@ def main() -> None:
     executor()  # the workers start, and import the engine, while the first page is drawn
     scenario_picker()
     navigation.run()
+    freeze_loaded_objects()  # once, after a first page has imported what the pages use
 
 
 if __name__ != "__mp_main__":

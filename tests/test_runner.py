@@ -718,3 +718,38 @@ def test_app_json_prints_one_document_and_sends_the_server_s_messages_to_stderr(
     monkeypatch.setattr(sys, "stderr", io.StringIO())  # no file descriptor: dropped, not stdout
     assert main(["app", "--json"]) == 0
     assert calls[1]["stdout"] is subprocess.DEVNULL
+
+
+def test_the_garbage_collector_pauses_during_a_replication_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A replication runs with the collector's automatic runs paused, and leaves it as it was:
+    on again after (also after a failed replication), off if it was off."""
+    import simkit.runner as runner
+
+    seen: list[bool] = []
+    simulate_support = runner.simulate_support
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return simulate_support(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "simulate_support", watched)
+    scenario = small()
+    assert gc.isenabled()
+    assert runner.run_replication(scenario, 7, 0, 1).failure is None
+    assert seen == [False] and gc.isenabled()
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("engine fault")
+
+    monkeypatch.setattr(runner, "simulate_support", failing)
+    assert runner.run_replication(scenario, 7, 0, 1).failure is not None
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        monkeypatch.setattr(runner, "simulate_support", watched)
+        runner.run_replication(scenario, 7, 0, 1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
