@@ -623,7 +623,9 @@ class Anticipator:
     @contextmanager
     def waiting_for(self, key: Hashable) -> Iterator[None]:
         """Around a page's wait for the run ``key``: if that is the run being made ahead, it is
-        claimed — not withdrawn, even if it was asked to stop — until the wait ends."""
+        claimed — not withdrawn, even if it was asked to stop — until the wait ends; unless it
+        was stopped already (its replications under way stopped), when it is not claimed: it
+        ends without a result, and the page makes the run itself."""
         with self._lock:
             claim = self._running is not None and self._running == key
             if self._stop is not None and self._stop.stopped:
@@ -849,15 +851,19 @@ def anticipate(jobs: list[Job], limit: int) -> None:
 
 @st.cache_resource(show_spinner=False)
 def freeze_loaded_objects() -> int:
-    """Once per server, after a page has been drawn: move every object alive then — the modules
-    imported (Streamlit, Altair, pandas, pyarrow, simkit) and what they hold, some 200,000 of
-    them — out of the garbage collector's sight (``gc.freeze``), and return how many. A full
-    collection then reads only what the pages made since: it took about 150 ms of the server's
-    processor time, a few times a minute while sliders moved, often during a move. Those
-    objects are freed by reference counting as before; only one in a reference cycle that
-    became garbage would no longer be."""
+    """Once per server, after the first page has been drawn: move every object alive then — the
+    modules imported so far (Streamlit, Altair, pandas, pyarrow, simkit) and what they hold,
+    some 200,000 of them, with the first session's own — out of the garbage collector's sight
+    (``gc.freeze``), and return how many. A full collection then reads only what was made
+    since: it took about 150 ms of the server's processor time, a few times a minute while
+    sliders moved, often during a move. Those objects are freed by reference counting as
+    before; only one in a reference cycle that becomes garbage is not (the first session's, when
+    it ends: once, and small). ``SIMKIT_APP_FREEZE=0`` leaves the collector alone (the test
+    suite, which runs the app in its own process, does)."""
     import gc
 
+    if os.environ.get("SIMKIT_APP_FREEZE", "").strip() == "0":
+        return 0
     gc.freeze()
     return gc.get_freeze_count()
 

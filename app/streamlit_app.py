@@ -39,7 +39,7 @@ def main() -> None:
     executor()  # the workers start, and import the engine, while the first page is drawn
     scenario_picker()
     navigation.run()
-    freeze_loaded_objects()  # once, after a first page has imported what the pages use
+    freeze_loaded_objects()  # once, after the first page has imported what it uses
 
 
 if __name__ != "__mp_main__":

@@ -13,6 +13,7 @@ import hashlib
 import math
 import numbers
 import pickle
+import threading
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
@@ -81,14 +82,7 @@ class ReplicationOutcome:
 def run_replication(
     scenario: Scenario, seed: int, replication: int, replications: int
 ) -> ReplicationOutcome:
-    """One replication of ``scenario``: compile with its streams, simulate, return the tables.
-
-    The garbage collector's automatic runs are paused meanwhile (and restored after): the
-    engine makes a container for every event it schedules, so they came every few hundred
-    events, about 5% of a replication's time, to free almost nothing (what a replication
-    leaves in cycles — its model — is freed at the next collection after it)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    """One replication of ``scenario``: compile with its streams, simulate, return the tables."""
     try:
         sequence = replication_seeds(seed, replications)[replication]
         streams = Streams(sequence)
@@ -112,9 +106,35 @@ def run_replication(
                 replication, f"{type(error).__name__}: {error}", traceback.format_exc()
             ),
         )
+
+
+_collector_lock = threading.Lock()
+_collector_pauses = 0
+_collector_was_on = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The garbage collector's automatic runs paused within the block, and restored after the
+    last block of any thread in this process ends. Around a replication in a worker: the engine
+    makes a container for every event it schedules, so they came every few hundred events,
+    about 5% of a replication's time, to free almost nothing (what a replication leaves in
+    cycles — its model — is freed at the next collection after it). A replication run in the
+    caller's own thread (no executor) is left alone: a server's other threads go on collecting.
+    """
+    global _collector_pauses, _collector_was_on
+    with _collector_lock:
+        if _collector_pauses == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _collector_pauses += 1
+    try:
+        yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _collector_lock:
+            _collector_pauses -= 1
+            if _collector_pauses == 0 and _collector_was_on:
+                gc.enable()
 
 
 def warm_up() -> None:
@@ -165,12 +185,15 @@ def _run_shipped(
     run: int | None = None,
 ) -> ReplicationOutcome:
     """:func:`run_replication` in a worker, on the worker's copy of the scenario; ``run``: the
-    run's number on the worker's :class:`~simkit.stops.StopBoard`, if any."""
-    try:
-        stops.check_started(run)
-        return run_replication(shipped.scenario(), seed, replication, replications)
-    finally:
-        stops.ended()
+    run's number on the worker's :class:`~simkit.stops.StopBoard`, if any. The collector pauses
+    outside the span in which a stop can be raised (the run is marked in the ``try`` and unmarked
+    in its ``finally``), so a stop never leaves it paused."""
+    with _collector_paused():
+        try:
+            stops.check_started(run)
+            return run_replication(shipped.scenario(), seed, replication, replications)
+        finally:
+            stops.ended()
 
 
 @dataclass
@@ -479,7 +502,9 @@ def simulate(
     ``stop`` (on an executor whose workers were started with its board,
     :func:`simkit.stops.start_worker`) stops the replications under way as soon as the run is
     given up (at their next Python instruction), rather than when they end; anyone may give the
-    run up with ``stop.stop()``, and it then raises :class:`~simkit.stops.RunStopped`."""
+    run up with ``stop.stop()``, and it then raises :class:`~simkit.stops.RunStopped` (unless
+    every replication had ended by then). Without an executor ``stop`` is not read: the
+    replications run in the caller's thread, which gives the run up itself."""
     n, s = run_counts(scenario, replications, seed)
     check_size(scenario, max_visits)
     made = finished if finished is not None else {}

@@ -17,6 +17,10 @@ settings.register_profile("fixed", derandomize=True, database=None)
 settings.register_profile("fuzz", derandomize=False)
 settings.load_profile(os.environ.get("SIMKIT_HYPOTHESIS", "fixed"))
 
+# The app, run in this process by AppTest, would freeze the objects alive at its first page
+# (gc.freeze) and leave the suite's garbage collection changed for every later test.
+os.environ.setdefault("SIMKIT_APP_FREEZE", "0")
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 

@@ -102,7 +102,9 @@ def test_every_page_loads() -> None:
         assert at.dataframe or (page == "impact" and at.info), page
 
 
-def test_the_objects_loaded_with_the_first_page_are_frozen() -> None:
+def test_the_objects_loaded_with_the_first_page_are_frozen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Once a page has been drawn, the objects alive then — the modules imported and what they
     hold — are out of the garbage collector's sight (``gc.freeze``): a full collection no
     longer reads them all, which took about 150 ms of the server's processor time."""
@@ -110,12 +112,14 @@ def test_the_objects_loaded_with_the_first_page_are_frozen() -> None:
 
     run_app()  # the app's own module, as it imports it (not the tests' ``app.app_support``)
     sys.modules["app_support"].freeze_loaded_objects.clear()  # once per process: once more
+    monkeypatch.setenv("SIMKIT_APP_FREEZE", "1")  # the suite turns it off (conftest.py)
     gc.unfreeze()
     try:
         run_app()
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()  # this test process goes on collecting as before
+        sys.modules["app_support"].freeze_loaded_objects.clear()
 
 
 def test_every_example_loads() -> None:

@@ -720,36 +720,63 @@ def test_app_json_prints_one_document_and_sends_the_server_s_messages_to_stderr(
     assert calls[1]["stdout"] is subprocess.DEVNULL
 
 
-def test_the_garbage_collector_pauses_during_a_replication_only(
+def test_the_garbage_collector_pauses_during_a_worker_replication_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A replication runs with the collector's automatic runs paused, and leaves it as it was:
-    on again after (also after a failed replication), off if it was off."""
+    """A replication run for an executor runs with the collector's automatic runs paused, and
+    leaves the collector as it found it — after a replication that failed or was stopped too,
+    and when two threads of one process run replications at once; one run in the caller's own
+    thread is left alone."""
     import simkit.runner as runner
+    from simkit.stops import ReplicationStopped
 
     seen: list[bool] = []
-    simulate_support = runner.simulate_support
+    replicate = runner.run_replication
 
     def watched(*args: Any, **kwargs: Any) -> Any:
         seen.append(gc.isenabled())
-        return simulate_support(*args, **kwargs)
+        return replicate(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "simulate_support", watched)
-    scenario = small()
-    assert gc.isenabled()
-    assert runner.run_replication(scenario, 7, 0, 1).failure is None
-    assert seen == [False] and gc.isenabled()
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        raise ReplicationStopped
 
-    def failing(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("engine fault")
-
-    monkeypatch.setattr(runner, "simulate_support", failing)
-    assert runner.run_replication(scenario, 7, 0, 1).failure is not None
-    assert gc.isenabled()
-    gc.disable()
+    shipped = runner._ShippedScenario.of(small())
+    was_on = gc.isenabled()
     try:
-        monkeypatch.setattr(runner, "simulate_support", watched)
-        runner.run_replication(scenario, 7, 0, 1)
-        assert not gc.isenabled()
-    finally:
         gc.enable()
+        monkeypatch.setattr(runner, "run_replication", watched)
+        assert runner._run_shipped(shipped, 7, 0, 1).failure is None
+        assert seen == [False] and gc.isenabled()
+        monkeypatch.setattr(runner, "run_replication", stopped)
+        with pytest.raises(ReplicationStopped):
+            runner._run_shipped(shipped, 7, 0, 1)
+        assert gc.isenabled()
+        monkeypatch.setattr(runner, "run_replication", watched)
+        threads = [
+            threading.Thread(target=runner._run_shipped, args=(shipped, 7, k, 4)) for k in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert seen[1:] == [False] * 4 and gc.isenabled()
+        gc.disable()
+        runner._run_shipped(shipped, 7, 0, 1)
+        assert not gc.isenabled()
+        gc.enable()
+        seen.clear()
+        simulate_support = runner.simulate_support
+
+        def engine(*args: Any, **kwargs: Any) -> Any:
+            seen.append(gc.isenabled())
+            return simulate_support(*args, **kwargs)
+
+        monkeypatch.setattr(runner, "run_replication", replicate)
+        monkeypatch.setattr(runner, "simulate_support", engine)
+        simulate(small(replications=1))  # in this thread: not paused
+        assert seen == [True]
+    finally:
+        if was_on:
+            gc.enable()
+        else:
+            gc.disable()
