@@ -15,6 +15,16 @@ from simkit.resources import examples_dir
 from simkit.scenario import load_scenario
 
 
+class _QuietBar:
+    """A progress bar that draws nothing (``st.progress`` outside a page)."""
+
+    def progress(self, value: float, text: str) -> None:
+        pass
+
+    def empty(self) -> None:
+        pass
+
+
 def test_progress_bar_updates_at_most_once_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each progress update makes the browser redraw the page, which on a small server takes
     processor time from the workers: the bar moves at most once per PROGRESS_EVERY_S, however
@@ -442,16 +452,9 @@ def test_the_runs_a_page_makes_carry_their_stop(monkeypatch: pytest.MonkeyPatch)
     pytest.importorskip("streamlit")
     from app import app_support
 
-    class Bar:
-        def progress(self, value: float, text: str) -> None:
-            pass
-
-        def empty(self) -> None:
-            pass
-
     monkeypatch.setenv("SIMKIT_APP_WORKERS", "3")
     monkeypatch.setattr(app_support, "executor", lambda: None)
-    monkeypatch.setattr(app_support.st, "progress", lambda value, text: Bar())
+    monkeypatch.setattr(app_support.st, "progress", lambda value, text: _QuietBar())
     own, ahead = object(), object()
     monkeypatch.setattr(app_support, "run_stop", lambda: own)
     given: list[object] = []
@@ -583,14 +586,7 @@ def quiet_progress(monkeypatch: pytest.MonkeyPatch) -> None:
     """``st.progress`` draws nothing (outside a page's run)."""
     from app import app_support
 
-    class Bar:
-        def progress(self, value: float, text: str) -> None:
-            pass
-
-        def empty(self) -> None:
-            pass
-
-    monkeypatch.setattr(app_support.st, "progress", lambda value, text: Bar())
+    monkeypatch.setattr(app_support.st, "progress", lambda value, text: _QuietBar())
 
 
 def test_streamlit_lets_a_fragment_finish_before_its_next_run() -> None:
@@ -670,13 +666,6 @@ def test_a_run_stops_at_the_first_replication_after_its_user_moved_on(
     pytest.importorskip("streamlit")
     from app import app_support
 
-    class Bar:
-        def progress(self, value: float, text: str) -> None:
-            pass
-
-        def empty(self) -> None:
-            pass
-
     asked = [0]
     restarts: list[bool] = []
 
@@ -686,7 +675,7 @@ def test_a_run_stops_at_the_first_replication_after_its_user_moved_on(
         if asked[0] == 3:
             raise _MovedOn
 
-    monkeypatch.setattr(app_support.st, "progress", lambda value, text: Bar())
+    monkeypatch.setattr(app_support.st, "progress", lambda value, text: _QuietBar())
     monkeypatch.setattr(app_support, "moved_on", moved_on)
     done: list[int] = []
 
