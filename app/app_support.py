@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +21,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -389,6 +391,31 @@ def kept_upload(upload: Any, key: str, limit: int, forget: Callable[[], None]) -
     else:
         forget()
     return chosen
+
+
+@contextmanager
+def private_copy(data: bytes, name: str, known: Sequence[str], stem: str) -> Iterator[Path]:
+    """The bytes of the upload ``name`` written to a private temporary folder, removed when the
+    block ends: the file is ``<stem><suffixes>``, with the upload's last two suffixes where they
+    are ``known`` ones (``.csv.gz``; ``.csv`` otherwise) — the upload's own name is never used
+    on the server. The folder's path starts the yielded file's (for :func:`shortened` problem
+    files)."""
+    suffixes = [s.lower() for s in Path(name).suffixes if s.lower() in known]
+    with tempfile.TemporaryDirectory(prefix=f"simkit-{stem}-") as folder:
+        path = Path(folder) / f"{stem}{''.join(suffixes[-2:]) or '.csv'}"
+        path.write_bytes(data)
+        yield path
+
+
+MAX_MESSAGE = 600
+"""Longest problem message a page shows (messages may quote what was uploaded or typed)."""
+
+
+def shortened(message: str) -> str:
+    """``message`` cut to :data:`MAX_MESSAGE` characters, saying so."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return message[:MAX_MESSAGE] + f"… ({len(message):,} characters, shortened)"
 
 
 def kept(key: str, default: Any) -> str:

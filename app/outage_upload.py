@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
-from app_support import KeptUpload, kept_upload
+from app_support import (
+    KeptUpload,
+    cached,
+    kept,
+    kept_upload,
+    private_copy,
+    remember,
+    shortened,
+    show_problems,
+)
 
 from simkit.calibrate.outages import DEFAULT_FORMATS, OutageHistory, load_outages
 from simkit.errors import InputError, Problem
@@ -54,7 +60,6 @@ _REWORDED = (
     (re.compile(r"\bexport\b"), "file"),
 )
 """Fixes written for the command line or for ticket exports, in this page's terms."""
-MAX_MESSAGE = 600
 
 
 def _forget() -> None:
@@ -71,12 +76,6 @@ def _kept(upload: Any) -> KeptUpload | None:
     return kept_upload(upload, KEPT, MAX_OUTAGE_BYTES, _forget)
 
 
-def _suffix(name: str) -> str:
-    """The upload's known suffixes (``.csv.gz``); the file name itself is never used."""
-    suffixes = [s.lower() for s in Path(name).suffixes if s.lower() in _SUFFIXES]
-    return "".join(suffixes[-2:]) or ".csv"
-
-
 def _worded(text: str) -> str:
     for pattern, words in _REWORDED:
         text = pattern.sub(words, text)
@@ -89,9 +88,7 @@ def _for_page(problem: Problem, name: str, folder: str | None) -> Problem:
     file = problem.file
     if file is None or (folder is not None and file.startswith(folder)):
         file = name
-    message = _worded(problem.message)
-    if len(message) > MAX_MESSAGE:
-        message = message[:MAX_MESSAGE] + f"… ({len(message):,} characters, shortened)"
+    message = shortened(_worded(problem.message))
     return dataclasses.replace(problem, file=file, message=message, fix=_worded(problem.fix))
 
 
@@ -117,9 +114,8 @@ def read_outages(
             "upload the outages of the history's span only, or use `simkit calibrate --outages`",
             file=chosen.name,
         )
-    with tempfile.TemporaryDirectory(prefix="simkit-outages-") as folder:
-        path = Path(folder) / f"outages{_suffix(chosen.name)}"
-        path.write_bytes(chosen.data)
+    with private_copy(chosen.data, chosen.name, _SUFFIXES, "outages") as path:
+        folder = str(path.parent)
         try:
             outages = load_outages(
                 path,
@@ -148,10 +144,6 @@ def _quality(outages: OutageHistory) -> None:
 def outage_records(
     timezone: str,
     services: list[str],
-    cached: Callable[[Any, Callable[[], OutageHistory]], OutageHistory],
-    show_problems: Callable[[InputError, str], None],
-    kept: Callable[[str, Any], str],
-    remember: Callable[[str, Any], None],
 ) -> tuple[OutageHistory | None, str | None]:
     """The expander with the outage uploader; the outage history read from it (or ``None``)
     and a key naming it for the caches (``None`` without one). The boxes keep their values

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,9 @@ from app_support import (
     kept,
     kept_upload,
     options_key,
+    private_copy,
     remember,
+    shortened,
     show_problems,
     table_height,
     use_calibrated,
@@ -51,8 +52,6 @@ EXPANDER = "Time zone, date format, columns"
 """The expander holding the page's overrides of the profile."""
 LABELS = {"timezone": "Time zone of the export's clock times", "date_format": "Date format"}
 """Override → its text box on this page."""
-MAX_MESSAGE = 600
-"""Longest problem message shown (they may quote what was typed)."""
 UPLOADER = "history_upload"
 """The export uploader's key."""
 EXPORT = "calibrate:export"
@@ -154,21 +153,13 @@ def _page_problem(problem: Problem, name: str, folder: str | None) -> Problem:
     elif path == "--column":
         path = "columns"
         fix += f" (the column boxes {_IN_EXPANDER})"
-    if len(message) > MAX_MESSAGE:
-        message = message[:MAX_MESSAGE] + f"… ({len(message):,} characters, shortened)"
+    message = shortened(message)
     return Problem(file=file, line=problem.line, path=path, message=message, fix=fix)
 
 
 def page_error(error: InputError, name: str, folder: str | None = None) -> InputError:
     """``error`` with each problem as :func:`_page_problem` words it."""
     return InputError(_page_problem(p, name, folder) for p in error.problems)
-
-
-def _safe_suffix(name: str) -> str:
-    """The upload's suffixes (``.csv.gz``) when they are known ones; the file name itself is
-    never used on the server."""
-    suffixes = [s.lower() for s in Path(name).suffixes if s.lower() in SUFFIXES]
-    return "".join(suffixes[-2:]) or ".csv"
 
 
 def _uploaded(name: str, data: bytes, profile: str, overrides: dict[str, str]) -> History:
@@ -180,9 +171,8 @@ def _uploaded(name: str, data: bytes, profile: str, overrides: dict[str, str]) -
             "export fewer months, or calibrate it with `simkit calibrate` on the command line",
             file=name,
         )
-    with tempfile.TemporaryDirectory(prefix="simkit-upload-") as folder:
-        path = Path(folder) / f"export{_safe_suffix(name)}"
-        path.write_bytes(data)
+    with private_copy(data, name, SUFFIXES, "export") as path:
+        folder = str(path.parent)
         try:
             history = _load(path, profile, overrides)
         except InputError as error:
@@ -706,10 +696,6 @@ history_services = pc.unique(history.tickets.column("service")).drop_null().to_p
 outages, outage_id = outage_records(
     scenario.timezone if scenario is not None else history.timezone,
     [str(s) for s in history_services],
-    cached,
-    show_problems,
-    kept,
-    remember,
 )
 if outages is not None:
     try:
