@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
 import threading
 import time
@@ -155,6 +156,43 @@ def test_main_sliders_change_the_figures(tab: str, label: str, value: float) -> 
     assert after.keys() == before.keys()
     assert after != before
     assert estimate_after != estimate_before
+
+
+def instant_data(at: AppTest) -> dict[str, Any]:
+    """What the page last sent the quick-estimate element (app/instant_estimate.py)."""
+    (element,) = at.get("bidi_component")
+    data: dict[str, Any] = json.loads(element.proto.json)
+    return data
+
+
+@pytest.mark.parametrize("tab", ["Demand", "Staff", "Handling"])
+def test_the_estimates_of_the_next_positions_are_the_pages_own(tab: str) -> None:
+    """The estimates the page sends ahead for the browser to draw the moment a slider moves:
+    keyed as the browser keys them (the labels and values of the sliders on the screen), and,
+    for every position one step away, the very estimate the page shows when the slider gets
+    there (the SLA table's estimate column)."""
+    at = open_tab(run_app(), "what_if_tab", tab)
+    data = instant_data(at)
+    assert data["show"] is False  # the simulated table is on the screen
+    on_screen = [s for s in at.slider if s.label in data["labels"]]
+    assert [s.label for s in on_screen] == data["labels"] and data["labels"]
+    context, *values = data["current"].split("|")
+    by_label = {s.label: s for s in on_screen}
+    assert values == [f"{float(by_label[label].value):.6f}" for label in data["labels"]]
+    ahead = data["entries"]
+    assert len(ahead) >= len(data["labels"])  # each slider on the screen, a step up or down
+    assert data["current"] not in ahead  # only positions a slider on the screen can reach
+    for key, entry in list(ahead.items())[:3]:
+        moved_context, *moved_values = key.split("|")
+        assert moved_context == context
+        (i,) = [k for k, (a, b) in enumerate(zip(values, moved_values, strict=True)) if a != b]
+        slider = by_label[data["labels"][i]]
+        slider.set_value(type(slider.value)(float(moved_values[i]))).run()
+        assert not at.error, errors(at)
+        column = data["columns"].index("within target (estimate)")
+        sent = {row[0]: row[column] for row in entry["rows"]}
+        assert sent == estimate_column(at), f"{entry['position']}: not the page's estimate"
+        slider.set_value(type(slider.value)(float(values[i]))).run()  # back
 
 
 def test_target_change_remeasures_only_its_row() -> None:

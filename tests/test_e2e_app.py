@@ -183,3 +183,42 @@ def test_quick_presses_end_on_the_table_of_the_last_position(server: str) -> Non
         slider.press("ArrowLeft")
         page.get_by_text("+15%").first.wait_for(state="attached", timeout=TIMEOUT_MS)
         assert settled_table(page, unlike=further) == quick
+
+
+INSTANT_WATCH = """() => {
+  // every drawing of the quick-estimate element: who drew it, for which position, its cells
+  window.__instant = [];
+  new MutationObserver(() => {
+    const box = document.querySelector(".simkit-instant-estimate");
+    const cells = box ? [...box.querySelectorAll("td")].map((c) => c.textContent) : [];
+    const last = window.__instant[window.__instant.length - 1];
+    const now = [box && box.dataset.source, box && box.dataset.position, cells];
+    if (!last || JSON.stringify(last) !== JSON.stringify(now)) window.__instant.push(now);
+  }).observe(document.body, { subtree: true, childList: true, attributes: true });
+}"""
+
+
+def test_the_quick_estimate_is_drawn_in_the_browser_at_the_key_press(server: str) -> None:
+    """A slider moved one step: the browser draws the quick estimate the page sent ahead for
+    that position (app/instant_estimate.py) before the page has run again — the first drawing
+    is the browser's — with a row per SLA of the table; the page's own estimate for the
+    position, when it comes, holds the same cells; the element is empty again once the
+    simulated table of the new position is on the screen."""
+    with scenario_page(server) as page:
+        before = settled_table(page)
+        page.evaluate(INSTANT_WATCH)
+        slider = page.get_by_role("slider", name="Volume change, every service")
+        slider.focus()
+        slider.press("ArrowRight")
+        page.get_by_text("+5%").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+        settled_table(page, unlike=before)
+        drawn = page.evaluate("window.__instant")
+        shown = [d for d in drawn if d[2]]
+        assert shown, f"no quick estimate was drawn: {drawn}"
+        source, position, cells = shown[0]
+        assert (source, position) == ("browser", "volume=5"), drawn
+        slas = cells[::6]  # six columns, the SLA first
+        assert len(cells) % 6 == 0 and "payroll P1 respond" in slas
+        assert set(slas) <= set(before), "rows other than the SLA table's"
+        assert all(d[2] == cells for d in shown), "the page's estimate differs from the browser's"
+        assert drawn[-1][2] == [], "the estimate stays beside the simulated table"

@@ -9,6 +9,7 @@ import math
 from collections.abc import Hashable
 from typing import Any
 
+import instant_estimate
 import streamlit as st
 from app_support import (
     ahead_limit,
@@ -157,9 +158,11 @@ def spanning(low: float, high: float, value: float, step: float = 1) -> tuple[An
     return low, high
 
 
-def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, float]:
-    """Draw the sliders of the open tab; return their positions, replications, seed and
-    confidence.
+def sliders(
+    scenario: Scenario, sid: str
+) -> tuple[model.Positions, int, int, float, dict[str, str]]:
+    """Draw the sliders of the open tab; return their positions, replications, seed,
+    confidence and the labels of the simulated axes' sliders (by axis).
 
     Only the open tab's widgets are drawn; a closed tab's stand at their kept values. Each
     slider change redraws this part of the page, in the browser too, and fewer widgets leave
@@ -173,6 +176,12 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
     ranges: dict[str, tuple[Any, Any]] = {"volume": (-50, 100)}
     shown: list[str] = []
     """The simulated axes whose sliders are drawn, in order (the runs made ahead move them)."""
+    labels: dict[str, str] = {}
+
+    def label(axis: str, text: str) -> str:
+        labels[axis] = text
+        return text
+
     with demand:
         if demand.open is not False:
             shown += ["volume", *(f"growth:{s.service}" for s in controls.services)]
@@ -181,7 +190,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
             f"{sid}:volume",
             0,
             lambda key: st.slider(
-                "Volume change, every service",
+                label("volume", "Volume change, every service"),
                 *ranges["volume"],
                 step=model.STEP["volume"],
                 format="%+d%%",
@@ -197,7 +206,11 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
                 f"{sid}:growth:{service.service}",
                 default,
                 lambda key, service=service, low=low, high=high: st.slider(
-                    f"Growth per year — {service.service} ({service.per_week:g} tickets a week)",
+                    label(
+                        f"growth:{service.service}",
+                        f"Growth per year — {service.service} "
+                        f"({service.per_week:g} tickets a week)",
+                    ),
                     low,
                     high,
                     step=model.STEP["growth"],
@@ -214,7 +227,10 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
                 f"{sid}:backlog",
                 100,
                 lambda key: st.slider(
-                    f"Open tickets at the start — % of the scenario's {controls.backlog:,}",
+                    label(
+                        "backlog",
+                        f"Open tickets at the start — % of the scenario's {controls.backlog:,}",
+                    ),
                     *ranges["backlog"],
                     step=model.STEP["backlog"],
                     format="%d%%",
@@ -240,7 +256,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
                     f"{sid}:{axis}",
                     n,
                     lambda key, team=team, line=line, axis=axis: st.slider(
-                        f"{team.team}: {line}",
+                        label(axis, f"{team.team}: {line}"),
                         *ranges[axis],
                         step=model.STEP["agents"],
                         key=key,
@@ -259,7 +275,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
                 f"{sid}:handle:{team.team}",
                 1.0,
                 lambda key, team=team: st.slider(
-                    f"Handling time × — {team.team}",
+                    label(f"handle:{team.team}", f"Handling time × — {team.team}"),
                     *ranges[f"handle:{team.team}"],
                     step=model.STEP["handle"],
                     format="×%.2f",
@@ -275,7 +291,10 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
                     f"{sid}:pause:{team.team}",
                     default,
                     lambda key, team=team: st.slider(
-                        f"Pause rate — {team.team} (share of handlings awaiting the user)",
+                        label(
+                            f"pause:{team.team}",
+                            f"Pause rate — {team.team} (share of handlings awaiting the user)",
+                        ),
                         *ranges[f"pause:{team.team}"],
                         step=model.STEP["pause"],
                         format="%d%%",
@@ -355,7 +374,7 @@ def sliders(scenario: Scenario, sid: str) -> tuple[model.Positions, int, int, fl
             ),
         )
     positions = model.Positions(controls, values, ranges, chosen, tuple(shown))
-    return positions, int(replications), int(seed), confidence / 100
+    return positions, int(replications), int(seed), confidence / 100, labels
 
 
 def brief(edited: model.EditedScenario, replications: int, seed: int, confidence: float) -> None:
@@ -449,7 +468,7 @@ def workbench(scenario: Scenario) -> None:
     controls_column, results_column = st.columns([1, 2], gap="large")
     with controls_column:
         st.markdown("#### What if…")
-        positions, replications, seed, confidence = sliders(scenario, sid)
+        positions, replications, seed, confidence, labels = sliders(scenario, sid)
     with results_column:
         try:
             edited = model.edit_scenario(scenario, positions.what_if())
@@ -472,7 +491,7 @@ def workbench(scenario: Scenario) -> None:
             if patch_shown.open is not False:
                 with patch_shown:
                     st.code(model.yaml_text(edited.patch), language="yaml")
-        estimate = quick_estimate(edited.measured)
+        estimate = quick(edited.measured)
         overloaded = [
             f"{team['team']} {len(team['overloaded_hours'])} h (from {team['overloaded_hours'][0]})"
             for team in estimate["teams"]
@@ -484,27 +503,20 @@ def workbench(scenario: Scenario) -> None:
                 + "; ".join(overloaded)
                 + ". Queues build there and clear later, if they can."
             )
-        heading, table_slot = st.empty(), st.empty()
-        with heading.container():
-            st.markdown("#### Quick estimate — instant, from queueing formulas")
-            st.caption(
-                "An ESTIMATE (Erlang C per hour of the week), not the simulation: the simulated "
-                "table replaces it when ready."
+        # The quick estimate, until the simulated table replaces it; drawn by the browser at
+        # once when a slider moves to a position one step away (app/instant_estimate.py).
+        instant_slot, heading, table_slot = st.empty(), st.empty(), st.empty()
+        context = instant_estimate.context_of(sid, positions)
+        here = instant_estimate.position_key(context, positions, {})
+        shown_labels = [labels[axis] for axis in positions.shown]
+        with instant_slot:
+            instant_estimate.show(
+                context,
+                shown_labels,
+                here,
+                {here: instant_estimate.entry(estimate, "here")},
+                drawn=True,
             )
-        table_slot.dataframe(
-            model.estimate_table(estimate),
-            hide_index=True,
-            height=table_height(len(estimate["sla"])),
-            column_order=[
-                "SLA",
-                "target",
-                "within target (estimate)",
-                "meets goal?",
-                "mean (estimate)",
-                "tickets in overloaded hours",
-            ],
-            key="estimate_table",
-        )
         try:
             results = simulated(edited.run, replications, seed)
         except InputError as error:
@@ -521,6 +533,8 @@ def workbench(scenario: Scenario) -> None:
                 f"{len(head['failures'])} replications failed and are left out: "
                 + "; ".join(f["error"] for f in head["failures"][:3])
             )
+        with instant_slot:  # the estimate gives way to the simulated table
+            instant_estimate.show(context, shown_labels, here, {}, drawn=False)
         with heading.container():
             notice = no_tickets_notice(
                 results,
@@ -541,6 +555,11 @@ def workbench(scenario: Scenario) -> None:
             table_slot.info(NO_SLA_TABLE)
         else:
             sla_figures(head, estimate, table_slot, confidence)
+        moved = last_moved(sid, positions)
+        ready = next_estimates(scenario, positions, moved, context)
+        if ready:  # the estimates of the next positions, to wait in the browser
+            with instant_slot:
+                instant_estimate.show(context, shown_labels, here, ready, drawn=False)
     moved_on()  # likewise before the figures below the table
     # Only the open tab is made (its figures, its chart in the browser); the OLA and team
     # figures are measured when their tab is opened.
@@ -564,7 +583,7 @@ def workbench(scenario: Scenario) -> None:
         with files:
             downloads(edited, measured, head)
             brief(edited, replications, seed, confidence)
-    make_ahead(scenario, sid, positions, replications, seed, results)
+    make_ahead(scenario, positions, moved, replications, seed, results)
 
 
 def sla_figures(
@@ -613,27 +632,61 @@ def measured_sla(results: Results, edited: model.EditedScenario) -> Results:
     return measured
 
 
-def make_ahead(
-    scenario: Scenario,
-    sid: str,
-    positions: model.Positions,
-    replications: int,
-    seed: int,
-    shown: Results,
-) -> None:
-    """Runs, and SLA tables, for the positions a user is likely to pick next — one step either
-    side of the slider last moved (the volume slider at first), then of the other sliders on the
-    screen — made while the workers are idle, so that the next move finds its table ready
-    (docs/app.md, "How fast a slider answers"). ``shown``: the run on the screen."""
+def last_moved(sid: str, positions: model.Positions) -> tuple[str, int]:
+    """The slider moved last and which way (the volume slider, up, at first), noted in the
+    session from one position to the next."""
     previous = st.session_state.get(f"{sid}:positions")
     st.session_state[f"{sid}:positions"] = positions.values
-    moved = st.session_state.get(f"{sid}:moved", ("volume", 1))
+    moved: tuple[str, int] = st.session_state.get(f"{sid}:moved", ("volume", 1))
     if previous is not None:
         changed = [a for a, v in positions.values.items() if previous.get(a, v) != v]
         if len(changed) == 1:
             axis = changed[0]
             moved = (axis, 1 if positions.values[axis] > previous[axis] else -1)
     st.session_state[f"{sid}:moved"] = moved
+    return moved
+
+
+def quick(measured: Scenario) -> dict[str, Any]:
+    """The quick estimate of ``measured``, cached by content: a position worked out for the
+    browser ahead (:func:`next_estimates`) is not worked out again when a slider reaches it."""
+    return cached(("quick", model.run_key(measured, 0, 0)), lambda: quick_estimate(measured))
+
+
+def next_estimates(
+    scenario: Scenario, positions: model.Positions, moved: tuple[str, int], context: str
+) -> dict[str, dict[str, Any]]:
+    """The quick estimates of the positions a user is likely to pick next (as for the runs
+    made ahead, :meth:`simkit.app_model.Positions.neighbours`), by position key, for the
+    browser to draw the moment a slider reaches one (app/instant_estimate.py). A few
+    milliseconds each, cached by content."""
+    out = {}
+    for neighbour in positions.neighbours(*moved):
+        if not neighbour.keys() <= set(positions.shown):
+            continue  # the slider last moved is in another tab: no key here can reach it
+        try:
+            edited = model.edit_scenario(scenario, positions.what_if(neighbour))
+        except InputError:
+            continue  # not a scenario: the page says so when a slider gets there
+        estimate = quick(edited.measured)
+        ((axis, value),) = neighbour.items()
+        key = instant_estimate.position_key(context, positions, neighbour)
+        out[key] = instant_estimate.entry(estimate, f"{axis}={value}")
+    return out
+
+
+def make_ahead(
+    scenario: Scenario,
+    positions: model.Positions,
+    moved: tuple[str, int],
+    replications: int,
+    seed: int,
+    shown: Results,
+) -> None:
+    """Runs, and SLA tables, for the positions a user is likely to pick next — one step either
+    side of the slider last moved (``moved``: the volume slider at first), then of the other
+    sliders on the screen — made while the workers are idle, so that the next move finds its
+    table ready (docs/app.md, "How fast a slider answers"). ``shown``: the run on the screen."""
     if not anticipating():
         return
     limit = ahead_limit(shown)
