@@ -18,8 +18,11 @@ one step either side of the slider last moved, then one step of each other slide
 - **another slider, at once** — the same, pressed as soon as the table is on the screen: no run
   has been made ahead yet, so the run starts at the key press;
 - **three quick presses** — one slider pressed three times, 250 ms apart (a user stepping
-  through positions): timed from the last press to the last table drawn. The page stops each
-  run it no longer needs at its next replication and starts the next position's at once.
+  through positions): timed from the last press to the first drawing of the table of the
+  position reached. The page stops each run it no longer needs at its next replication and
+  starts the next position's at once. (This benchmark once timed the last drawing of any
+  table instead; the grid draws a table again when the page's layout moves under it, which
+  added up to 0.1 s after the table was on the screen.)
 
 The target is for the baseline example, so the moves stay near it: the volume slider goes up
 four steps (to +20%), then back down a step at a time in the moves to another slider (to +0%),
@@ -47,7 +50,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from benchmarks._harness import BenchResult
 from scripts.browser import CHROMIUM, CHROMIUM_ARGS, have_browser, streamlit_server
@@ -73,23 +76,28 @@ settled this long."""
 
 DRAWS = """
 () => {
-  // Every frame that draws, under the simulated table's heading, a table cell the table on the
-  // screen before the first press did not hold (as WATCH does for one press), noted as the end
-  // of that frame in the page's own clock. The last such frame is the last table drawn.
+  // Every frame in which the table grid, under the simulated table's heading, draws cells: the
+  // texts it drew, and the end of that frame in the page's own clock. The grid draws a table
+  // again now and then (the page's layout moving under it, say), so the moment the position's
+  // table reached the screen is the first frame that drew it, not the last (see _presses).
   const heading = (start) =>
     [...document.querySelectorAll("h4")].some((h) => h.textContent.startsWith(start));
-  window.__draws = { before: undefined, frames: [], pending: false };
+  window.__draws = { armed: false, frames: [], frame: null };
   const fillText = CanvasRenderingContext2D.prototype.fillText;
   CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
     const d = window.__draws;
-    if (d.before !== undefined && !d.before.has(String(text)) && !d.pending
-        && this.canvas.closest('[data-testid="stDataFrame"]')
+    if (d.armed && this.canvas.closest('[data-testid="stDataFrame"]')
         && heading("Simulated SLA table")) {
-      d.pending = true;
-      requestAnimationFrame(() => setTimeout(() => {
-        d.frames.push(performance.now());
-        d.pending = false;
-      }));
+      if (d.frame === null) {
+        const frame = { texts: [] };
+        d.frame = frame;
+        requestAnimationFrame(() => setTimeout(() => {
+          frame.time = performance.now();
+          d.frames.push(frame);
+          d.frame = null;
+        }));
+      }
+      d.frame.texts.push(String(text));
     }
     return fillText.call(this, text, ...rest);
   };
@@ -104,8 +112,8 @@ WATCH = """
   // simulated table, has drawn a cell that the table on the screen at the key press did not
   // hold, and the browser has painted that frame. (The grid's accessibility cells, which a DOM
   // query reads, can come before or after the canvas; at the key press they hold the old
-  // table.) When the run was made ahead, the simulated table comes with no quick estimate
-  // before it. A MutationObserver and a wrapper round the canvas's fillText note the moments,
+  // table; they serve as a fallback, counted apart.) When the run was made ahead, the simulated
+  // table may come before the page's own quick estimate. A MutationObserver and a wrapper round the canvas's fillText note the moments,
   // so the benchmark does not poll the page while the workers run.
   const heading = (start) =>
     [...document.querySelectorAll("h4")].some((h) => h.textContent.startsWith(start));
@@ -127,6 +135,16 @@ WATCH = """
       const box = document.querySelector(".simkit-instant-estimate");
       t.source = (box && box.dataset.source) || "page";
       painted(t, "estimate");
+    }
+    // The same table seen in the grid's accessibility cells: a fallback for a drawing the
+    // canvas wrapper below does not see (rare; the page was then found showing the new
+    // position's table). Counted apart in the figures.
+    if (t.tableDomSeen === undefined && heading("Simulated SLA table")) {
+      const cells = document.querySelectorAll('[data-testid="stDataFrame"] [role=gridcell]');
+      if ([...cells].some((c) => !t.before.has(c.textContent))) {
+        t.tableDomSeen = true;
+        painted(t, "tableDom");
+      }
     }
   }).observe(document.body, { childList: true, subtree: true, characterData: true });
   const fillText = CanvasRenderingContext2D.prototype.fillText;
@@ -177,13 +195,26 @@ def _kept_for_later(page: Any) -> str:
     return str(folder / stem)
 
 
-def _move(
-    page: Any, slider: Any, key: str, pause_ms: int = PAUSE_MS
-) -> tuple[float | None, float, str | None]:
-    """Seconds from one press of ``key``, ``pause_ms`` after the page settled, to the quick
-    estimate on the screen (``None`` when the simulated table came first) and to the simulated
-    SLA table; and who drew the estimate (``"browser"``, from the estimates the page sent
-    ahead, or ``"page"``, by the page's run).
+class _Move(NamedTuple):
+    estimate: float | None
+    """Seconds to the quick estimate on the screen (``None``: the simulated table came first)."""
+    table: float
+    """Seconds to the simulated SLA table on the screen."""
+    source: str | None
+    """Who drew the estimate: ``"browser"`` (from the estimates the page sent ahead) or
+    ``"page"`` (the page's run)."""
+    cells_only: bool
+    """The table's drawing on the grid's canvas was not seen, only its accessibility cells:
+    ``table`` is when those were drawn."""
+
+
+CANVAS_GRACE_MS = 5000
+"""How long after the table's cells the canvas wrapper may take to see the table drawn."""
+
+
+def _move(page: Any, slider: Any, key: str, pause_ms: int = PAUSE_MS) -> _Move:
+    """One press of ``key``, ``pause_ms`` after the page settled, timed to the quick estimate
+    and the simulated SLA table on the screen.
 
     Raises
     ------
@@ -198,32 +229,47 @@ def _move(
     slider.press(key)
     try:
         page.wait_for_function(
-            "() => window.__latency.table !== undefined", polling=250, timeout=TIMEOUT_S * 1000
+            "() => window.__latency.table !== undefined || window.__latency.tableDom !== undefined",
+            polling=250,
+            timeout=TIMEOUT_S * 1000,
+        )
+        page.wait_for_function(
+            "() => window.__latency.table !== undefined", polling=100, timeout=CANVAS_GRACE_MS
         )
     except PlaywrightTimeout:
-        raise _NoTable(_kept_for_later(page)) from None
+        if page.evaluate("() => window.__latency.tableDom === undefined"):
+            raise _NoTable(_kept_for_later(page)) from None
     t = page.evaluate(
         "() => ({press: window.__latency.press, estimate: window.__latency.estimate,"
-        " table: window.__latency.table, source: window.__latency.source})"
+        " table: window.__latency.table, tableDom: window.__latency.tableDom,"
+        " source: window.__latency.source})"
     )
-    table = (t["table"] - t["press"]) / 1000
+    cells_only = t.get("table") is None
+    end = t["tableDom"] if cells_only else t["table"]
+    table = (end - t["press"]) / 1000
     estimate = t.get("estimate")
-    if estimate is None or estimate > t["table"]:
-        return None, table, None
-    return (estimate - t["press"]) / 1000, table, t.get("source")
+    if estimate is None or estimate > end:
+        return _Move(None, table, None, cells_only)
+    return _Move((estimate - t["press"]) / 1000, table, t.get("source"), cells_only)
 
 
 def _presses(page: Any, slider: Any, key: str) -> float:
     """Seconds from the last of :data:`PRESSES` quick presses of ``key``, after a pause, to the
-    last simulated table drawn (the one of the position reached)."""
+    first frame that drew the table of the position reached.
+
+    That table is the one the grid drew last, once the page has settled. Its first drawing is
+    the first frame after the last press with at least half of its texts that no frame before
+    that press drew and the table on the screen before the first press did not hold (the tables of the
+    positions passed on the way, if any were drawn, hold other figures)."""
     _settled(page)
     page.wait_for_timeout(PAUSE_MS)
     slider.focus()
-    page.evaluate(
+    before = page.evaluate(
         """() => {
-          const cells = document.querySelectorAll("[role=gridcell], [role=columnheader]");
-          window.__draws.before = new Set([...cells].map((c) => c.textContent));
           window.__draws.frames = [];
+          window.__draws.armed = true;
+          const cells = document.querySelectorAll("[role=gridcell], [role=columnheader]");
+          return [...cells].map((c) => c.textContent);
         }"""
     )
     last = 0.0
@@ -236,11 +282,20 @@ def _presses(page: Any, slider: Any, key: str) -> float:
     _settled(page)
     page.wait_for_timeout(QUIET_MS)
     _settled(page)
-    frames = page.evaluate("() => window.__draws.frames")
-    page.evaluate("() => { window.__draws.before = undefined; }")
+    frames = page.evaluate("() => { window.__draws.armed = false; return window.__draws.frames; }")
     if not frames:
-        raise RuntimeError("no new simulated table was drawn after the presses")
-    return (max(frames) - last) / 1000
+        raise RuntimeError("no simulated table was drawn after the presses")
+    seen = set(before)
+    for frame in frames:
+        if frame["time"] < last:
+            seen.update(frame["texts"])
+    final = set(frames[-1]["texts"]) - seen
+    if not final:
+        raise RuntimeError("the table the page settled on was drawn before the last press")
+    # at least half its new texts: a table passed on the way may share a figure or two with it
+    drawn = [f["time"] for f in frames if 2 * len(final & set(f["texts"])) >= len(final)]
+    first = min(t for t in drawn if t >= last)
+    return (first - last) / 1000
 
 
 def _table_result(
@@ -249,15 +304,18 @@ def _table_result(
     first_view: float,
     volumes: list[int] | None = None,
     missing: list[str] | None = None,
+    cells_only: int = 0,
 ) -> BenchResult:
-    """``missing``: the moves after which no new table came (where their pages were kept)."""
+    """``missing``: the moves after which no new table came (where their pages were kept);
+    ``cells_only``: how many moves' tables were timed by the grid's cells (:class:`_Move`)."""
     table = statistics.median(tables) if tables else float("nan")
     detail = ", ".join(f"{t:.2f}" for t in tables)
     where = f"; volume {min(volumes):+d}…{max(volumes):+d}%" if volumes else ""
     lost = f"; NO TABLE after {len(missing)} move(s), page kept: {missing[0]}" if missing else ""
+    cells = f"; {cells_only} timed by the grid's cells, not its canvas" if cells_only else ""
     return BenchResult(
         name=name,
-        figure=f"{table:.2f} s (median; {detail}{where}{lost})",
+        figure=f"{table:.2f} s (median; {detail}{where}{lost}{cells})",
         ratio=first_view / table,
         baseline=f"first view ({first_view:.1f} s)",
         target=f"<= {TARGET_SIMULATED_S:g} s",
@@ -281,6 +339,8 @@ def run() -> list[BenchResult]:
     quick: list[float] = []
     volumes: dict[str, list[int]] = {"other": [], "cold": [], "quick": []}
     missing: dict[str, list[str]] = {"ahead": [], "other": [], "cold": []}
+    cells_only = {"ahead": 0, "other": 0, "cold": 0}
+    """By kind, the moves whose table was seen in the grid's cells only (:class:`_Move`)."""
     """The moves after which no new table came, by kind: where their pages were kept."""
     """The volume slider's position at each timed move, by kind."""
     first_view = float("nan")
@@ -302,28 +362,31 @@ def run() -> list[BenchResult]:
                 more = (growth, "ArrowRight")
                 for _ in range(MOVES):  # the slider last moved, one step on
                     try:
-                        _, table_s, _ = _move(page, *up)
-                        ahead.append(table_s)
+                        move = _move(page, *up)
+                        ahead.append(move.table)
+                        cells_only["ahead"] += move.cells_only
                     except _NoTable as lost:
                         missing["ahead"].append(str(lost))
                 for slider, key in (more, down, more, down):  # another slider, after a pause
                     try:
-                        _, table_s, _ = _move(page, slider, key)
-                        other.append(table_s)
+                        move = _move(page, slider, key)
+                        other.append(move.table)
+                        cells_only["other"] += move.cells_only
                     except _NoTable as lost:
                         missing["other"].append(str(lost))
                     volumes["other"].append(_volume(volume))
                 for slider, key in (more, down, more, down):  # another slider, at once
                     try:
-                        estimate_s, table_s, source = _move(page, slider, key, AT_ONCE_MS)
+                        move = _move(page, slider, key, AT_ONCE_MS)
                     except _NoTable as lost:
                         missing["cold"].append(str(lost))
                         continue
-                    cold.append(table_s)
+                    cold.append(move.table)
+                    cells_only["cold"] += move.cells_only
                     volumes["cold"].append(_volume(volume))
-                    if estimate_s is not None:
-                        estimates.append(estimate_s)
-                        sources.append(source or "page")
+                    if move.estimate is not None:
+                        estimates.append(move.estimate)
+                        sources.append(move.source or "page")
                 page.evaluate(DRAWS)
                 for slider, key in (more, up, more, down):  # three quick presses of one slider
                     quick.append(_presses(page, slider, key))
@@ -348,6 +411,7 @@ def run() -> list[BenchResult]:
             ahead,
             first_view,
             missing=missing["ahead"],
+            cells_only=cells_only["ahead"],
         ),
         _table_result(
             "app in chromium: other slider, after a pause -> table",
@@ -355,6 +419,7 @@ def run() -> list[BenchResult]:
             first_view,
             volumes["other"],
             missing["other"],
+            cells_only["other"],
         ),
         _table_result(
             "app in chromium: other slider, at once -> table",
@@ -362,6 +427,7 @@ def run() -> list[BenchResult]:
             first_view,
             volumes["cold"],
             missing["cold"],
+            cells_only["cold"],
         ),
         _table_result(
             f"app in chromium: {PRESSES} quick presses, last -> table",

@@ -662,6 +662,7 @@ def next_estimates(
     milliseconds each, cached by content."""
     out = {}
     for neighbour in positions.neighbours(*moved):
+        moved_on()  # a newer position waits: it comes first
         if not neighbour.keys() <= set(positions.shown):
             continue  # the slider last moved is in another tab: no key here can reach it
         try:
