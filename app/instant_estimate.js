@@ -74,16 +74,17 @@ function draw(box, entry, data, source) {
 }
 
 // A slider moved (or may have): draw the estimate of the position it reached, if the page sent
-// one and it is not on the screen already.
+// one; nothing where it sent none (the page's run brings that estimate) or where the position is
+// the page's own with its simulated table on the screen.
 function lookup() {
   const view = store().view;
   if (!view || !view.box.isConnected) return;
   const key = positionKey(view.data);
   if (key === null || key === view.drawn) return;
-  const entry = store().entries.get(key);
-  if (!entry) return;
   view.drawn = key;
-  draw(view.box, entry, view.data, "browser");
+  const own = key === view.data.current;
+  const entry = own && !view.data.show ? null : store().entries.get(key);
+  draw(view.box, entry || null, view.data, own ? "page" : "browser");
 }
 
 function listen() {
@@ -110,12 +111,16 @@ export default function (component) {
   }
   while (kept.entries.size > KEPT) kept.entries.delete(kept.entries.keys().next().value);
   const box = parentElement.querySelector(".simkit-instant-estimate");
-  // The page's run is for the position it names; the sliders may have moved on since.
+  // The page's run is for the position it names; the sliders may have moved on since: then
+  // the estimate sent for where they stand, if any, else nothing until the page's next run.
   const here = positionKey(data);
-  const moved = here !== null && here !== data.current && kept.entries.has(here);
-  const shown = moved ? here : data.show ? data.current : null;
-  // Drawn already: the position shown, or the page's own (its table is on the screen).
-  kept.view = { box, data, drawn: moved ? here : data.current };
-  draw(box, shown && kept.entries.get(shown), data, moved ? "browser" : "page");
+  let shown = data.show ? data.current : null;
+  let source = "page";
+  if (here !== null && here !== data.current) {
+    shown = kept.entries.has(here) ? here : null;
+    source = "browser";
+  }
+  kept.view = { box, data, drawn: here === null ? data.current : here };
+  draw(box, shown === null ? null : kept.entries.get(shown), data, source);
   listen();
 }

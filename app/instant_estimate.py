@@ -68,13 +68,14 @@ _mount = st.components.v2.component(
 )
 
 
-def context_of(sid: str, positions: model.Positions) -> str:
-    """What the sliders on the screen do not change: the scenario, the sliders drawn in other
-    tabs and the targets. An estimate is kept in the browser for this context only."""
+def context_of(scenario: str, positions: model.Positions) -> str:
+    """What the sliders on the screen do not change: the scenario (``scenario``: its content
+    key, with where its files resolve, :func:`simkit.app_model.run_key`), the sliders drawn in
+    other tabs and the targets. An estimate is kept in the browser for this context only."""
     hidden = {
         axis: value for axis, value in positions.values.items() if axis not in positions.shown
     }
-    text = json.dumps([sid, hidden, positions.targets], sort_keys=True, default=str)
+    text = json.dumps([scenario, hidden, positions.targets], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -506,7 +506,7 @@ def workbench(scenario: Scenario) -> None:
         # The quick estimate, until the simulated table replaces it; drawn by the browser at
         # once when a slider moves to a position one step away (app/instant_estimate.py).
         instant_slot, heading, table_slot = st.empty(), st.empty(), st.empty()
-        context = instant_estimate.context_of(sid, positions)
+        context = instant_estimate.context_of(model.run_key(scenario, 0, 0), positions)
         here = instant_estimate.position_key(context, positions, {})
         shown_labels = [labels[axis] for axis in positions.shown]
         with instant_slot:
