@@ -46,6 +46,8 @@ COLUMNS = [
 ]
 
 CSS = """
+/* No room taken while there is nothing to show (the simulated table is on the screen). */
+[data-testid="stElementContainer"]:has(.simkit-instant-estimate:empty) { display: none; }
 .simkit-instant-estimate h4 { margin: 0 0 0.25rem 0; padding: 0; }
 .simkit-instant-estimate p { margin: 0 0 0.5rem 0; font-size: 0.875rem; opacity: 0.7; }
 .simkit-instant-estimate div { overflow-x: auto; }
