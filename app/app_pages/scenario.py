@@ -555,8 +555,8 @@ def workbench(scenario: Scenario) -> None:
             table_slot.info(NO_SLA_TABLE)
         else:
             sla_figures(head, estimate, table_slot, confidence)
-        moved = last_moved(sid, positions)
-        ready = next_estimates(scenario, positions, moved, context)
+        nearby = neighbour_edits(scenario, positions, last_moved(sid, positions))
+        ready = next_estimates(positions, nearby, context)
         if ready:  # the estimates of the next positions, to wait in the browser
             with instant_slot:
                 instant_estimate.show(context, shown_labels, here, ready, drawn=False)
@@ -583,7 +583,7 @@ def workbench(scenario: Scenario) -> None:
         with files:
             downloads(edited, measured, head)
             brief(edited, replications, seed, confidence)
-    make_ahead(scenario, positions, moved, replications, seed, results)
+    make_ahead(nearby, replications, seed, results)
 
 
 def sla_figures(
@@ -653,22 +653,35 @@ def quick(measured: Scenario) -> dict[str, Any]:
     return cached(("quick", model.run_key(measured, 0, 0)), lambda: quick_estimate(measured))
 
 
-def next_estimates(
-    scenario: Scenario, positions: model.Positions, moved: tuple[str, int], context: str
-) -> dict[str, dict[str, Any]]:
-    """The quick estimates of the positions a user is likely to pick next (as for the runs
-    made ahead, :meth:`simkit.app_model.Positions.neighbours`), by position key, for the
-    browser to draw the moment a slider reaches one (app/instant_estimate.py). A few
-    milliseconds each, cached by content."""
-    out = {}
+def neighbour_edits(
+    scenario: Scenario, positions: model.Positions, moved: tuple[str, int]
+) -> list[tuple[dict[str, Any], model.EditedScenario]]:
+    """The positions a user is likely to pick next (:meth:`simkit.app_model.Positions.neighbours`
+    of the slider ``moved`` last), each with its edited scenario, most likely first: what the
+    runs made ahead and the estimates sent ahead are made of. A position that makes no valid
+    scenario is left out (the page says so when a slider gets there)."""
+    out = []
     for neighbour in positions.neighbours(*moved):
         moved_on()  # a newer position waits: it comes first
+        try:
+            out.append((neighbour, model.edit_scenario(scenario, positions.what_if(neighbour))))
+        except InputError:
+            continue
+    return out
+
+
+def next_estimates(
+    positions: model.Positions,
+    nearby: list[tuple[dict[str, Any], model.EditedScenario]],
+    context: str,
+) -> dict[str, dict[str, Any]]:
+    """The quick estimates of the positions ``nearby`` (:func:`neighbour_edits`) that a slider
+    on the screen reaches, by position key, for the browser to draw the moment a slider gets
+    there (app/instant_estimate.py). A few milliseconds each, cached by content."""
+    out = {}
+    for neighbour, edited in nearby:
         if not neighbour.keys() <= set(positions.shown):
             continue  # the slider last moved is in another tab: no key here can reach it
-        try:
-            edited = model.edit_scenario(scenario, positions.what_if(neighbour))
-        except InputError:
-            continue  # not a scenario: the page says so when a slider gets there
         estimate = quick(edited.measured)
         ((axis, value),) = neighbour.items()
         key = instant_estimate.position_key(context, positions, neighbour)
@@ -677,29 +690,24 @@ def next_estimates(
 
 
 def make_ahead(
-    scenario: Scenario,
-    positions: model.Positions,
-    moved: tuple[str, int],
+    nearby: list[tuple[dict[str, Any], model.EditedScenario]],
     replications: int,
     seed: int,
     shown: Results,
 ) -> None:
-    """Runs, and SLA tables, for the positions a user is likely to pick next — one step either
-    side of the slider last moved (``moved``: the volume slider at first), then of the other
-    sliders on the screen — made while the workers are idle, so that the next move finds its
-    table ready (docs/app.md, "How fast a slider answers"). ``shown``: the run on the screen."""
+    """Runs, and SLA tables, for the positions a user is likely to pick next (``nearby``,
+    :func:`neighbour_edits`: one step either side of the slider last moved — the volume slider
+    at first — then of the other sliders on the screen), made while the workers are idle, so
+    that the next move finds its table ready (docs/app.md, "How fast a slider answers").
+    ``shown``: the run on the screen."""
     if not anticipating():
         return
     limit = ahead_limit(shown)
     measured, runs = shared_cache("measured"), shared_cache("runs")
     jobs, new = [], 0
-    for neighbour in positions.neighbours(*moved):
+    for _, edited in nearby:
         if new >= limit or len(jobs) >= 2 * limit:
-            break  # as many as will be made: the rest need not be worked out
-        try:
-            edited = model.edit_scenario(scenario, positions.what_if(neighbour))
-        except InputError:
-            continue  # not a scenario: nobody can ask for it
+            break  # as many as will be made
 
         def then(results: Results, edited: model.EditedScenario = edited) -> Results:
             return measured.get_or_compute(
