@@ -475,6 +475,9 @@ def test_an_upload_too_large_to_run_is_refused_in_every_page() -> None:
     upload(at, "huge.yaml", TOO_LARGE)
     assert_clean(at)
     assert "visits per replication" in errors(at)
+    # the Scenario page sends the simulated table's heading before its run: a refused run
+    # takes it away again
+    assert not [m.value for m in at.markdown if "Simulated SLA table" in m.value]
     for page in ("availability", "targets", "ola"):
         at.switch_page(f"app_pages/{page}.py").run()
         assert_clean(at)

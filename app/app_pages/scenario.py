@@ -517,9 +517,14 @@ def workbench(scenario: Scenario) -> None:
                 {here: instant_estimate.entry(estimate, "here")},
                 drawn=True,
             )
+        # The simulated table's heading goes out now, so that when the run ends the table is
+        # the first thing sent (below).
+        with heading.container():
+            table_heading(replications, seed, confidence, scenario.period)
         try:
             results = simulated(edited.run, replications, seed)
         except InputError as error:
+            heading.empty()
             show_problems(error, "This scenario is not simulated:")
             return
         moved_on()  # a newer position waits: its run, not this table, is what the user wants
@@ -533,33 +538,35 @@ def workbench(scenario: Scenario) -> None:
                 f"{len(head['failures'])} replications failed and are left out: "
                 + "; ".join(f["error"] for f in head["failures"][:3])
             )
-        with instant_slot:  # the estimate gives way to the simulated table
-            instant_estimate.show(context, shown_labels, here, {}, drawn=False)
-        with heading.container():
-            notice = no_tickets_notice(
-                results,
-                "Every SLA target shows 0 tickets and “at risk” because nothing could be "
-                "measured, not because a target is missed.",
-            )
-            if notice:
-                st.warning(notice)
-            st.markdown(
-                f"#### Simulated SLA table — {head['replications']} replications, seed {seed}"
-            )
-            st.caption(
-                "Compliance and P(period met): mean [95% interval]; verdict at "
-                f"{confidence:.0%} of {scenario.period}s, from the interval; "
-                "estimate: the quick estimate, for comparison."
-            )
         if not head["sla"]:
             table_slot.info(NO_SLA_TABLE)
         else:
-            sla_figures(head, estimate, table_slot, confidence)
+            sla_table(head, estimate, table_slot, confidence)
+        notice = no_tickets_notice(
+            results,
+            "Every SLA target shows 0 tickets and “at risk” because nothing could be "
+            "measured, not because a target is missed.",
+        )
+        if notice or head["replications"] != replications:
+            with heading.container():
+                if notice:
+                    st.warning(notice)
+                table_heading(head["replications"], seed, confidence, scenario.period)
+        # Nothing more is sent until the next positions' estimates are worked out: each message
+        # makes the browser redraw the page, and one that comes before the table is on the
+        # screen holds the table back (by 60–140 ms on two cores, docs/app.md).
         nearby = neighbour_edits(scenario, positions, last_moved(sid, positions))
         ready = next_estimates(positions, nearby, context)
-        if ready:  # the estimates of the next positions, to wait in the browser
-            with instant_slot:
-                instant_estimate.show(context, shown_labels, here, ready, drawn=False)
+        with instant_slot:  # the estimate gives way to the simulated table; the estimates of
+            # the next positions wait in the browser
+            instant_estimate.show(context, shown_labels, here, ready, drawn=False)
+        if head["sla"]:
+            st.altair_chart(
+                charts.compliance_chart(
+                    head["sla"], replications=head["replications"], estimates=estimate["sla"]
+                ),
+                width="stretch",
+            )
     moved_on()  # likewise before the figures below the table
     # Only the open tab is made (its figures, its chart in the browser); the OLA and team
     # figures are measured when their tab is opened.
@@ -586,10 +593,20 @@ def workbench(scenario: Scenario) -> None:
     make_ahead(nearby, replications, seed, results)
 
 
-def sla_figures(
+def table_heading(replications: int, seed: int, confidence: float, period: str) -> None:
+    """The simulated SLA table's heading and the caption that reads its columns."""
+    st.markdown(f"#### Simulated SLA table — {replications} replications, seed {seed}")
+    st.caption(
+        "Compliance and P(period met): mean [95% interval]; verdict at "
+        f"{confidence:.0%} of {period}s, from the interval; "
+        "estimate: the quick estimate, for comparison."
+    )
+
+
+def sla_table(
     head: dict[str, Any], estimate: dict[str, Any], table_slot: Any, confidence: float
 ) -> None:
-    """The simulated SLA table (in place of the quick estimate's) and its compliance chart."""
+    """The simulated SLA table, in place of the quick estimate."""
     table = model.sla_table(head, confidence=confidence, estimate=estimate)
     table_slot.dataframe(
         table,
@@ -606,12 +623,6 @@ def sla_figures(
             "estimate",
         ],
         key="sla_table",
-    )
-    st.altair_chart(
-        charts.compliance_chart(
-            head["sla"], replications=head["replications"], estimates=estimate["sla"]
-        ),
-        width="stretch",
     )
 
 
