@@ -34,6 +34,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import (
 
 from simkit.app_model import DEFAULT_REPLICATIONS, MAX_REPLICATIONS, run_key, simulate_run
 from simkit.errors import InputError
+from simkit.pools import widen_results_pipe
 from simkit.resources import example_scenarios
 from simkit.runner import ReplicationOutcome, Results, replications_in_flight, warm_up
 from simkit.scenario import Scenario, load_scenario, parse_scenario
@@ -913,6 +914,7 @@ def _pool(workers: int) -> tuple[Executor, StopBoard]:
         initializer=start_worker,
         initargs=(board, WORKER_NICENESS),
     )
+    widen_results_pipe(pool)  # results not held back while the server is busy (simkit.pools)
     for _ in range(workers):  # each worker starts and imports the engine now, not at the first run
         pool.submit(warm_up)
     return pool, board

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simkit.errors import InputError
+from simkit.pools import widen_results_pipe
 from simkit.scenario import Scenario, load_scenario
 from simkit.scenario.overlay import parse_set, patch_for
 
@@ -191,7 +192,9 @@ def executor_from(args: argparse.Namespace) -> contextlib.AbstractContextManager
             raise InputError.single(
                 "--workers must be at least 1", "e.g. --workers 2", path="--workers"
             )
-        return ProcessPoolExecutor(max_workers=workers)
+        pool = ProcessPoolExecutor(max_workers=workers)
+        widen_results_pipe(pool)
+        return pool
     if scheduler:
         return _dask_executor(scheduler)
     return contextlib.nullcontext(None)
