@@ -188,7 +188,7 @@ def test_open_time_differences_are_business_hours() -> None:
 def test_order_statistics_are_numpys_inverted_cdf_quantiles(
     values: list[float], levels: list[float]
 ) -> None:
-    """The pooled quantiles taken by one sort are numpy's inverted-CDF quantiles exactly,
+    """The pooled quantiles taken by one partition are numpy's inverted-CDF quantiles exactly,
     ties and +inf included, for one level or many."""
     data, q = np.array(values), np.array(levels)
     expected = np.quantile(data, q, method="inverted_cdf")
