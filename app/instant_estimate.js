@@ -17,7 +17,9 @@ const KEPT = 200; // estimates kept, the oldest dropped first
 
 function store() {
   if (!window[STORE]) {
-    window[STORE] = { context: null, entries: new Map(), view: null, listening: false };
+    window[STORE] = {
+      context: null, entries: new Map(), view: null, listening: false, takenAway: 0,
+    };
   }
   return window[STORE];
 }
@@ -87,6 +89,36 @@ function lookup() {
   draw(view.box, entry || null, view.data, own ? "page" : "browser");
 }
 
+// The page's simulated table, when one of its present run is on the screen: in the container
+// the page names (a keyed container carries the class st-key-<key>), in an element Streamlit
+// does not mark stale (one left from the run before is, until the new run replaces it).
+function pageTable(data) {
+  if (!data.table) return null;
+  const grid = document.querySelector(`.st-key-${CSS.escape(data.table)} [data-testid="stDataFrame"]`);
+  const element = grid && grid.closest(".stElementContainer, [data-testid='stElementContainer']");
+  return element && element.getAttribute("data-stale") !== "true" ? grid : null;
+}
+
+// While the page's own estimate is meant to be shown, watch (once a frame) for its simulated
+// table: as it comes, take the estimate away in the same frame, and draw it no more for that
+// position, rather than leave both on the screen until the page's next message says so. A view
+// replaced by the page's next message stops the watch.
+function watchForTable(view) {
+  const step = () => {
+    if (store().view !== view || !view.data.show) return;
+    if (pageTable(view.data)) {
+      view.data = { ...view.data, show: false };
+      if (view.drawn === view.data.current) {
+        draw(view.box, null, view.data, "page");
+        store().takenAway += 1; // for tests: the estimates taken away as their table came
+      }
+      return;
+    }
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+}
+
 function listen() {
   const kept = store();
   if (kept.listening) return;
@@ -120,7 +152,9 @@ export default function (component) {
     shown = kept.entries.has(here) ? here : null;
     source = "browser";
   }
-  kept.view = { box, data, drawn: here === null ? data.current : here };
+  const view = { box, data, drawn: here === null ? data.current : here };
+  kept.view = view;
   draw(box, shown === null ? null : kept.entries.get(shown), data, source);
+  if (data.show) watchForTable(view);
   listen();
 }

@@ -31,6 +31,9 @@ from simkit import app_model as model
 
 HERE = Path(__file__).resolve().parent
 
+TABLE_KEY = "simkit_sla_table"
+"""The key of the container the page draws its simulated SLA table in: the browser takes the
+quick estimate away as soon as a table of the page's present run is drawn there."""
 HEADING = "Quick estimate — instant, from queueing formulas"
 CAPTION = (
     "An ESTIMATE (Erlang C per hour of the week), not the simulation: the simulated table "
@@ -104,9 +107,10 @@ def show(
     drawn: bool,
 ) -> None:
     """Draw the element: the estimate of the position ``current`` when ``drawn`` (the
-    simulated table is not on the screen yet), nothing otherwise; ``entries`` (position key ->
-    :func:`entry`) are kept in the browser, ready for a move; ``labels``: the sliders on the
-    screen, in the order of the key."""
+    simulated table is not on the screen yet) — until the browser sees a table of the page's
+    present run drawn in the container keyed :data:`TABLE_KEY` — nothing otherwise; ``entries``
+    (position key -> :func:`entry`) are kept in the browser, ready for a move; ``labels``: the
+    sliders on the screen, in the order of the key."""
     _mount(
         data={
             "context": context,
@@ -114,6 +118,7 @@ def show(
             "current": current,
             "show": drawn,
             "entries": dict(entries),
+            "table": TABLE_KEY,
             "heading": HEADING,
             "caption": CAPTION,
             "columns": COLUMNS,

@@ -37,11 +37,14 @@ class Shot:
     wait_for: str
     click: str | None = None
     tab: str | None = None
+    cell: str | None = None
+    """A cell of a table grid to wait for too (the Scenario page sends its simulated table's
+    heading before the run, so the heading alone does not say the table is there)."""
     height: int = 1500
 
 
 SHOTS = (
-    Shot("scenario", "", "Simulated SLA table"),
+    Shot("scenario", "", "Simulated SLA table", cell="payroll P1 respond"),
     Shot("availability", "availability", "Availability —"),
     Shot("targets", "targets", "agents added", click="Run the staffing options"),
     Shot("impact", "impact", "Paired differences", click="Compare with the baseline"),
@@ -91,6 +94,10 @@ def take(
                 page.get_by_text(shot.wait_for).first.wait_for(
                     state="attached", timeout=timeout_s * 1000
                 )
+                if shot.cell:
+                    page.locator("[role=gridcell]", has_text=shot.cell).first.wait_for(
+                        state="attached", timeout=timeout_s * 1000
+                    )
                 page.get_by_text("Simulating").first.wait_for(
                     state="detached", timeout=timeout_s * 1000
                 )

@@ -505,7 +505,9 @@ def workbench(scenario: Scenario) -> None:
             )
         # The quick estimate, until the simulated table replaces it; drawn by the browser at
         # once when a slider moves to a position one step away (app/instant_estimate.py).
-        instant_slot, heading, table_slot = st.empty(), st.empty(), st.empty()
+        instant_slot, heading = st.empty(), st.empty()
+        with st.container(key=instant_estimate.TABLE_KEY):  # where the browser sees the table come
+            table_slot = st.empty()
         context = instant_estimate.context_of(model.run_key(scenario, 0, 0), positions)
         here = instant_estimate.position_key(context, positions, {})
         shown_labels = [labels[axis] for axis in positions.shown]
@@ -554,7 +556,9 @@ def workbench(scenario: Scenario) -> None:
                 table_heading(head["replications"], seed, confidence, scenario.period)
         # Nothing more is sent until the next positions' estimates are worked out: each message
         # makes the browser redraw the page, and one that comes before the table is on the
-        # screen holds the table back (by 60–140 ms on two cores, docs/app.md).
+        # screen holds the table back (docs/app.md, "How fast a slider answers"). The browser
+        # takes the quick estimate away as it draws the table (app/instant_estimate.js); the
+        # message below does so where it cannot.
         nearby = neighbour_edits(scenario, positions, last_moved(sid, positions))
         ready = next_estimates(positions, nearby, context)
         with instant_slot:  # the estimate gives way to the simulated table; the estimates of
