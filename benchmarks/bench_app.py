@@ -136,8 +136,11 @@ def _while_busy(
     try:
         for k in range(2 * rounds):
             widened = k % 2 == 0
-            widen_results_pipe(pool, None if widened else DEFAULT_PIPE)
-            edited = model.edit_scenario(scenario, model.WhatIf(volume=0.01 * (k + 1)))
+            size = widen_results_pipe(pool, None if widened else DEFAULT_PIPE)
+            if size == 0 or widened == (size == DEFAULT_PIPE):
+                raise RuntimeError(f"the results pipe could not be set ({size} bytes)")
+            # the two of a pair at the same volume: the same work
+            edited = model.edit_scenario(scenario, model.WhatIf(volume=0.01 * (k // 2 + 1)))
             busy.set()
             t0 = time.perf_counter()
             model.simulate_run(

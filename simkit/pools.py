@@ -35,8 +35,9 @@ __all__ = ["DEFAULT_PIPE_BYTES", "results_pipe_size", "widen_results_pipe"]
 DEFAULT_PIPE_BYTES = 1 << 20
 """The size asked for when the system's limit cannot be read (Linux's default limit)."""
 _PIPE_MAX = Path("/proc/sys/fs/pipe-max-size")
-_SET_PIPE_SIZE: int = getattr(fcntl, "F_SETPIPE_SZ", 1031)
-_GET_PIPE_SIZE: int = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+_SET_PIPE_SIZE: int | None = getattr(fcntl, "F_SETPIPE_SZ", None)
+_GET_PIPE_SIZE: int | None = getattr(fcntl, "F_GETPIPE_SZ", None)
+"""Linux's commands (Python 3.10 and later name them); elsewhere ``None``: nothing is set."""
 
 
 def _limit() -> int:
@@ -48,7 +49,7 @@ def _limit() -> int:
 
 def results_pipe_size(pool: ProcessPoolExecutor) -> int:
     """Bytes the pipe that brings ``pool``'s results holds (0 where it cannot be read)."""
-    if fcntl is None:
+    if fcntl is None or _GET_PIPE_SIZE is None:
         return 0
     try:
         reader = pool._result_queue._reader  # type: ignore[attr-defined]
@@ -58,10 +59,12 @@ def results_pipe_size(pool: ProcessPoolExecutor) -> int:
 
 
 def widen_results_pipe(pool: ProcessPoolExecutor, size: int | None = None) -> int:
-    """Widen the pipe that brings ``pool``'s results to ``size`` bytes (by default the most
-    the system allows an unprivileged process) and return the size it has then; 0 where it
-    cannot be set, and the pool is left as it was."""
-    if fcntl is None:
+    """Set the pipe that brings ``pool``'s results to ``size`` bytes (by default the most the
+    system allows an unprivileged process) and return the size it has then, which the system
+    rounds up to whole pages; 0 where it cannot be set, and the pool is left as it was. A size
+    below the present one narrows the pipe, which cannot be done while it holds more than that
+    unread (0 then too)."""
+    if fcntl is None or _SET_PIPE_SIZE is None:
         return 0
     wanted = _limit() if size is None else size
     try:

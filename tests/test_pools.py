@@ -3,6 +3,7 @@ the pool's results the same as without it."""
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -10,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from simkit import app_model as model
+from simkit.cli_common import executor_from
 from simkit.pools import DEFAULT_PIPE_BYTES, results_pipe_size, widen_results_pipe
 from simkit.resources import examples_dir
 from simkit.scenario import load_scenario
@@ -23,7 +25,7 @@ linux_only = pytest.mark.skipif(
 def test_the_results_pipe_is_widened_to_what_is_asked() -> None:
     with ProcessPoolExecutor(max_workers=1) as pool:
         before = results_pipe_size(pool)
-        assert before == 1 << 16, "Linux's default pipe holds 64 KiB"
+        assert 0 < before < DEFAULT_PIPE_BYTES, "Linux's pipes hold 64 KiB by default"
         assert widen_results_pipe(pool, DEFAULT_PIPE_BYTES) == DEFAULT_PIPE_BYTES
         assert results_pipe_size(pool) == DEFAULT_PIPE_BYTES
         # and back (the benchmark compares both)
@@ -60,3 +62,26 @@ def test_replications_through_a_widened_pipe_are_the_same() -> None:
     assert pooled.tickets.equals(serial.tickets)
     assert pooled.visits.equals(serial.visits)
     assert pooled.sla_summary()["sla"] == serial.sla_summary()["sla"]
+
+
+@linux_only
+def test_the_clis_workers_get_the_widened_pipe() -> None:
+    """``--workers N`` makes a pool whose results pipe is widened."""
+    with executor_from(argparse.Namespace(workers=2)) as pool:
+        assert isinstance(pool, ProcessPoolExecutor)
+        assert results_pipe_size(pool) > 1 << 16
+
+
+@linux_only
+def test_the_apps_workers_get_the_widened_pipe() -> None:
+    """The app's worker pool (app_support._pool, shared by every session) is widened as it is
+    made."""
+    pytest.importorskip("streamlit")
+    from app import app_support
+
+    pool, _ = app_support._pool.__wrapped__(2)  # the function, not the server-wide resource
+    try:
+        assert isinstance(pool, ProcessPoolExecutor)
+        assert results_pipe_size(pool) > 1 << 16
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
