@@ -7,8 +7,8 @@ pieces, and needs Python's interpreter lock for each. When another thread of the
 the lock busy — a server measuring another user's run, drawing their charts — that thread gets
 it back only every few milliseconds, and the worker, which cannot write the next piece until
 the last is read, waits instead of simulating. With a thread of the caller busy throughout, 20
-replications of the baseline on two workers took a median of 3.7 s here, against 1.9 s with
-the pipe widened to 1 MiB (``make bench``, "while the caller is busy"); with the caller idle,
+replications of the baseline on two workers took medians of 3.2–3.7 s here, against 1.7–1.9 s
+with the pipe widened to 1 MiB (``make bench``, "while the caller is busy"); with the caller idle,
 the pipe's width made no difference that could be measured.
 
 :func:`widen_results_pipe` widens that pipe to what the system allows an unprivileged process
@@ -47,14 +47,22 @@ def _limit() -> int:
         return DEFAULT_PIPE_BYTES
 
 
+def _results_fd(pool: ProcessPoolExecutor) -> int | None:
+    """The file descriptor the results are read from (``None`` where the pool has none)."""
+    try:
+        return int(pool._result_queue._reader.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return None
+
+
 def results_pipe_size(pool: ProcessPoolExecutor) -> int:
     """Bytes the pipe that brings ``pool``'s results holds (0 where it cannot be read)."""
-    if fcntl is None or _GET_PIPE_SIZE is None:
+    fd = _results_fd(pool)
+    if fcntl is None or _GET_PIPE_SIZE is None or fd is None:
         return 0
     try:
-        reader = pool._result_queue._reader  # type: ignore[attr-defined]
-        return int(fcntl.fcntl(reader.fileno(), _GET_PIPE_SIZE))
-    except (AttributeError, OSError):
+        return int(fcntl.fcntl(fd, _GET_PIPE_SIZE))
+    except OSError:
         return 0
 
 
@@ -64,12 +72,11 @@ def widen_results_pipe(pool: ProcessPoolExecutor, size: int | None = None) -> in
     rounds up to whole pages; 0 where it cannot be set, and the pool is left as it was. A size
     below the present one narrows the pipe, which cannot be done while it holds more than that
     unread (0 then too)."""
-    if fcntl is None or _SET_PIPE_SIZE is None:
+    fd = _results_fd(pool)
+    if fcntl is None or _SET_PIPE_SIZE is None or fd is None:
         return 0
-    wanted = _limit() if size is None else size
     try:
-        reader = pool._result_queue._reader  # type: ignore[attr-defined]
-        fcntl.fcntl(reader.fileno(), _SET_PIPE_SIZE, wanted)
-    except (AttributeError, OSError):
+        fcntl.fcntl(fd, _SET_PIPE_SIZE, _limit() if size is None else size)
+    except OSError:
         return 0
     return results_pipe_size(pool)
