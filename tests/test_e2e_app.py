@@ -200,18 +200,41 @@ INSTANT_WATCH = """() => {
   }).observe(document.body, { subtree: true, childList: true, attributes: true });
 }"""
 
+BESIDE_WATCH = """() => {
+  // every frame from now: whether the quick estimate and a simulated table other than the
+  // one on the screen now (and not marked stale) are both there, as the frame is painted
+  const cells = () => {
+    const grid = document.querySelector('.st-key-simkit_sla_table [data-testid="stDataFrame"]');
+    const element = grid && grid.closest('.stElementContainer, [data-testid="stElementContainer"]');
+    if (!grid || (element && element.getAttribute("data-stale") === "true")) return null;
+    return JSON.stringify([...grid.querySelectorAll("[role=gridcell]")].map((c) => c.textContent));
+  };
+  const first = cells();
+  window.__beside = [];
+  const step = () => {
+    const box = document.querySelector(".simkit-instant-estimate");
+    const estimate = !!box && box.querySelectorAll("td").length > 0;
+    const now = cells();
+    window.__beside.push(estimate && now !== null && now !== first && now.includes("payroll"));
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+}"""
+
 
 def test_the_quick_estimate_is_drawn_in_the_browser_at_the_key_press(server: str) -> None:
     """A slider moved one step: the browser draws the quick estimate the page sent ahead for
     that position (app/instant_estimate.py) before the page has run again — the first drawing
     is the browser's — with a row per SLA of the table; the page's own estimate for the
     position, when it comes, holds the same cells; the element is empty again once the
-    simulated table of the new position is on the screen — taken away by the browser as the
-    table came, not left beside it until the page's next message."""
+    simulated table of the new position is on the screen, and is never beside that table for
+    more than a frame. (Whether the browser takes it away as the table comes or the page's
+    next message does depends on how close together they come: the run may have been made
+    ahead; test_e2e_instant_estimate.py tests each way on its own.)"""
     with scenario_page(server) as page:
         before = settled_table(page)
         page.evaluate(INSTANT_WATCH)
-        page.evaluate("() => { window.__simkitInstantEstimate.takenAway = 0; }")
+        page.evaluate(BESIDE_WATCH)
         slider = page.get_by_role("slider", name="Volume change, every service")
         slider.focus()
         slider.press("ArrowRight")
@@ -227,5 +250,9 @@ def test_the_quick_estimate_is_drawn_in_the_browser_at_the_key_press(server: str
         assert set(slas) <= set(before), "rows other than the SLA table's"
         assert all(d[2] == cells for d in shown), "the page's estimate differs from the browser's"
         assert drawn[-1][2] == [], "the estimate stays beside the simulated table"
-        taken = page.evaluate("() => window.__simkitInstantEstimate.takenAway")
-        assert taken >= 1, "the page's next message, not the table's coming, took it away"
+        # A frame's check may run before the script's own in that frame: one frame with both
+        # is that; two in a row are the estimate left beside the new table.
+        beside = page.evaluate("window.__beside")
+        together = [i for i in range(1, len(beside)) if beside[i - 1] and beside[i]]
+        assert not together, f"the estimate stayed beside the new table: frames {together[:5]}"
+        assert len(beside) > 10, f"only {len(beside)} frames were checked"
