@@ -656,6 +656,23 @@ def _wait_idle(anticipator: Any, timeout_s: float = 120.0) -> None:
         time.sleep(0.05)
 
 
+def test_a_run_that_fails_leaves_no_heading_above_the_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run that fails for a reason the page does not foresee (not bad input): Streamlit's
+    error box stands alone, not under the heading of a simulated table that will not come."""
+    at = run_app()
+    assert any("Simulated SLA table" in m.value for m in at.markdown)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the workers are gone")
+
+    monkeypatch.setattr(sys.modules["app_support"], "simulate_run", broken)
+    labelled(at.slider, "Volume change").set_value(35).run()
+    assert "the workers are gone" in str([e.value for e in at.exception])
+    assert not [m.value for m in at.markdown if "Simulated SLA table" in m.value]
+
+
 def test_the_next_step_of_the_slider_is_made_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
     """With worker processes, the first view makes the volume slider's next steps ahead; moving
     the slider there simulates nothing in the page and shows the table a fresh run gives."""

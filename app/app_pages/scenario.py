@@ -529,6 +529,9 @@ def workbench(scenario: Scenario) -> None:
             heading.empty()
             show_problems(error, "This scenario is not simulated:")
             return
+        except Exception:
+            heading.empty()  # no table comes under it: Streamlit's error box stands alone
+            raise
         moved_on()  # a newer position waits: its run, not this table, is what the user wants
         measured = shared_cache("measured").get_or_compute(
             measured_key(edited, replications, seed), lambda: measured_sla(results, edited)
