@@ -181,6 +181,40 @@ def test_calibrate_command_takes_an_outage_file(tmp_path: Path, capsys: Any) -> 
     assert "payroll outages:" in document["yaml"]
 
 
+def test_calibrate_reports_what_reading_the_outage_file_removed(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """Outage rows removed or repaired while the file is read (no start, an end no format
+    reads, an end before the start, planned neither yes nor no) are counted in calibrate's
+    report and its text, as the review counts them: never dropped silently."""
+    from simkit.cli import main
+
+    path = tmp_path / "outages.csv"
+    _sample_outages(path)
+    with path.open("a") as file:
+        file.write(",2025-03-01T10:00Z,no\n")  # no start
+        file.write("2025-03-02T10:00Z,garbage,no\n")  # an end no format reads
+        file.write("2025-03-03T10:00Z,2025-03-03T09:00Z,no\n")  # ends before it starts
+        file.write("2025-03-04T10:00Z,2025-03-04T11:00Z,maybe\n")  # planned: repaired
+    sample = str(calibration_dir() / "sample" / "servicenow_incidents.csv.gz")
+    args = ["calibrate", sample, "--profile", "servicenow", "--timezone", "Europe/London"]
+    args += ["--outages", str(path), "--outage-service", "payroll"]
+    assert main([*args, "--json"]) == 0
+    quality = json.loads(capsys.readouterr().out)["report"]["outages"]["quality"]
+    counts = {rule["rule"]: (rule["action"], rule["count"]) for rule in quality["rules"]}
+    assert {k: counts.get(k) for k in ("missing_start", "unreadable_end", "negative_duration")} == {
+        "missing_start": ("removed", 1),
+        "unreadable_end": ("removed", 1),
+        "negative_duration": ("removed", 1),
+    }
+    assert counts["unknown_planned"][1] == 1
+    assert quality["outages"] == len(path.read_text().splitlines()) - 1 - 3
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert f"Outage file {path}: {quality['outages']:,} outages kept" in text
+    assert "[removed] outages that end before they start: 1 rows" in text
+
+
 def test_a_component_shared_by_two_services_is_one_component() -> None:
     """Outages of a component "db" recorded for payroll and for workplace are one component
     (the same outage recorded twice is one), which both services depend on; it made a fitted

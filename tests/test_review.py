@@ -275,6 +275,29 @@ def test_command_line_tables(files: tuple[Path, Path]) -> None:
     assert "SLA targets" in printed and "P9" in printed
 
 
+def test_command_line_counts_what_reading_the_outage_file_removed(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The outage file's rows removed while reading it are counted in the printed review, not
+    only in its --json document."""
+    scenario, path = files
+    outages = tmp_path / "outages.csv"
+    outages.write_text(
+        "service,start,end\ndesk,2024-01-09 10:00,2024-01-09 11:00\n"
+        "desk,,2024-01-10 11:00\ndesk,2024-01-11 10:00,2024-01-11 09:00\n",
+        encoding="utf-8",
+    )
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        args = ["review", str(path), "--profile", "generic", "--scenario", str(scenario)]
+        code = main([*args, "--outages", str(outages)])
+    assert code == 0
+    printed = " ".join(buffer.getvalue().split())  # the console may wrap long lines
+    assert f"Outage file {outages}: 1 outages kept" in printed
+    assert "[removed] outages without a start: 1 rows" in printed
+    assert "[removed] outages that end before they start: 1 rows" in printed
+
+
 def test_the_pack_is_not_written_under_a_name_of_another_format(
     files: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -166,6 +166,7 @@ def fit_outages(
     quiet = sorted(set(services) - {svc for c in fitted for svc in c.services})
     summary = {
         "source": history.source,
+        "quality": history.as_dict(),  # what reading the file removed or repaired, and why
         "components": [c.report for c in fitted],
         "left_out": [{"reason": k, "outages": v} for k, v in left_out.items()],
         "without_outages": quiet,

@@ -21,6 +21,7 @@ __all__ = [
     "QualityReport",
     "QualityRule",
     "examples_at",
+    "outage_quality_summary",
     "quality_summary",
 ]
 
@@ -142,6 +143,18 @@ def quality_summary(quality: Mapping[str, Any]) -> list[str]:
         f"Data quality: {quality['rows_read']:,} rows, {quality['tickets']:,} tickets; "
         f"{quality['removed_rows']:,} rows and {quality['removed_tickets']:,} tickets removed"
     ]
+    lines += [
+        f"  [{r['action']}] {r['title']}: {r['count']:,} {r['unit']}" for r in quality["rules"]
+    ]
+    return lines
+
+
+def outage_quality_summary(quality: Mapping[str, Any]) -> list[str]:
+    """What reading an outage file did, in a few lines, from
+    :meth:`simkit.calibrate.outages.OutageHistory.as_dict`: the outages kept, then each rule
+    with its count (the examples and fixes are in the full report: ``--json`` or
+    ``--report``). Every command that reads an outage file prints it."""
+    lines = [f"Outage file {quality['source']}: {quality['outages']:,} outages kept"]
     lines += [
         f"  [{r['action']}] {r['title']}: {r['count']:,} {r['unit']}" for r in quality["rules"]
     ]

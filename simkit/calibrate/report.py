@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from simkit.calibrate.quality import quality_summary
+from simkit.calibrate.quality import outage_quality_summary, quality_summary
 from simkit.scenario.checks import natural_key
 from simkit.units import percent
 
@@ -172,6 +172,19 @@ def describe_report(report: Mapping[str, Any]) -> str:
             f"{len(starting['lines'])} backlog lines"
         )
         lines.extend(f"  - {note}" for note in starting["notes"])
+    outages = report.get("outages")
+    if outages:
+        lines.append(f"\noutages ({outages['source']}):")
+        for c in outages["components"]:
+            lines.append(
+                f"  component {c['component']} ({', '.join(c['services'])}): {c['outages']:,} "
+                f"outages, MTBF {c['mtbf_h']:,.1f} h, MTRS {c['mtrs_h']:,.2f} h"
+            )
+        for row in outages["left_out"]:
+            lines.append(f"  left out: {row['outages']:,} {row['reason']}")
+        if outages["without_outages"]:
+            lines.append(f"  no outage for: {', '.join(outages['without_outages'])}")
+        lines += [f"  {line}" for line in outage_quality_summary(outages["quality"])]
     lines.append(f"\ntargets: {report['targets']['note']}")
     if report["assumptions"]:
         lines.append("\nassumptions and what the history could not identify:")

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from simkit.calibrate.quality import quality_summary
+from simkit.calibrate.quality import outage_quality_summary, quality_summary
 from simkit.cli_common import (
     add_outage_options,
     document_path,
@@ -302,3 +302,6 @@ def print_review(document: Mapping[str, Any]) -> None:
         console.print(table)
     for line in quality_summary(document["quality"]):
         console.print(line, markup=False)
+    if document.get("outage_quality"):
+        for line in outage_quality_summary(document["outage_quality"]):
+            console.print(line, markup=False)
