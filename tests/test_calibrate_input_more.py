@@ -247,6 +247,26 @@ def test_until_before_the_first_ticket_says_so(
     assert error["path"] == "--until" and "2024-01-08" in error["message"]
 
 
+def test_tickets_outside_from_and_until_are_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tickets --from and --until leave out are counted in the quality report (info: the
+    user chose the span), so that the tickets read and the tickets calibrated add up."""
+    path = _flat_export(tmp_path / "flat.csv", ["desk"])  # 5 a day, 2024-01-08 … 2024-01-28
+    args = ["calibrate", str(path), "--profile", "generic", "--from", "2024-01-10"]
+    code, document = _cli_json(capsys, *args, "--until", "2024-01-27", "--json")
+    assert code == 0
+    report = document["report"]
+    (rule,) = [r for r in report["quality"]["rules"] if r["rule"] == "outside_span"]
+    assert rule["action"] == "info" and rule["unit"] == "tickets"
+    assert rule["count"] == 5 * (2 + 2)  # 8-9 January and 27-28 January
+    assert report["tickets"] + rule["count"] == report["quality"]["tickets"] == 5 * 21
+    assert "before 2024-01-10" in rule["title"] and "from 2024-01-27" in rule["title"]
+    assert {e["value"][:10] for e in rule["examples"]} <= {"2024-01-08", "2024-01-09"}
+    assert main(args) == 0
+    assert "outside the span chosen (left out): 10 tickets" in capsys.readouterr().out
+
+
 def test_a_log_never_resolved_that_still_fits_says_so(tmp_path: Path) -> None:
     """Without its state column a log whose tickets stay with one group still gives a valid
     scenario; the assumptions say that no ticket was resolved, why, and how to fix it."""

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from simkit.calibrate.quality import MAX_EXAMPLES, QualityReport, QualityRule
 from simkit.errors import InputError
 
 if TYPE_CHECKING:
@@ -222,6 +223,7 @@ def history_between(
         keep &= opened < as_instant(end)
     if not keep.any() and not np.isnat(opened).all():
         raise _empty_window(history, opened[~np.isnat(opened)], start, end)
+    quality = _left_out(history, opened, keep, start, end)
     tickets = tickets.filter(pa.array(keep))
     ids = pa.array(np.unique(np.asarray(tickets["ticket_id"].to_numpy(zero_copy_only=False))))
     visits = visits.filter(pc.is_in(visits["ticket_id"], value_set=ids))
@@ -254,5 +256,52 @@ def history_between(
             reopened = pc.is_in(tickets["ticket_id"], value_set=reopen["ticket_id"])
             tickets = _replace(tickets, "reopened", reopened)
     return dataclasses.replace(
-        history, tickets=tickets, visits=visits, pauses=pauses, observed_until=observed
+        history,
+        tickets=tickets,
+        visits=visits,
+        pauses=pauses,
+        observed_until=observed,
+        quality=quality,
     )
+
+
+def _left_out(
+    history: History,
+    opened: np.ndarray,
+    keep: np.ndarray,
+    start: np.datetime64 | None,
+    end: np.datetime64 | None,
+) -> QualityReport:
+    """The history's quality report with the tickets a window leaves out counted (an ``info``
+    rule, ``outside_span``: the user chose the window, cleaning removed nothing), so that the
+    tickets read and the tickets used add up."""
+    quality = history.quality
+    left = np.flatnonzero(~keep)
+    if not left.size or quality is None:  # None: a history made in code, without a report
+        return quality
+    zone = history.timezone
+    sides = []
+    if start is not None:
+        sides.append(f"before {_when(start, zone)}")
+    if end is not None:
+        sides.append(f"from {_when(end, zone)}")
+    names = history.tickets.column_names
+    ids = history.tickets["source_id" if "source_id" in names else "ticket_id"]
+    examples = tuple(
+        {
+            "ticket": str(ids[int(i)].as_py()),
+            "column": "opened_at",
+            "value": "missing" if np.isnat(opened[i]) else _when(opened[i], zone),
+        }
+        for i in left[:MAX_EXAMPLES]
+    )
+    rule = QualityRule(
+        "outside_span",
+        f"tickets opened {' or '.join(sides)} ({zone}), outside the span chosen (left out)",
+        "info",
+        int(left.size),
+        "tickets",
+        examples,
+        "widen --from / --until to use them",
+    )
+    return dataclasses.replace(quality, rules=(*quality.rules, rule))
