@@ -429,6 +429,20 @@ def kept(key: str, default: Any) -> str:
     return key
 
 
+def kept_default(key: str, default: Any) -> Any:
+    """The value to draw a kept widget with, passed as the widget's own default (``value=``,
+    ``index=`` or ``default=``, with ``key=key``) rather than set in the session as
+    :func:`kept` does: for a widget in a tab of ``st.tabs`` that may not be open. The browser
+    builds such a widget only when its tab is opened, and then from the widget's own default,
+    not from a value the session set meanwhile: after a run that stopped before the tabs (a
+    read error fixed), a back-test's 7 replications came back as 2, the input's minimum, and
+    were sent back so. While the widget lives, the user's value stands as usual."""
+    store: dict[str, Any] = st.session_state.setdefault("kept_values", {})
+    if key in st.session_state:
+        store[key] = st.session_state[key]
+    return store.get(key, default)
+
+
 def remember(key: str, value: Any) -> None:
     """Record a widget's value for :func:`kept` (after the widget is drawn)."""
     st.session_state.setdefault("kept_values", {})[key] = value

@@ -147,6 +147,50 @@ def test_tabs_draw_their_content_when_opened(server: str, tmp_path: Path) -> Non
         assert page.get_by_text("+5%").count() >= 1, "the volume set before is lost"
 
 
+def page_idle(page: Any) -> None:
+    """Wait until the page has not been running for a second."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    quiet = 0
+    while quiet < 4:
+        assert time.monotonic() < deadline, "the page kept running"
+        page.wait_for_timeout(250)
+        running = page.locator('[data-testid="stStatusWidget"]').count()
+        quiet = 0 if running else quiet + 1
+
+
+def test_a_value_in_a_closed_tab_outlives_a_run_that_stopped_early(server: str) -> None:
+    """Calibrate: the back-test's replications, set to 7, are still 7 when the Back-test tab
+    is opened after a read error was put right — a run that stopped before the tabs. The
+    browser builds a widget of a closed tab when the tab is opened, from the widget's own
+    default: the input came back at its minimum, 2, and was sent back so."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(server + "/calibrate", wait_until="domcontentloaded")
+            page.get_by_role("tab", name="Back-test").click(timeout=TIMEOUT_MS)
+            replications = page.get_by_role("spinbutton", name="Replications")
+            replications.fill("7")
+            replications.press("Enter")
+            page_idle(page)
+            page.get_by_text("Time zone, date format, columns").click()
+            zone = page.get_by_role("textbox", name="Time zone of the export's clock times")
+            zone.fill("Mars/Olympus")
+            zone.press("Enter")
+            page.get_by_text("unknown time zone").first.wait_for(timeout=TIMEOUT_MS)
+            assert replications.count() == 0, "the tabs are still drawn"
+            zone.fill("")
+            zone.press("Enter")
+            page.get_by_text("Fitted:").first.wait_for(timeout=TIMEOUT_MS)
+            page_idle(page)
+            page.get_by_role("tab", name="Back-test").click()
+            assert replications.input_value(timeout=TIMEOUT_MS) == "7"
+        finally:
+            browser.close()
+
+
 def settled_table(page: Any, unlike: list[str] | None = None) -> list[str]:
     """The simulated SLA table's cells once the page has settled: no run under way, the
     simulated table (not the quick estimate) shown, and the cells the same two seconds apart

@@ -16,6 +16,7 @@ from app_support import (
     cached,
     executor,
     kept,
+    kept_default,
     kept_upload,
     options_key,
     private_copy,
@@ -214,6 +215,17 @@ def _kept_choice(key: str, options: list[str], default: str) -> str:
     return key
 
 
+def _kept_index(key: str, options: list[str], default: str) -> int:
+    """The index to draw a choice in a tab with (:func:`app_support.kept_default`): the kept
+    value where it is one of ``options``, else ``default`` (another history, or another team,
+    may lack the name chosen before)."""
+    value = kept_default(key, default)
+    if value not in options:
+        st.session_state.pop(key, None)  # the widget's value, no longer one of its options
+        value = default
+    return options.index(value)
+
+
 def source() -> tuple[History, Scenario | None, str, str] | None:
     """The history (sample or upload) and the scenario whose targets it is measured against."""
     left, right = st.columns(2, gap="large")
@@ -375,7 +387,9 @@ def fitted(history: History, calibration: Calibration) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         key = "calibrate:service"
-        service = st.selectbox("Arrivals of", names, key=_kept_choice(key, names, names[0]))
+        service = st.selectbox(
+            "Arrivals of", names, index=_kept_index(key, names, names[0]), key=key
+        )
         remember(key, service)
         chosen = services[names.index(service)]
         st.altair_chart(
@@ -391,14 +405,20 @@ def fitted(history: History, calibration: Calibration) -> None:
         if team_names:
             key = "calibrate:team"
             team = st.selectbox(
-                "Handling of", team_names, key=_kept_choice(key, team_names, team_names[0])
+                "Handling of",
+                team_names,
+                index=_kept_index(key, team_names, team_names[0]),
+                key=key,
             )
             remember(key, team)
             entry = teams[team_names.index(team)]
             fits = entry["handle"]
             key = "calibrate:fit_priority"
             priority = st.selectbox(
-                "Priority", list(fits), key=_kept_choice(key, list(fits), next(iter(fits)))
+                "Priority",
+                list(fits),
+                index=_kept_index(key, list(fits), next(iter(fits))),
+                key=key,
             )
             remember(key, priority)
             rows = model.handling_fit_rows(history.visits, fits[priority], team)
@@ -546,7 +566,9 @@ def service_review(document: dict[str, Any]) -> None:
     labels = list(dict.fromkeys(r["target"] for r in rows))
     # kept for the session; the key changes with the targets, so a kept choice always fits
     key = options_key("review_targets", labels)
-    shown = st.multiselect("Targets per period", labels, key=kept(key, labels[:3]))
+    shown = st.multiselect(
+        "Targets per period", labels, default=kept_default(key, labels[:3]), key=key
+    )
     remember(key, shown)
     st.altair_chart(charts.period_chart([r for r in rows if r["target"] in shown]), width="stretch")
     availability = document.get("availability") or []
@@ -575,7 +597,7 @@ def back_test(history: History, calibration: Calibration, identity: str) -> None
         "does the model reproduce the past?"
     )
     key = "calibrate:backtest_replications"
-    replications = st.number_input("Replications", 2, 50, key=kept(key, 10))
+    replications = st.number_input("Replications", 2, 50, value=kept_default(key, 10), key=key)
     remember(key, replications)
     wanted = f"backtest:{identity}:{replications}"
     if st.button("Run the back-test", key="run_backtest"):
@@ -648,7 +670,8 @@ def use(
     key = "calibrate:backlog"
     forward = st.toggle(
         f"Start from the open backlog ({open_now:,} tickets open at the export time)",
-        key=kept(key, False),
+        value=kept_default(key, False),
+        key=key,
         disabled=open_now == 0,
         help="On: the scenario starts at the first midnight after the export with those tickets in "
         "the queues of the teams that last held them when the run begins, at the export (their "

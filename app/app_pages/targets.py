@@ -11,6 +11,7 @@ from app_support import (
     controls_id,
     executor,
     kept,
+    kept_default,
     remember,
     replications_control,
     show_problems,
@@ -249,7 +250,9 @@ def targets(scenario: Scenario) -> None:
             "start, refined by simulation, confirmed with fresh seeds."
         )
         key = f"{sid}:budget"
-        budget = st.slider("Simulation runs it may spend", 5, 60, key=kept(key, 20))
+        budget = st.slider(
+            "Simulation runs it may spend", 5, 60, value=kept_default(key, 20), key=key
+        )
         remember(key, budget)
         wanted = f"optimise:{run}:{share}:{budget}"
         if st.button("Find the cheapest roster", key="run_optimiser"):
