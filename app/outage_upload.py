@@ -56,6 +56,11 @@ _REWORDED = (
         "(save the file as comma-separated UTF-8 CSV)",
     ),
     (re.compile(r"\bexport a shorter period\b"), "keep the outages of the history's span only"),
+    # the readers speak of ticket exports, and read XES, which this page does not take
+    (re.compile(r"CSV, Parquet or XES ticket export"), "CSV or Parquet outage file"),
+    (re.compile(r"\bticket export\b"), "outage file"),
+    (re.compile(r"\bexport the tickets\b"), "save the outage records"),
+    (re.compile(r" \(or Parquet / XES\)"), " (or Parquet)"),
     (re.compile(r"\bthe export\b"), "the outage file"),
     (re.compile(r"\bexport\b"), "file"),
 )

@@ -266,6 +266,21 @@ def test_unreadable_outage_records_are_said_so_and_the_fit_goes_on() -> None:
     assert not [f for f in at.dataframe if "MTBF" in f.value.columns]
 
 
+def test_a_binary_outage_upload_is_worded_for_outage_records() -> None:
+    """A binary file uploaded as outage records: the message speaks of an outage file (the
+    readers' words are for ticket exports, and name XES, which this uploader does not take)."""
+    at = calibrate_page()
+    at.file_uploader(key="outage_upload").set_value(
+        ("binary.csv", bytes(range(256)) * 8, "text/csv")
+    ).run()
+    assert_clean(at)
+    message = errors(at)
+    assert "binary.csv" in message and "binary" in message
+    assert "outage file" in message and "save the outage records as CSV (or Parquet)" in message
+    assert "ticket" not in message and "XES" not in message
+    assert any("Fitted:" in s.value for s in at.success)
+
+
 def test_outage_records_without_a_service_name_one_in_the_page() -> None:
     """A file without a service column, beside a history of two services: the fix points at
     the page's box, not a command-line flag; filling the box reads it."""
