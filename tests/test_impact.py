@@ -12,7 +12,7 @@ import pytest
 import yaml
 from scipy import stats as scipy_stats
 
-from simkit.analysis.impact import change_impact, effect_words
+from simkit.analysis.impact import change_impact, effect_words, fmt_delta
 from simkit.errors import InputError
 from simkit.runner import simulate
 from simkit.scenario import Scenario, parse_scenario
@@ -335,6 +335,34 @@ def test_effect_words() -> None:
     assert effect_words(Interval(None, None, None))[0] == "unknown"
     assert effect_words(Interval(0.01, None, None))[0] == "unknown"
     assert "0.03" in effect_words(Interval(0.0004, 0.0003, 0.0005))[1]
+
+
+@pytest.mark.parametrize(
+    ("mean", "lo", "hi", "what"),
+    [
+        (0.0004, 0.0002, 0.0006, "compliance"),  # shown as +0.0 [+0.0, +0.1] beside 'improves'
+        (0.024, 0.0004, 0.047, "compliance"),  # a lower end shown as +0.0 beside 'improves'
+        (-0.031, -0.043, -0.019, "compliance"),
+        (0.001, -0.0025, 0.0045, "compliance"),
+        (0.0012, 0.0007, 0.0017, "availability"),
+    ],
+)
+def test_the_difference_is_shown_with_the_digits_of_its_words(
+    mean: float, lo: float, hi: float, what: str
+) -> None:
+    """The figure (CLI table, Change impact page) and the words give the same numbers: a
+    lower end of 0.04 pp is not shown as +0.0 beside 'improves'."""
+    effect, words = effect_words(Interval(mean, lo, hi), what)
+    figure = fmt_delta(
+        {"mean": mean, "lo": lo, "hi": hi}, at_least=2 if what == "availability" else 1
+    )
+    spaced = figure.replace("[", " ").replace("]", " ").replace(",", " ")
+    numbers = [n.lstrip("+−") for n in spaced.split()]
+    shown = [n for n in numbers if n[:1].isdigit()]
+    assert len(shown) == 3, figure
+    assert all(n in words for n in shown), (figure, words)
+    if effect == "improves":
+        assert not figure.split("[")[1].startswith("+0.0,"), figure
 
 
 def test_replications_that_tie_give_no_interval_until_a_sign_test_would_hold() -> None:

@@ -21,7 +21,7 @@ from app_support import (
 )
 
 from simkit import app_model as model
-from simkit.analysis.impact import change_impact
+from simkit.analysis.impact import change_impact, fmt_delta
 from simkit.errors import InputError
 from simkit.report import charts
 from simkit.report.text import fmt_interval
@@ -41,18 +41,15 @@ assert scenario is not None
 CUSTOM = "built_here"
 
 
-def _pp(interval: dict[str, Any] | None) -> str:
-    if not interval or interval.get("mean") is None:
-        return "—"
-    mean, lo, hi = interval["mean"], interval.get("lo"), interval.get("hi")
-    text = f"{mean * 100:+.1f} pp"
-    if lo is not None and hi is not None:
-        text += f" [{lo * 100:+.1f} to {hi * 100:+.1f}]"
-    return text.replace("-", "−")
-
-
 def _digits(row: dict[str, Any]) -> int:
     return 3 if row.get("kind") == "availability" else 1
+
+
+def _delta(row: dict[str, Any]) -> str:
+    """The paired difference with the digits its words have (``effect_words``)."""
+    return fmt_delta(
+        row["compliance_delta"], at_least=2 if row.get("kind") == "availability" else 1
+    )
 
 
 def builder(
@@ -266,7 +263,7 @@ def impact(scenario: Scenario) -> None:
                     "target": row["label"],
                     "baseline": fmt_interval(row["baseline_compliance"], _digits(row)),
                     "with the change": fmt_interval(row["change_compliance"], _digits(row)),
-                    "difference": _pp(row["compliance_delta"]),
+                    "difference": _delta(row),
                     "effect": row["effect"],
                     "in words": row["verdict"],
                 }
@@ -284,7 +281,7 @@ def impact(scenario: Scenario) -> None:
                             "target": row["label"],
                             "baseline": fmt_interval(row["baseline_compliance"]),
                             "with the change": fmt_interval(row["change_compliance"]),
-                            "difference": _pp(row["compliance_delta"]),
+                            "difference": _delta(row),
                             "replications": row["replications"],
                         }
                         for row in entry["periods"]

@@ -5,6 +5,7 @@ words that say what a change does (improves, worsens, no detectable effect).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,15 @@ from simkit.analysis.verdict import verdict
 from simkit.measure.summary import compliance_interval
 from simkit.stats import Interval, paired_difference
 
-__all__ = ["SAME_SIGN_RUNS", "effect_words", "fmt_pp", "paired", "pp_digits", "target_fields"]
+__all__ = [
+    "SAME_SIGN_RUNS",
+    "effect_words",
+    "fmt_delta",
+    "fmt_pp",
+    "paired",
+    "pp_digits",
+    "target_fields",
+]
 
 Row = dict[str, Any]
 _EMPTY = Interval(None, None, None)
@@ -56,6 +65,24 @@ def fmt_pp(value: float, digits: int = 1, *, signed: bool = False) -> str:
     with a true minus sign)."""
     text = f"{value * 100:{'+' if signed else ''}.{digits}f}"
     return text.replace("-", "−")
+
+
+def fmt_delta(interval: Mapping[str, Any] | None, *, at_least: int = 1) -> str:
+    """A paired difference in percentage points: ``'+3.1 pp [+1.9, +4.3]'``, with the digits
+    :func:`effect_words` gives it (two where a non-zero value would show as 0.0; at least
+    ``at_least``: 2 for availability), so that the figure and the words agree."""
+    if not interval or interval.get("mean") is None:
+        return "—"
+    if interval["mean"] == 0.0 and interval.get("lo") == 0.0 and interval.get("hi") == 0.0:
+        return "0 pp (identical)"
+    values = [v for v in (interval.get("lo"), interval.get("hi")) if v is not None]
+    digits = max(pp_digits(interval["mean"], *values), at_least)
+    text = f"{fmt_pp(interval['mean'], digits, signed=True)} pp"
+    if interval.get("lo") is None or interval.get("hi") is None:
+        return text
+    lo = fmt_pp(interval["lo"], digits, signed=True)
+    hi = fmt_pp(interval["hi"], digits, signed=True)
+    return f"{text} [{lo}, {hi}]"
 
 
 def effect_words(delta: Interval, what: str = "compliance") -> tuple[str, str]:

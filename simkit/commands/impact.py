@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from simkit.analysis.impact import DEFAULT_CONFIDENCE, change_impact, fmt_pp, pp_digits
+from simkit.analysis.impact import DEFAULT_CONFIDENCE, change_impact, fmt_delta
 from simkit.cli_common import add_run_options, emit_json, executor_from, progress_bar
 from simkit.errors import InputError, SpecError
 from simkit.report.text import fmt_pct
@@ -86,22 +86,6 @@ def run(args: argparse.Namespace) -> int:
         print_impact(document)
     documents = [document["baseline"], *(c["change_document"] for c in document["changes"])]
     return 0 if all(d["replications"] for d in documents) else 1
-
-
-def fmt_delta(interval: dict[str, Any] | None) -> str:
-    """A paired difference in percentage points: ``'+3.1 pp [+1.9, +4.3]'``."""
-    if not interval or interval.get("mean") is None:
-        return "—"
-    if interval["mean"] == 0.0 and interval.get("lo") == 0.0 and interval.get("hi") == 0.0:
-        return "0 pp (identical)"
-    values = [v for v in (interval.get("lo"), interval.get("hi")) if v is not None]
-    digits = pp_digits(interval["mean"], *values)
-    text = f"{fmt_pp(interval['mean'], digits, signed=True)} pp"
-    if interval.get("lo") is None or interval.get("hi") is None:
-        return text
-    lo = fmt_pp(interval["lo"], digits, signed=True)
-    hi = fmt_pp(interval["hi"], digits, signed=True)
-    return f"{text} [{lo}, {hi}]"
 
 
 def _style(effect: str) -> str:
