@@ -77,6 +77,9 @@ def test_an_invalid_what_if_is_not_replaced_by_an_earlier_one() -> None:
     open_tab(at, "what_if_tab", "Targets")
     labelled(at.number_input, "payroll P1 resolve: within").set_value(0.0).run()
     assert at.error
+    # the page names what to change (the control here is a box; moving a slider back would
+    # not restore it)
+    assert any("change what each problem below names" in e.value for e in at.error)
     at.switch_page("app_pages/targets.py").run()
     assert_clean(at)
     assert any("make no valid scenario" in w.value for w in at.warning)

@@ -476,8 +476,8 @@ def workbench(scenario: Scenario) -> None:
             remember_invalid_edit(scenario, error)
             show_problems(
                 error,
-                "These slider values do not make a valid scenario (moving back the slider "
-                "you last moved restores it):",
+                "These what-if values (sliders and boxes) do not make a valid scenario; "
+                "change what each problem below names:",
             )
             return
         starting_run(run_cache_key(edited.run, replications, seed))
