@@ -172,3 +172,15 @@ def test_availability_table_names_its_replications() -> None:
     assert any("2 replications" in t for t in about), about
     # the page's module-level text constants are not written onto it (streamlit's magic)
     assert not [m.value for m in at.markdown if m.value.startswith("What the page says")]
+
+
+def test_an_open_upper_end_of_an_achievable_target_is_explained() -> None:
+    """An achievable target's interval may end in "…" (an upper end beyond the runs); where it
+    does, the caption above the table says what that means."""
+    at = on_page("targets")
+    assert not at.error, errors(at)
+    slr = table(at, "achievable target [95%]")
+    assert slr is not None
+    if any("–…]" in str(cell) for cell in slr["achievable target [95%]"]):
+        assert any("shown as … lies beyond" in c for c in _captions(at)), _captions(at)
+    assert any("upper end shown as …" in c for c in _captions(at))

@@ -153,8 +153,10 @@ def targets(scenario: Scenario) -> None:
                 f"seed {seed}, confidence {confidence}%"
             )
             st.caption(
-                "Achievable target: the time met in the chosen share of periods; verdict from "
-                "the 95% interval of P(period met)."
+                "Achievable target: the time met in the chosen share of periods, with its 95% "
+                "interval (an upper end shown as … lies beyond the longest time the runs "
+                "measured: more replications narrow it); verdict from the 95% interval of "
+                "P(period met)."
             )
             st.dataframe(
                 _verdict_rows(document["sla"]),
@@ -195,7 +197,8 @@ def targets(scenario: Scenario) -> None:
         st.caption(
             "One or two agents more on the busiest line of the team that holds each target's "
             "tickets longest; every option runs with the same seed, which pairs the runs only "
-            "while tickets flow one way: compare options through their intervals."
+            "while tickets flow one way: compare options through their intervals (… as in "
+            "the table above)."
         )
         wanted = f"options:{run}:{share}"
         if st.button("Run the staffing options", key="run_options"):
