@@ -184,3 +184,18 @@ def test_an_open_upper_end_of_an_achievable_target_is_explained() -> None:
     if any("–…]" in str(cell) for cell in slr["achievable target [95%]"]):
         assert any("shown as … lies beyond" in c for c in _captions(at)), _captions(at)
     assert any("upper end shown as …" in c for c in _captions(at))
+
+
+def test_targets_page_with_no_tickets_says_so() -> None:
+    """Every service at 0 tickets a week: the Targets page says no tickets arrive (as the
+    Scenario and OLA pages do), and each SLR's words say no ticket was measured in any full
+    period — full periods were measured — rather than that none was."""
+    at = on_page("targets", _no_volume(), "no-volume.yaml")
+    assert not at.error, errors(at)
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "No tickets arrive" in warnings and "per_week" in warnings, warnings
+    slr = table(at, "achievable target [95%]")
+    assert slr is not None and len(slr)
+    words = " ".join(str(v) for v in slr.to_numpy().ravel())
+    assert "no ticket was measured in any full" in words, words
+    assert "no full" not in words.replace("in any full", ""), words

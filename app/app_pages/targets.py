@@ -12,6 +12,7 @@ from app_support import (
     executor,
     kept,
     kept_default,
+    no_tickets_notice,
     remember,
     replications_control,
     show_problems,
@@ -145,6 +146,13 @@ def targets(scenario: Scenario) -> None:
         except InputError as error:
             show_problems(error, "This scenario cannot be assessed:")
             return
+        notice = no_tickets_notice(
+            results,
+            "Every SLA target reads “at risk” because no ticket could be measured, not because "
+            "a target is missed, and has no achievable target.",
+        )
+        if notice:
+            st.warning(notice)
         if not document["sla"]:
             st.info(NO_SLA_TARGETS)
         else:

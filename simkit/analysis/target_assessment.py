@@ -32,6 +32,7 @@ from simkit.runner import Results
 from simkit.stats import clustered_wilson_interval, mean_interval
 
 __all__ = [
+    "NO_TICKETS_NOTE",
     "TargetAssessment",
     "achievable_interval",
     "assess_targets",
@@ -42,6 +43,9 @@ __all__ = [
 
 _COUNT_SLACK = 1e-9
 _SETTLED = ("met", "breached")
+
+NO_TICKETS_NOTE = "no ticket was measured for this target in any full period: nothing to bound"
+"""The note of a target whose full periods held no ticket of it (a service without volume)."""
 
 
 def _settled(outcomes: pa.Table) -> np.ndarray:
@@ -234,7 +238,7 @@ def _assess(
     achievable: float | None = None
     interval: tuple[float | None, float | None] = (None, None)
     if values.size == 0 and full.any() and not figures.measured[alive][:, full].any():
-        note = "no ticket was measured for this target in any full period: nothing to bound"
+        note = NO_TICKETS_NOTE
     elif values.size == 0:
         note = "no full period was measured: lengthen the horizon"
     else:

@@ -43,6 +43,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from simkit.analysis.target_assessment import (
+    NO_TICKETS_NOTE,
     TargetAssessment,
     _alive,
     _full_spec,
@@ -172,7 +173,9 @@ def _sla_row(assessment: TargetAssessment, confidence: float, period: str) -> Ro
         "achievable_goal": assessment.achievable_goal,
         "p_period_met": p,
         "verdict": v,
-        "words": verdict_words(v, p["mean"], confidence, period),
+        "words": verdict_words(
+            v, p["mean"], confidence, period, periods_measured=assessment.note == NO_TICKETS_NOTE
+        ),
         "note": assessment.note,
     }
 

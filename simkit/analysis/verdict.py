@@ -43,10 +43,19 @@ def verdict(p_lo: float | None, p_hi: float | None, confidence: float) -> Verdic
 
 
 def verdict_words(
-    v: Verdict, p_mean: float | None, confidence: float, period: str = "month"
+    v: Verdict,
+    p_mean: float | None,
+    confidence: float,
+    period: str = "month",
+    *,
+    periods_measured: bool = False,
 ) -> str:
-    """A sentence for a customer: ``'achievable: met in about 9 months out of 10 (we need 8)'``."""
+    """A sentence for a customer: ``'achievable: met in about 9 months out of 10 (we need 8)'``.
+    Without P(period met): no full period was measured, or (``periods_measured``) full periods
+    were, but none held a ticket of the target."""
     if p_mean is None:
+        if periods_measured:
+            return f"{v}: no ticket was measured in any full {period}"
         return f"{v}: no full {period} was measured"
     # halves round up (0.85 is "about 9", as 0.55 is "about 6"): round() goes to the even one
     out_of_ten = math.floor(p_mean * 10 + 0.5)
