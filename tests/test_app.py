@@ -497,10 +497,21 @@ def test_availability_slider_changes_the_figures() -> None:
                 return str(frame.value["availability"].iloc[0])
         raise AssertionError("no availability table")
 
+    def component(name: str, column: str) -> str:
+        for frame in at.dataframe:
+            if "component" in frame.value.columns:
+                return str(frame.value.set_index("component").loc[name, column])
+        raise AssertionError("no components table")
+
     before = availability()
+    mean_before = component("db", "time to failure (per unit)")
     labelled(at.slider, "db: time to failure").set_value(0.25).run()
     assert_clean(at)
     assert availability() != before
+    # the components table shows the failures the run has, not the scenario's as loaded
+    after = component("db", "time to failure (per unit)")
+    assert after != mean_before, after
+    assert any("with the what-if" in m.value for m in at.markdown)
 
 
 def test_availability_tabs_show_their_tables_when_opened() -> None:

@@ -3,7 +3,7 @@ of each service per period, its distribution over simulated months and the expec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
@@ -75,24 +75,32 @@ def per_target(
         st.altair_chart(chart(shown, target), width="stretch")
 
 
+def component_table(
+    slot: Any, controls: Sequence[model.ComponentControl], *, what_if: bool
+) -> None:
+    """The components, with the what-if's units, failures and repairs where ``what_if``."""
+    with slot.container():
+        st.markdown("#### Components" + (" — with the what-if below" if what_if else ""))
+        st.dataframe(
+            [
+                {
+                    "component": c.component,
+                    "units": f"{c.needed} of {c.count} needed",
+                    "time to failure (per unit)": c.fails,
+                    "repair": c.repair,
+                    "services": ", ".join(c.services) or "—",
+                }
+                for c in controls
+            ],
+            hide_index=True,
+        )
+
+
 @st.fragment
 def availability(scenario: Scenario) -> None:
     sid = controls_id(scenario)
     controls = model.component_controls(scenario)
-    st.markdown("#### Components")
-    st.dataframe(
-        [
-            {
-                "component": c.component,
-                "units": f"{c.needed} of {c.count} needed",
-                "time to failure (per unit)": c.fails,
-                "repair": c.repair,
-                "services": ", ".join(c.services) or "—",
-            }
-            for c in controls
-        ],
-        hide_index=True,
-    )
+    components = st.empty()  # the components as the run below has them (the what-if applied)
     summary = st.container()
     left, right = st.columns([1, 2], gap="large")
     with left:
@@ -177,8 +185,10 @@ def availability(scenario: Scenario) -> None:
             )
             edited = scenario.with_patch(patch, name="availability what-if") if patch else scenario
         except InputError as error:
+            component_table(components, controls, what_if=False)
             show_problems(error, "These values do not make a valid scenario:")
             return
+        component_table(components, model.component_controls(edited), what_if=bool(patch))
         try:
             results = simulated(edited, replications, seed)
         except InputError as error:
