@@ -131,7 +131,31 @@ def test_subtitles_without_replications_end_without_a_separator(run: Results) ->
         subtitle = spec(chart)["title"]["subtitle"]  # type: ignore[index]
         assert subtitle and not subtitle.rstrip().endswith("·"), (name, subtitle)
         assert "replications" not in subtitle, (name, subtitle)
-    period = spec(made["period"])["title"]["subtitle"]  # type: ignore[index]
+    rows = model.period_rows(document)
+    full = [r for r in rows if r["full"]]
+    assert len(full) < len(rows), "the run has no partial period"
+    period = spec(charts.period_chart(full))["title"]["subtitle"]  # type: ignore[index]
     assert period == "dashed: goal"
-    with_runs = spec(charts.period_chart(model.period_rows(document), replications=2))
+    with_runs = spec(charts.period_chart(full, replications=2))
     assert with_runs["title"]["subtitle"] == "dashed: goal · 2 replications, 95% intervals"  # type: ignore[index]
+    # partial periods, drawn hollow, are said to be so
+    partial = spec(charts.period_chart(rows, replications=2))["title"]["subtitle"]  # type: ignore[index]
+    assert partial == (
+        "dashed: goal · hollow: partial period (not counted in periods met) · "
+        "2 replications, 95% intervals"
+    )
+
+
+def test_a_period_figure_without_an_interval_has_no_error_bar(run: Results) -> None:
+    """One replication gives no interval: the figure is drawn as a point, not with an error bar
+    of no width that would look exact."""
+    rows = model.period_rows(run.summary())
+    bare = [{**r, "lo": None, "hi": None} for r in rows[:3]] + rows[3:]
+    document = spec(charts.period_chart(bare, replications=2))
+    band = document["layer"][0]  # type: ignore[index]
+    assert band["mark"]["type"] == "errorbar"  # type: ignore[index]
+    values = band["data"]["values"]  # type: ignore[index]
+    drawn = [r for r in bare if r["compliance"] is not None]
+    assert len(values) == len([r for r in drawn if r["lo"] is not None and r["hi"] is not None])
+    assert len(values) < len(drawn)
+    assert all(v["lo"] is not None and v["hi"] is not None for v in values)

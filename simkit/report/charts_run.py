@@ -100,15 +100,12 @@ def compliance_chart(
 def period_chart(rows: Rows, *, replications: int | None = None) -> Any:
     """Compliance per reporting period for each target, with intervals and dashed goals.
 
-    ``rows`` from :func:`simkit.app_model.period_rows`; partial periods are drawn hollow.
+    ``rows`` from :func:`simkit.app_model.period_rows`; partial periods are drawn hollow (the
+    subtitle says so where there are any), and a figure without an interval (one replication)
+    without an error bar rather than one of no width, which would look exact.
     """
     data = [
-        {
-            **r,
-            "lo": r["lo"] if r["lo"] is not None else r["compliance"],
-            "hi": r["hi"] if r["hi"] is not None else r["compliance"],
-            "kind": "full period" if r["full"] else "partial period",
-        }
+        {**r, "kind": "full period" if r["full"] else "partial period"}
         for r in rows
         if r["compliance"] is not None
     ]
@@ -116,6 +113,8 @@ def period_chart(rows: Rows, *, replications: int | None = None) -> Any:
         x=alt.X("period:O", title=None),
         color=alt.Color("target:N", title="target"),
     )
+    with_interval = [r for r in data if r["lo"] is not None and r["hi"] is not None]
+    partial = "hollow: partial period (not counted in periods met)"
     line = base.mark_line(point=False, opacity=0.7).encode(
         y=alt.Y(
             "compliance:Q",
@@ -138,11 +137,25 @@ def period_chart(rows: Rows, *, replications: int | None = None) -> Any:
             alt.Tooltip("kind:N", title="period"),
         ],
     )
-    band = base.mark_errorbar(ticks=True).encode(y=alt.Y("lo:Q", title="compliance"), y2="hi:Q")
+    band = (
+        alt.Chart(_data(with_interval))
+        .mark_errorbar(ticks=True)
+        .encode(
+            x=alt.X("period:O", title=None),
+            color=alt.Color("target:N", title="target"),
+            y=alt.Y("lo:Q", title="compliance"),
+            y2="hi:Q",
+        )
+    )
     goal = base.mark_line(strokeDash=[4, 4], opacity=0.6).encode(y="goal:Q")
     return alt.layer(band, line, points, goal).properties(
         width=_WIDTH,
-        title=_title("Compliance per period", "dashed: goal", _runs(replications)),
+        title=_title(
+            "Compliance per period",
+            "dashed: goal",
+            partial if any(not r["full"] for r in data) else "",
+            _runs(replications),
+        ),
     )
 
 
