@@ -553,6 +553,8 @@ def test_targets_confidence_and_options() -> None:
     at.button(key="run_options").click().run()
     assert_clean(at)
     assert any("agents added" in f.value.columns for f in at.dataframe)
+    # the options' figures name the replications behind them
+    assert any("Each option: 2 replications, seed" in c.value for c in at.caption)
 
 
 def test_a_search_beyond_the_servers_budget_gives_a_message(
@@ -642,6 +644,10 @@ def test_calibrate_upload_and_backtest() -> None:
     at.button(key="run_backtest").click().run()
     assert_clean(at)
     assert any("within tolerance" in f.value.columns for f in at.dataframe)
+    # its replications are named, and "within tolerance" is said
+    replications = labelled(at.number_input, "Replications").value
+    said = [c.value for c in at.caption if c.value.startswith(f"{replications} replications.")]
+    assert said and "Within tolerance" in said[0], [c.value for c in at.caption]
 
 
 def test_brief_downloads_as_html(downloads: dict[str, Any]) -> None:

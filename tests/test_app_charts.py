@@ -117,6 +117,12 @@ def test_calibration_charts() -> None:
         }
     ]
     assert "payroll P1 resolve" in _text(spec(charts.backtest_chart(backtest_rows)))
+    # the replications are named; a mean without an interval gets no bar
+    bare = [{**backtest_rows[0], "compliance_sim": {"mean": 0.92, "lo": None, "hi": None}}]
+    document = spec(charts.backtest_chart(backtest_rows + bare, replications=7))
+    assert "7 replications" in document["title"]["subtitle"]  # type: ignore[index]
+    bars = document["layer"][0]  # type: ignore[index]
+    assert bars["mark"]["type"] == "rule" and len(bars["data"]["values"]) == 1  # type: ignore[index]
 
 
 def test_subtitles_without_replications_end_without_a_separator(run: Results) -> None:

@@ -233,6 +233,10 @@ def targets(scenario: Scenario) -> None:
                 show_problems(error, "The options cannot be run:")
                 return
             labels = [sla_label(row) for row in options["sla"]]
+            st.caption(
+                f"Each option: {options['replications']} replications, seed {seed}, confidence "
+                f"{confidence}%; intervals 95%."
+            )
             st.dataframe(
                 [
                     {

@@ -68,9 +68,10 @@ def profile_chart(rows: Rows, *, title: str = "Arrivals by hour of the week") ->
     )
 
 
-def backtest_chart(rows: Rows) -> Any:
+def backtest_chart(rows: Rows, *, replications: int | None = None) -> Any:
     """Back-test: historical compliance (black) against the simulated mean and interval per
-    target. ``rows``: back-test rows (``compliance_hist``, ``compliance_sim {mean, lo, hi}``)."""
+    target. ``rows``: back-test rows (``compliance_hist``, ``compliance_sim {mean, lo, hi}``);
+    ``replications``, named in the subtitle. A mean without an interval has no bar."""
     data = []
     for r in rows:
         sim = _interval(r, "compliance_sim")
@@ -81,8 +82,8 @@ def backtest_chart(rows: Rows) -> Any:
                 "target": sla_label(dict(r)),
                 "history": r.get("compliance_hist"),
                 "simulated": sim["mean"],
-                "lo": sim["lo"] if sim["lo"] is not None else sim["mean"],
-                "hi": sim["hi"] if sim["hi"] is not None else sim["mean"],
+                "lo": sim["lo"],
+                "hi": sim["hi"],
                 "within": "within tolerance" if r.get("within_tolerance") else "outside tolerance",
             }
         )
@@ -90,9 +91,16 @@ def backtest_chart(rows: Rows) -> Any:
     base = alt.Chart(_data(data)).encode(
         y=alt.Y("target:N", sort=order, title=None, axis=_label_axis())
     )
-    bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
-        x=alt.X("lo:Q", title="compliance", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
-        x2="hi:Q",
+    bars = (
+        alt.Chart(_data([d for d in data if d["lo"] is not None and d["hi"] is not None]))
+        .mark_rule(strokeWidth=3, opacity=0.6)
+        .encode(
+            y=alt.Y("target:N", sort=order, title=None, axis=_label_axis()),
+            x=alt.X(
+                "lo:Q", title="compliance", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)
+            ),
+            x2="hi:Q",
+        )
     )
     simulated = base.mark_point(filled=True, size=70).encode(
         x="simulated:Q",
@@ -110,6 +118,7 @@ def backtest_chart(rows: Rows) -> Any:
         width=_WIDTH,
         title=_title(
             "Back-test: simulated against history",
-            "black tick: history · dot: simulated mean, 95% interval",
+            "black tick: history · dot: simulated mean, bar: its 95% interval",
+            f"{replications} replications" if replications else "",
         ),
     )
