@@ -573,6 +573,46 @@ def test_profile_file(tmp_path: Path) -> None:
         parse_scenario(yaml.safe_dump(data), file="upload.yaml", allow_files=False)
 
 
+@pytest.mark.parametrize(
+    ("patch", "path", "said"),
+    [
+        ({"demand": {"per_week": ".nan"}}, "services.payroll.demand.per_week", "nan is not"),
+        ({"demand": {"per_week": ".inf"}}, "services.payroll.demand.per_week", "inf is not"),
+        (
+            {"demand": {"per_week": 100, "profile": [[1] * 24] * 6 + [[1] * 13 + [".nan"] * 11]}},
+            "services.payroll.demand.profile",
+            "weight nan on sun 13:00",
+        ),
+        (
+            {"demand": {"per_week": 100, "profile": [[".inf"] + [1] * 23] + [[1] * 24] * 6}},
+            "services.payroll.demand.profile",
+            "weight inf on mon 00:00",
+        ),
+    ],
+)
+def test_nan_and_infinity_are_refused_where_they_are(
+    patch: dict[str, Any], path: str, said: str
+) -> None:
+    """`.nan` and `.inf` are refused as numbers, with the key (and a profile's day and hour):
+    they passed validation and the run then failed, blaming the horizon."""
+    data = patched({"services": {"payroll": patch}})
+    text = yaml.safe_dump(data, sort_keys=False).replace("'.nan'", ".nan").replace("'.inf'", ".inf")
+    (problem,) = problems_of(text)
+    assert problem.path == path and said in problem.message, problem
+    assert ".nan or .inf" in problem.fix
+
+
+def test_a_short_profile_row_is_named(tmp_path: Path) -> None:
+    """A profile file whose Sunday has 23 weights says so, not only that it needs 7 rows."""
+    data = patched({"services": {"payroll": {"demand": {"profile": {"file": "weights.csv"}}}}})
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    rows = [",".join(["1"] * 24)] * 6 + [",".join(["1"] * 23)]
+    (tmp_path / "weights.csv").write_text("\n".join(rows))
+    with pytest.raises(InputError, match="sun has 23 weights"):
+        load_scenario(path)
+
+
 def test_a_profile_named_as_a_csv_file_is_that_file(tmp_path: Path) -> None:
     """``profile: weights.csv`` is ``profile: {file: weights.csv}`` (it was refused as neither
     'flat' nor a calendar); an upload may not name it either, and a missing one is said so."""

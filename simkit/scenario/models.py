@@ -8,10 +8,19 @@ checked in :mod:`simkit.scenario.checks` so that every problem is reported at on
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AllowInfNan,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from simkit.calendar import FIRST_YEAR, LAST_YEAR
 from simkit.calendar_spec import known_zone
@@ -27,7 +36,7 @@ from simkit.scenario.types import (
     SpecDistribution,
     spec_error,
 )
-from simkit.timespec import parse_clock_range, parse_days, parse_weekly_pattern
+from simkit.timespec import DAY_NAMES, parse_clock_range, parse_days, parse_weekly_pattern
 
 __all__ = [
     "AvailabilitySpec",
@@ -59,7 +68,11 @@ __all__ = [
 
 class _Model(BaseModel):
     model_config = ConfigDict(
-        frozen=True, extra="forbid", arbitrary_types_allowed=True, populate_by_name=True
+        frozen=True,
+        extra="forbid",
+        arbitrary_types_allowed=True,
+        populate_by_name=True,
+        allow_inf_nan=False,  # `.nan` / `.inf` in YAML: refused, not carried into a run
     )
 
 
@@ -171,7 +184,8 @@ def _check_timezone(value: str) -> str:
     return value
 
 
-ProfileMatrix = tuple[tuple[float, ...], ...]
+# The weights may read .nan or .inf here: the profile's own check names the day and the hour
+ProfileMatrix = tuple[tuple[Annotated[float, AllowInfNan(True)], ...], ...]
 
 
 class ProfileFile(_Model):
@@ -206,20 +220,34 @@ class Demand(_Model):
                 )
             value = read_profile_csv(Path(context["base_dir"]) / value.file)
         if isinstance(value, tuple):
-            if len(value) != 7 or any(len(row) != 24 for row in value):
+            short = [
+                f"{day} has {len(row)}"
+                for day, row in zip(DAY_NAMES, value, strict=False)
+                if len(row) != 24
+            ]
+            if len(value) != 7 or short:
+                found = f"found {len(value)} rows" if len(value) != 7 else "; ".join(short)
                 raise spec_error(
                     SpecError(
-                        "a profile matrix needs 7 rows (mon…sun) of 24 hourly weights",
+                        f"a profile matrix needs 7 rows (mon…sun) of 24 hourly weights: {found}",
                         "give 7 lists of 24 non-negative numbers, or 'flat', or a calendar name",
                     )
                 )
-            if any(w < 0 for row in value for w in row) or not any(
-                w > 0 for row in value for w in row
-            ):
+            for day, row in zip(DAY_NAMES, value, strict=True):
+                for hour, weight in enumerate(row):
+                    if not (math.isfinite(weight) and weight >= 0):
+                        raise spec_error(
+                            SpecError(
+                                f"profile weight {weight!r} on {day} {hour:02d}:00: weights "
+                                "must be finite numbers of 0 or more",
+                                "give each hour a weight of 0 or more (not .nan or .inf)",
+                            )
+                        )
+            if not any(w > 0 for row in value for w in row):
                 raise spec_error(
                     SpecError(
-                        "profile weights must be non-negative and not all zero",
-                        "give each hour a weight of 0 or more, at least one above 0",
+                        "profile weights must not be all zero",
+                        "give at least one hour a weight above 0",
                     )
                 )
         return value
@@ -250,11 +278,19 @@ def read_profile_csv(path: Path) -> ProfileMatrix:
         if index == 0 and values in hours:
             continue  # a header row of the hours, 0…23 or 1…24
         numeric.append(values)
-    if len(numeric) != 7 or any(len(r) != 24 for r in numeric):
+    short = [
+        f"{DAY_NAMES[k] if k < len(DAY_NAMES) else f'row {k + 1}'} has {len(r)}"
+        for k, r in enumerate(numeric)
+        if len(r) != 24
+    ]
+    if len(numeric) != 7 or short:
+        found = f"found {len(numeric)} numeric rows" + (
+            f" ({'; '.join(short)} weights)" if short else ""
+        )
         raise spec_error(
             SpecError(
                 f"the profile file {path.name} needs 7 rows (mon…sun) of 24 hourly weights, "
-                f"found {len(numeric)} numeric rows",
+                + found,
                 "write one row per weekday with 24 comma-separated numbers",
             )
         )

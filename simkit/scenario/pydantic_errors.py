@@ -246,6 +246,8 @@ def _describe(error: Mapping[str, Any], path: tuple[str | int, ...]) -> tuple[st
         )
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"expected a whole number, got {value!r}", "write a whole number such as 4"
+    if kind == "finite_number":
+        return f"{value!r} is not a finite number", "write a number such as 450 (not .nan or .inf)"
     if kind in ("float_parsing", "float_type"):
         return f"expected a number, got {value!r}", "write a number such as 450"
     if kind in ("greater_than", "greater_than_equal", "less_than_equal", "less_than"):
