@@ -267,6 +267,40 @@ def test_tickets_outside_from_and_until_are_counted(
     assert "outside the span chosen (left out): 10 tickets" in capsys.readouterr().out
 
 
+def test_a_mistyped_early_year_is_removed_and_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two tickets whose opening year was mistyped (1900, and ten years early) are removed and
+    reported with their times: kept, they started the span there — the fit failed on a
+    horizon of a century, or spread the tickets over ten years."""
+    path = _flat_export(tmp_path / "flat.csv", ["desk"])  # 5 a day, 2024-01-08 … 2024-01-28
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("2024-01-08 08:00,", "1900-01-08 08:00,", 1)
+    lines[2] = lines[2].replace("2024-01-08 10:00,", "2014-01-08 10:00,", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, document = _cli_json(capsys, "calibrate", str(path), "--profile", "generic", "--json")
+    assert code == 0, document
+    report = document["report"]
+    (rule,) = [r for r in report["quality"]["rules"] if r["rule"] == "early_timestamps"]
+    assert rule["action"] == "removed" and rule["count"] == 2 and rule["unit"] == "tickets"
+    assert {e["value"][:4] for e in rule["examples"]} == {"1900", "2014"}
+    assert report["tickets"] == 5 * 21 - 2
+    (service,) = report["services"]
+    assert service["per_week"] == pytest.approx((5 * 21 - 2) / 3, rel=0.1)
+    # a history whose first part is long and quiet is not one: no ticket is removed
+    quiet = [lines[0]] + [
+        line.replace("2024-01-", "2022-01-", 1) if 1 <= k <= 12 else line
+        for k, line in enumerate(
+            _flat_export(tmp_path / "b.csv", ["desk"]).read_text().splitlines()
+        )
+        if k
+    ]
+    (tmp_path / "quiet.csv").write_text("\n".join(quiet) + "\n", encoding="utf-8")
+    history = load_history(tmp_path / "quiet.csv", "generic")
+    assert history.quality.rule("early_timestamps") is None
+    assert history.tickets.num_rows == 5 * 21
+
+
 def test_a_log_never_resolved_that_still_fits_says_so(tmp_path: Path) -> None:
     """Without its state column a log whose tickets stay with one group still gives a valid
     scenario; the assumptions say that no ticket was resolved, why, and how to fix it."""

@@ -1,6 +1,7 @@
 """The final checks on assembled tickets, and the engine's three tables.
 
-Tickets resolved before they were opened are removed and responses before the opening cleared;
+Tickets resolved before they were opened, and the few opened far before every other (a mistyped
+year), are removed and responses before the opening cleared;
 open, cancelled and reopened tickets are kept and reported. The ``tickets``, ``visits`` and
 ``pauses`` tables have exactly the engine's schemas, tickets numbered in opening order.
 """
@@ -22,6 +23,35 @@ if TYPE_CHECKING:
     from simkit.calibrate.history import _Load
 
 _INSTANT = pa.timestamp("us", tz="UTC")
+
+EARLY_GAP_DAYS = 300
+"""Up to :data:`EARLY_MAX` tickets opened this many days (and more than the longest quiet
+spell between the other openings) before every other are taken for typos — a year mistyped
+(1900, or 2015 for 2025) — and removed: kept, they would start the history's span there and
+spread its tickets over years. The mirror of ``late_timestamps`` (simkit.calibrate.history)."""
+EARLY_MAX = 5
+_DAY_US = 86_400_000_000
+
+
+def _early_openings(opened: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, float]:
+    """The kept tickets opened far before every other (:data:`EARLY_GAP_DAYS`), and the gap in
+    days after them (0 when there are none)."""
+    early = np.zeros(keep.size, dtype=bool)
+    kept = np.flatnonzero(keep & (opened != NAT))
+    if kept.size <= 2 * EARLY_MAX:
+        return early, 0.0
+    order = kept[np.argsort(opened[kept], kind="stable")]
+    times = opened[order]
+    gaps = np.diff(times[: EARLY_MAX + 1])
+    big = np.flatnonzero(gaps > EARLY_GAP_DAYS * _DAY_US)
+    if not big.size:
+        return early, 0.0
+    j = int(big[-1])  # the openings up to j lie before the last big gap among the first few
+    quiet = int(np.diff(times[j + 1 :]).max())
+    if gaps[j] <= quiet:
+        return early, 0.0
+    early[order[: j + 1]] = True
+    return early, gaps[j] / _DAY_US
 
 
 def _instants(micros: np.ndarray) -> pa.Array:
@@ -59,6 +89,23 @@ def _ticket_checks(load: _Load, built: _Assembled) -> tuple[np.ndarray, np.ndarr
     )
     response[early] = NAT
     keep = ~negative
+    typos, gap_days = _early_openings(opened, keep)
+    log.add(
+        "early_timestamps",
+        f"tickets opened {gap_days:,.0f} days before every other (removed: the history's span "
+        "would start at them)",
+        "removed",
+        int(typos.sum()),
+        "tickets",
+        rows.examples(
+            at[typos],
+            column="opened_at",
+            value=[f"{np.datetime64(int(t), 'us')}Z" for t in opened[typos][:5]],
+        ),
+        "check these opening times: a mistyped year is the usual cause; correct them in the "
+        "export to keep the tickets",
+    )
+    keep &= ~typos
     still_open = keep & (resolved == NAT) & ~built.abandoned
     log.add(
         "still_open",
