@@ -287,18 +287,20 @@ def test_a_mistyped_early_year_is_removed_and_said(
     assert report["tickets"] == 5 * 21 - 2
     (service,) = report["services"]
     assert service["per_week"] == pytest.approx((5 * 21 - 2) / 3, rel=0.1)
-    # a history whose first part is long and quiet is not one: no ticket is removed
-    quiet = [lines[0]] + [
-        line.replace("2024-01-", "2022-01-", 1) if 1 <= k <= 12 else line
-        for k, line in enumerate(
-            _flat_export(tmp_path / "b.csv", ["desk"]).read_text().splitlines()
-        )
-        if k
-    ]
+    # more than five before the gap are a quiet first part, not typos: none is removed
+    quiet = _flat_export(tmp_path / "quiet.csv", ["desk"]).read_text().splitlines()
+    quiet = [x.replace("2024-01-", "2022-01-", 1) if k <= 6 else x for k, x in enumerate(quiet)]
     (tmp_path / "quiet.csv").write_text("\n".join(quiet) + "\n", encoding="utf-8")
     history = load_history(tmp_path / "quiet.csv", "generic")
     assert history.quality.rule("early_timestamps") is None
     assert history.tickets.num_rows == 5 * 21
+    # nor is an old ticket of a long export, opened before the others by less than they span
+    long = _flat_export(tmp_path / "long.csv", ["desk"], days=500).read_text().splitlines()
+    long[1] = long[1].replace("2024-01-08 08:00,", "2022-10-08 08:00,", 1)  # 457 days early
+    (tmp_path / "long.csv").write_text("\n".join(long) + "\n", encoding="utf-8")
+    history = load_history(tmp_path / "long.csv", "generic")
+    assert history.quality.rule("early_timestamps") is None
+    assert history.tickets.num_rows == 5 * 500
 
 
 def test_a_log_never_resolved_that_still_fits_says_so(tmp_path: Path) -> None:
