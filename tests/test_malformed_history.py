@@ -236,6 +236,28 @@ def test_unreadable_and_impossible_dates(tmp_path: Path) -> None:
     assert all(e["column"] == "opened_at" for e in rule.examples)
 
 
+def test_a_date_in_a_year_out_of_range_is_said_to_be_one(tmp_path: Path) -> None:
+    """A valid date of the year 2999 (or 1850) is a mistyped year, not a format no one reads:
+    its row is removed under its own rule, whose fix is about the year, not --date-format. A
+    row whose other time no format reads is counted once, as unreadable; 29 February 2999 (not
+    a leap year) does not exist, so it is unreadable too."""
+    text = GOOD + (
+        "T4,2024-01-10 09:00,2999-01-10 10:00,P1,desk\n"
+        "T5,1850-01-11 09:00,,P1,desk\n"
+        "T6,yesterday,2999-01-12 10:00,P1,desk\n"
+        "T7,2024-01-12 09:00,2999-02-29 10:00,P1,desk\n"
+    )
+    history = load_history(write(tmp_path, "years.csv", text), "generic")
+    assert history.tickets.num_rows == 3
+    years = history.quality.rule("timestamps_out_of_range")
+    assert years is not None and years.count == 2 and years.action == "removed"
+    assert {e["value"] for e in years.examples} == {"2999-01-10 10:00", "1850-01-11 09:00"}
+    assert "mistyped year" in years.fix and "--date-format" not in years.fix
+    unreadable = history.quality.rule("unreadable_timestamps")
+    assert unreadable is not None and unreadable.count == 2
+    assert {e["row"] for e in unreadable.examples} == {6, 7}
+
+
 def test_latin1_after_the_first_block(tmp_path: Path) -> None:
     """Latin-1 bytes far into a file that starts as plain ASCII are read as Latin-1."""
     rows = "".join(f"T{i},2024-01-08 09:00,2024-01-08 10:00,P1,desk\n" for i in range(5, 20000))

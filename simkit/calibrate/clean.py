@@ -28,7 +28,9 @@ from simkit.calibrate.quality import (
     examples_at,
 )
 from simkit.calibrate.timestamps import (
+    FIRST_YEAR,
     ISO,
+    LAST_YEAR,
     NAT,
     ParsedTimes,
     excel_hint,
@@ -196,12 +198,26 @@ def read_times(
         parsed[field_name] = by_column[column]
     for column, times in by_column.items():
         _mostly_readable(rows, column, times, columns, formats, file)
-    unreadable = np.zeros(rows.table.num_rows, dtype=bool)
-    examples: list[dict[str, Any]] = []
-    for column, times in by_column.items():
-        bad = np.flatnonzero(times.unreadable)
-        examples.extend(rows.examples(bad[: MAX_EXAMPLES - len(examples)], column=column))
+    n = rows.table.num_rows
+    unreadable = np.zeros(n, dtype=bool)
+    # Unreadable for a year outside those read, in some column, and readable otherwise in
+    # every column: a mistyped year, said so (a row also unreadable otherwise is counted once,
+    # as unreadable).
+    years_only = np.zeros(n, dtype=bool)
+    for times in by_column.values():
         unreadable |= times.unreadable
+        if times.year_out_of_range is not None:
+            years_only |= times.year_out_of_range
+    years_only &= ~_unreadable_otherwise(by_column, n)
+    examples: list[dict[str, Any]] = []
+    year_examples: list[dict[str, Any]] = []
+    for column, times in by_column.items():
+        bad = np.flatnonzero(times.unreadable & ~years_only)
+        examples.extend(rows.examples(bad[: MAX_EXAMPLES - len(examples)], column=column))
+        typo = np.flatnonzero(times.unreadable & years_only)
+        year_examples.extend(
+            rows.examples(typo[: MAX_EXAMPLES - len(year_examples)], column=column)
+        )
         counts = times.format_counts()
         if len(counts) > 1:
             detail = ", ".join(f"{fmt}: {n:,}" for fmt, n in counts.items())
@@ -249,10 +265,20 @@ def read_times(
                 f"check the time zone ({timezone}); --timezone overrides it",
             )
     log.add(
+        "timestamps_out_of_range",
+        f"rows with a date outside the years {FIRST_YEAR}–{LAST_YEAR} (a mistyped year?)",
+        "removed",
+        int(years_only.sum()),
+        "rows",
+        year_examples,
+        "check these dates: a mistyped year (2999 for 2019) is the usual cause; correct them "
+        "in the export to keep the rows",
+    )
+    log.add(
         "unreadable_timestamps",
         "rows with a timestamp no date format reads",
         "removed",
-        int(unreadable.sum()),
+        int((unreadable & ~years_only).sum()),
         "rows",
         examples,
         f"the profile reads {' or '.join(formats)}; pass --date-format if the export uses "
@@ -260,6 +286,15 @@ def read_times(
     )
     keep = ~unreadable
     return rows.keep(keep), {f: p.micros[keep] for f, p in parsed.items()}
+
+
+def _unreadable_otherwise(by_column: dict[str, ParsedTimes], n: int) -> np.ndarray:
+    """Rows with a value no format reads for a reason other than its year, in any column."""
+    other = np.zeros(n, dtype=bool)
+    for times in by_column.values():
+        years = times.year_out_of_range
+        other |= times.unreadable if years is None else times.unreadable & ~years
+    return other
 
 
 def _mostly_readable(

@@ -20,7 +20,15 @@ import pyarrow.compute as pc
 
 from simkit.calibrate.columns import encoded
 
-__all__ = ["ISO", "NAT", "ParsedTimes", "format_pattern", "parse_instants"]
+__all__ = [
+    "FIRST_YEAR",
+    "ISO",
+    "LAST_YEAR",
+    "NAT",
+    "ParsedTimes",
+    "format_pattern",
+    "parse_instants",
+]
 
 ISO = "iso"
 """The date format keyword for ISO 8601 (``2027-01-04 09:30``, ``2027-01-04T09:30:00.000+01:00``)."""
@@ -28,6 +36,9 @@ _US_PER_S = 1_000_000
 NAT = np.iinfo(np.int64).min
 """Missing instant in the microsecond arrays (the ``int64`` of ``NaT``)."""
 _NAT = NAT
+
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+"""The years a time stamp is read in: outside them a date is a typo (2999), not a ticket's."""
 
 
 _FIELDS: dict[str, tuple[str, str]] = {
@@ -151,6 +162,10 @@ class ParsedTimes:
     ambiguous, nonexistent
         Local clock times that a daylight-saving change makes ambiguous (read as the earlier
         instant) or impossible (read as the instant the clocks jumped to).
+    year_out_of_range
+        Unreadable rows that a format would read but for the year, outside
+        :data:`FIRST_YEAR` … :data:`LAST_YEAR` (a mistyped year, such as 2999); ``None`` for
+        none.
     """
 
     micros: np.ndarray
@@ -159,6 +174,7 @@ class ParsedTimes:
     formats: tuple[str, ...]
     ambiguous: np.ndarray
     nonexistent: np.ndarray
+    year_out_of_range: np.ndarray | None = None
 
     @property
     def known(self) -> np.ndarray:
@@ -188,8 +204,11 @@ def _group(matched: pa.StructArray, name: str) -> np.ndarray | None:
     return np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _local_micros(matched: pa.StructArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(local microseconds, valid, offset seconds or None-mask)`` from regex groups."""
+def _local_micros(
+    matched: pa.StructArray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(local microseconds, valid, offset seconds or None-mask, invalid for the year
+    alone)`` from regex groups."""
     n = len(matched)
     year = _group(matched, "year")
     if year is None:
@@ -227,19 +246,19 @@ def _local_micros(matched: pa.StructArray) -> tuple[np.ndarray, np.ndarray, np.n
     second = zero if second is None else np.where(second < 0, 0, second)
     fraction = _group(matched, "fraction")
     fraction = zero if fraction is None else np.where(fraction < 0, 0, fraction)
-    valid = (
-        (year >= 1900)
-        & (year <= 2200)
-        & (month >= 1)
-        & (month <= 12)
-        & (hour <= 23)
-        & (minute <= 59)
-        & (second <= 59)
-    )
-    months = np.where(valid, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    in_years = (year >= FIRST_YEAR) & (year <= LAST_YEAR)
+    fields = (month >= 1) & (month <= 12) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    # the length of the month, in the year given or, outside the years read, in one of them
+    # with the same leap-year rule (for telling a year out of range from a day that does not
+    # exist)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    stand_in = np.where(in_years, year, np.where(leap, 2000, 2001))
+    months = np.where(fields, (stand_in - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
     first = months.astype("datetime64[D]")
     length = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
-    valid &= (day >= 1) & (day <= length)
+    fields &= (day >= 1) & (day <= length)
+    valid = in_years & fields
+    year_only = fields & ~in_years
     days = (first.astype(np.int64) + np.where(valid, day - 1, 0)).astype(np.int64)
     micros = (
         days * 86_400 * _US_PER_S
@@ -255,7 +274,7 @@ def _local_micros(matched: pa.StructArray) -> tuple[np.ndarray, np.ndarray, np.n
         if has.any():
             texts = [str(v) for v in offsets[has]]
             offset_s[has] = [_offset_seconds(t) for t in texts]
-    return micros, valid, offset_s
+    return micros, valid, offset_s, year_only
 
 
 def _offset_seconds(text: str) -> int:
@@ -345,6 +364,7 @@ def parse_instants(
         distinct.formats,
         spread(distinct.ambiguous, False),
         spread(distinct.nonexistent, False),
+        None if distinct.year_out_of_range is None else spread(distinct.year_out_of_range, False),
     )
 
 
@@ -375,6 +395,7 @@ def _parse_first_fit(
     micros = np.full(n, _NAT, dtype=np.int64)
     offset_s = np.full(n, _NAT, dtype=np.int64)
     which = np.full(n, -1, dtype=np.int64)
+    year_out = np.zeros(n, dtype=bool)
     present = np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
     todo = np.flatnonzero(present)
     for index, fmt in enumerate(formats):
@@ -385,7 +406,8 @@ def _parse_first_fit(
         hit = np.asarray(pc.is_valid(matched).to_numpy(zero_copy_only=False), dtype=bool)
         if not hit.any():
             continue
-        local, valid, offset = _local_micros(matched.filter(pa.array(hit)))
+        local, valid, offset, year_only = _local_micros(matched.filter(pa.array(hit)))
+        year_out[todo[hit][year_only]] = True
         rows = todo[hit][valid]
         micros[rows] = local[valid]
         offset_s[rows] = offset[valid]
@@ -406,7 +428,9 @@ def _parse_first_fit(
         ambiguous[local_rows] = amb
         nonexistent[local_rows] = gap
     micros[has_offset] -= offset_s[has_offset] * _US_PER_S
-    return ParsedTimes(micros, unreadable, which, tuple(formats), ambiguous, nonexistent)
+    return ParsedTimes(
+        micros, unreadable, which, tuple(formats), ambiguous, nonexistent, unreadable & year_out
+    )
 
 
 def _native(column: pa.Array, timezone: str) -> ParsedTimes:
