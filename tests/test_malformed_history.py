@@ -258,6 +258,25 @@ def test_a_date_in_a_year_out_of_range_is_said_to_be_one(tmp_path: Path) -> None
     assert {e["row"] for e in unreadable.examples} == {6, 7}
 
 
+def test_a_column_mixing_offsets_and_local_times_is_noted(tmp_path: Path) -> None:
+    """Some opening times write their UTC offset and others do not: those are read in the
+    profile's time zone, and the report says how many, with examples; a column where every
+    value has an offset, or none has, says nothing."""
+    text = GOOD + "T4,2024-01-10T09:00+02:00,,P1,desk\nT5,2024-01-10T10:00Z,,P1,desk\n"
+    history = load_history(write(tmp_path, "mixed.csv", text), "generic")
+    rule = history.quality.rule("mixed_offsets")
+    assert rule is not None and rule.action == "info" and rule.count == 3
+    assert "beside 2 with one" in rule.title and "'opened_at'" in rule.title
+    assert {e["value"] for e in rule.examples} == {
+        "2024-01-08 09:00",
+        "2024-01-08 10:00",
+        "2024-01-09 08:30",
+    }
+    assert history.tickets.num_rows == 5  # nothing removed
+    plain = load_history(write(tmp_path, "plain.csv", GOOD), "generic")
+    assert plain.quality.rule("mixed_offsets") is None
+
+
 def test_latin1_after_the_first_block(tmp_path: Path) -> None:
     """Latin-1 bytes far into a file that starts as plain ASCII are read as Latin-1."""
     rows = "".join(f"T{i},2024-01-08 09:00,2024-01-08 10:00,P1,desk\n" for i in range(5, 20000))

@@ -242,6 +242,21 @@ def read_times(
                 "each value was read by the first format that fits it; check that day-first "
                 "and month-first dates are not mixed",
             )
+        if times.with_offset is not None:
+            # a column where some values write their UTC offset and others do not: those are
+            # read in the profile's time zone, which may not be what the export meant
+            local = np.flatnonzero((times.format_index >= 0) & ~times.with_offset)
+            log.add(
+                "mixed_offsets",
+                f"{column!r}: values without a UTC offset (read in {timezone}) beside "
+                f"{int(times.with_offset.sum()):,} with one",
+                "info",
+                local.size,
+                "values",
+                rows.examples(local, column=column),
+                f"check that the values without an offset are clock times in {timezone} "
+                "(--timezone sets the zone)",
+            )
         for flag, rule, title in (
             (
                 times.ambiguous,

@@ -166,6 +166,9 @@ class ParsedTimes:
         Unreadable rows that a format would read but for the year, outside
         :data:`FIRST_YEAR` … :data:`LAST_YEAR` (a mistyped year, such as 2999); ``None`` for
         none.
+    with_offset
+        Rows read from a value that wrote its UTC offset (``Z``, ``+01:00``) and was read with
+        it; ``None`` for none (native timestamps, or offsets ignored).
     """
 
     micros: np.ndarray
@@ -175,6 +178,7 @@ class ParsedTimes:
     ambiguous: np.ndarray
     nonexistent: np.ndarray
     year_out_of_range: np.ndarray | None = None
+    with_offset: np.ndarray | None = None
 
     @property
     def known(self) -> np.ndarray:
@@ -365,6 +369,7 @@ def parse_instants(
         spread(distinct.ambiguous, False),
         spread(distinct.nonexistent, False),
         None if distinct.year_out_of_range is None else spread(distinct.year_out_of_range, False),
+        None if distinct.with_offset is None else spread(distinct.with_offset, False),
     )
 
 
@@ -429,7 +434,14 @@ def _parse_first_fit(
         nonexistent[local_rows] = gap
     micros[has_offset] -= offset_s[has_offset] * _US_PER_S
     return ParsedTimes(
-        micros, unreadable, which, tuple(formats), ambiguous, nonexistent, unreadable & year_out
+        micros,
+        unreadable,
+        which,
+        tuple(formats),
+        ambiguous,
+        nonexistent,
+        unreadable & year_out,
+        has_offset if has_offset.any() else None,
     )
 
 
