@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from simkit.errors import InputError
 from simkit.pools import widen_results_pipe
 from simkit.scenario import Scenario, load_scenario
-from simkit.scenario.overlay import parse_set, patch_for
+from simkit.scenario.overlay import check_set_path, parse_set, patch_for
 
 if TYPE_CHECKING:
     from simkit.calibrate.outages import OutageHistory
@@ -180,6 +180,7 @@ def scenario_from(args: argparse.Namespace) -> Scenario:
         scenario = scenario.apply(name)
     for item in getattr(args, "set", []) or []:
         path, value = parse_set(item)
+        check_set_path(scenario, path)
         scenario = scenario.with_patch(patch_for(path, value), name=f"--set {path}")
     return scenario
 

@@ -401,6 +401,19 @@ def test_cli_simulate_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["simulate", str(path), "--json", "--change", "nope"]) == 2
     assert "no change named" in json.loads(capsys.readouterr().out)["errors"][0]["message"]
     assert main(["simulate", str(path), "--json", "--replications", "x"]) == 2
+    capsys.readouterr()
+    # a --set inside a team the scenario does not have names the team and the likely one, not
+    # a key missing from a new, incomplete team
+    assert main(["simulate", str(path), "--json", "--set", "teams.dsk.shrinkage=15%"]) == 2
+    (error,) = json.loads(capsys.readouterr().out)["errors"]
+    assert error["path"] == "--set" and "has no team 'dsk'" in error["message"]
+    assert "did you mean 'desk'?" in error["fix"]
+    # setting a whole new entry is adding one: not refused as unknown
+    new_team = (
+        "teams.extra={roster: {'mon-fri 08:00-18:00': 1}, handle: {default: {fixed: {value: 1h}}}}"
+    )
+    args = ["simulate", str(path), "--json", "--replications", "1", "--set", new_team]
+    assert main(args) == 0, capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

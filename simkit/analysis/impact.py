@@ -41,7 +41,7 @@ from simkit.analysis.impact_paired import (
 from simkit.errors import InputError, Problem
 from simkit.runner import DEFAULT_MAX_VISITS, Progress, Results, run_counts, simulate
 from simkit.scenario import Scenario
-from simkit.scenario.overlay import parse_set, patch_for
+from simkit.scenario.overlay import check_set_path, parse_set, patch_for
 
 __all__ = [
     "DEFAULT_CONFIDENCE",
@@ -143,6 +143,7 @@ def _changes(
 
     def with_sets(base: Scenario, chosen: Sequence[tuple[str, Any]]) -> Scenario:
         for path, value in chosen:
+            check_set_path(base, path)
             base = base.with_patch(patch_for(path, value), name=path)
         return base
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ import yaml
 
 from simkit.errors import InputError
 
-__all__ = ["merge_patch", "parse_set", "patch_for", "set_path"]
+__all__ = ["check_set_path", "merge_patch", "parse_set", "patch_for", "set_path"]
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -45,6 +46,34 @@ def patch_for(path: str, value: Any) -> dict[str, Any]:
     for key in reversed(keys):
         patch = {key: patch}
     return dict(patch)
+
+
+_NAMED = {
+    "services": "service",
+    "teams": "team",
+    "components": "component",
+    "calendars": "calendar",
+    "customers": "customer",
+}
+
+
+def check_set_path(scenario: Any, path: str) -> None:
+    """Refuse a ``--set`` inside a service, team, component, calendar or customer the scenario
+    does not have (``teams.dsk.shrinkage``): merged as a new, incomplete entry, it was reported
+    as a missing key of that entry. Setting a whole entry (``teams.new={…}``) adds one."""
+    keys = [k for k in path.split(".") if k]
+    if len(keys) < 3 or keys[0] not in _NAMED:
+        return
+    names = [str(name) for name in getattr(scenario, keys[0], {}) or {}]
+    if keys[1] in names:
+        return
+    close = difflib.get_close_matches(keys[1], names, n=1)
+    raise InputError.single(
+        f"{path}: the scenario has no {_NAMED[keys[0]]} {keys[1]!r}",
+        (f"did you mean {close[0]!r}? " if close else "")
+        + f"its {keys[0]}: {', '.join(names) or 'none'}",
+        path="--set",
+    )
 
 
 def parse_set(item: str | tuple[str, Any]) -> tuple[str, Any]:
