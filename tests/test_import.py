@@ -337,7 +337,8 @@ def test_profile_file_problems_have_lines(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_profile(path)
     problems = {p.path: p for p in caught.value.problems}
-    assert problems["timezone"].line == 2 and "Europe/London" in problems["timezone"].message
+    assert problems["timezone"].line == 2 and "Europe/Londn" in problems["timezone"].message
+    assert problems["timezone"].fix.startswith("did you mean Europe/London?")
     assert problems["columns.opend_at"].line == 5
     assert "opened_at" in problems["columns.opend_at"].fix
     assert problems["priorities.pattern"].line == 7

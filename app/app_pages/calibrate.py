@@ -149,8 +149,10 @@ def _page_problem(problem: Problem, name: str, folder: str | None) -> Problem:
         )
         if label:
             path = label
-            if fix == "see docs/calibration.md":
-                fix = f"correct “{label}” {_IN_EXPANDER}, or clear it to use the profile's"
+            where = f"“{label}” {_IN_EXPANDER}, or clear it to use the profile's"
+            # a fix of its own (a time zone's: the likely name) is said for the box
+            generic = fix == "see docs/calibration.md"
+            fix = f"correct {where}" if generic else f"{fix} in {where}"
     elif path == "--column":
         path = "columns"
         fix += f" (the column boxes {_IN_EXPANDER})"

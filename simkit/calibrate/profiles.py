@@ -31,7 +31,8 @@ from pydantic import (
 
 from simkit.calendar_spec import known_zone
 from simkit.calibrate.clean import ISO, format_pattern
-from simkit.errors import InputError, Problem
+from simkit.errors import InputError, Problem, SpecError
+from simkit.scenario.types import spec_error
 from simkit.scenario.yamlsource import parse_yaml
 
 __all__ = [
@@ -367,9 +368,12 @@ def check_timezone(value: str) -> str:
     """``value`` if it names an IANA time zone."""
     if known_zone(value) is None:
         close = difflib.get_close_matches(value, sorted(zoneinfo.available_timezones()), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise ValueError(
-            f"unknown time zone {value!r}{hint}: use an IANA name such as Europe/London"
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise spec_error(
+            SpecError(
+                f"unknown time zone {value!r}",
+                f"{hint}use an IANA name such as Europe/London or UTC",
+            )
         )
     return value
 
@@ -399,6 +403,9 @@ def _problems(
             )
         elif kind == "missing":
             message, fix = f"missing required key {loc[-1]!r}", "add it (see docs/calibration.md)"
+        elif kind == "simkit_spec":
+            ctx = item.get("ctx") or {}
+            message, fix = str(ctx.get("message", item["msg"])), str(ctx.get("fix", ""))
         elif kind == "literal_error":
             message = f"{item.get('input')!r} is not allowed here"
             fix = item["msg"].replace("Input should be", "use")
