@@ -32,9 +32,15 @@ def _runs(replications: int | None) -> str:
 
 def _title(text: str, *subtitle: str) -> Any:
     """A chart title; the subtitle's non-empty parts joined by " · " (a part left empty, such as
-    :func:`_runs` without replications, leaves no stray separator)."""
-    joined = " · ".join(part for part in subtitle if part)
-    return alt.TitleParams(text=text, subtitle=joined or [], anchor="start")
+    :func:`_runs` without replications, leaves no stray separator). A part naming the
+    replications goes on a line of its own, so that a narrow chart, which cuts a long subtitle
+    short, never cuts the number of replications behind its figures."""
+    parts = [part for part in subtitle if part]
+    runs = [part for part in parts if "replications" in part]
+    rest = " · ".join(part for part in parts if part not in runs)
+    lines = ([rest] if rest else []) + runs
+    shown: str | list[str] = lines[0] if len(lines) == 1 else lines
+    return alt.TitleParams(text=text, subtitle=shown, anchor="start")
 
 
 def _label_axis() -> Any:
