@@ -301,6 +301,18 @@ def test_a_mistyped_early_year_is_removed_and_said(
     history = load_history(tmp_path / "long.csv", "generic")
     assert history.quality.rule("early_timestamps") is None
     assert history.tickets.num_rows == 5 * 500
+    # a typo before that genuine old ticket is still one
+    long[2] = long[2].replace("2024-01-08 10:00,", "1900-01-08 10:00,", 1)
+    (tmp_path / "long.csv").write_text("\n".join(long) + "\n", encoding="utf-8")
+    history = load_history(tmp_path / "long.csv", "generic")
+    rule = history.quality.rule("early_timestamps")
+    assert rule is not None and rule.count == 1 and rule.examples[0]["value"][:4] == "1900"
+    # and in an export of three tickets, the one of 1900 is
+    tiny = _flat_export(tmp_path / "tiny.csv", ["desk"], days=1).read_text().splitlines()[:4]
+    tiny[1] = tiny[1].replace("2024-01-08 08:00,", "1900-01-08 08:00,", 1)
+    (tmp_path / "tiny.csv").write_text("\n".join(tiny) + "\n", encoding="utf-8")
+    history = load_history(tmp_path / "tiny.csv", "generic")
+    assert history.quality.count("early_timestamps") == 1 and history.tickets.num_rows == 2
 
 
 def test_a_log_never_resolved_that_still_fits_says_so(tmp_path: Path) -> None:

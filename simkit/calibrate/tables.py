@@ -36,23 +36,23 @@ _DAY_US = 86_400_000_000
 
 
 def _early_openings(opened: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, float]:
-    """The kept tickets opened far before every other (:data:`EARLY_GAP_DAYS`), and the gap in
-    days after them (0 when there are none)."""
+    """The kept tickets opened far before every other (:data:`EARLY_GAP_DAYS`, and more than
+    the span of the openings after them), at most :data:`EARLY_MAX` and fewer than the rest;
+    with the gap in days after the last of them (0 when there are none). The latest such gap
+    counts: a typo (1900) before a genuine old ticket is found behind it."""
     early = np.zeros(keep.size, dtype=bool)
     kept = np.flatnonzero(keep & (opened != NAT))
-    if kept.size <= 2 * EARLY_MAX:
+    head = min(EARLY_MAX, (kept.size - 1) // 2)  # fewer before the gap than after it
+    if head < 1:
         return early, 0.0
     order = kept[np.argsort(opened[kept], kind="stable")]
     times = opened[order]
-    gaps = np.diff(times[: EARLY_MAX + 1])
-    big = np.flatnonzero(gaps > EARLY_GAP_DAYS * _DAY_US)
-    if not big.size:
-        return early, 0.0
-    j = int(big[-1])  # the openings up to j lie before the last big gap among the first few
-    if gaps[j] <= times[-1] - times[j + 1]:  # not beyond the span of the other openings
-        return early, 0.0
-    early[order[: j + 1]] = True
-    return early, gaps[j] / _DAY_US
+    gaps = np.diff(times[: head + 1])
+    for j in np.flatnonzero(gaps > EARLY_GAP_DAYS * _DAY_US)[::-1]:
+        if gaps[j] > times[-1] - times[j + 1]:  # beyond the span of the openings after it
+            early[order[: j + 1]] = True
+            return early, float(gaps[j]) / _DAY_US
+    return early, 0.0
 
 
 def _instants(micros: np.ndarray) -> pa.Array:
@@ -93,8 +93,8 @@ def _ticket_checks(load: _Load, built: _Assembled) -> tuple[np.ndarray, np.ndarr
     typos, gap_days = _early_openings(opened, keep)
     log.add(
         "early_timestamps",
-        f"tickets opened {gap_days:,.0f} days before every other (removed: the history's span "
-        "would start at them)",
+        f"tickets opened at least {gap_days:,.0f} days before every other (removed: the "
+        "history's span would start at them)",
         "removed",
         int(typos.sum()),
         "tickets",
