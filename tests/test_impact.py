@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import yaml
 from scipy import stats as scipy_stats
 
-from simkit.analysis.impact import change_impact, effect_words, fmt_delta
+from simkit.analysis.impact import change_impact, effect_words, fmt_row_delta
 from simkit.errors import InputError
 from simkit.runner import simulate
 from simkit.scenario import Scenario, parse_scenario
@@ -344,23 +345,23 @@ def test_effect_words() -> None:
         (0.024, 0.0004, 0.047, "compliance"),  # a lower end shown as +0.0 beside 'improves'
         (-0.031, -0.043, -0.019, "compliance"),
         (0.001, -0.0025, 0.0045, "compliance"),
-        (0.0012, 0.0007, 0.0017, "availability"),
+        (0.0012, 0.0007, 0.0017, "availability"),  # +0.1 [+0.1, +0.2] beside 0.12 [0.07–0.17]
+        (0.0004, None, None, "compliance"),  # no interval: +0.04 beside '+0.0 pp'
     ],
 )
 def test_the_difference_is_shown_with_the_digits_of_its_words(
-    mean: float, lo: float, hi: float, what: str
+    mean: float, lo: float | None, hi: float | None, what: str
 ) -> None:
-    """The figure (CLI table, Change impact page) and the words give the same numbers: a
-    lower end of 0.04 pp is not shown as +0.0 beside 'improves'."""
+    """A row's figure (the CLI table and the Change impact page, both through fmt_row_delta)
+    and its words give the same numbers: a lower end of 0.04 pp is not shown as +0.0 beside
+    'improves', nor an availability difference of 0.12 pp as +0.1."""
     effect, words = effect_words(Interval(mean, lo, hi), what)
-    figure = fmt_delta(
-        {"mean": mean, "lo": lo, "hi": hi}, at_least=2 if what == "availability" else 1
-    )
+    figure = fmt_row_delta({"kind": what, "compliance_delta": {"mean": mean, "lo": lo, "hi": hi}})
     spaced = figure.replace("[", " ").replace("]", " ").replace(",", " ")
     numbers = [n.lstrip("+−") for n in spaced.split()]
     shown = [n for n in numbers if n[:1].isdigit()]
-    assert len(shown) == 3, figure
-    assert all(n in words for n in shown), (figure, words)
+    assert len(shown) == (1 if lo is None else 3), figure
+    assert set(shown) <= set(re.findall(r"\d+\.\d+", words)), (figure, words)
     if effect == "improves":
         assert not figure.split("[")[1].startswith("+0.0,"), figure
 

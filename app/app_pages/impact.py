@@ -21,7 +21,7 @@ from app_support import (
 )
 
 from simkit import app_model as model
-from simkit.analysis.impact import change_impact, fmt_delta
+from simkit.analysis.impact import change_impact, fmt_row_delta
 from simkit.errors import InputError
 from simkit.report import charts
 from simkit.report.text import fmt_interval
@@ -43,13 +43,6 @@ CUSTOM = "built_here"
 
 def _digits(row: dict[str, Any]) -> int:
     return 3 if row.get("kind") == "availability" else 1
-
-
-def _delta(row: dict[str, Any]) -> str:
-    """The paired difference with the digits its words have (``effect_words``)."""
-    return fmt_delta(
-        row["compliance_delta"], at_least=2 if row.get("kind") == "availability" else 1
-    )
 
 
 def builder(
@@ -263,7 +256,7 @@ def impact(scenario: Scenario) -> None:
                     "target": row["label"],
                     "baseline": fmt_interval(row["baseline_compliance"], _digits(row)),
                     "with the change": fmt_interval(row["change_compliance"], _digits(row)),
-                    "difference": _delta(row),
+                    "difference": fmt_row_delta(row),
                     "effect": row["effect"],
                     "in words": row["verdict"],
                 }
@@ -281,7 +274,7 @@ def impact(scenario: Scenario) -> None:
                             "target": row["label"],
                             "baseline": fmt_interval(row["baseline_compliance"]),
                             "with the change": fmt_interval(row["change_compliance"]),
-                            "difference": _delta(row),
+                            "difference": fmt_row_delta(row),
                             "replications": row["replications"],
                         }
                         for row in entry["periods"]

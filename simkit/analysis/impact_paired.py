@@ -20,6 +20,7 @@ __all__ = [
     "effect_words",
     "fmt_delta",
     "fmt_pp",
+    "fmt_row_delta",
     "paired",
     "pp_digits",
     "target_fields",
@@ -85,6 +86,14 @@ def fmt_delta(interval: Mapping[str, Any] | None, *, at_least: int = 1) -> str:
     return f"{text} [{lo}, {hi}]"
 
 
+def fmt_row_delta(row: Mapping[str, Any]) -> str:
+    """A comparison row's compliance difference (:func:`fmt_delta`) with the digits its words
+    have: at least two for an availability row."""
+    return fmt_delta(
+        row["compliance_delta"], at_least=2 if row.get("kind") == "availability" else 1
+    )
+
+
 def effect_words(delta: Interval, what: str = "compliance") -> tuple[str, str]:
     """The effect of a change from the interval of its paired difference, in words.
 
@@ -102,9 +111,10 @@ def effect_words(delta: Interval, what: str = "compliance") -> tuple[str, str]:
     if mean == 0.0 and lo == 0.0 and hi == 0.0:
         return "none", f"no effect on {what}: identical in every replication"
     if lo is None or hi is None:
+        d = max(pp_digits(mean), 2 if what == "availability" else 1)
         return "unknown", (
-            f"{what} {fmt_pp(mean, signed=True)} pp (no interval: one replication, or a few that "
-            "all moved by exactly this much; run more replications)"
+            f"{what} {fmt_pp(mean, d, signed=True)} pp (no interval: one replication, or a few "
+            "that all moved by exactly this much; run more replications)"
         )
     d = max(pp_digits(mean, lo, hi), 2 if what == "availability" else 1)
     if lo > 0.0:

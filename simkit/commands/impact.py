@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from simkit.analysis.impact import DEFAULT_CONFIDENCE, change_impact, fmt_delta
+from simkit.analysis.impact import DEFAULT_CONFIDENCE, change_impact, fmt_delta, fmt_row_delta
 from simkit.cli_common import add_run_options, emit_json, executor_from, progress_bar
 from simkit.errors import InputError, SpecError
 from simkit.report.text import fmt_pct
@@ -146,7 +146,7 @@ def print_impact(document: dict[str, Any], console: Console | None = None) -> No
                 row["label"],
                 _mean(row["baseline_compliance"]),
                 _mean(row["change_compliance"]),
-                fmt_delta(row["compliance_delta"]),
+                fmt_row_delta(row),
                 fmt_delta(row["p_period_met_delta"]),
                 _short_verdict(row),
             )
@@ -173,7 +173,7 @@ def _print_periods(change: dict[str, Any], console: Console) -> None:
             row["label"],
             _mean(row["baseline_compliance"]),
             _mean(row["change_compliance"]),
-            fmt_delta(row["compliance_delta"]),
+            fmt_row_delta(row),
             str(row["replications"]),
         )
     console.print(table)
