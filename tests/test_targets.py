@@ -521,3 +521,16 @@ def test_no_achievable_interval_from_fewer_than_three_replications() -> None:
     always = Calendar.from_spec("always", "UTC")
     every = SlaTarget("service", "payroll", None, "P1", "resolve", 4.0, "24x7", always, 1.0)
     assert _slowest_note(np.full((20, 3), 500), every) is None  # 100%: no warning of volume
+
+
+def test_a_target_without_tickets_says_so_in_its_words() -> None:
+    """Every volume at 0: full weeks were measured, but none held a ticket. The SLR rows and
+    the staffing options' rows say that, not that no full week was measured."""
+    data = yaml.safe_load(yaml.safe_dump(SMALL))
+    data["services"]["svc"]["demand"]["per_week"] = 0
+    document = achievable_targets(
+        parse_scenario(yaml.safe_dump(data), file="zero.yaml"), confidence=0.8
+    )
+    words = [r["words"] for r in document["sla"]] + [o["words"] for o in document["options"]]
+    assert document["options"] and words
+    assert all(w.endswith("no ticket was measured in any full week") for w in words), words

@@ -307,7 +307,13 @@ def _options(
                     "achievable_interval": _interval(option),
                     "p_period_met": p,
                     "verdict": v,
-                    "words": verdict_words(v, p["mean"], confidence, period),
+                    "words": verdict_words(
+                        v,
+                        p["mean"],
+                        confidence,
+                        period,
+                        periods_measured=option.note == NO_TICKETS_NOTE,
+                    ),
                     "added_cost_per_month": (
                         _added_cost(scenario, limiting, line, added) if limiting and line else None
                     ),
