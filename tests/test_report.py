@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from simkit.cli import main
+from simkit.errors import InputError
 from simkit.report.brief import (
     BRIEF_SECTIONS,
     MODEL_LIMITS,
@@ -277,6 +278,22 @@ def test_cli_report_refuses_an_unknown_change_before_simulating(
     errors = json.loads(capsys.readouterr().out)["errors"]
     assert "nope" in errors[0]["message"]
     assert not out.exists()
+
+
+def test_a_brief_refuses_a_set_inside_an_unknown_team_before_simulating(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A --set inside a team the scenario lacks is refused before the baseline runs."""
+    import simkit.report.brief_data as brief_data
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("simulated before the --set was checked")
+
+    monkeypatch.setattr(brief_data, "simulate", must_not_run)
+    scenario = load_scenario(SCENARIOS[0])
+    with pytest.raises(InputError, match="has no team 'aps'") as caught:
+        brief_document(scenario, sets=["teams.aps.shrinkage=25%"], replications=2)
+    assert "did you mean 'apps'?" in caught.value.problems[0].fix
 
 
 def test_cli_report_refuses_a_file_name_of_another_format(

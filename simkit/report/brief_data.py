@@ -97,7 +97,7 @@ def brief_document(
     from simkit.analysis.impact import change_impact
     from simkit.analysis.ola import ola_alignment
     from simkit.analysis.targets import achievable_targets
-    from simkit.scenario.overlay import parse_set
+    from simkit.scenario.overlay import check_set_path, parse_set
 
     if isinstance(changes, str):  # one name, not its letters
         changes = (changes,)
@@ -111,8 +111,8 @@ def brief_document(
             problems.extend(error.problems)
     if problems:
         raise InputError(problems)
-    for item in sets:
-        parse_set(item)
+    for item in sets:  # refused before anything runs
+        check_set_path(scenario, parse_set(item)[0])
     results = simulate(
         scenario,
         replications=replications,
