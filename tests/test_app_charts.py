@@ -50,10 +50,16 @@ def test_every_chart_is_valid_vega_lite(run: Results) -> None:
         "histogram": charts.availability_histogram(figures["outcomes"], target=0.999),
     }
     for name, chart in built.items():
-        text = _text(spec(chart))
+        document = spec(chart)
+        text = _text(document)
         assert "layer" in text, name
         if name != "histogram":
             assert "2 replications" in text, name
+            # on a short line of its own, which a narrow chart does not cut
+            subtitle = document["title"]["subtitle"]  # type: ignore[index]
+            lines = [subtitle] if isinstance(subtitle, str) else subtitle
+            own = [line for line in lines if "2 replications" in line]
+            assert own and len(own[0]) <= 40, (name, lines)
 
 
 def test_intervals_are_drawn(run: Results) -> None:

@@ -183,11 +183,9 @@ def trend_chart(
         .mark_rule(color=_GOAL_COLOUR, strokeDash=[4, 4])
         .encode(y="goal:Q")
     )
-    subtitle = "red: goal · hollow: partial period"
+    parts = ["red: goal · hollow: partial period"]
     if expected:
-        subtitle += (
-            f" · grey: the model's expectation, band: range of {replications} simulated runs"
-            if replications
-            else " · grey: the model's expectation"
-        )
-    return alt.layer(*layers).properties(width=_WIDTH, height=160, title=_title(title, subtitle))
+        parts.append("grey: the model's expectation")
+        if replications:  # naming the replications: a line of its own (charts_style._title)
+            parts.append(f"band: range of the {replications} simulated replications")
+    return alt.layer(*layers).properties(width=_WIDTH, height=160, title=_title(title, *parts))

@@ -200,7 +200,8 @@ def time_chart(rows: Rows) -> Any:
         width=_WIDTH,
         title=_title(
             f"{first['target']}: times against the target",
-            f"red: the target and its goal · pooled over {first['replications']} replications",
+            "red: the target and its goal",
+            f"pooled over {first['replications']} replications",
         ),
     )
 
@@ -261,8 +262,8 @@ def queue_chart(rows: Rows, measure: str = "waiting") -> Any:
         width=_WIDTH,
         title=_title(
             f"{title[0].upper()}{title[1:]} over the week",
-            "mean of the weeks measured"
-            + (f" · {replications} replications" if replications else ""),
+            "mean of the weeks measured",
+            f"{replications} replications" if replications else "",
         ),
     )
 
