@@ -151,10 +151,10 @@ def test_a_key_press_draws_the_estimate_sent_ahead_for_that_position(page: Any) 
     assert page.evaluate("window.shown()") == ["page", "volume=10", ["cell 10"] * 6]
 
 
-def test_a_newer_message_stops_the_watch_for_the_table(page: Any) -> None:
-    """The page's next message replaces the view: a table coming after it takes nothing
-    away (that message decided what is shown), and an estimate the browser drew for a newer
-    position stays beside a table of the older one."""
+def test_an_estimate_for_a_newer_position_stays_beside_an_older_table(page: Any) -> None:
+    """A key press moved on while the page's run was under way: the estimate the browser drew
+    for the newer position stays as the older position's table comes, and as the page's next
+    message (with nothing of its own to show) comes; a table after that takes nothing away."""
     page.evaluate("(d) => window.mount(d)", data(0, True, {key(0): entry(0), key(5): entry(5)}))
     slider = page.get_by_role("slider")
     slider.focus()
@@ -170,3 +170,19 @@ def test_a_newer_message_stops_the_watch_for_the_table(page: Any) -> None:
     page.evaluate("window.table(false)")
     frames(page, 2)
     assert taken_away(page) == 0
+
+
+def test_only_the_newest_message_watches_for_the_table(page: Any) -> None:
+    """Two messages from the page, each with its estimate to show, before the table comes:
+    the first one's watch stops when the second replaces it, so the table's coming takes the
+    estimate away once, by the newest message's watch."""
+    page.evaluate("window.table(true)")  # the run before's table, stale
+    page.evaluate("(d) => window.mount(d)", data(0, True, {key(0): entry(0)}))
+    frames(page, 2)
+    page.evaluate("(d) => window.mount(d)", data(0, True, {key(0): entry(0)}))
+    frames(page, 2)
+    assert page.evaluate("window.shown()")[2] == ["cell 0"] * 6
+    page.evaluate("window.table(false)")
+    frames(page, 2)
+    assert page.evaluate("window.shown()")[2] == []
+    assert taken_away(page) == 1, "a replaced message's watch went on"
