@@ -140,7 +140,10 @@ def test_bad_override_is_worded_as_the_page_s_field(sample: pa.Table) -> None:
     text = errors(at)
     assert "zone_export.csv" in text and "Mars/Olympus" in text
     assert "Time zone of the export's clock times" in text and EXPANDER in text
-    assert "IANA name such as Europe/London" in text
+    assert "IANA name such as Europe/London" in text  # no likely name: the general advice
+    at.text_input(key="calibrate:tz").set_value("Europe/Londn").run()
+    text = errors(at)
+    assert "did you mean Europe/London? Correct “Time zone" in text, text
     assert "command-line" not in text and "docs/calibration.md" not in text
     at.text_input(key="calibrate:tz").set_value("").run()
     at.text_input(key="calibrate:fmt").set_value("%d").run()

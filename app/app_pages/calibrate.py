@@ -152,7 +152,7 @@ def _page_problem(problem: Problem, name: str, folder: str | None) -> Problem:
             where = f"“{label}” {_IN_EXPANDER}, or clear it to use the profile's"
             # a fix of its own (a time zone's: the likely name) is said for the box
             generic = fix == "see docs/calibration.md"
-            fix = f"correct {where}" if generic else f"{fix} in {where}"
+            fix = f"correct {where}" if generic else f"{fix} Correct {where}"
     elif path == "--column":
         path = "columns"
         fix += f" (the column boxes {_IN_EXPANDER})"
@@ -625,9 +625,10 @@ def back_test(history: History, calibration: Calibration, identity: str) -> None
         show_problems(error, "The back-test cannot run:")
         return
     rows = result.rows
-    st.altair_chart(charts.backtest_chart(rows, replications=int(replications)), width="stretch")
+    done = int(result.document.get("replications", replications))  # those that succeeded
+    st.altair_chart(charts.backtest_chart(rows, replications=done), width="stretch")
     st.caption(
-        f"{int(replications)} replications. Within tolerance: the history lies within "
+        f"{done} replications. Within tolerance: the history lies within "
         f"{TOLERANCE * 100:.0f} percentage points of the simulated mean, or within the "
         "replications' spread times Student's t where that is wider — a model that is right "
         "misses it for at most 1 target in 20."

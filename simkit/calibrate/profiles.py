@@ -368,11 +368,12 @@ def check_timezone(value: str) -> str:
     """``value`` if it names an IANA time zone."""
     if known_zone(value) is None:
         close = difflib.get_close_matches(value, sorted(zoneinfo.available_timezones()), n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
         raise spec_error(
             SpecError(
                 f"unknown time zone {value!r}",
-                f"{hint}use an IANA name such as Europe/London or UTC",
+                f"did you mean {close[0]}?"
+                if close
+                else "use an IANA name such as Europe/London or UTC",
             )
         )
     return value
