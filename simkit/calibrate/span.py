@@ -302,6 +302,6 @@ def _left_out(
         int(left.size),
         "tickets",
         examples,
-        "widen --from / --until to use them",
+        "widen the span chosen (--from / --until on the command line) to use them",
     )
     return dataclasses.replace(quality, rules=(*quality.rules, rule))

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from simkit.calendar import FIRST_YEAR, LAST_YEAR
 from simkit.calibrate.columns import encoded
 
 __all__ = [
@@ -37,8 +38,8 @@ NAT = np.iinfo(np.int64).min
 """Missing instant in the microsecond arrays (the ``int64`` of ``NaT``)."""
 _NAT = NAT
 
-FIRST_YEAR, LAST_YEAR = 1900, 2200
-"""The years a time stamp is read in: outside them a date is a typo (2999), not a ticket's."""
+# The years a time stamp is read in, those calendars cover (simkit.calendar): outside them a
+# date is a typo (2999), not a ticket's.
 
 
 _FIELDS: dict[str, tuple[str, str]] = {
