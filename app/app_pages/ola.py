@@ -197,6 +197,8 @@ def alignment(scenario: Scenario) -> None:
                     for p in row["paths"]
                 ],
                 hide_index=True,
+                # the path first and wide enough to tell one from another
+                column_config={"path": st.column_config.TextColumn(width="medium", pinned=True)},
             )
             st.caption(
                 "Worst case: the sum of the agreements from the start (scenario time) at which "
