@@ -136,6 +136,25 @@ def test_ola_paths_say_where_their_worst_case_comes_from() -> None:
     assert direct["holidays on the path"] == "—"
 
 
+def test_recommendations_far_from_what_teams_do_now_are_said_to_be() -> None:
+    """The finance customer's 2 h P1 resolve, shared along its paths, leaves the teams minutes:
+    the recommendations that fewer than half of a team's handlings meet now are named in a
+    warning, with that share (the table's "compliance now"); those the team meets are not."""
+    at = on_page("ola")
+    target = at.selectbox(key="ola_target")
+    target.set_value(next(o for o in target.options if o.startswith("finance"))).run()
+    assert_clean(at)
+    shown = table(at, "team", "agreement", "compliance now")
+    assert shown is not None
+    now = {r["team"]: float(r["compliance now"].rstrip("%")) / 100 for _, r in shown.iterrows()}
+    far = {team for team, share in now.items() if share < 0.5}
+    assert far and far != set(now), now  # some far, some not: both sides are checked
+    warned = [w.value for w in at.warning if w.value.startswith("Far from what the teams do now")]
+    assert bool(far) == bool(warned), (now, warned)
+    for team, share in now.items():
+        assert (f"{team}'s handlings" in " ".join(warned)) == (team in far), (team, share)
+
+
 def _no_volume() -> bytes:
     """The bundled desk scenario with every service's volume at 0 per week."""
     text = (ROOT / "scenarios" / "corporate_service_desk.yaml").read_text(encoding="utf-8")

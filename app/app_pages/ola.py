@@ -97,6 +97,11 @@ NO_RECOMMENDATION = (
     "or more replications, gives one."
 )
 
+# A recommended agreement that fewer than this share of a team's handlings meet now is said to
+# be far from what the team does (the SLA's time shared along its paths can leave each team
+# minutes). A comment, not a docstring: Streamlit would write a bare string onto the page.
+STRETCH = 0.5
+
 
 def _measured(row: dict[str, Any]) -> bool:
     """Whether any of the target's tickets was measured against an OLA or UC (met or breached):
@@ -229,6 +234,22 @@ def alignment(scenario: Scenario) -> None:
                 ],
                 hide_index=True,
             )
+            far = [
+                r
+                for r in row["recommended"]
+                if r.get("compliance_now") is not None and r["compliance_now"] < STRETCH
+            ]
+            if far:
+                st.warning(
+                    "Far from what the teams do now: "
+                    + "; ".join(
+                        f"{r['team']}'s handlings meet the recommended {_hours(r['within_h'])} "
+                        f"in {fmt_pct(r['compliance_now'])} of cases"
+                        for r in far
+                    )
+                    + ". The SLA's time is shared along its paths, so a tight SLA leaves each "
+                    "team little of it: check the SLA or the routing before agreeing these."
+                )
         patch = recommended_patch(row)
         if patch:
             try:
