@@ -139,14 +139,16 @@ def quality_summary(quality: Mapping[str, Any]) -> list[str]:
     """What cleaning did, in a few lines, from :meth:`QualityReport.as_dict`: the rows read,
     what was removed, then each rule with its count (the examples and fixes are in the full
     report: ``--json`` or ``--report``). Every command that loads a history prints it."""
-    lines = [
+    return [
         f"Data quality: {quality['rows_read']:,} rows, {quality['tickets']:,} tickets; "
-        f"{quality['removed_rows']:,} rows and {quality['removed_tickets']:,} tickets removed"
+        f"{quality['removed_rows']:,} rows and {quality['removed_tickets']:,} tickets removed",
+        *_rule_lines(quality["rules"]),
     ]
-    lines += [
-        f"  [{r['action']}] {r['title']}: {r['count']:,} {r['unit']}" for r in quality["rules"]
-    ]
-    return lines
+
+
+def _rule_lines(rules: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per rule (as :meth:`QualityRule.as_dict` gives it): action, title, count."""
+    return [f"  [{r['action']}] {r['title']}: {r['count']:,} {r['unit']}" for r in rules]
 
 
 def outage_quality_summary(quality: Mapping[str, Any]) -> list[str]:
@@ -154,11 +156,10 @@ def outage_quality_summary(quality: Mapping[str, Any]) -> list[str]:
     :meth:`simkit.calibrate.outages.OutageHistory.as_dict`: the outages kept, then each rule
     with its count (the examples and fixes are in the full report: ``--json`` or
     ``--report``). Every command that reads an outage file prints it."""
-    lines = [f"Outage file {quality['source']}: {quality['outages']:,} outages kept"]
-    lines += [
-        f"  [{r['action']}] {r['title']}: {r['count']:,} {r['unit']}" for r in quality["rules"]
+    return [
+        f"Outage file {quality['source']}: {quality['outages']:,} outages kept",
+        *_rule_lines(quality["rules"]),
     ]
-    return lines
 
 
 def _example_text(example: dict[str, Any]) -> str:

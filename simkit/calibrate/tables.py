@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simkit.calibrate.clean import map_priorities
+from simkit.calibrate.span import US_PER_HOUR
 from simkit.calibrate.timestamps import NAT
 from simkit.engine._tables import PAUSES_SCHEMA, TICKETS_SCHEMA, VISITS_SCHEMA
 
@@ -32,7 +33,7 @@ over years. A genuine old ticket of a long export stays (BPIC 2013's first incid
 days before the next, within the 461 days the others span). The mirror of ``late_timestamps``
 (simkit.calibrate.history)."""
 EARLY_MAX = 5
-_DAY_US = 86_400_000_000
+_DAY_US = 24 * US_PER_HOUR
 
 
 def _early_openings(opened: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, float]:

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# the years a time stamp is read in, those calendars cover: outside them a date is a typo (2999)
 from simkit.calendar import FIRST_YEAR, LAST_YEAR
 from simkit.calibrate.columns import encoded
 
@@ -37,10 +38,6 @@ _US_PER_S = 1_000_000
 NAT = np.iinfo(np.int64).min
 """Missing instant in the microsecond arrays (the ``int64`` of ``NaT``)."""
 _NAT = NAT
-
-# The years a time stamp is read in, those calendars cover (simkit.calendar): outside them a
-# date is a typo (2999), not a ticket's.
-
 
 _FIELDS: dict[str, tuple[str, str]] = {
     "Y": ("year", r"\d{4}"),
